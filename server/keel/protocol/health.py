@@ -1,0 +1,55 @@
+"""keel/health, keel/healthChanged and keel/preflight."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import ParamsModel, WireModel
+
+HealthLevel = Literal["healthy", "degraded", "unhealthy"]
+ComponentStatus = Literal["ok", "degraded", "down", "disabled"]
+
+
+class HealthParams(ParamsModel):
+    pass
+
+
+class InFlight(WireModel):
+    total: int = 0
+    by_method: dict[str, int] = {}
+
+
+class HealthComponent(WireModel):
+    name: str
+    status: ComponentStatus
+    detail: str
+    since: str
+    fix: str | None = None
+
+
+class HealthReport(WireModel):
+    level: HealthLevel
+    summary: str
+    seq: int
+    version: str
+    uptime_ms: int
+    in_flight: InFlight
+    components: list[HealthComponent]
+
+
+class PreflightParams(ParamsModel):
+    network: bool = False
+
+
+class PreflightCheck(WireModel):
+    id: str
+    title: str
+    status: Literal["pass", "warn", "fail"]
+    message: str
+    fix: str | None = None
+    duration_ms: int
+
+
+class PreflightReport(WireModel):
+    ok: bool
+    checks: list[PreflightCheck]

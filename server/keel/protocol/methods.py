@@ -1,0 +1,65 @@
+"""The method table: every keel/* request and notification, with its models and deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixParams
+from .cost import CostEstimate, EstimateCostParams
+from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
+from .history import ReportParams, RunsParams, RunsResult, UsageReport
+from .workflows import (
+    CancelRunParams,
+    CancelRunResult,
+    ListWorkflowsParams,
+    ListWorkflowsResult,
+    RunEvent,
+    RunResult,
+    RunWorkflowParams,
+)
+
+PROTOCOL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    kind: Literal["request", "notification"]
+    params: type[BaseModel]
+    result: type[BaseModel] | None
+    deadline_ms: int | None
+    # The key under settings.timeouts that overrides the default deadline.
+    timeout_setting: str | None = None
+
+
+def _request(name: str, params: type[BaseModel], result: type[BaseModel], deadline_ms: int) -> MethodSpec:
+    short = name.removeprefix("keel/")
+    return MethodSpec(name, "request", params, result, deadline_ms, f"{short}_ms")
+
+
+REQUESTS: tuple[MethodSpec, ...] = (
+    _request("keel/health", HealthParams, HealthReport, 5_000),
+    _request("keel/preflight", PreflightParams, PreflightReport, 10_000),
+    _request("keel/listWorkflows", ListWorkflowsParams, ListWorkflowsResult, 10_000),
+    _request("keel/estimateCost", EstimateCostParams, CostEstimate, 3_000),
+    _request("keel/runWorkflow", RunWorkflowParams, RunResult, 300_000),
+    _request("keel/cancelRun", CancelRunParams, CancelRunResult, 5_000),
+    _request("keel/analyze", AnalyzeParams, AnalysisResult, 120_000),
+    _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
+    _request("keel/runs", RunsParams, RunsResult, 5_000),
+    _request("keel/report", ReportParams, UsageReport, 5_000),
+)
+
+NOTIFICATIONS: tuple[MethodSpec, ...] = (
+    MethodSpec("keel/healthChanged", "notification", HealthReport, None, None),
+    MethodSpec("keel/runEvent", "notification", RunEvent, None, None),
+)
+
+METHODS: dict[str, MethodSpec] = {m.name: m for m in REQUESTS + NOTIFICATIONS}
+
+
+def method_names() -> list[str]:
+    return [m.name for m in REQUESTS + NOTIFICATIONS]
