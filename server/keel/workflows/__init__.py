@@ -1,1 +1,1 @@
-"""workflows"""
+"""Workflows: definitions (single source for run AND estimate), planning, the stage engine."""

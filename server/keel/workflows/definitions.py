@@ -1,0 +1,160 @@
+"""Workflow definitions: the single source that both runWorkflow and estimateCost read.
+
+A workflow is an ordered list of stages (``static`` or ``llm``), a resilience
+profile and the inputs it reads. Built-ins live here; user-defined ones come
+from ``.keel/workflows.toml`` in the workspace (see ``user_workflows``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from keel.errors import InvalidInput
+
+Tier = Literal["cheap", "capable", "premium"]
+TIERS: tuple[Tier, ...] = ("cheap", "capable", "premium")
+StaticAnalyzer = Literal["advisor", "bandit", "bugs", "metrics"]
+SkipRule = Literal["never", "no_findings"]
+
+
+@dataclass(frozen=True)
+class StageDef:
+    id: str
+    title: str
+    kind: Literal["static", "llm"]
+    analyzer: StaticAnalyzer | None = None  # static stages
+    tier: Tier | None = None  # llm stages
+    prompt: str = ""  # llm: the instruction; code and findings are appended
+    output_tokens_per_call: int = 1024
+    # Code is sent in chunks of at most this many tokens, one call per chunk.
+    chunk_tokens: int = 6000
+    # Fixed prompt tokens per call (instructions, findings summary, framing).
+    prompt_overhead_tokens: int = 400
+    # Run one tier cheaper when the whole input is smaller than this.
+    downgrade_under_tokens: int | None = None
+    skip_when: SkipRule = "never"
+    # At most this many calls per run (largest chunks first); None = all.
+    max_calls: int | None = None
+    slow_call_ms: int = 30_000
+
+
+@dataclass(frozen=True)
+class WorkflowDef:
+    id: str
+    title: str
+    description: str
+    profile: Literal["critical", "balanced", "tolerant"]
+    stages: tuple[StageDef, ...]
+    inputs: tuple[str, ...] = (".py",)  # file suffixes the workflow reads
+    source: str = "builtin"  # or the path of the workflows.toml that defined it
+    options: dict = field(default_factory=dict)
+
+
+_REVIEW = WorkflowDef(
+    id="review",
+    title="Code review",
+    description="Static findings, then a capable model reviews the code and the findings.",
+    profile="critical",
+    stages=(
+        StageDef("static", "Static analysis", "static", analyzer="advisor"),
+        StageDef("bugs", "Bug patterns", "static", analyzer="bugs"),
+        StageDef(
+            "review", "Model review", "llm", tier="capable",
+            prompt="Review this Python code. Use the static findings as leads. "
+                   "List concrete problems with file and line, most severe first.",
+            output_tokens_per_call=1200, downgrade_under_tokens=1500,
+        ),
+    ),
+)
+
+_SECURITY = WorkflowDef(
+    id="security-audit",
+    title="Security audit",
+    description="bandit and bug-pattern rules, then a premium model triages the issues.",
+    profile="critical",
+    stages=(
+        StageDef("bandit", "Security scan (bandit)", "static", analyzer="bandit"),
+        StageDef("bugs", "Bug patterns", "static", analyzer="bugs"),
+        StageDef(
+            "triage", "Security triage", "llm", tier="premium",
+            prompt="You are a security reviewer. For each reported issue decide whether it is "
+                   "exploitable, explain the impact and propose a fix. Add issues the scanner missed.",
+            output_tokens_per_call=1500, skip_when="no_findings",
+        ),
+    ),
+)
+
+_BUG_PREDICT = WorkflowDef(
+    id="bug-predict",
+    title="Bug prediction",
+    description="Complexity and bug-pattern hotspots, then a model predicts likely bugs.",
+    profile="balanced",
+    stages=(
+        StageDef("metrics", "Complexity hotspots", "static", analyzer="advisor"),
+        StageDef("bugs", "Bug patterns", "static", analyzer="bugs"),
+        StageDef(
+            "predict", "Bug prediction", "llm", tier="capable",
+            prompt="Given these hotspots and bug patterns, predict where bugs are most likely "
+                   "and why. Rank the top risks.",
+            output_tokens_per_call=900, downgrade_under_tokens=2000, max_calls=20,
+        ),
+    ),
+)
+
+_REFACTOR_PLAN = WorkflowDef(
+    id="refactor-plan",
+    title="Refactor plan",
+    description="Advisor findings, then a capable model writes an ordered refactoring plan.",
+    profile="balanced",
+    stages=(
+        StageDef("static", "Static analysis", "static", analyzer="advisor"),
+        StageDef(
+            "plan", "Refactor plan", "llm", tier="capable",
+            prompt="Write an ordered, incremental refactoring plan for this code based on the "
+                   "findings. Each step: what, where, why, risk.",
+            output_tokens_per_call=1500, skip_when="no_findings", max_calls=10,
+        ),
+    ),
+)
+
+_SUMMARIZE = WorkflowDef(
+    id="summarize",
+    title="Summarize",
+    description="Metrics, then a cheap model summarises what the code does.",
+    profile="tolerant",
+    stages=(
+        StageDef("metrics", "Metrics", "static", analyzer="metrics"),
+        StageDef(
+            "summary", "Summary", "llm", tier="cheap",
+            prompt="Summarise what this code does, its main modules and entry points, in plain words.",
+            output_tokens_per_call=600, chunk_tokens=12000,
+        ),
+    ),
+)
+
+BUILTIN_WORKFLOWS: dict[str, WorkflowDef] = {
+    w.id: w for w in (_REVIEW, _SECURITY, _BUG_PREDICT, _REFACTOR_PLAN, _SUMMARIZE)
+}
+
+
+def list_workflows(workspace_root: Path | None = None) -> list[WorkflowDef]:
+    from .user_defined import user_workflows
+
+    merged = dict(BUILTIN_WORKFLOWS)
+    if workspace_root is not None:
+        merged.update(user_workflows(workspace_root))
+    return list(merged.values())
+
+
+def get_workflow(workflow_id: str, workspace_root: Path | None = None) -> WorkflowDef:
+    for workflow in list_workflows(workspace_root):
+        if workflow.id == workflow_id:
+            return workflow
+    known = ", ".join(w.id for w in list_workflows(workspace_root))
+    raise InvalidInput(
+        f"Unknown workflow {workflow_id!r}; known workflows: {known}.",
+        code="workflow.unknown",
+        details={"field": "workflow"},
+    )
