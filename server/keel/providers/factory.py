@@ -1,0 +1,130 @@
+"""Build the configured providers from settings and the environment.
+
+The list order of ``settings.providers`` is the fallback order. With no
+provider configured, Anthropic then OpenAI are tried under their default key
+variables; when none of them has a key, the offline provider serves alone.
+Building never imports an SDK and never touches the network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import structlog
+
+from keel.protocol.settings import ProviderSettings, Settings
+
+from .anthropic_provider import AnthropicProvider
+from .base import Provider
+from .credentials import Credentials, resolve_credentials
+from .offline import NONE_CONFIGURED_HINT, OFFLINE_ID, OfflineProvider
+from .openai_provider import OpenAIProvider
+from .sdk_provider import SdkProvider
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PROVIDERS: tuple[ProviderSettings, ...] = (
+    ProviderSettings(id="anthropic", kind="anthropic"),
+    ProviderSettings(id="openai", kind="openai"),
+)
+OFFLINE_SETTINGS = ProviderSettings(id=OFFLINE_ID, kind="offline")
+_SDK_CLASSES: dict[str, type[SdkProvider]] = {
+    "anthropic": AnthropicProvider,
+    "openai": OpenAIProvider,
+}
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    id: str
+    kind: str
+    ready: bool
+    status: str  # "ready", "no key: set ANTHROPIC_API_KEY", ... (for preflight and health)
+    key_env: str | None = None
+    endpoint: str | None = None
+    fix: str | None = None
+
+
+@dataclass
+class ProviderSet:
+    providers: list[Provider]  # fallback order; exactly [offline] when none is ready
+    statuses: list[ProviderStatus]  # every configured entry (and offline, when serving)
+    settings_by_id: dict[str, ProviderSettings] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        return all(p.kind == "offline" for p in self.providers)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.providers]
+
+    def get(self, provider_id: str) -> Provider | None:
+        return next((p for p in self.providers if p.id == provider_id), None)
+
+    def settings_of(self, provider_id: str) -> ProviderSettings:
+        """The settings entry of a provider (for ``registry.resolve_model``)."""
+        return self.settings_by_id[provider_id]
+
+    def status_of(self, provider_id: str) -> ProviderStatus | None:
+        return next((s for s in self.statuses if s.id == provider_id), None)
+
+    async def aclose_all(self) -> None:
+        for provider in self.providers:
+            try:
+                await provider.aclose()
+            except Exception:  # closing one must not leak the others' connections
+                log.warning("provider close failed", provider=provider.id, exc_info=True)
+
+
+def _sdk_installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _status(entry: ProviderSettings, creds: Credentials, endpoint: str | None) -> ProviderStatus:
+    base = {"id": entry.id, "kind": entry.kind, "key_env": creds.env_name, "endpoint": endpoint}
+    if entry.kind == "offline":
+        return ProviderStatus(ready=False, status="offline: calls no model", **base)
+    if not _sdk_installed(entry.kind):
+        return ProviderStatus(
+            ready=False, status=f"sdk missing: the {entry.kind!r} package is not installed",
+            fix=f"pip install 'keel[{entry.kind}]'", **base,
+        )
+    if not creds.present:
+        return ProviderStatus(
+            ready=False, status=f"no key: set {creds.env_name}",
+            fix=f"Set the environment variable {creds.env_name} for the Keel server.", **base,
+        )
+    if creds.placeholder:
+        return ProviderStatus(ready=True, status="ready (local server, no key needed)", **base)
+    return ProviderStatus(ready=True, status="ready", **base)
+
+
+def build_providers(settings: Settings, env: Mapping[str, str] = os.environ) -> ProviderSet:
+    entries = list(settings.providers) or list(DEFAULT_PROVIDERS)
+    providers: list[Provider] = []
+    statuses: list[ProviderStatus] = []
+    by_id: dict[str, ProviderSettings] = {}
+    for entry in entries:
+        creds = resolve_credentials(entry, env)
+        sdk_class = _SDK_CLASSES.get(entry.kind)
+        provider = sdk_class(entry, creds) if sdk_class else None
+        status = _status(entry, creds, provider.endpoint() if provider else None)
+        statuses.append(status)
+        by_id[entry.id] = entry
+        if status.ready and provider is not None:
+            providers.append(provider)
+    if not providers:
+        providers.append(OfflineProvider())
+        statuses.append(ProviderStatus(
+            id=OFFLINE_ID, kind="offline", ready=True,
+            status="serving: no provider has a key; LLM stages are skipped",
+            fix=NONE_CONFIGURED_HINT,
+        ))
+        by_id.setdefault(OFFLINE_ID, OFFLINE_SETTINGS)
+    log.info("providers built", order=[p.id for p in providers],
+             statuses={s.id: s.status for s in statuses})
+    return ProviderSet(providers=providers, statuses=statuses, settings_by_id=by_id)
