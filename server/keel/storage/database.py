@@ -1,0 +1,99 @@
+"""Opening a history database: pragmas, forward migrations, interrupted runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import structlog
+
+from .boundary import STORAGE_FAILURES, ConnectionFactory, SchemaTooNew, default_connect, translate
+from .schema import CURRENT_VERSION, MIGRATIONS
+
+log = structlog.get_logger(__name__)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """0 for an empty database, else the version recorded in ``meta``."""
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION) -> int:
+    """Apply every step after the database's version up to ``target``; return the old version.
+
+    All steps run in one transaction: a failure leaves the database as it was.
+    A database from a newer Keel raises ``SchemaTooNew`` and is left untouched.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = schema_version(conn)
+        if found > CURRENT_VERSION:
+            raise SchemaTooNew(path, found, CURRENT_VERSION)
+        for step in MIGRATIONS[found:target]:
+            for statement in step.statements:
+                conn.execute(statement)
+            if step.backfill is not None:
+                step.backfill(conn)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(step.version),),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if found < target:
+        log.info("storage.migrated", from_version=found, to_version=target)
+    return found
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    # WAL: readers never block the writer and a kill -9 loses at most the last
+    # uncommitted transaction; NORMAL sync is durable across process crashes.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def open_database(path: Path, connect: ConnectionFactory = default_connect,
+                  *, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating and migrating as needed) the database at ``path``.
+
+    Raises ``StorageError`` (translated at the boundary) or ``SchemaTooNew``.
+    """
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = connect(path)
+        # Check before any pragma writes to the file: a newer database is not ours to touch.
+        found = schema_version(conn)
+        if found > CURRENT_VERSION:
+            raise SchemaTooNew(path, found, CURRENT_VERSION)
+        configure(conn)
+        if found < CURRENT_VERSION:
+            migrate(conn, path)
+        if read_only:
+            conn.execute("PRAGMA query_only = 1")
+        return conn
+    except SchemaTooNew:
+        if conn is not None:
+            conn.close()
+        raise
+    except STORAGE_FAILURES as exc:
+        if conn is not None:
+            conn.close()
+        raise translate(exc, path) from exc
+
+
+def mark_interrupted_runs(conn: sqlite3.Connection) -> int:
+    """Every run still ``running`` was left by a process that died: mark it ``interrupted``."""
+    cursor = conn.execute(
+        "UPDATE runs SET status = 'interrupted', error_code = 'run.interrupted' "
+        "WHERE status = 'running'"
+    )
+    return cursor.rowcount

@@ -1,0 +1,315 @@
+"""``StorageRecorder``: the SQLite ``RunRecorder``. Callers only enqueue; one thread writes.
+
+The request path pays for a snapshot and a deque append (microseconds). The
+writer thread owns the connection, writes batches in transactions, retries
+transient faults with backoff and keeps events queued (bounded, drop-oldest,
+counted) while the disk is unusable, so no failure of the disk ever reaches a run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from .boundary import (
+    STORAGE_FAILURES,
+    ConnectionFactory,
+    SchemaTooNew,
+    StorageError,
+    default_connect,
+    translate,
+)
+from .database import mark_interrupted_runs, open_database
+from .events import (
+    Event,
+    apply_events,
+    estimate_event,
+    model_call_event,
+    record_drops,
+    run_finished_event,
+    run_started_event,
+    utc_iso,
+)
+from .health import HealthListener, StorageHealth, StorageStatus
+from .records import EstimateRecord, ModelCallRecord, RunRecord
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_MAX_QUEUED = 100_000
+DEFAULT_BATCH_SIZE = 2_000
+
+
+class StorageRecorder:
+    """Implements ``keel.storage.records.RunRecorder``; the writer thread starts at once.
+
+    ``before_write`` runs at the storage boundary before every write transaction:
+    a fault test makes it raise ``OSError(ENOSPC)`` to simulate a full disk.
+    Listeners are called from the writer thread on every status change; an asyncio
+    consumer should hop back with ``loop.call_soon_threadsafe``.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        connect: ConnectionFactory = default_connect,
+        before_write: Callable[[], None] | None = None,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        retry_initial_s: float = 0.05,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.interrupted_runs = 0
+        self._connect = connect
+        self._before_write = before_write
+        self._max_queued = max_queued
+        self._batch_size = batch_size
+        self._retry_initial_s = retry_initial_s
+        self._retry_max_s = retry_max_s
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: deque[Event] = deque()
+        self._inflight = 0
+        self._dropped = 0
+        self._unpersisted_drops = 0
+        self._written = 0
+        self._closing = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._close_deadline = float("inf")
+        self._conn: sqlite3.Connection | None = None
+        self._marked_interrupted = False
+        self._status: StorageStatus = "ok"
+        self._detail = "history is saved"
+        self._fix: str | None = None
+        self._last_error: str | None = None
+        self._listeners: list[HealthListener] = []
+        self._thread = threading.Thread(target=self._run, name="keel-storage-writer", daemon=True)
+        self._thread.start()
+
+    # -- RunRecorder: enqueue only -------------------------------------------------
+
+    def run_started(self, run: RunRecord) -> None:
+        self._enqueue(run_started_event, run)
+
+    def model_call(self, call: ModelCallRecord) -> None:
+        self._enqueue(model_call_event, call)
+
+    def run_finished(self, run: RunRecord) -> None:
+        self._enqueue(run_finished_event, run)
+
+    def estimate_made(self, estimate: EstimateRecord) -> None:
+        self._enqueue(estimate_event, estimate)
+
+    def _enqueue(self, make: Callable[[object], Event], record: object) -> None:
+        try:
+            event = make(record)
+        except Exception as exc:
+            # A malformed record is counted as a drop; it never raises into a run.
+            log.warning("storage.record_rejected", error=repr(exc))
+            with self._lock:
+                self._count_drops(1)
+            return
+        with self._lock:
+            if self._closing:
+                self._count_drops(1)
+                return
+            if len(self._queue) >= self._max_queued:
+                self._queue.popleft()
+                self._count_drops(1)
+            self._queue.append(event)
+        self._wake.set()
+
+    def _count_drops(self, n: int) -> None:
+        self._dropped += n
+        self._unpersisted_drops += n
+
+    # -- status, flush, close ------------------------------------------------------
+
+    def health(self) -> StorageHealth:
+        with self._lock:
+            return self._health_locked()
+
+    def _health_locked(self) -> StorageHealth:
+        return StorageHealth(self._status, self._detail, self._fix,
+                             len(self._queue) + self._inflight, self._dropped, self._last_error)
+
+    def add_listener(self, listener: HealthListener) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def written(self) -> int:
+        """Events committed to the database by this recorder."""
+        with self._lock:
+            return self._written
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Block until every queued event is written; False if ``timeout`` passed first."""
+        self._wake.set()
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._queue and not self._inflight, timeout)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Drain (retrying faults until ``timeout``), stop the writer; False if events were lost."""
+        with self._lock:
+            self._closing = True
+            self._close_deadline = time.monotonic() + timeout
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout + 1.0)
+        with self._lock:
+            left = len(self._queue) + self._inflight
+        if left:
+            log.warning("storage.close_lost_events", events=left)
+        return left == 0 and not self._thread.is_alive()
+
+    # -- the writer thread ---------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = self._retry_initial_s
+        try:
+            while True:
+                if self._drain():
+                    delay = self._retry_initial_s
+                    if self._stop.is_set():
+                        return
+                    self._wake.wait()
+                    self._wake.clear()
+                    continue
+                if self._stop.is_set() and time.monotonic() >= self._close_deadline:
+                    return
+                # While failing, new events do not trigger retries: only time (or close) does.
+                if self._stop.is_set():
+                    time.sleep(min(delay, max(0.0, self._close_deadline - time.monotonic())))
+                else:
+                    self._stop.wait(delay)
+                delay = min(delay * 2, self._retry_max_s)
+        finally:
+            self._close_connection()
+
+    def _drain(self) -> bool:
+        """Write until the queue is empty (True) or a fault stops us (False)."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._idle.notify_all()
+                    return True
+                count = min(len(self._queue), self._batch_size)
+                batch = [self._queue.popleft() for _ in range(count)]
+                self._inflight = count
+                drops = self._unpersisted_drops
+            fault = self._write(batch, drops)
+            if fault is not None and fault.kind == "rejected":
+                # Find the event the database refuses; write the others.
+                fault = self._write_one_by_one(batch, drops)
+            elif fault is not None:
+                self._requeue(batch)
+            if fault is not None:
+                self._set_status("degraded" if fault.kind == "transient" else "down", fault)
+                return False
+            self._set_status("ok", None)
+
+    def _write_one_by_one(self, batch: list[Event], drops: int) -> StorageError | None:
+        for index, event in enumerate(batch):
+            fault = self._write([event], drops if index == 0 else 0)
+            if fault is None:
+                continue
+            if fault.kind != "rejected":
+                self._requeue(batch[index:])
+                return fault
+            self._discard([event], fault)
+        return None
+
+    def _discard(self, events: list[Event], fault: StorageError) -> None:
+        log.warning("storage.event_rejected", error=fault.message, events=len(events))
+        with self._lock:
+            self._count_drops(len(events))
+            self._inflight = max(0, self._inflight - len(events))
+
+    def _write(self, batch: list[Event], drops: int) -> StorageError | None:
+        """One transaction at the boundary; returns the translated fault, or None on success."""
+        try:
+            conn = self._connection()
+            if self._before_write is not None:
+                self._before_write()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                apply_events(conn, batch)
+                if drops:
+                    record_drops(conn, utc_iso()[:10], drops)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except SchemaTooNew as exc:
+            return StorageError(exc.message, kind="persistent", fix=exc.fix, code=exc.code)
+        except StorageError as exc:
+            return exc
+        except STORAGE_FAILURES as exc:
+            fault = translate(exc, self.db_path)
+            if fault.kind != "transient":
+                self._close_connection()
+            return fault
+        with self._lock:
+            self._inflight = max(0, self._inflight - len(batch))
+            self._unpersisted_drops -= drops
+            self._written += len(batch)
+        return None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = open_database(self.db_path, self._connect)
+            if not self._marked_interrupted:
+                # Only once per process: after a reconnect, "running" rows are our own.
+                self.interrupted_runs = mark_interrupted_runs(self._conn)
+                self._marked_interrupted = True
+                if self.interrupted_runs:
+                    log.info("storage.runs_interrupted", runs=self.interrupted_runs)
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error as exc:
+                log.debug("storage.close_failed", error=repr(exc))
+            self._conn = None
+
+    def _requeue(self, events: list[Event]) -> None:
+        """Put failed events back in front; beyond the bound the oldest go, counted."""
+        with self._lock:
+            self._inflight = 0
+            self._queue.extendleft(reversed(events))
+            excess = len(self._queue) - self._max_queued
+            for _ in range(max(0, excess)):
+                self._queue.popleft()
+            self._count_drops(max(0, excess))
+
+    def _set_status(self, status: StorageStatus, fault: StorageError | None) -> None:
+        with self._lock:
+            changed = status != self._status
+            if fault is None:
+                self._status, self._detail, self._fix = status, "history is saved", None
+            else:
+                self._status, self._detail, self._fix = status, fault.message, fault.fix
+                self._last_error = fault.code
+            snapshot = self._health_locked()
+        if fault is not None and changed:
+            log.warning("storage.unavailable", status=status, detail=fault.message,
+                        code=fault.code)
+        elif changed:
+            log.info("storage.recovered")
+        if changed:
+            for listener in list(self._listeners):
+                try:
+                    listener(snapshot)
+                except Exception:  # a broken listener must not stop the writer
+                    log.exception("storage.listener_failed")
