@@ -1,0 +1,254 @@
+"""The fallback executor: try each candidate of a chain behind its breaker, with retries.
+
+For each ``(provider, tier[, model])`` candidate, in order:
+
+1. every attempt asks the candidate's breaker first; a refusal raises
+   ``Unavailable(breaker.open)`` without calling the provider, which is not
+   retried, so the chain moves to the next candidate at once (a ``fallback``
+   event is emitted);
+2. ``call_with_retry`` retries transient failures per the profile, spending the
+   provider's retry budget;
+3. every real attempt's outcome is recorded into the breaker: success, failure
+   (slow when it took longer than ``slow_threshold_s``), or nothing for
+   cancellations and caller errors. A cancellation that arrives with the
+   request's deadline expired is a hang and counts as a slow failure.
+
+The first success wins. When every candidate failed the cached answer for the
+same input (if a cache and key are given) is served with ``stale=True``;
+otherwise the most relevant error is raised: the last real provider error, or,
+when every candidate was refused, the breaker refusal that ends soonest. An
+empty chain raises ``Unavailable(code="provider.none_configured")``.
+
+Errors that would be the same on any provider (validation, a cancelled or
+superseded request, the deadline, our own internal errors) stop the chain at
+once; cancellation always propagates immediately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Literal, NamedTuple, TypeVar
+
+import anyio
+import structlog
+
+from keel.errors import (
+    Cancelled,
+    ContentModified,
+    DeadlineExceeded,
+    InternalError,
+    InvalidInput,
+    KeelError,
+    Unavailable,
+)
+from keel.runtime.deadline import Deadline, current_deadline
+
+from .breaker import BreakerRegistry, CircuitBreaker
+from .budget import BudgetRegistry
+from .cache import ResponseCache
+from .classify import classify_provider_error
+from .profiles import ResilienceProfile, get_profile
+from .retry import AttemptCounter, RandomSource, call_with_retry
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+
+class Candidate(NamedTuple):
+    provider: str
+    tier: str
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ResilienceEvent:
+    """Becomes a ``keel/runEvent`` of the same ``kind``."""
+
+    kind: Literal["retrying", "fallback"]
+    provider: str
+    tier: str
+    model: str | None = None
+    attempt: int | None = None  # retrying: the attempt about to be made (2 = first retry)
+    code: str | None = None  # the error that caused it
+    wait_ms: int | None = None
+    next_provider: str | None = None
+    next_tier: str | None = None
+
+
+@dataclass(frozen=True)
+class FallbackOutcome(Generic[T]):
+    value: T
+    provider: str | None  # None when a stale cached answer was served
+    tier: str | None
+    model: str | None
+    attempts: int  # real provider calls made, over every candidate
+    fallback_used: bool
+    errors: list[KeelError] = field(default_factory=list)
+    stale: bool = False
+
+
+AttemptFn = Callable[[Candidate], Awaitable[T]]
+OnEvent = Callable[[ResilienceEvent], None]
+_STOP_CHAIN = (InvalidInput, ContentModified, Cancelled, DeadlineExceeded, InternalError)
+
+
+async def call_with_fallback(
+    candidates: Sequence[tuple[str, str] | tuple[str, str, str | None]],
+    attempt_fn: AttemptFn[T],
+    *,
+    profile: str | ResilienceProfile,
+    breakers: BreakerRegistry,
+    budgets: BudgetRegistry | None = None,
+    on_event: OnEvent | None = None,
+    slow_threshold_s: float | None = None,
+    cache: ResponseCache[T] | None = None,
+    cache_key: str | None = None,
+    sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+    rng: RandomSource | None = None,
+    deadline: Deadline | None = None,
+) -> FallbackOutcome[T]:
+    chain = [Candidate(*c) for c in candidates]
+    policy = get_profile(profile).retry_policy()
+    deadline = deadline if deadline is not None else current_deadline()
+    emit = on_event or (lambda event: None)
+    errors: list[KeelError] = []
+    made = [0]
+
+    for index, candidate in enumerate(chain):
+        breaker = breakers.get(candidate.provider, candidate.model)
+
+        def on_retry(
+            attempt: int, error: KeelError, wait_s: float, c: Candidate = candidate
+        ) -> None:
+            emit(
+                ResilienceEvent(
+                    "retrying",
+                    c.provider,
+                    c.tier,
+                    c.model,
+                    attempt=attempt + 1,
+                    code=error.code,
+                    wait_ms=round(wait_s * 1000),
+                )
+            )
+
+        counter = AttemptCounter()
+        try:
+            value = await call_with_retry(
+                lambda c=candidate, b=breaker: _attempt(
+                    c, b, attempt_fn, made, breakers, slow_threshold_s, deadline
+                ),
+                policy=policy,
+                budget=budgets.get(candidate.provider) if budgets is not None else None,
+                provider=candidate.provider,
+                on_retry=on_retry,
+                sleep=sleep,
+                rng=rng,
+                deadline=deadline,
+                counter=counter,
+            )
+        except KeelError as error:
+            errors.append(error)
+            if isinstance(error, _STOP_CHAIN):
+                raise
+            if index + 1 < len(chain):
+                following = chain[index + 1]
+                log.info(
+                    "fallback.next",
+                    provider=candidate.provider,
+                    tier=candidate.tier,
+                    code=error.code,
+                    next_provider=following.provider,
+                    next_tier=following.tier,
+                )
+                emit(
+                    ResilienceEvent(
+                        "fallback",
+                        candidate.provider,
+                        candidate.tier,
+                        candidate.model,
+                        code=error.code,
+                        next_provider=following.provider,
+                        next_tier=following.tier,
+                    )
+                )
+            continue
+        if cache is not None and cache_key is not None:
+            cache.put(cache_key, value)
+        return FallbackOutcome(
+            value,
+            candidate.provider,
+            candidate.tier,
+            candidate.model,
+            attempts=made[0],
+            fallback_used=index > 0,
+            errors=errors,
+        )
+
+    if cache is not None and cache_key is not None:
+        cached = cache.get_stale(cache_key)
+        if cached is not None:
+            log.warning("fallback.stale_cache_served", errors=[e.code for e in errors])
+            return FallbackOutcome(
+                cached.value,
+                None,
+                None,
+                None,
+                attempts=made[0],
+                fallback_used=bool(chain),
+                errors=errors,
+                stale=True,
+            )
+    raise most_relevant_error(errors)
+
+
+async def _attempt(
+    candidate: Candidate,
+    breaker: CircuitBreaker,
+    attempt_fn: AttemptFn[T],
+    made: list[int],
+    breakers: BreakerRegistry,
+    slow_threshold_s: float | None,
+    deadline: Deadline,
+) -> T:
+    permit = breaker.allow()  # raises Unavailable(breaker.open) without calling anyone
+    made[0] += 1
+    started = breakers.clock.now()
+    settled = False
+
+    def slow() -> bool:
+        return slow_threshold_s is not None and breakers.clock.now() - started > slow_threshold_s
+
+    try:
+        value = await attempt_fn(candidate)
+        settled = True
+        breaker.record_success(permit, slow=slow())
+        return value
+    except Exception as exc:
+        settled = True
+        error = classify_provider_error(exc, candidate.provider)
+        breaker.record_error(permit, error, slow=slow())
+        if error is exc:
+            raise
+        raise error from exc
+    finally:
+        if not settled:  # cancelled: a hang if it was our deadline, else no verdict
+            if deadline.expired:
+                breaker.record_failure(permit, slow=True)
+            else:
+                breaker.record_ignored(permit)
+
+
+def most_relevant_error(errors: list[KeelError]) -> KeelError:
+    """The last real provider error; else the breaker refusal that ends soonest."""
+    if not errors:
+        return Unavailable(
+            "No model provider is configured or reachable; add one under keel.providers.",
+            code="provider.none_configured",
+            hint="Set a provider's API key environment variable or add a provider in settings.",
+        )
+    real = [e for e in errors if not isinstance(e, Unavailable)]
+    if real:
+        return real[-1]
+    return min(errors, key=lambda e: e.retry_after_ms if e.retry_after_ms is not None else 1 << 62)
