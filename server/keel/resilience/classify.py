@@ -196,11 +196,10 @@ def _connection(provider: str, what: str) -> ProviderError:
 
 
 def _classify_group(group: BaseExceptionGroup, provider: str) -> KeelError:
+    # Only an ExceptionGroup gets here: a group holding a cancellation is a
+    # BaseExceptionGroup and was re-raised whole above.
     leaves: list[BaseException] = []
     _flatten(group, leaves)
-    for leaf in leaves:
-        if not isinstance(leaf, Exception):
-            raise leaf
     return classify_provider_error(leaves[0], provider)
 
 
