@@ -1,0 +1,67 @@
+"""Git's ignore rules: every ``.gitignore`` from the workspace root down, each relative to its folder.
+
+Precedence follows git: the deepest ``.gitignore`` with a matching pattern
+decides (its last matching line, so ``!negation`` works), and a file inside an
+ignored directory can never be re-included because the walk never descends
+into that directory. ``.git`` is always skipped. Nothing else is special:
+``node_modules``, ``.venv`` or ``__pycache__`` are skipped only when a
+``.gitignore`` says so, exactly as git would treat them.
+
+``.git/info/exclude`` and the global excludes file are not read: they are
+per-clone, and an estimate should not change with who runs it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pathspec import GitIgnoreSpec
+
+GITIGNORE = ".gitignore"
+ALWAYS_SKIPPED_DIRS = frozenset({".git"})
+
+# (path, size, mtime_ns) of a .gitignore: how a compiled spec is revalidated.
+FileSig = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class IgnoreLevel:
+    prefix: str  # the folder's path relative to the workspace root, "" or ending in "/"
+    spec: GitIgnoreSpec
+    sig: FileSig
+
+
+# Levels from the workspace root (first) to the current folder (last).
+IgnoreChain = tuple[IgnoreLevel, ...]
+
+
+def gitignore_sig(path: str) -> FileSig | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def compile_gitignore(path: str) -> GitIgnoreSpec | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    return GitIgnoreSpec.from_lines(lines)
+
+
+def is_ignored(chain: IgnoreChain, rel_path: str, is_dir: bool) -> bool:
+    """Whether ``rel_path`` (relative to the workspace root, POSIX) is ignored by ``chain``."""
+    candidate = rel_path + "/" if is_dir else rel_path
+    for level in reversed(chain):
+        result = level.spec.check_file(candidate[len(level.prefix):])
+        if result.include is not None:
+            return result.include
+    return False
+
+
+def chain_sigs(chain: IgnoreChain) -> tuple[FileSig, ...]:
+    return tuple(level.sig for level in chain)
