@@ -1,0 +1,75 @@
+"""``HistoryReader``: the read side on its own connection. Call its methods from a thread.
+
+Every sqlite3/OS failure is translated at the boundary into ``StorageError``.
+A workspace with no history yet reads as empty and nothing is created on disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from keel.protocol import RunSummary, UsageReport
+
+from . import queries, retention
+from .boundary import STORAGE_FAILURES, ConnectionFactory, default_connect, translate
+from .database import open_database
+from .retention import CleanupReport
+
+T = TypeVar("T")
+
+
+def _memory_connect(_: Path) -> sqlite3.Connection:
+    return sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+
+
+class HistoryReader:
+    def __init__(self, db_path: Path, *, connect: ConnectionFactory = default_connect) -> None:
+        self.db_path = Path(db_path)
+        self._connect = connect
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            exists = self.db_path.exists()
+            # An absent database reads as empty: an in-memory one with the current schema.
+            self._conn = open_database(self.db_path, self._connect if exists else _memory_connect)
+        return self._conn
+
+    def _guard(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return read(self._connection())
+        except STORAGE_FAILURES as exc:
+            self.close()
+            raise translate(exc, self.db_path) from exc
+
+    def list_runs(self, limit: int = 50, workflow: str | None = None) -> list[RunSummary]:
+        return self._guard(lambda conn: queries.list_runs(conn, limit, workflow))
+
+    def usage_report(self, days: int = 30, now: datetime | None = None) -> UsageReport:
+        return self._guard(lambda conn: queries.usage_report(conn, days, now))
+
+    def estimator_error(self, workflow: str | None = None) -> tuple[int, float | None]:
+        return self._guard(lambda conn: queries.estimator_error(conn, workflow))
+
+    def cleanup(self, retention_days: int = retention.DEFAULT_RETENTION_DAYS,
+                max_bytes: int = retention.DEFAULT_MAX_BYTES, dry_run: bool = True,
+                now: datetime | None = None) -> CleanupReport:
+        if not self.db_path.exists():
+            return CleanupReport(0, 0, 0, 0, dry_run)
+        return self._guard(
+            lambda conn: retention.cleanup(conn, retention_days, max_bytes, dry_run, now))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> HistoryReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
