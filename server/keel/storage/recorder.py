@@ -83,6 +83,8 @@ class StorageRecorder:
         self._closing = False
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # Wakes a failing writer before its backoff ends (flush and close ask to retry now).
+        self._retry_now = threading.Event()
         self._close_deadline = float("inf")
         self._conn: sqlite3.Connection | None = None
         self._marked_interrupted = False
@@ -153,6 +155,7 @@ class StorageRecorder:
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until every queued event is written; False if ``timeout`` passed first."""
         self._wake.set()
+        self._retry_now.set()
         with self._idle:
             return self._idle.wait_for(lambda: not self._queue and not self._inflight, timeout)
 
@@ -163,6 +166,7 @@ class StorageRecorder:
             self._close_deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+        self._retry_now.set()
         self._thread.join(timeout + 1.0)
         with self._lock:
             left = len(self._queue) + self._inflight
@@ -189,7 +193,8 @@ class StorageRecorder:
                 if self._stop.is_set():
                     time.sleep(min(delay, max(0.0, self._close_deadline - time.monotonic())))
                 else:
-                    self._stop.wait(delay)
+                    self._retry_now.wait(delay)
+                    self._retry_now.clear()
                 delay = min(delay * 2, self._retry_max_s)
         finally:
             self._close_connection()
