@@ -1,3 +1,4 @@
 from keel.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: worker processes re-import the main module
+    main()

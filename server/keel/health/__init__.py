@@ -1,1 +1,1 @@
-"""health"""
+"""Preflight checks, the health monitor (components → level) and its coalesced notifier."""

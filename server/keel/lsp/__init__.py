@@ -1,1 +1,1 @@
-"""lsp"""
+"""The only package that knows pygls, lsprotocol and JSON-RPC."""

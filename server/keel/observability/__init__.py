@@ -1,1 +1,1 @@
-"""observability"""
+"""structlog setup (stderr + rotating file, JSON lines, redaction) and context binding."""

@@ -1,0 +1,28 @@
+"""keel/health and keel/preflight."""
+
+from __future__ import annotations
+
+from keel.protocol.health import HealthParams, HealthReport, PreflightParams, PreflightReport
+
+from ..health.preflight import PreflightContext, run_preflight
+from ..storage.paths import database_path
+from .state import KeelApp
+
+
+async def health(app: KeelApp, params: HealthParams) -> HealthReport:
+    return app.monitor.report()
+
+
+def preflight_context(app: KeelApp) -> PreflightContext:
+    db = database_path(app.workspace_root, app.settings.storage.dir)
+    return PreflightContext(
+        settings=app.settings,
+        settings_problem=app.settings_load.problem,
+        storage_dir=db.parent,
+        workspace_trusted=app.workspace_trusted,
+        env=app.env,
+    )
+
+
+async def preflight(app: KeelApp, params: PreflightParams) -> PreflightReport:
+    return await run_preflight(preflight_context(app), network=params.network)

@@ -1,0 +1,90 @@
+"""pygls protocol adjusted to the Keel contract.
+
+- keel/* params stay plain dicts (validated by pydantic in dispatch);
+- errors are answered with ``ErrorData``, never a traceback;
+- a cancelled request answers -32800 with ``ErrorData``;
+- requests after ``shutdown`` get -32600 instead of silence;
+- ``exit`` stops the transport loop (the process exits after cleanup);
+- ``initialize`` advertises ``capabilities.experimental.keel``.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from keel.errors import InternalError
+from keel.protocol.methods import PROTOCOL_VERSION, method_names
+
+from .dispatch import DispatchError
+from .errors import cancelled_error, response_error
+from .messages import KeelNotification, KeelRequest
+
+logger = logging.getLogger(__name__)
+
+INVALID_REQUEST = -32600
+
+
+class KeelProtocol(LanguageServerProtocol):
+    exit_code: int | None = None
+
+    def get_message_type(self, method: str):
+        if method.startswith("keel/"):
+            return None
+        return super().get_message_type(method)
+
+    def keel_message(self, data: dict[str, Any]):
+        """Build a keel/* message without pygls' namedtuple conversion."""
+        if "id" in data:
+            return KeelRequest(id=data["id"], method=data["method"], params=data.get("params"))
+        return KeelNotification(method=data["method"], params=data.get("params"))
+
+    def handle_message(self, message):
+        method = getattr(message, "method", "")
+        if self._shutdown and method != types.EXIT and hasattr(message, "id") and method:
+            self._send_response(
+                message.id,
+                error=types.ResponseError(code=INVALID_REQUEST,
+                                          message="The server is shutting down; no more requests."),
+            )
+            return
+        super().handle_message(message)
+
+    def _send_handler_result(self, future: Future, *, msg_id):
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            self._send_response(msg_id, error=cancelled_error(msg_id))
+            return
+        exc = future.exception()
+        if exc is None:
+            self._send_response(msg_id, result=future.result())
+        elif isinstance(exc, DispatchError):
+            self._send_response(msg_id, error=response_error(exc.error, exc.request_id))
+        else:
+            logger.error("unexpected handler failure for %s: %r", msg_id, exc)
+            internal = InternalError("Keel hit an unexpected error; details are in the Keel log.")
+            self._send_response(msg_id, error=response_error(internal, msg_id))
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        result = yield from super().lsp_initialize(params)
+        experimental = result.capabilities.experimental or {}
+        if not isinstance(experimental, dict):
+            experimental = {}
+        experimental["keel"] = {"version": PROTOCOL_VERSION, "methods": method_names()}
+        result.capabilities.experimental = experimental
+        return result
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        if (user_handler := self.fm.features.get(types.EXIT)) is not None:
+            yield user_handler, args, None
+        self.exit_code = 0 if self._shutdown else 1
+        stop = getattr(self._server, "request_stop", None)
+        if stop is not None:
+            stop()

@@ -1,0 +1,222 @@
+"""Server wiring: the pygls server, thin handlers, lifecycle and the process loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import structlog
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from keel import __version__
+from keel.app.ports import DocumentText
+from keel.app.state import KeelApp
+from keel.protocol.methods import REQUESTS
+from keel.protocol.settings import InitializationOptions
+
+from .dispatch import dispatch
+from .messages import keel_converter
+from .notifier import LspNotifier
+from .protocol import KeelProtocol
+from .transport import StreamWriter, read_messages
+from .watchdog import watch_parent
+
+log = structlog.get_logger(__name__)
+
+
+class KeelServer(LanguageServer):
+    def __init__(self, app: KeelApp) -> None:
+        super().__init__("keel", __version__, protocol_cls=KeelProtocol,
+                         converter_factory=keel_converter)
+        self.app = app
+        self.stop_event: asyncio.Event | None = None
+        self.background: set[asyncio.Task[Any]] = set()
+
+    def request_stop(self) -> None:
+        if self.stop_event is not None:
+            self.stop_event.set()
+
+    def spawn(self, coro) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+
+class WorkspaceDocuments:
+    """Open documents as the client has them (unsaved text included)."""
+
+    def __init__(self, server: KeelServer) -> None:
+        self._server = server
+
+    def get(self, uri: str) -> DocumentText | None:
+        try:
+            workspace = self._server.workspace
+        except RuntimeError:
+            return None
+        doc = workspace.text_documents.get(uri)
+        if doc is None:
+            return None
+        return DocumentText(uri=uri, text=doc.source, version=doc.version)
+
+
+def _register_requests(server: KeelServer) -> None:
+    for spec in REQUESTS:
+        def make(method: str):
+            async def handler(ls: KeelServer, params: Any) -> Any:
+                return await dispatch(ls.app, method, params, ls.protocol.msg_id)
+            return handler
+        server.feature(spec.name)(make(spec.name))
+
+
+def _workspace_folders(params: types.InitializeParams) -> list[Path]:
+    folders = [Path(to_fs_path(f.uri) or "") for f in (params.workspace_folders or [])]
+    if not folders and params.root_uri:
+        folders = [Path(to_fs_path(params.root_uri) or "")]
+    if not folders and params.root_path:
+        folders = [Path(params.root_path)]
+    return [f.resolve() for f in folders if str(f)]
+
+
+def build_server(app: KeelApp) -> KeelServer:
+    server = KeelServer(app)
+    app.notifier = LspNotifier(server)
+    app.documents = WorkspaceDocuments(server)
+    _register_requests(server)
+
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: KeelServer, params: types.InitializeParams) -> None:
+        app.workspace_folders = _workspace_folders(params)
+        raw = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        options = InitializationOptions.model_validate(
+            {k: v for k, v in raw.items() if k in ("settings", "workspaceTrusted", "clientName")})
+        app.workspace_trusted = options.workspace_trusted
+        app.client_name = options.client_name
+        app.apply_settings(options.settings, "initializationOptions.settings")
+        if params.process_id:
+            ls.spawn(watch_parent(params.process_id, ls.request_stop))
+
+    @server.feature(types.INITIALIZED)
+    def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
+        app.start_health_push()
+        app.workers.warm_up()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
+        app.apply_settings(params.settings, "settings")
+
+    from .features import register_features
+
+    register_features(server)
+    return server
+
+
+class _BlockingWriteTransport:
+    """For a stdout that is a regular file (not a pipe): plain blocking writes."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self._closed = False
+
+    def write(self, data: bytes) -> None:
+        self._stream.write(data)
+        self._stream.flush()
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+
+
+async def _stdio_streams() -> tuple[asyncio.StreamReader, Any]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**20)
+    # stdout belongs to JSON-RPC: keep a private copy of fd 1 for the protocol and
+    # point fd 1 and sys.stdout at stderr, so a stray print cannot corrupt the channel.
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    except ValueError:  # stdin is a regular file: feed it from a thread
+        _feed_from_file(loop, reader, sys.stdin.buffer)
+    try:
+        transport, _ = await loop.connect_write_pipe(asyncio.Protocol, protocol_out)
+    except ValueError:
+        transport = _BlockingWriteTransport(protocol_out)
+    return reader, transport
+
+
+def _feed_from_file(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, stream) -> None:
+    import threading
+
+    def pump() -> None:
+        while chunk := stream.read1(65536):
+            loop.call_soon_threadsafe(reader.feed_data, chunk)
+        loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=pump, daemon=True, name="keel-stdin").start()
+
+
+async def _serve(server: KeelServer, reader: asyncio.StreamReader, transport: asyncio.WriteTransport) -> None:
+    server.stop_event = asyncio.Event()
+    server.protocol.set_writer(StreamWriter(transport))
+    loop_task = asyncio.ensure_future(read_messages(reader, server.protocol, server.stop_event))
+    stop_task = asyncio.ensure_future(server.stop_event.wait())
+    await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (loop_task, stop_task, *server.background):
+        task.cancel()
+
+
+async def _shutdown_app(server: KeelServer) -> None:
+    closer = server.app.extensions.get("aclose")
+    if closer is not None:
+        try:
+            await asyncio.wait_for(closer(), timeout=1.5)  # type: ignore[operator]
+        except Exception:
+            log.warning("shutdown cleanup did not finish")
+    server.app.close()
+
+
+def serve_stdio(app: KeelApp) -> int:
+    server = build_server(app)
+
+    async def main() -> None:
+        reader, transport = await _stdio_streams()
+        await _serve(server, reader, transport)
+        await _shutdown_app(server)
+        transport.close()
+
+    asyncio.run(main())
+    code = server.protocol.exit_code
+    return 0 if code is None else code
+
+
+def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1") -> int:
+    server = build_server(app)
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await _serve(server, reader, writer.transport)  # type: ignore[arg-type]
+            writer.close()
+            done.set()
+
+        tcp = await asyncio.start_server(on_connect, host, port)
+        bound = tcp.sockets[0].getsockname()[1]
+        log.info("serving on loopback", port=bound)
+        sys.stderr.write(f"keel: listening on {host}:{bound}\n")
+        async with tcp:
+            await done.wait()
+        await _shutdown_app(server)
+
+    asyncio.run(main())
+    code = server.protocol.exit_code
+    return 0 if code is None else code

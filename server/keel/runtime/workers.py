@@ -1,0 +1,159 @@
+"""CPU work in worker processes that are killed on cancel.
+
+A small pool of pre-started ("warm") processes. ``run(fn, *args)`` sends the
+call to an idle worker and waits for the answer in a thread, so the event loop
+never blocks. If the caller is cancelled (``$/cancelRequest``, a deadline, a
+cancelled run) the worker is killed at once and a fresh one is started in the
+background, so the next request finds a warm worker instead of a busy one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import multiprocessing
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+import anyio
+import structlog
+
+from keel.errors import InternalError, KeelError
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
+    # Ctrl-C belongs to the parent, which kills us when it needs to.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in warm_imports:
+        importlib.import_module(module)
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent went away
+        try:
+            reply: tuple[str, Any] = ("ok", fn(*args))
+        except KeelError as exc:
+            reply = ("err", exc)
+        except Exception as exc:  # reported to the parent as an internal error
+            reply = ("err", InternalError(f"worker failed: {type(exc).__name__}: {exc}"))
+        try:
+            conn.send(reply)
+        except Exception as exc:  # e.g. an unpicklable result
+            conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        finally:
+            self.conn.close()
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    size: int
+    idle: int
+    busy: int
+    started: int
+    killed: int
+    completed: int
+
+
+class WorkerPool:
+    def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = ()) -> None:
+        self.size = size
+        self._warm_imports = warm_imports
+        self._ctx = multiprocessing.get_context("spawn")
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self._slots: asyncio.Semaphore | None = None
+        self._started = 0
+        self._killed = 0
+        self._completed = 0
+        self._closed = False
+        self._spawning: set[asyncio.Task[None]] = set()
+
+    def _spawn_sync(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports), daemon=True,
+                                    name="keel-worker")
+        process.start()
+        child.close()
+        self._started += 1
+        return _Worker(process, parent)
+
+    async def _spawn(self) -> None:
+        worker = await anyio.to_thread.run_sync(self._spawn_sync)
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.append(worker)
+
+    def warm_up(self) -> None:
+        """Start workers in the background so the first request does not pay for it."""
+        for _ in range(self.size - len(self._idle) - self._busy - len(self._spawning)):
+            task = asyncio.ensure_future(self._spawn())
+            self._spawning.add(task)
+            task.add_done_callback(self._spawning.discard)
+
+    async def _take(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            worker.kill()
+        return await anyio.to_thread.run_sync(self._spawn_sync)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise InternalError("the worker pool is closed")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        async with self._slots:
+            worker = await self._take()
+            self._busy += 1
+            finished = False
+            try:
+                await anyio.to_thread.run_sync(worker.conn.send, (fn, args))
+                status, value = await anyio.to_thread.run_sync(worker.conn.recv, abandon_on_cancel=True)
+                finished = True
+            except (EOFError, OSError):
+                finished = False
+                raise InternalError("the analysis worker died unexpectedly") from None
+            finally:
+                self._busy -= 1
+                if finished:
+                    self._completed += 1
+                    self._idle.append(worker)
+                else:
+                    # Cancelled, timed out or died: kill it and replace it now.
+                    self._killed += 1
+                    worker.kill()
+                    if not self._closed:
+                        self.warm_up()
+        if status == "err":
+            raise value
+        return value
+
+    def stats(self) -> PoolStats:
+        return PoolStats(self.size, len(self._idle), self._busy, self._started, self._killed, self._completed)
+
+    def close(self) -> None:
+        self._closed = True
+        for worker in self._idle:
+            worker.kill()
+        self._idle.clear()
+        for task in list(self._spawning):
+            task.cancel()

@@ -1,0 +1,75 @@
+"""Helpers for end-to-end tests against the real `keel serve` process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SERVER_COMMAND = [sys.executable, "-m", "keel", "serve", "--log-level", "warning"]
+
+
+def server_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    # Each test gets its own data and log dirs (storage and logs are per user).
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env.update(extra)
+    return env
+
+
+def config(tmp_path, **extra_env: str) -> ClientServerConfig:
+    return ClientServerConfig(server_command=SERVER_COMMAND, server_env=server_env(tmp_path, **extra_env))
+
+
+def keep_raw_json(client: LanguageClient) -> None:
+    """Results and keel/* notifications as the server sent them (no namedtuples, no renames)."""
+    from pygls.protocol import JsonRPCNotification, JsonRPCResponseMessage
+
+    converter = client.protocol._converter
+    converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, cls: cls(**obj))
+    converter.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(**obj))
+
+
+def plain(value: Any) -> Any:
+    """pygls' client turns results into namedtuples; tests compare plain JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+async def initialize(client: LanguageClient, root, options: dict | None = None,
+                     process_id: int | None = None) -> types.InitializeResult:
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        initialization_options=options or {},
+        process_id=process_id,
+    )
+    return await client.initialize_session(params)
+
+
+async def request(client: LanguageClient, method: str, params: Any = None) -> Any:
+    return plain(await client.protocol.send_request_async(method, params if params is not None else {}))
+
+
+async def request_error(client: LanguageClient, method: str, params: Any = None) -> JsonRpcException:
+    try:
+        await client.protocol.send_request_async(method, params if params is not None else {})
+    except JsonRpcException as exc:
+        return exc
+    raise AssertionError(f"{method} succeeded; an error was expected")
+
+
+def error_data(exc: JsonRpcException) -> dict:
+    return plain(exc.data) if exc.data is not None else {}
