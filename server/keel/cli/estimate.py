@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 
-import structlog
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -19,15 +16,6 @@ from keel.errors import KeelError, exit_code_for
 from keel.protocol.cost import CostEstimate
 from keel.settings import load_settings
 from keel.targets import resolve_target
-
-
-def _quiet_logs() -> None:
-    # stdout carries the table or the JSON; logs, if any, go to stderr.
-    if not structlog.is_configured():
-        structlog.configure(
-            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-            wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        )
 
 
 def _load_settings_file(path: Path | None):
@@ -86,7 +74,6 @@ def register(app: typer.Typer) -> None:
                                            help="Skip files larger than this."),
     ) -> None:
         """Estimate what running WORKFLOW on TARGET would cost, per stage."""
-        _quiet_logs()
         settings = _load_settings_file(settings_file)
         try:
             root = workspace.resolve()

@@ -22,8 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import structlog
-
 from keel.errors import InvalidInput
 from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
@@ -37,8 +35,6 @@ from .calibration import CalibrationSource, resolve_calibration
 from .pricing import PricingChoice, choose_pricing
 from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
 from .tokens import method as token_method
-
-log = structlog.get_logger(__name__)
 
 OUTPUT_NOTE = "output at the per-call budget (an upper bound)"
 
@@ -176,8 +172,7 @@ def estimate_cost(
     scanned = scan(target, root, suffixes=tuple(workflow.inputs) or None, cache=cache,
                    max_file_bytes=max_file_bytes, should_stop=should_stop)
     choice = choose_pricing(settings, os.environ if environ is None else environ)
-    result = build_estimate(workflow, display_target(target, root), scanned, choice,
-                            calibration, started)
-    log.debug("cost.estimated", workflow=workflow.id, files=result.files,
-              cached=result.cached_files, usd=result.usd.expected, ms=result.duration_ms)
-    return result
+    # No logging here: the request layer logs each request once, and the CLI
+    # runs this with structlog unconfigured (whose default writes to stdout).
+    return build_estimate(workflow, display_target(target, root), scanned, choice,
+                          calibration, started)
