@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import structlog
@@ -50,7 +50,8 @@ class StorageRecorder:
 
     ``before_write`` runs at the storage boundary before every write transaction:
     a fault test makes it raise ``OSError(ENOSPC)`` to simulate a full disk.
-    Listeners are called from the writer thread on every status change; an asyncio
+    Listeners (given here, so none misses the first open, or added later) are called
+    from the writer thread on every status change; an asyncio
     consumer should hop back with ``loop.call_soon_threadsafe``.
     """
 
@@ -64,6 +65,7 @@ class StorageRecorder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         retry_initial_s: float = 0.05,
         retry_max_s: float = 5.0,
+        listeners: Iterable[HealthListener] = (),
     ) -> None:
         self.db_path = Path(db_path)
         self.interrupted_runs = 0
@@ -83,6 +85,7 @@ class StorageRecorder:
         self._closing = False
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._first_open_done = threading.Event()
         # Wakes a failing writer before its backoff ends (flush and close ask to retry now).
         self._retry_now = threading.Event()
         self._close_deadline = float("inf")
@@ -92,7 +95,7 @@ class StorageRecorder:
         self._detail = "history is saved"
         self._fix: str | None = None
         self._last_error: str | None = None
-        self._listeners: list[HealthListener] = []
+        self._listeners: list[HealthListener] = list(listeners)
         self._thread = threading.Thread(target=self._run, name="keel-storage-writer", daemon=True)
         self._thread.start()
 
@@ -154,10 +157,14 @@ class StorageRecorder:
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until every queued event is written; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
         self._wake.set()
         self._retry_now.set()
+        if not self._first_open_done.wait(timeout):
+            return False
         with self._idle:
-            return self._idle.wait_for(lambda: not self._queue and not self._inflight, timeout)
+            return self._idle.wait_for(lambda: not self._queue and not self._inflight,
+                                       max(0.0, deadline - time.monotonic()))
 
     def close(self, timeout: float = 5.0) -> bool:
         """Drain (retrying faults until ``timeout``), stop the writer; False if events were lost."""
@@ -179,6 +186,7 @@ class StorageRecorder:
     def _run(self) -> None:
         delay = self._retry_initial_s
         try:
+            self._open_at_start()
             while True:
                 if self._drain():
                     delay = self._retry_initial_s
@@ -198,6 +206,18 @@ class StorageRecorder:
                 delay = min(delay * 2, self._retry_max_s)
         finally:
             self._close_connection()
+
+    def _open_at_start(self) -> None:
+        """Open (and mark interrupted runs) before any event arrives; a fault shows in health."""
+        try:
+            self._connection()
+        except SchemaTooNew as exc:
+            self._set_status("down", StorageError(exc.message, kind="persistent", fix=exc.fix,
+                                                  code=exc.code))
+        except StorageError as exc:
+            self._set_status("degraded" if exc.kind == "transient" else "down", exc)
+        finally:
+            self._first_open_done.set()
 
     def _drain(self) -> bool:
         """Write until the queue is empty (True) or a fault stops us (False)."""
@@ -271,13 +291,18 @@ class StorageRecorder:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = open_database(self.db_path, self._connect)
+            conn = open_database(self.db_path, self._connect)
             if not self._marked_interrupted:
                 # Only once per process: after a reconnect, "running" rows are our own.
-                self.interrupted_runs = mark_interrupted_runs(self._conn)
+                try:
+                    self.interrupted_runs = mark_interrupted_runs(conn)
+                except STORAGE_FAILURES as exc:
+                    conn.close()
+                    raise translate(exc, self.db_path) from exc
                 self._marked_interrupted = True
                 if self.interrupted_runs:
                     log.info("storage.runs_interrupted", runs=self.interrupted_runs)
+            self._conn = conn
         return self._conn
 
     def _close_connection(self) -> None:

@@ -61,8 +61,7 @@ def test_unwritable_directory_goes_down_with_a_fix_keeps_events_and_recovers(
     blocker.write_text("a regular file where a folder should be")
     path = blocker / "sub" / "history.db"
     statuses = Statuses()
-    recorder = recorder_factory(path)
-    recorder.add_listener(statuses)
+    recorder = recorder_factory(path, listeners=[statuses])
 
     recorder.run_started(build.run("r1"))  # must not raise
     recorder.model_call(build.call("r1", at="2026-03-10T12:00:01Z"))
@@ -89,8 +88,7 @@ def test_disk_full_keeps_events_queued_then_writes_them_when_space_returns(
         db_path: Path, recorder_factory, build, error: BaseException) -> None:
     fault = Fault(error)
     statuses = Statuses()
-    recorder = recorder_factory(before_write=fault)
-    recorder.add_listener(statuses)
+    recorder = recorder_factory(before_write=fault, listeners=[statuses])
     for index in range(50):
         recorder.model_call(build.call("r1", at=f"2026-03-10T12:00:{index:02d}Z"))
 
@@ -113,8 +111,7 @@ def test_bounded_buffer_while_down_drops_oldest_counted(db_path: Path, recorder_
     statuses = Statuses()
     # A long backoff: the writer retries only when flush asks it to.
     recorder = recorder_factory(before_write=fault, max_queued=10, retry_initial_s=60,
-                                retry_max_s=60)
-    recorder.add_listener(statuses)
+                                retry_max_s=60, listeners=[statuses])
     recorder.model_call(build.call("r1", at="2026-03-10T12:00:00Z"))
     statuses.wait_for("down")
     for index in range(1, 25):
@@ -136,8 +133,7 @@ def test_transient_io_error_is_degraded_and_retried(db_path: Path, recorder_fact
                                                     build) -> None:
     fault = Fault(OSError(errno.EIO, "Input/output error"))
     statuses = Statuses()
-    recorder = recorder_factory(before_write=fault)
-    recorder.add_listener(statuses)
+    recorder = recorder_factory(before_write=fault, listeners=[statuses])
     recorder.run_started(build.run("r1"))
     statuses.wait_for("degraded")
     fault.active = False
@@ -152,8 +148,7 @@ def test_locked_database_is_retried_and_eventually_written(db_path: Path, record
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     statuses = Statuses()
-    recorder = recorder_factory()
-    recorder.add_listener(statuses)
+    recorder = recorder_factory(listeners=[statuses])
     try:
         recorder.run_started(build.run("r1"))
         degraded = statuses.wait_for("degraded")
