@@ -25,6 +25,7 @@ def build_schema() -> dict[str, Any]:
         title="Keel wire protocol",
         ref_template="#/$defs/{model}",
     )
+    _strip_property_titles(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = f"Keel wire protocol, version {PROTOCOL_VERSION}. Generated; do not edit."
     schema["x-keel-methods"] = [
@@ -38,6 +39,19 @@ def build_schema() -> dict[str, Any]:
         for s in METHODS.values()
     ]
     return schema
+
+
+def _strip_property_titles(node: Any) -> None:
+    """Property titles make json2ts emit one alias per field; the field name says enough."""
+    if isinstance(node, dict):
+        for prop in (node.get("properties") or {}).values():
+            if isinstance(prop, dict):
+                prop.pop("title", None)
+        for value in node.values():
+            _strip_property_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_property_titles(value)
 
 
 def schema_json() -> str:

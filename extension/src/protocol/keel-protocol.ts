@@ -1,0 +1,603 @@
+/* Generated from keel.protocol by 'python -m keel.protocol.generate'. Do not edit. */
+
+/**
+ * Keel wire protocol, version 1. Generated; do not edit.
+ */
+export interface KeelWireProtocol {
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AdvisorSettings".
+ */
+export interface AdvisorSettings {
+  diagnostics?: boolean;
+  maxFileBytes?: number;
+  thresholds?: AdvisorThresholds;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AdvisorThresholds".
+ */
+export interface AdvisorThresholds {
+  maxBooleanOperands?: number;
+  maxClassLines?: number;
+  maxClassMethods?: number;
+  maxComplexity?: number;
+  maxFunctionLines?: number;
+  maxNesting?: number;
+  maxParameters?: number;
+  maxReturns?: number;
+  minDuplicateLines?: number;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AnalysisMetrics".
+ */
+export interface AnalysisMetrics {
+  classes?: number;
+  codeLines?: number;
+  functions: number;
+  lines: number;
+  maxComplexity: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AnalysisResult".
+ */
+export interface AnalysisResult {
+  cached: boolean;
+  durationMs: number;
+  findings: Finding[];
+  metrics: AnalysisMetrics;
+  uri: string;
+  version?: number | null;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Finding".
+ */
+export interface Finding {
+  category: string;
+  fixable?: boolean;
+  /**
+   * Stable for the same code, across unrelated edits.
+   */
+  id: string;
+  message: string;
+  range: Range;
+  rationale?: string | null;
+  rule: string;
+  severity: "info" | "warning" | "error";
+  suggestion?: string | null;
+  title: string;
+  uri: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Range".
+ */
+export interface Range {
+  end: Position;
+  start: Position;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Position".
+ */
+export interface Position {
+  character: number;
+  line: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AnalyzeParams".
+ */
+export interface AnalyzeParams {
+  /**
+   * May only shorten the deadline.
+   */
+  timeoutMs?: number | null;
+  uri: string;
+  workDoneToken?: number | string | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "CancelRunParams".
+ */
+export interface CancelRunParams {
+  runId: string;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "CancelRunResult".
+ */
+export interface CancelRunResult {
+  cancelled: boolean;
+  status: "running" | "succeeded" | "partial" | "failed" | "cancelled" | "timedOut" | "interrupted";
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "CostEstimate".
+ */
+export interface CostEstimate {
+  bytes: number;
+  cachedFiles: number;
+  durationMs: number;
+  files: number;
+  inputTokens: number;
+  method: string;
+  outputTokens: number;
+  skippedFiles?: number;
+  stages: StageEstimate[];
+  target: string;
+  usd: UsdBand;
+  workflow: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageEstimate".
+ */
+export interface StageEstimate {
+  id: string;
+  inputTokens: number;
+  model?: string | null;
+  note?: string | null;
+  outputTokens: number;
+  provider?: string | null;
+  tier?: ("cheap" | "capable" | "premium") | null;
+  usd: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "UsdBand".
+ */
+export interface UsdBand {
+  expected: number;
+  high: number;
+  low: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ErrorData".
+ */
+export interface ErrorData {
+  code: string;
+  errorType: "config" | "validation" | "provider" | "timeout" | "cancelled" | "unavailable" | "internal";
+  hint?: string | null;
+  requestId?: string | number | null;
+  retryAfterMs?: number | null;
+  runId?: string | null;
+  transient: boolean;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "EstimateCostParams".
+ */
+export interface EstimateCostParams {
+  target: string;
+  /**
+   * May only shorten the deadline.
+   */
+  timeoutMs?: number | null;
+  workflow: string;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "EstimatorError".
+ */
+export interface EstimatorError {
+  meanAbsPctError?: number | null;
+  meanPctError?: number | null;
+  samples: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "FixProposal".
+ */
+export interface FixProposal {
+  edits: TextEdit[];
+  explanation: string;
+  findingId: string;
+  model?: string | null;
+  provider?: string | null;
+  source: "rule" | "llm";
+  uri: string;
+  usd?: number | null;
+  version?: number | null;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "TextEdit".
+ */
+export interface TextEdit {
+  newText: string;
+  range: Range;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "GenerateFixParams".
+ */
+export interface GenerateFixParams {
+  findingId: string;
+  /**
+   * May only shorten the deadline.
+   */
+  timeoutMs?: number | null;
+  uri: string;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "HealthComponent".
+ */
+export interface HealthComponent {
+  detail: string;
+  fix?: string | null;
+  name: string;
+  since: string;
+  status: "ok" | "degraded" | "down" | "disabled";
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "HealthParams".
+ */
+export interface HealthParams {}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "HealthReport".
+ */
+export interface HealthReport {
+  components: HealthComponent[];
+  inFlight: InFlight;
+  level: "healthy" | "degraded" | "unhealthy";
+  seq: number;
+  summary: string;
+  uptimeMs: number;
+  version: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "InFlight".
+ */
+export interface InFlight {
+  byMethod?: {
+    [k: string]: number;
+  };
+  total?: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "InitializationOptions".
+ */
+export interface InitializationOptions {
+  clientName?: string | null;
+  settings?: {
+    [k: string]: unknown;
+  } | null;
+  workspaceTrusted?: boolean;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ListWorkflowsParams".
+ */
+export interface ListWorkflowsParams {}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ListWorkflowsResult".
+ */
+export interface ListWorkflowsResult {
+  workflows: WorkflowInfo[];
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "WorkflowInfo".
+ */
+export interface WorkflowInfo {
+  description: string;
+  id: string;
+  profile: "critical" | "balanced" | "tolerant";
+  stages: StageInfo[];
+  title: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageInfo".
+ */
+export interface StageInfo {
+  id: string;
+  kind: "static" | "llm";
+  tier?: ("cheap" | "capable" | "premium") | null;
+  title: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "PreflightCheck".
+ */
+export interface PreflightCheck {
+  durationMs: number;
+  fix?: string | null;
+  id: string;
+  message: string;
+  status: "pass" | "warn" | "fail";
+  title: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "PreflightParams".
+ */
+export interface PreflightParams {
+  network?: boolean;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "PreflightReport".
+ */
+export interface PreflightReport {
+  checks: PreflightCheck[];
+  ok: boolean;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ProviderSettings".
+ */
+export interface ProviderSettings {
+  apiKeyEnv?: string | null;
+  baseUrl?: string | null;
+  id: string;
+  kind: "anthropic" | "openai" | "offline";
+  models?: TierModels | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "TierModels".
+ */
+export interface TierModels {
+  capable?: string | null;
+  cheap?: string | null;
+  premium?: string | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ReportParams".
+ */
+export interface ReportParams {
+  days?: number;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunCost".
+ */
+export interface RunCost {
+  actualUsd?: number;
+  baselineUsd?: number;
+  savingsUsd?: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunEvent".
+ */
+export interface RunEvent {
+  at: string;
+  attempt?: number | null;
+  clientRunId?: string | null;
+  kind: "queued" | "started" | "attached" | "stageStarted" | "retrying" | "fallback" | "stageFinished" | "finished";
+  message?: string | null;
+  model?: string | null;
+  provider?: string | null;
+  runId: string;
+  seq: number;
+  stage?: string | null;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunReport".
+ */
+export interface RunReport {
+  findings?: Finding[];
+  markdown: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunResult".
+ */
+export interface RunResult {
+  cost: RunCost;
+  deduplicated?: boolean;
+  degraded?: string[];
+  durationMs: number;
+  error?: ErrorData | null;
+  finishedAt?: string | null;
+  report: RunReport;
+  runId: string;
+  stages: StageResult[];
+  startedAt: string;
+  status: "running" | "succeeded" | "partial" | "failed" | "cancelled" | "timedOut" | "interrupted";
+  target: string;
+  workflow: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageResult".
+ */
+export interface StageResult {
+  attempts?: number;
+  durationMs?: number;
+  error?: ErrorData | null;
+  fallbackUsed?: boolean;
+  id: string;
+  inputTokens?: number;
+  model?: string | null;
+  note?: string | null;
+  outputTokens?: number;
+  provider?: string | null;
+  status: "succeeded" | "skipped" | "failed" | "cancelled";
+  tier?: ("cheap" | "capable" | "premium") | null;
+  usd?: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunSummary".
+ */
+export interface RunSummary {
+  actualUsd: number;
+  durationMs: number;
+  runId: string;
+  startedAt: string;
+  status: "running" | "succeeded" | "partial" | "failed" | "cancelled" | "timedOut" | "interrupted";
+  target: string;
+  workflow: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunWorkflowParams".
+ */
+export interface RunWorkflowParams {
+  options?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * The client's own id for this run.
+   */
+  runId?: string | null;
+  target: string;
+  /**
+   * May only shorten the deadline.
+   */
+  timeoutMs?: number | null;
+  workDoneToken?: number | string | null;
+  workflow: string;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunsParams".
+ */
+export interface RunsParams {
+  limit?: number;
+  workflow?: string | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunsResult".
+ */
+export interface RunsResult {
+  runs: RunSummary[];
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Settings".
+ */
+export interface Settings {
+  advisor?: AdvisorSettings;
+  logLevel?: "debug" | "info" | "warning" | "error";
+  providers?: ProviderSettings[];
+  storage?: StorageSettings;
+  telemetry?: TelemetrySettings;
+  timeouts?: TimeoutSettings;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StorageSettings".
+ */
+export interface StorageSettings {
+  dir?: string | null;
+  maxBytes?: number | null;
+  retentionDays?: number | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "TelemetrySettings".
+ */
+export interface TelemetrySettings {
+  otlpEndpoint?: string | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "TimeoutSettings".
+ */
+export interface TimeoutSettings {
+  analyzeMs?: number | null;
+  cancelRunMs?: number | null;
+  estimateCostMs?: number | null;
+  generateFixMs?: number | null;
+  healthMs?: number | null;
+  listWorkflowsMs?: number | null;
+  preflightMs?: number | null;
+  reportMs?: number | null;
+  runWorkflowMs?: number | null;
+  runsMs?: number | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "UsageBreakdown".
+ */
+export interface UsageBreakdown {
+  actualUsd?: number;
+  attempts?: number;
+  baselineUsd?: number;
+  calls?: number;
+  failed?: number;
+  fallbacks?: number;
+  key: string;
+  meanTimeToRecoveryMs?: number | null;
+  runs?: number;
+  savingsUsd?: number;
+  succeeded?: number;
+  successRate?: number;
+  timedOut?: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "UsageReport".
+ */
+export interface UsageReport {
+  actualUsd: number;
+  baselineUsd: number;
+  byDay?: UsageBreakdown[];
+  byProvider?: UsageBreakdown[];
+  byWorkflow?: UsageBreakdown[];
+  cancelled: number;
+  days: number;
+  droppedEvents?: number;
+  estimator?: EstimatorError | null;
+  failed: number;
+  fallbackRate: number;
+  meanTimeToRecoveryMs?: number | null;
+  retryAmplification: number;
+  runs: number;
+  savingsUsd: number;
+  succeeded: number;
+  successRate: number;
+  timedOut: number;
+  timeoutRate: number;
+  [k: string]: unknown;
+}

@@ -1,0 +1,39 @@
+"""Generated files (JSON Schema, TS protocol types, protocol reference) must match the models."""
+
+from __future__ import annotations
+
+import json
+
+from keel.protocol.generate import REFERENCE_PATH, SCHEMA_PATH, TS_PATH, generated
+from keel.protocol.methods import METHODS, REQUESTS
+
+
+def test_committed_generated_files_match_the_models():
+    fresh = generated()
+    for path in (SCHEMA_PATH, TS_PATH, REFERENCE_PATH):
+        assert path.exists(), f"{path} is missing: run python -m keel.protocol.generate"
+        assert path.read_text(encoding="utf-8") == fresh[path], (
+            f"{path.name} drifted from keel.protocol: run python -m keel.protocol.generate")
+
+
+def test_schema_lists_every_method_with_its_deadline():
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    listed = {m["name"]: m for m in schema["x-keel-methods"]}
+    assert set(listed) == set(METHODS)
+    assert listed["keel/estimateCost"]["deadlineMs"] == 3000
+    assert listed["keel/runWorkflow"]["deadlineMs"] == 300_000
+
+
+def test_typescript_has_an_interface_per_result():
+    ts = TS_PATH.read_text(encoding="utf-8")
+    for spec in REQUESTS:
+        assert f"export interface {spec.result.__name__} " in ts
+        assert f"export interface {spec.params.__name__} " in ts
+
+
+def test_params_forbid_unknown_fields_and_use_camel_case():
+    from keel.protocol import RunWorkflowParams
+
+    schema = RunWorkflowParams.model_json_schema(by_alias=True)
+    assert schema["additionalProperties"] is False
+    assert {"workflow", "target", "runId", "timeoutMs", "workDoneToken"} <= set(schema["properties"])

@@ -1,0 +1,80 @@
+"""End to end with a raw client: garbage on the wire, stdin closing, parent death."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+
+from keel.rpc_client import KeelClient, RpcError
+
+from .helpers import server_env
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def raw(tmp_path, workspace):
+    client = await KeelClient.spawn(env=server_env(tmp_path))
+    await client.initialize(str(workspace))
+    yield client
+    if client.process.returncode is None:
+        client.process.kill()
+        await client.process.wait()
+
+
+async def test_garbage_and_malformed_messages_never_stop_the_server(raw):
+    raw.write_raw(b"this is not a header\r\n\r\n")
+    raw.write_raw(b"Content-Length: 5\r\n\r\n{oops")
+    body = json.dumps([1, 2, 3]).encode()
+    raw.write_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    body = json.dumps({"jsonrpc": "2.0", "id": 99, "method": 42}).encode()
+    raw.write_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    raw.write_raw(b"Content-Length: -7\r\n\r\n")
+    raw.write_raw(b"\x00\xff\xfe garbage bytes \r\n")
+    report = await raw.request("keel/health")
+    assert report["level"] in ("healthy", "degraded")
+    with pytest.raises(RpcError) as info:
+        await raw.request("keel/health", [1, 2])
+    assert info.value.code == -32602
+    assert info.value.data["errorType"] == "validation"
+
+
+async def test_many_fuzzed_messages_then_still_correct(raw):
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 60)))
+        raw.write_raw(b"Content-Length: %d\r\n\r\n" % len(junk) + junk)
+    report = await raw.request("keel/health", timeout=30)
+    assert report["version"]
+
+
+async def test_server_exits_when_stdin_closes(tmp_path, workspace):
+    client = await KeelClient.spawn(env=server_env(tmp_path))
+    await client.initialize(str(workspace))
+    client.process.stdin.close()
+    code = await asyncio.wait_for(client.process.wait(), 10)
+    assert code == 0
+
+
+async def test_server_exits_when_parent_process_dies(tmp_path, workspace):
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    client = await KeelClient.spawn(env=server_env(tmp_path))
+    try:
+        await client.initialize(str(workspace), process_id=parent.pid)
+        assert (await client.request("keel/health"))["version"]
+        parent.kill()
+        parent.wait()  # reap it, or the pid stays a zombie that still "exists"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(client.process.wait(), 5)
+        # The brief asks for an exit within 2 s; the watchdog polls every 0.5 s.
+        assert loop.time() - started < 2.5
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()
