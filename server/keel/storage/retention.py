@@ -95,7 +95,9 @@ def _shrink_to(conn: sqlite3.Connection, max_bytes: int) -> tuple[int, int, str 
         total = remaining.fetchone()[0]
         if total == 0:
             break
-        chunk = max(1, math.ceil(total * (used - max_bytes) / used))
+        # Half the proportional share per round: freed space lags deleted rows (pages
+        # free only when empty), so a full share would overshoot.
+        chunk = max(1, math.ceil(total * (used - max_bytes) / used / 2))
         row = conn.execute(
             "SELECT max(started_at) FROM (SELECT started_at FROM runs WHERE status != 'running' "
             "ORDER BY started_at LIMIT ?)", (chunk,)).fetchone()
