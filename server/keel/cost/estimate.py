@@ -65,10 +65,9 @@ def _price(provider: ProviderSettings, plan: CallPlan) -> tuple[ModelInfo, float
     return model, price_usd(model, plan.input_tokens, plan.output_tokens)
 
 
-def _llm_stage(stage: StageDef, file_tokens: list[int],
+def _llm_stage(stage: StageDef, plan: CallPlan,
                choice: PricingChoice) -> tuple[StageEstimate, float]:
     """The stage's estimate and what it would cost on the reference provider."""
-    plan = plan_llm_calls(stage, file_tokens)
     notes = _plan_note(stage, plan)
     ref_model, ref_usd = _price(choice.reference, plan)
     extra: dict = {"calls": plan.calls, "downgraded": plan.downgraded}
@@ -100,7 +99,7 @@ def _static_stage(stage: StageDef) -> StageEstimate:
 
 def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
                    choice: PricingChoice, calibration: CalibrationSource,
-                   started: float) -> CostEstimate:
+                   started: float, cache: EstimateCache) -> CostEstimate:
     file_tokens = [f.tokens for f in scanned.files]
     stages: list[StageEstimate] = []
     expected = reference_total = 0.0
@@ -108,7 +107,9 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
         if stage.kind != "llm":
             stages.append(_static_stage(stage))
             continue
-        estimate, ref_usd = _llm_stage(stage, file_tokens, choice)
+        plan = cache.plan(scanned.scan_token, stage,
+                          lambda stage=stage: plan_llm_calls(stage, file_tokens))
+        estimate, ref_usd = _llm_stage(stage, plan, choice)
         stages.append(estimate)
         expected += estimate.usd
         reference_total += ref_usd
@@ -175,4 +176,4 @@ def estimate_cost(
     # No logging here: the request layer logs each request once, and the CLI
     # runs this with structlog unconfigured (whose default writes to stdout).
     return build_estimate(workflow, display_target(target, root), scanned, choice,
-                          calibration, started)
+                          calibration, started, cache)

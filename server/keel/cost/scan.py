@@ -21,12 +21,13 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
@@ -40,6 +41,7 @@ from .ignore import (
     gitignore_sig,
     is_ignored,
 )
+from .memo import TreeMemo, unchanged
 from .tokens import HEURISTIC_METHOD, count_tokens_bytes
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -49,6 +51,7 @@ READ_BATCH = 512
 DEFAULT_READ_WORKERS = 1
 
 _pool: ThreadPoolExecutor | None = None
+_scan_tokens = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ class ScanResult:
     skipped_unreadable: int = 0
     skipped_symlinks: int = 0
     method: str = HEURISTIC_METHOD
+    # Identifies this exact file list (shared, read-only) for memoised planning.
+    scan_token: int = field(default_factory=lambda: next(_scan_tokens))
 
     @property
     def tokens(self) -> int:
@@ -88,6 +93,8 @@ class _Pending:
     path: str
     rel: str
     index: int  # position of the placeholder in ScanResult.files
+    size: int  # as the walk's stat saw it
+    mtime_ns: int
 
 
 class _Stopper:
@@ -153,6 +160,11 @@ class _Walk:
         self.pending: list[_Pending] = []
         self.now_ns = time.time_ns()
         self.method = HEURISTIC_METHOD
+        # What the result depends on, for the whole-tree memo (memo.py).
+        self.memo_ok = True
+        self.trace_dirs: list[tuple[str, int]] = []
+        self.trace_files: list[tuple[str, int, int]] = []
+        self.trace_ignores: set = set()
 
     # -- files -----------------------------------------------------------
     def add_file(self, path: str, rel: str, st: os.stat_result) -> None:
@@ -171,7 +183,7 @@ class _Walk:
                 result.files.append(entry[2])
                 result.bytes += entry[0]
             return
-        self.pending.append(_Pending(path, rel, len(result.files)))
+        self.pending.append(_Pending(path, rel, len(result.files), st.st_size, st.st_mtime_ns))
         result.files.append(_PLACEHOLDER)  # filled in by read_pending
 
     @staticmethod
@@ -197,6 +209,7 @@ class _Walk:
                 if outcome is None:
                     result.skipped_unreadable += 1
                     dropped.add(item.index)
+                    self.memo_ok = False
                     continue
                 kind, tokens, size, mtime_ns = outcome
                 scanned = None
@@ -210,7 +223,13 @@ class _Walk:
                         result.skipped_large += 1
                     else:
                         result.skipped_binary += 1
-                if kind != OUTCOME_LARGE and not self.cache.is_racy(mtime_ns, self.now_ns):
+                if (size, mtime_ns) != (item.size, item.mtime_ns):
+                    self.memo_ok = False  # changed between the walk's stat and the read
+                if kind == OUTCOME_LARGE:
+                    continue
+                if self.cache.is_racy(mtime_ns, self.now_ns):
+                    self.memo_ok = False
+                else:
                     to_store.append((item.path, (size, mtime_ns, scanned, self.method)))
         if dropped:
             result.files = [f for i, f in enumerate(result.files) if i not in dropped]
@@ -236,6 +255,10 @@ class _Walk:
         folder = self.root
         rel = ""
         for part in [p for p in self.rel_of(target_dir).split("/") if p]:
+            try:  # a .gitignore appearing above the target must void the tree memo
+                self.trace_dirs.append((folder, os.stat(folder).st_mtime_ns))
+            except OSError:
+                self.memo_ok = False
             chain, sigs = self.with_level(folder, rel, chain, sigs, None)
             folder = os.path.join(folder, part)
             rel = rel + part + "/"
@@ -250,6 +273,7 @@ class _Walk:
         sig = gitignore_sig(os.path.join(folder, GITIGNORE))
         if sig is None:
             return chain, sigs
+        self.trace_ignores.add(sig)
         spec = self.cache.spec(sig)
         if spec is None:
             return chain, sigs
@@ -266,6 +290,8 @@ class _Walk:
         method = self.method
         suffixes = self.suffixes
         root_len = len(self.root) + 1
+        trace_dir = self.trace_dirs.append
+        trace_file = self.trace_files.append
         while stack:
             self.stopper.check()
             folder, rel, chain, sigs = stack.pop()
@@ -273,7 +299,9 @@ class _Walk:
                 dir_mtime = stat(folder).st_mtime_ns
             except OSError:
                 result.skipped_unreadable += 1
+                self.memo_ok = False
                 continue
+            trace_dir((folder, dir_mtime))
             record = cache.dir_record(folder)
             if record is not None and record.mtime_ns != dir_mtime:
                 record = None
@@ -283,6 +311,7 @@ class _Walk:
                 record = self.list_folder(folder, rel, chain, sigs, dir_mtime)
                 if record is None:
                     result.skipped_unreadable += 1
+                    self.memo_ok = False
                     continue
             result.skipped_ignored += record.ignored
             result.skipped_symlinks += record.symlinks
@@ -297,10 +326,13 @@ class _Walk:
                     st = stat(path)
                 except FileNotFoundError:  # deleted since the folder was listed
                     cache.forget_dir(folder)
+                    self.memo_ok = False
                     continue
                 except OSError:
                     result.skipped_unreadable += 1
+                    self.memo_ok = False
                     continue
+                trace_file((path, st.st_size, st.st_mtime_ns))
                 seen += 1
                 if seen % STOP_CHECK_EVERY == 0:
                     self.stopper.check()
@@ -353,7 +385,9 @@ class _Walk:
         subdirs.sort()
         record = DirRecord(dir_mtime, sigs, has_gitignore, tuple(files), tuple(subdirs),
                            ignored, symlinks)
-        if not self.cache.is_racy(dir_mtime, self.now_ns):
+        if self.cache.is_racy(dir_mtime, self.now_ns):
+            self.memo_ok = False
+        else:
             self.cache.store_dir(folder, record)
         return record
 
@@ -378,8 +412,7 @@ def scan(
         raise InvalidInput("The target does not exist.", code="target.not_found",
                            details={"field": "target"}) from None
     if stat_module.S_ISDIR(st.st_mode):
-        chain, sigs = walk.ancestor_chain(top)
-        walk.walk(top, chain, sigs)
+        return _scan_folder(walk, top)
     elif stat_module.S_ISREG(st.st_mode):
         if walk.wants(os.path.basename(top)):
             walk.add_file(top, walk.rel_of(top).rstrip("/"), st)
@@ -387,4 +420,18 @@ def scan(
     else:
         raise InvalidInput("The target is neither a file nor a folder.",
                            code="target.not_a_file", details={"field": "target"})
+    return walk.result
+
+
+def _scan_folder(walk: _Walk, top: str) -> ScanResult:
+    key = (top, walk.root, walk.suffixes, walk.max_file_bytes, walk.method)
+    memo = walk.cache.tree_memo(key)
+    if memo is not None and unchanged(memo, walk.stopper.check):
+        previous: ScanResult = memo.result
+        return replace(previous, cached_files=len(previous.files) + previous.skipped_binary)
+    chain, sigs = walk.ancestor_chain(top)
+    walk.walk(top, chain, sigs)
+    if walk.memo_ok:
+        walk.cache.store_tree(key, TreeMemo(tuple(walk.trace_dirs), tuple(walk.trace_files),
+                                            tuple(walk.trace_ignores), walk.result))
     return walk.result

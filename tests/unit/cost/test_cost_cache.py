@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import OLD_NS, age_tree, write
 
 from keel.cost.cache import EstimateCache
@@ -125,3 +126,42 @@ def test_a_cache_shared_by_two_roots_keeps_paths_apart(tmp_path: Path, cache: Es
     inner = tmp_path / "ws" / "pkg"
     result = scan(inner, inner, suffixes=(".py",), cache=cache)
     assert [f.rel_path for f in result.files] == ["a.py"]
+
+
+def _forbid_listing(monkeypatch) -> None:
+    def no_scandir(path):
+        raise AssertionError(f"listed {path}")
+
+    monkeypatch.setattr(os, "scandir", no_scandir)
+
+
+def test_unchanged_tree_is_served_without_listing(tmp_path: Path, cache: EstimateCache,
+                                                  monkeypatch) -> None:
+    write(tmp_path, "pkg/a.py", "x" * 100)
+    write(tmp_path, "pkg/blob.py", b"\x00")
+    first = py_scan(tmp_path, cache)
+    _forbid_listing(monkeypatch)
+    second = py_scan(tmp_path, cache)
+    assert second.files == first.files
+    assert (second.cached_files, second.skipped_binary) == (2, 1)
+    assert second.scan_token == first.scan_token
+
+
+def test_invalidate_voids_the_tree_memo(tmp_path: Path, cache: EstimateCache, monkeypatch) -> None:
+    a = write(tmp_path, "pkg/a.py", "a")
+    py_scan(tmp_path, cache)
+    cache.invalidate([a])
+    _forbid_listing(monkeypatch)
+    # The folder whose listing was dropped is listed again, so the memo is gone.
+    with pytest.raises(AssertionError, match="pkg"):
+        py_scan(tmp_path, cache)
+
+
+def test_new_gitignore_above_the_target_is_noticed(tmp_path: Path, cache: EstimateCache) -> None:
+    write(tmp_path, "src/a.py", "a")
+    write(tmp_path, "src/a_test.py", "a")
+    age_tree(tmp_path)
+    assert len(scan(tmp_path / "src", tmp_path, suffixes=(".py",), cache=cache).files) == 2
+    write(tmp_path, ".gitignore", "*_test.py\n")  # changes the root folder's mtime only
+    result = scan(tmp_path / "src", tmp_path, suffixes=(".py",), cache=cache)
+    assert [f.rel_path for f in result.files] == ["src/a.py"]
