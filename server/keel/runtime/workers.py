@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -59,6 +60,8 @@ class _Worker:
             self.process.kill()
         finally:
             self.conn.close()
+        # Reap it off the event loop so no zombie is left behind.
+        threading.Thread(target=self.process.join, args=(5.0,), daemon=True).start()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from keel.app.ops import OPS
+from keel.app.state import KeelApp
+from keel.errors import ProviderError
+from keel.lsp.dispatch import DispatchError, dispatch
+from keel.protocol.health import HealthReport
+
+
+@pytest.fixture
+def app():
+    a = KeelApp(worker_pool_size=1)
+    yield a
+    a.close()
+
+
+async def test_valid_request_returns_camel_case_json(app):
+    result = await dispatch(app, "keel/health", {}, 1)
+    assert "uptimeMs" in result and "inFlight" in result
+
+
+async def test_invalid_params_name_the_field(app):
+    with pytest.raises(DispatchError) as info:
+        await dispatch(app, "keel/analyze", {"uri": "file:///x.py", "timeoutMs": -1}, 7)
+    data = info.value.error.to_error_data(7)
+    assert data["code"] == "params.invalid" and data["field"] == "timeoutMs" and data["requestId"] == 7
+
+
+async def test_deadline_and_keel_errors_and_unexpected_errors_are_mapped(app, monkeypatch):
+    async def slow(app, params):
+        await anyio.sleep(5)
+
+    async def provider_fails(app, params):
+        raise ProviderError("rate limited", code="provider.rate_limited", transient=True)
+
+    async def crashes(app, params):
+        raise RuntimeError("/secret/path/in/traceback")
+
+    monkeypatch.setitem(OPS, "keel/health", slow)
+    app.apply_settings({"timeouts": {"healthMs": 30}}, "settings")
+    with pytest.raises(DispatchError) as info:
+        await dispatch(app, "keel/health", {}, 1)
+    assert info.value.error.code == "deadline.exceeded"
+
+    monkeypatch.setitem(OPS, "keel/health", provider_fails)
+    with pytest.raises(DispatchError) as info:
+        await dispatch(app, "keel/health", {}, 2)
+    assert info.value.error.to_error_data()["transient"] is True
+
+    monkeypatch.setitem(OPS, "keel/health", crashes)
+    with pytest.raises(DispatchError) as info:
+        await dispatch(app, "keel/health", {}, 3)
+    data = info.value.error.to_error_data(3)
+    assert data["errorType"] == "internal" and "/secret" not in info.value.error.message
+    assert app.registry.snapshot().total == 0
+
+
+async def test_health_counts_itself_in_flight(app):
+    result = HealthReport.model_validate(await dispatch(app, "keel/health", {}, 1))
+    assert result.in_flight.by_method == {"keel/health": 1}

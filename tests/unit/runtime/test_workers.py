@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from keel.errors import InternalError, InvalidInput
+from keel.runtime.workers import WorkerPool
+
+from . import worker_jobs
+
+
+@pytest.fixture
+async def pool():
+    p = WorkerPool(size=1)
+    yield p
+    p.close()
+
+
+async def test_runs_a_function_in_another_process(pool):
+    pid = await pool.run(os.getpid)
+    assert pid != os.getpid()
+    assert await pool.run(worker_jobs.add, 2, 3) == 5
+
+
+async def test_keel_errors_cross_the_process_boundary(pool):
+    with pytest.raises(InvalidInput) as info:
+        await pool.run(worker_jobs.fail_invalid)
+    assert info.value.code == "analysis.syntax_error"
+    with pytest.raises(InternalError):
+        await pool.run(worker_jobs.fail_unexpected)
+
+
+async def test_cancel_kills_the_busy_worker_and_a_fresh_one_serves_next(pool):
+    first_pid = await pool.run(os.getpid)
+    task = asyncio.ensure_future(pool.run(worker_jobs.spin, 60.0))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stats = pool.stats()
+    assert stats.killed == 1 and stats.busy == 0
+    second_pid = await pool.run(os.getpid)
+    assert second_pid != first_pid
+    for _ in range(100):  # the kill is reaped in a background thread
+        if not os.path.exists(f"/proc/{first_pid}"):
+            break
+        await asyncio.sleep(0.02)
+    assert not os.path.exists(f"/proc/{first_pid}")
