@@ -30,13 +30,12 @@ import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
 
-from .cache import OUTCOME_BINARY, OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntry
+from .cache import OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntry
 from .ignore import (
     ALWAYS_SKIPPED_DIRS,
     GITIGNORE,
@@ -46,15 +45,13 @@ from .ignore import (
     is_ignored,
 )
 from .memo import TreeMemo, unchanged
-from .tokens import HEURISTIC_METHOD, count_tokens_bytes
+from .reader import DEFAULT_READ_WORKERS, read_and_count, read_pool
+from .tokens import HEURISTIC_METHOD
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
-BINARY_SNIFF_BYTES = 8192
 STOP_CHECK_EVERY = 256
 READ_BATCH = 512
-DEFAULT_READ_WORKERS = 1
 
-_pool: ThreadPoolExecutor | None = None
 _scan_tokens = itertools.count(1)
 
 
@@ -113,43 +110,6 @@ class _Stopper:
             )
 
 
-def _read_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(DEFAULT_READ_WORKERS, thread_name_prefix="keel-cost-read")
-    return _pool
-
-
-def read_and_count(path: str, max_file_bytes: int) -> tuple[str, int, int, int] | None:
-    """(outcome, tokens, size, mtime_ns) from one open file; None when unreadable."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if st.st_size > max_file_bytes:
-            return OUTCOME_LARGE, 0, st.st_size, st.st_mtime_ns
-        chunks = []
-        remaining = max_file_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) > max_file_bytes:  # grew since fstat
-        return OUTCOME_LARGE, 0, len(data), st.st_mtime_ns
-    if data.find(b"\x00", 0, BINARY_SNIFF_BYTES) != -1:
-        return OUTCOME_BINARY, 0, len(data), st.st_mtime_ns
-    return OUTCOME_OK, count_tokens_bytes(data), len(data), st.st_mtime_ns
-
-
 class _Walk:
     def __init__(self, workspace_root: Path, suffixes: tuple[str, ...] | None,
                  cache: EstimateCache, max_file_bytes: int, stopper: _Stopper,
@@ -205,7 +165,7 @@ class _Walk:
             batch = pending[start:start + READ_BATCH]
             paths = [p.path for p in batch]
             if self.read_workers > 1 and len(batch) > 8:
-                outcomes: Iterator = _read_pool().map(read_and_count, paths,
+                outcomes: Iterator = read_pool().map(read_and_count, paths,
                                                       [self.max_file_bytes] * len(paths))
             else:
                 outcomes = (read_and_count(p, self.max_file_bytes) for p in paths)
