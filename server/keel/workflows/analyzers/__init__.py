@@ -1,0 +1,1 @@
+"""Static analyzers the workflow stages run: bug patterns, bandit."""

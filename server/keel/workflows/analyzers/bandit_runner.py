@@ -1,0 +1,102 @@
+"""Run bandit as a subprocess (``python -m bandit -f json -q <files>``) and parse its JSON.
+
+A subprocess rather than bandit's API: bandit is CPU-bound, keeps global state
+and logs to stdout; a child process can be killed the moment the run is
+cancelled or times out, which is what the cancel target asks for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import structlog
+
+from keel.errors import InternalError
+
+log = structlog.get_logger(__name__)
+_SEVERITY = {"LOW": "info", "MEDIUM": "warning", "HIGH": "error"}
+
+
+@dataclass(frozen=True)
+class BanditIssue:
+    path: str  # absolute, as given to bandit
+    test_id: str
+    test_name: str
+    text: str
+    severity: str  # info | warning | error
+    confidence: str
+    line: int  # 1-based
+    col: int
+    end_col: int
+    cwe: int | None = None
+
+
+def bandit_available() -> bool:
+    return importlib.util.find_spec("bandit") is not None
+
+
+def parse_report(stdout: bytes) -> list[BanditIssue]:
+    try:
+        report = json.loads(stdout.decode("utf-8", "replace") or "{}")
+    except ValueError:
+        raise InternalError("bandit printed something that is not its JSON report.",
+                            code="analysis.bandit_output") from None
+    issues = []
+    for item in report.get("results", []):
+        cwe = (item.get("issue_cwe") or {}).get("id")
+        issues.append(BanditIssue(
+            path=item.get("filename", ""),
+            test_id=item.get("test_id", "B000"),
+            test_name=item.get("test_name", ""),
+            text=item.get("issue_text", ""),
+            severity=_SEVERITY.get(item.get("issue_severity", "LOW"), "info"),
+            confidence=item.get("issue_confidence", "LOW"),
+            line=int(item.get("line_number", 1)),
+            col=int(item.get("col_offset", 0)),
+            end_col=int(item.get("end_col_offset", 0) or 0),
+            cwe=cwe,
+        ))
+    return issues
+
+
+async def run_bandit(files: list[Path], cwd: Path) -> list[BanditIssue]:
+    """bandit's issues in ``files``. Cancellation kills the child at once."""
+    if not files:
+        return []
+    command = [sys.executable, "-m", "bandit", "-f", "json", "-q", *map(str, files)]
+    process = await anyio.open_process(command, cwd=str(cwd), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    finished = False
+    try:
+        out, err = bytearray(), bytearray()
+
+        async def drain(stream, into: bytearray) -> None:
+            async for chunk in stream:
+                into.extend(chunk)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(drain, process.stdout, out)
+            group.start_soon(drain, process.stderr, err)
+            await process.wait()
+        finished = True
+    finally:
+        if not finished:
+            process.kill()  # cancelled or failed: the child must not outlive the run
+        await _close(process)
+    # 0: no issues, 1: issues found; anything else is bandit failing.
+    if process.returncode not in (0, 1):
+        log.warning("bandit failed", returncode=process.returncode, stderr=bytes(err[-500:]))
+        raise InternalError(f"bandit exited with status {process.returncode}.",
+                            code="analysis.bandit_failed")
+    return parse_report(bytes(out))
+
+
+async def _close(process) -> None:
+    with anyio.CancelScope(shield=True):  # reaping a killed child takes microseconds
+        await process.aclose()

@@ -1,0 +1,164 @@
+"""The stage engine: run a workflow's stages in order and turn the state into a RunResult.
+
+``execute_stages`` only ever mutates the ``RunState``; ``build_result`` reads it
+however the run ended (completed, cancelled, timed out, failed), so a run cut
+short still reports every stage's status and partial cost.
+
+Run status:
+- ``succeeded``: every stage succeeded or was skipped by its own rule;
+- ``partial``: some stage failed or was skipped for an outside reason (no
+  provider, no bandit, a stale cached answer) while others produced results;
+- ``failed``: no stage produced anything, or the engine itself failed;
+- ``cancelled`` / ``timedOut``: the run was stopped; what was done is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from keel.errors import Cancelled, DeadlineExceeded, KeelError
+from keel.protocol.base import ErrorData
+from keel.protocol.settings import AdvisorThresholds
+from keel.protocol.workflows import RunCost, RunReport, RunResult, StageResult
+
+from .definitions import WorkflowDef
+from .report import render_markdown
+from .sources import SourceFile, collect_sources, read_texts
+from .stages_llm import LlmContext, run_llm_stage
+from .stages_static import RunCpu, run_static_stage
+from .state import RunState, StageState
+
+
+@dataclass
+class RunSpec:
+    run_id: str
+    workflow: WorkflowDef
+    target: Path  # resolved
+    target_display: str
+    workspace_root: Path
+    thresholds: AdvisorThresholds | None
+    max_file_bytes: int
+
+
+def new_state(spec: RunSpec) -> RunState:
+    stages = [StageState(s.id, s.title, s.kind) for s in spec.workflow.stages]
+    return RunState(spec.run_id, spec.workflow.id, spec.target_display, stages)
+
+
+async def execute_stages(spec: RunSpec, state: RunState, llm: LlmContext, run_cpu: RunCpu,
+                         emit: Callable[..., None]) -> None:
+    files, _scan = await collect_sources(spec.target, spec.workspace_root,
+                                         spec.workflow.inputs, spec.max_file_bytes)
+    state.files = len(files)
+    texts: dict[str, str] | None = None
+    for stage_def in spec.workflow.stages:
+        stage = state.stage(stage_def.id)
+        stage.status = "running"
+        emit("stageStarted", stage=stage.id)
+        started = time.monotonic()
+        try:
+            if stage_def.kind == "static":
+                await run_static_stage(stage_def, stage, files, run_cpu, spec.thresholds,
+                                       spec.workspace_root)
+            else:
+                if texts is None:
+                    texts = await read_texts(files)
+                await run_llm_stage(llm, stage_def, stage, files, texts, state.findings())
+        except KeelError as error:  # an analyzer that failed; the other stages still run
+            stage.status, stage.error, stage.degraded = "failed", error, True
+        finally:
+            stage.duration_ms = round((time.monotonic() - started) * 1000)
+        emit("stageFinished", stage=stage.id, provider=stage.provider, model=stage.model,
+             message=stage.status + (f": {stage.note}" if stage.note else ""))
+
+
+def error_data(error: KeelError, run_id: str) -> ErrorData:
+    data = error.to_error_data()
+    data["runId"] = run_id
+    data.setdefault("message", error.message)
+    return ErrorData.model_validate(data)
+
+
+def close_unfinished(state: RunState, outcome: str, error: KeelError | None) -> list[StageState]:
+    """Mark stages a stopped run did not finish; returns the ones that were running."""
+    cut = []
+    for stage in state.stages:
+        if stage.status == "running":
+            cut.append(stage)
+            if outcome == "cancelled":
+                stage.status = "cancelled"
+            else:
+                stage.status = "failed"
+            stage.error = error
+        elif stage.status == "pending":
+            stage.status = "skipped"
+            why = {"cancelled": "cancelled", "timedOut": "timed out"}.get(outcome, "failed")
+            stage.add_note(f"not started: the run {why}")
+    return cut
+
+
+def final_status(state: RunState, outcome: str) -> str:
+    if outcome != "completed":
+        return outcome
+    produced = [s for s in state.stages if s.status == "succeeded"]
+    troubled = [s for s in state.stages if s.status == "failed" or s.degraded or s.stale]
+    if not troubled:
+        return "succeeded"
+    return "partial" if produced else "failed"
+
+
+def degraded_reasons(state: RunState) -> list[str]:
+    reasons = list(state.degraded)
+    for stage in state.stages:
+        if stage.stale:
+            reasons.append(f"{stage.id}: every provider failed; served a stale cached answer")
+        elif stage.degraded:
+            why = stage.error.message if stage.error is not None else stage.note
+            reasons.append(f"{stage.id}: {why}")
+    return reasons
+
+
+def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError | None,
+                 started_at: str, finished_at: str, duration_ms: int,
+                 rel_by_uri: dict[str, str]) -> RunResult:
+    status = final_status(state, outcome)
+    if status == "failed" and error is None:
+        error = next((s.error for s in state.stages if s.error is not None), None)
+    state.degraded = degraded_reasons(state)
+    stages = [
+        StageResult(
+            id=s.id, status=s.status if s.status in ("succeeded", "skipped", "failed",
+                                                     "cancelled") else "failed",
+            tier=s.tier, provider=s.provider, model=s.model, attempts=s.attempts,
+            fallback_used=s.fallback_used, input_tokens=s.input_tokens,
+            output_tokens=s.output_tokens, usd=round(s.usd, 8), duration_ms=s.duration_ms,
+            note=s.note, error=error_data(s.error, spec.run_id) if s.error else None,
+        )
+        for s in state.stages
+    ]
+    actual = sum(s.usd for s in state.stages)
+    baseline = sum(s.baseline_usd for s in state.stages)
+    markdown = render_markdown(state, status, rel_by_uri, error.message if error else None)
+    return RunResult(
+        run_id=spec.run_id, workflow=spec.workflow.id, target=spec.target_display,
+        status=status, started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,
+        stages=stages, report=RunReport(markdown=markdown, findings=state.findings()),
+        cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
+                     savings_usd=round(max(0.0, baseline - actual), 8)),
+        degraded=state.degraded,
+        error=error_data(error, spec.run_id) if error is not None else None,
+    )
+
+
+def stop_error(outcome: str) -> KeelError:
+    if outcome == "cancelled":
+        return Cancelled("The run was cancelled.", code="run.cancelled")
+    return DeadlineExceeded("The run did not finish within its deadline.",
+                            hint="Raise settings.timeouts.runWorkflowMs or narrow the target.")
+
+
+def rel_map(files: list[SourceFile]) -> dict[str, str]:
+    return {f.uri: f.rel_path for f in files}

@@ -1,0 +1,241 @@
+"""LLM stages: plan, chunk, prompt, then one resilient call per chunk.
+
+Each call goes through ``call_with_fallback`` over ``plan_fallback_chain`` with
+the process-wide breakers, retry budgets and answer cache, under the run's
+remaining deadline. Tokens and cost come from the provider's reported usage
+and the registry's prices; the baseline is the same tokens at premium prices.
+
+A failed call is never a success: when every provider fails the stage either
+serves a cached answer for the identical input (marked stale) or fails, and
+the run keeps its static results. With no provider able to serve at all, the
+stage is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import structlog
+
+from keel.errors import KeelError, Unavailable
+from keel.protocol.advisor import Finding
+from keel.providers.base import Completion, CompletionRequest
+from keel.providers.factory import ProviderSet
+from keel.providers.registry import premium_baseline, price_usd, resolve_model
+from keel.resilience import (
+    BreakerRegistry,
+    BudgetRegistry,
+    Candidate,
+    ResilienceEvent,
+    ResponseCache,
+    cache_key,
+    call_with_fallback,
+    plan_fallback_chain,
+)
+from keel.runtime.deadline import current_deadline
+from keel.storage.records import ModelCallRecord, RunRecorder
+
+from .definitions import StageDef, WorkflowDef
+from .planning import plan_llm_calls
+from .prompts import SYSTEM_PROMPT, build_chunks, build_prompt
+from .sources import SourceFile
+from .state import StageState
+
+log = structlog.get_logger(__name__)
+Emit = Callable[..., None]
+
+
+@dataclass
+class Resilience:
+    """The process-wide pieces every run shares (kept in ``app.extensions``)."""
+
+    breakers: BreakerRegistry
+    budgets: BudgetRegistry
+    cache: ResponseCache[Completion]
+    sleep: Callable[[float], Any] = anyio.sleep
+    rng: Any = None
+
+
+@dataclass
+class LlmContext:
+    run_id: str
+    workflow: WorkflowDef
+    providers: ProviderSet
+    resilience: Resilience
+    recorder: RunRecorder
+    emit: Emit
+    now_iso: Callable[[], str]
+    release: Callable[[], None] | None = None  # called once when the run ends
+
+
+def _serving_ids(providers: ProviderSet) -> list[str]:
+    return [p.id for p in providers.providers if p.kind != "offline"]
+
+
+def _on_event(ctx: LlmContext, stage_id: str) -> Callable[[ResilienceEvent], None]:
+    def handle(event: ResilienceEvent) -> None:
+        if event.kind == "retrying":
+            message = f"{event.code}; retrying in {event.wait_ms} ms"
+        else:
+            message = f"{event.code}; falling back to {event.next_provider} ({event.next_tier})"
+        ctx.emit(event.kind, stage=stage_id, provider=event.provider, model=event.model,
+                 attempt=event.attempt, message=message)
+    return handle
+
+
+def _call_outcome(errors: list[KeelError]) -> str:
+    return "refused" if errors and all(isinstance(e, Unavailable) for e in errors) else "failed"
+
+
+async def run_llm_stage(
+    ctx: LlmContext, stage_def: StageDef, stage: StageState, files: list[SourceFile],
+    texts: dict[str, str], findings: list[Finding],
+) -> None:
+    plan = plan_llm_calls(stage_def, [f.tokens for f in files])
+    stage.tier = plan.tier
+    stage.estimated_input_tokens = plan.input_tokens
+    stage.estimated_output_tokens = plan.output_tokens
+    if plan.downgraded:
+        stage.add_note(f"ran on the {plan.tier} tier: small input")
+    if plan.calls == 0:
+        stage.status = "skipped"
+        stage.add_note("no input files")
+        return
+    if stage_def.skip_when == "no_findings" and not findings:
+        stage.status = "skipped"
+        stage.add_note("skipped: the static stages found nothing to look at")
+        return
+    serving = _serving_ids(ctx.providers)
+    chain = [
+        Candidate(pid, tier, resolve_model(ctx.providers.settings_of(pid), tier).model)
+        for pid, tier in plan_fallback_chain(ctx.workflow.profile, plan.tier, serving)
+    ]
+    rel_by_uri = {f.uri: f.rel_path for f in files}
+    for chunk in build_chunks(stage_def, files, texts):
+        prompt, _dropped = build_prompt(stage_def, chunk, findings, rel_by_uri)
+        key = cache_key(prompt, tier=plan.tier, max_tokens=stage_def.output_tokens_per_call,
+                        system=SYSTEM_PROMPT)
+        try:
+            await _one_call(ctx, stage_def, stage, chain, prompt, key)
+        except Unavailable as error:
+            if error.code == "provider.none_configured" and not serving:
+                stage.status = "skipped"
+                stage.degraded = True
+                stage.add_note(f"skipped: no model provider has a key ({error.hint or error.message})")
+                return
+            stage.status, stage.error, stage.degraded = "failed", error, True
+            return
+        except KeelError as error:
+            stage.status, stage.error, stage.degraded = "failed", error, True
+            return
+    stage.status = "succeeded"
+
+
+async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
+                    chain: list[Candidate], prompt: str, key: str) -> None:
+    res = ctx.resilience
+    made = [0]  # real provider calls, counted here so a failed call reports them too
+
+    async def attempt(candidate: Candidate) -> Completion:
+        made[0] += 1
+        provider = ctx.providers.get(candidate.provider)
+        if provider is None:
+            raise Unavailable(f"provider {candidate.provider!r} is not configured",
+                              code="provider.none_configured", transient=False)
+        return await provider.complete(CompletionRequest(
+            system=SYSTEM_PROMPT, prompt=prompt, model=candidate.model or "",
+            max_output_tokens=stage_def.output_tokens_per_call, stage_id=stage_def.id,
+        ))
+
+    started = time.monotonic()
+    outcome = None
+    failure: KeelError | None = None
+    try:
+        outcome = await call_with_fallback(
+            chain, attempt, profile=ctx.workflow.profile, breakers=res.breakers,
+            budgets=res.budgets, on_event=_on_event(ctx, stage.id),
+            slow_threshold_s=stage_def.slow_call_ms / 1000, cache=res.cache, cache_key=key,
+            sleep=res.sleep, rng=res.rng,
+        )
+    except KeelError as error:
+        failure = error
+        stage.attempts += made[0]
+        raise
+    finally:
+        # Recorded on success, failure and cancellation alike (finally, not except).
+        if outcome is None and failure is None:
+            stage.attempts += made[0]
+        _record_call(ctx, stage, chain, outcome, failure, started, made[0])
+    if outcome.stale:
+        stage.stale = True
+        stage.outputs.append(outcome.value.text)
+        stage.add_note("every provider failed: served a cached answer for this input (stale)")
+        return
+    completion: Completion = outcome.value
+    assert outcome.provider is not None and outcome.tier is not None
+    settings = ctx.providers.settings_of(outcome.provider)
+    model = resolve_model(settings, outcome.tier)  # type: ignore[arg-type]
+    stage.provider, stage.model, stage.tier = outcome.provider, completion.model, outcome.tier
+    stage.attempts += outcome.attempts
+    stage.fallback_used = stage.fallback_used or outcome.fallback_used
+    stage.input_tokens += completion.input_tokens
+    stage.output_tokens += completion.output_tokens
+    stage.usd += price_usd(model, completion.input_tokens, completion.output_tokens)
+    stage.baseline_usd += premium_baseline(settings, completion.input_tokens,
+                                           completion.output_tokens)
+    stage.outputs.append(completion.text)
+    if outcome.fallback_used:
+        stage.add_note(f"served by {outcome.provider} ({outcome.tier}) after fallback")
+
+
+def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], outcome: Any,
+                 failure: KeelError | None, started: float, made: int) -> None:
+    latency_ms = round((time.monotonic() - started) * 1000)
+    if outcome is not None:
+        completion = outcome.value
+        provider, model, tier = outcome.provider, completion.model, outcome.tier
+        status = "succeeded" if not outcome.stale else "failed"
+        attempts, fallback = outcome.attempts, outcome.fallback_used
+        tokens_in, tokens_out = (0, 0) if outcome.stale else (completion.input_tokens,
+                                                              completion.output_tokens)
+        error_type = error_code = None
+        if outcome.stale and outcome.errors:
+            error_type, error_code = outcome.errors[-1].error_type, outcome.errors[-1].code
+    else:
+        last = chain[-1] if chain else Candidate("none", stage.tier or "", None)
+        provider, model, tier = last.provider, last.model, last.tier
+        attempts, fallback, tokens_in, tokens_out = made, len(chain) > 1, 0, 0
+        if failure is None and current_deadline().expired:
+            status, error_type, error_code = "timedOut", "timeout", "deadline.exceeded"
+        elif failure is None:
+            status, error_type, error_code = "cancelled", "cancelled", "run.cancelled"
+        else:
+            status, error_type, error_code = (_call_outcome([failure]), failure.error_type,
+                                              failure.code)
+    usd = 0.0
+    if outcome is not None and not outcome.stale and provider is not None:
+        usd = price_usd(resolve_model(ctx.providers.settings_of(provider), tier),
+                        tokens_in, tokens_out)
+    breaker_state = "none"
+    if provider and provider in ctx.providers.ids:
+        breaker_state = ctx.resilience.breakers.get(provider, model if outcome is None else
+                                                    _chain_model(chain, provider, tier)).state.value
+    record = ModelCallRecord(
+        run_id=ctx.run_id, stage_id=stage.id, provider=provider or "cache", model=model or "",
+        tier=tier, input_tokens=tokens_in, output_tokens=tokens_out, usd=usd,
+        latency_ms=latency_ms, attempts=attempts, fallback=fallback,
+        breaker_state=breaker_state, outcome=status, error_type=error_type,
+        error_code=error_code, at=ctx.now_iso(),
+    )
+    try:
+        ctx.recorder.model_call(record)
+    except Exception:  # history is best effort: a broken recorder never fails a run
+        log.warning("recorder.model_call failed", exc_info=True)
+
+
+def _chain_model(chain: list[Candidate], provider: str, tier: str | None) -> str | None:
+    return next((c.model for c in chain if c.provider == provider and c.tier == tier), None)

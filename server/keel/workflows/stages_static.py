@@ -1,0 +1,182 @@
+"""Static stages: advisor, bug patterns, bandit and metrics over the run's files.
+
+The CPU-bound ones run through ``run_cpu`` (the app's killable worker pool), one
+batch per stage: the worker reads the files itself so neither file I/O nor
+parsing touches the event loop. A file that does not parse is skipped and
+counted, not fatal. bandit runs as a subprocess that is killed on cancel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keel.errors import KeelError
+from keel.protocol.advisor import Finding
+from keel.protocol.base import Position, Range
+from keel.protocol.settings import AdvisorThresholds
+
+from .analyzers.bandit_runner import BanditIssue, bandit_available, run_bandit
+from .analyzers.bugs import find_bugs
+from .definitions import StageDef
+from .sources import SourceFile
+from .state import StageState
+
+RunCpu = Callable[..., Awaitable[Any]]
+Item = tuple[str, str, str]  # (absolute path, relative path, uri)
+
+
+@dataclass
+class BatchResult:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "rel: why"
+    metrics: dict[str, int] = field(default_factory=dict)
+    hotspots: list[tuple[int, str]] = field(default_factory=list)  # (complexity, "rel:qual")
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def _finding_id(rule: str, rel: str, anchor: str, seen: dict[tuple, int]) -> str:
+    marker = (rule, rel, anchor)
+    seen[marker] = seen.get(marker, 0) + 1
+    digest = hashlib.sha1(f"{rule}\0{rel}\0{anchor}\0{seen[marker]}".encode()).hexdigest()
+    return f"{rule}-{digest[:16]}"
+
+
+def _range(line: int, col: int, end_line: int, end_col: int) -> Range:
+    return Range(start=Position(line=max(0, line - 1), character=max(0, col)),
+                 end=Position(line=max(0, end_line - 1), character=max(0, end_col)))
+
+
+def advisor_batch(items: list[Item], thresholds: AdvisorThresholds | None) -> BatchResult:
+    """Worker: the advisor engine over every file."""
+    from keel.advisor.engine import analyze_source
+
+    out = BatchResult(metrics={"files": 0, "lines": 0, "functions": 0, "maxComplexity": 0})
+    for path, rel, uri in items:
+        try:
+            outcome = analyze_source(_read(path), uri, thresholds)
+        except (KeelError, SyntaxError, OSError, ValueError) as exc:
+            out.skipped.append(f"{rel}: {getattr(exc, 'message', None) or type(exc).__name__}")
+            continue
+        out.findings.extend(outcome.findings)
+        m = outcome.metrics
+        out.metrics["files"] += 1
+        out.metrics["lines"] += m.lines
+        out.metrics["functions"] += m.functions
+        out.metrics["maxComplexity"] = max(out.metrics["maxComplexity"], m.max_complexity)
+    return out
+
+
+def bugs_batch(items: list[Item]) -> BatchResult:
+    """Worker: the bug-pattern rules over every file."""
+    out = BatchResult()
+    for path, rel, uri in items:
+        try:
+            hits = find_bugs(_read(path))
+        except (SyntaxError, ValueError, OSError, RecursionError) as exc:
+            out.skipped.append(f"{rel}: {type(exc).__name__}")
+            continue
+        seen: dict[tuple, int] = {}
+        for hit in hits:
+            out.findings.append(Finding(
+                id=_finding_id(hit.rule, rel, hit.anchor, seen), rule=hit.rule, title=hit.title,
+                message=hit.message, severity=hit.severity, category="bug-risk", uri=uri,
+                range=_range(hit.line, hit.col, hit.end_line, hit.end_col), fixable=False,
+            ))
+    return out
+
+
+def metrics_batch(items: list[Item]) -> BatchResult:
+    """Worker: lines, functions and complexity, with the five most complex functions."""
+    from keel.advisor.engine import function_complexities
+
+    out = BatchResult(metrics={"files": 0, "lines": 0, "codeLines": 0, "functions": 0,
+                               "maxComplexity": 0})
+    for path, rel, _uri in items:
+        try:
+            source = _read(path)
+            functions = function_complexities(source)
+        except (KeelError, SyntaxError, ValueError, OSError) as exc:
+            out.skipped.append(f"{rel}: {getattr(exc, 'message', None) or type(exc).__name__}")
+            continue
+        lines = source.splitlines()
+        out.metrics["files"] += 1
+        out.metrics["lines"] += len(lines)
+        out.metrics["codeLines"] += sum(1 for line in lines if line.strip()
+                                        and not line.strip().startswith("#"))
+        out.metrics["functions"] += len(functions)
+        for fn in functions:
+            out.metrics["maxComplexity"] = max(out.metrics["maxComplexity"], fn.complexity)
+            out.hotspots.append((fn.complexity, f"{rel}:{fn.lineno} {fn.qual}"))
+    out.hotspots = sorted(out.hotspots, reverse=True)[:5]
+    return out
+
+
+def bandit_findings(issues: list[BanditIssue], by_path: dict[str, SourceFile]) -> list[Finding]:
+    findings = []
+    seen: dict[tuple, int] = {}
+    for issue in issues:
+        source = by_path.get(str(Path(issue.path).resolve()))
+        rel = source.rel_path if source else Path(issue.path).name
+        uri = source.uri if source else Path(issue.path).resolve().as_uri()
+        anchor = f"{issue.test_id}:{issue.text}"
+        findings.append(Finding(
+            id=_finding_id(f"bandit-{issue.test_id}", rel, anchor, seen), rule=issue.test_id,
+            title=issue.test_name.replace("_", " "), message=issue.text, severity=issue.severity,
+            category="security", uri=uri,
+            range=_range(issue.line, issue.col, issue.line, max(issue.end_col, issue.col)),
+            rationale=f"bandit {issue.test_id}, confidence {issue.confidence.lower()}"
+                      + (f", CWE-{issue.cwe}" if issue.cwe else ""),
+            fixable=False,
+        ))
+    return findings
+
+
+def _summarise(stage: StageState, batch: BatchResult) -> None:
+    stage.findings.extend(batch.findings)
+    count = len(batch.findings)
+    stage.summary.append(f"{count} finding{'s' if count != 1 else ''}.")
+    if batch.metrics:
+        stage.summary.append(", ".join(f"{k}: {v:,}" for k, v in batch.metrics.items()) + ".")
+    for complexity, where in batch.hotspots:
+        stage.summary.append(f"- complexity {complexity}: `{where}`")
+    if batch.skipped:
+        stage.add_note(f"{len(batch.skipped)} file(s) not analysed (e.g. {batch.skipped[0]})")
+
+
+async def run_static_stage(
+    stage_def: StageDef, stage: StageState, files: list[SourceFile], run_cpu: RunCpu,
+    thresholds: AdvisorThresholds | None, workspace_root: Path,
+) -> None:
+    """Fill ``stage`` with the analyzer's findings; raises KeelError when the analyzer fails."""
+    items: list[Item] = [(str(f.path), f.rel_path, f.uri) for f in files]
+    analyzer = stage_def.analyzer
+    if not files:
+        stage.status = "skipped"
+        stage.add_note("no input files")
+        return
+    if analyzer == "advisor":
+        batch = await run_cpu(advisor_batch, items, thresholds)
+    elif analyzer == "bugs":
+        batch = await run_cpu(bugs_batch, items)
+    elif analyzer == "metrics":
+        batch = await run_cpu(metrics_batch, items)
+    elif analyzer == "bandit":
+        if not bandit_available():
+            stage.status = "skipped"
+            stage.degraded = True
+            stage.add_note("bandit is not installed (pip install bandit)")
+            return
+        issues = await run_bandit([f.path for f in files], workspace_root)
+        batch = BatchResult(findings=bandit_findings(issues, {str(f.path): f for f in files}))
+    else:
+        raise KeelError(f"unknown analyzer {analyzer!r}")
+    _summarise(stage, batch)
+    stage.status = "succeeded"

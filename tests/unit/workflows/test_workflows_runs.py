@@ -1,0 +1,233 @@
+"""The run engine and manager: statuses, costs, events, fallback, offline, deadlines, dedup, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from workflow_fakes import FakeProvider
+
+from keel.app import run_ops
+from keel.errors import InvalidInput
+from keel.protocol.settings import ProviderSettings
+from keel.protocol.workflows import CancelRunParams, RunWorkflowParams
+from keel.providers.registry import price_usd, resolve_model
+from keel.runtime.deadline import deadline_scope
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def params(**kw) -> RunWorkflowParams:
+    kw.setdefault("workflow", "review")
+    kw.setdefault("target", "buggy.py")
+    return RunWorkflowParams(**kw)
+
+
+async def test_successful_run_reports_stages_costs_events_and_records(make_app):
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    result = await run_ops.run_workflow(app, params(workDoneToken="tok"))
+    assert result.status == "succeeded", result.report.markdown
+    assert [s.id for s in result.stages] == ["static", "bugs", "review"]
+    assert [s.status for s in result.stages] == ["succeeded", "succeeded", "succeeded"]
+    review = result.stages[2]
+    # buggy.py is tiny, so the capable stage runs one tier down (downgrade_under_tokens).
+    assert (review.provider, review.tier, review.attempts) == ("a", "cheap", 1)
+    model = resolve_model(ProviderSettings(id="a", kind="anthropic"), "cheap")
+    assert review.model == model.model and provider.requests[0].model == model.model
+    assert review.usd == pytest.approx(price_usd(model, 1000, 200))
+    premium = resolve_model(ProviderSettings(id="a", kind="anthropic"), "premium")
+    assert result.cost.baseline_usd == pytest.approx(price_usd(premium, 1000, 200))
+    assert result.cost.savings_usd == pytest.approx(result.cost.baseline_usd - review.usd)
+    rules = {f.rule for f in result.report.findings}
+    assert {"is-literal", "eq-none", "mutable-class-attribute"} <= rules
+    assert "answer from a" in result.report.markdown
+    # the model saw the static findings
+    assert "eq-none" in provider.requests[0].prompt
+    events = app.notifier.events(result.run_id)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    kinds = [e["kind"] for e in events]
+    assert kinds[:2] == ["queued", "started"] and kinds[-1] == "finished"
+    assert kinds.count("stageStarted") == 3 and kinds.count("stageFinished") == 3
+    recorder = app.extensions["recorder"]
+    assert [r.status for r in recorder.finished] == ["succeeded"]
+    assert len(recorder.calls) == 1 and recorder.calls[0].outcome == "succeeded"
+    stage_record = recorder.finished[0].stages[2]
+    assert stage_record.estimated_input_tokens and stage_record.estimated_output_tokens == 1200
+    assert ("begin", "tok", "Keel: Code review") in app.notifier.progress
+    assert app.notifier.progress[-1] == ("end", "tok", "succeeded")
+
+
+async def test_offline_run_is_partial_with_static_report(make_app):
+    app = make_app()  # no provider has a key: only the offline provider serves
+    result = await run_ops.run_workflow(app, params())
+    assert result.status == "partial"
+    review = result.stages[2]
+    assert review.status == "skipped" and "no model provider" in review.note
+    assert result.stages[0].status == "succeeded" and result.report.findings
+    assert any(reason.startswith("review:") for reason in result.degraded)
+    assert result.error is None and result.cost.actual_usd == 0
+
+
+async def test_first_provider_down_falls_back_to_second(make_app):
+    down, up = FakeProvider("a", lambda n: "503"), FakeProvider("b")
+    app = make_app(down, up)
+    result = await run_ops.run_workflow(app, params(workflow="bug-predict"))
+    assert result.status == "succeeded"
+    stage = result.stages[2]
+    assert stage.provider == "b" and stage.fallback_used is True
+    assert stage.attempts == 3 + 1  # balanced: 1 + 2 retries on a, then b answers
+    kinds = [e["kind"] for e in app.notifier.events(result.run_id)]
+    assert kinds.count("retrying") == 2 and kinds.count("fallback") == 1
+    assert "after fallback" in stage.note
+
+
+async def test_all_providers_failing_fail_the_stage_not_the_static_results(make_app):
+    app = make_app(FakeProvider("a", lambda n: "auth"))
+    result = await run_ops.run_workflow(app, params())
+    assert result.status == "partial"
+    review = result.stages[2]
+    assert review.status == "failed" and review.error.code == "provider.auth"
+    assert "answer from" not in result.report.markdown
+    assert result.report.findings
+    call = app.extensions["recorder"].calls[0]
+    assert (call.outcome, call.error_code, call.attempts) == ("failed", "provider.auth", 1)
+
+
+async def test_cached_answer_is_served_stale_when_every_provider_fails(make_app):
+    def behave(n: int) -> str:
+        return "ok" if n == 1 else "auth"
+
+    app = make_app(FakeProvider("a", behave))
+    first = await run_ops.run_workflow(app, params())
+    assert first.status == "succeeded"
+    second = await run_ops.run_workflow(app, params())
+    assert second.status == "partial"
+    review = second.stages[2]
+    assert review.status == "succeeded" and "stale" in review.note and review.usd == 0
+    assert any("stale" in reason for reason in second.degraded)
+    assert "answer from a" in second.report.markdown
+    assert app.extensions["recorder"].calls[-1].outcome == "failed"
+
+
+async def test_no_findings_skips_the_stage_and_succeeds(make_app):
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    result = await run_ops.run_workflow(app, params(workflow="refactor-plan", target="clean.py"))
+    assert result.status == "succeeded"
+    assert result.stages[1].status == "skipped" and "found nothing" in result.stages[1].note
+    assert provider.requests == []
+
+
+async def test_hanging_provider_times_out_close_to_the_deadline(make_app):
+    provider = FakeProvider("a", lambda n: "hang")
+    app = make_app(provider)
+    started = time.monotonic()
+    async with deadline_scope(400):
+        result = await run_ops.run_workflow(app, params())
+    elapsed = time.monotonic() - started
+    assert result.status == "timedOut"
+    assert result.error.error_type == "timeout" and result.error.code == "deadline.exceeded"
+    assert result.stages[2].status == "failed" and result.stages[0].status == "succeeded"
+    assert provider.cancelled == 1  # the provider call was stopped
+    assert elapsed < 0.4 + 0.5  # generous sanity bound; precision is measured in bench/
+    assert app.extensions["recorder"].finished[0].status == "timedOut"
+    assert app.extensions["recorder"].calls[0].outcome == "timedOut"
+
+
+async def test_timeout_ms_param_gives_timed_out_result(make_app):
+    app = make_app(FakeProvider("a", lambda n: "hang"))
+    result = await run_ops.run_workflow(app, params(timeoutMs=300))
+    assert result.status == "timedOut"
+
+
+async def test_identical_runs_are_deduplicated(make_app):
+    gate = asyncio.Event()
+    provider = FakeProvider("a", gate=gate)
+    app = make_app(provider)
+    first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="mine")))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="theirs")))
+    await asyncio.sleep(0.05)
+    gate.set()
+    one, two = await asyncio.gather(first, second)
+    assert one.run_id == two.run_id == "mine"
+    assert (one.deduplicated, two.deduplicated) == (False, True)
+    assert len(provider.requests) == 1
+    attached = [e for e in app.notifier.events("mine") if e["kind"] == "attached"]
+    assert attached == [pytest.approx(attached[0])] and attached[0]["clientRunId"] == "theirs"
+
+
+async def test_cancelling_one_waiter_detaches_only_that_waiter(make_app):
+    gate = asyncio.Event()
+    app = make_app(FakeProvider("a", gate=gate))
+    first = asyncio.ensure_future(run_ops.run_workflow(app, params()))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(run_ops.run_workflow(app, params()))
+    await asyncio.sleep(0.05)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    gate.set()
+    result = await first
+    assert result.status == "succeeded" and result.deduplicated is False
+
+
+async def test_last_waiter_detaching_cancels_the_run(make_app):
+    provider = FakeProvider("a", lambda n: "hang")
+    app = make_app(provider)
+    waiter = asyncio.ensure_future(run_ops.run_workflow(app, params()))
+    await asyncio.sleep(0.2)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    manager = run_ops.run_manager(app)
+    for _ in range(100):
+        if app.extensions["recorder"].finished:
+            break
+        await asyncio.sleep(0.01)
+    assert app.extensions["recorder"].finished[0].status == "cancelled"
+    assert provider.cancelled == 1 and manager.active == {}
+
+
+async def test_cancel_run_gives_every_waiter_cancelled(make_app):
+    app = make_app(FakeProvider("a", lambda n: "hang"))
+    first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="r1")))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(run_ops.run_workflow(app, params()))
+    await asyncio.sleep(0.15)
+    answer = await run_ops.cancel_run(app, CancelRunParams(runId="r1"))
+    assert (answer.cancelled, answer.status) == (True, "cancelled")
+    one, two = await asyncio.gather(first, second)
+    assert one.status == two.status == "cancelled"
+    assert one.error.code == "run.cancelled" and two.deduplicated is True
+    assert one.stages[2].status == "cancelled" and one.stages[0].status == "succeeded"
+    again = await run_ops.cancel_run(app, CancelRunParams(runId="r1"))
+    assert (again.cancelled, again.status) == (False, "cancelled")
+
+
+async def test_cancel_of_finished_and_unknown_runs(make_app):
+    app = make_app(FakeProvider("a"))
+    result = await run_ops.run_workflow(app, params(runId="done"))
+    answer = await run_ops.cancel_run(app, CancelRunParams(runId="done"))
+    assert (answer.cancelled, answer.status) == (False, result.status)
+    with pytest.raises(InvalidInput) as info:
+        await run_ops.cancel_run(app, CancelRunParams(runId="nope"))
+    assert info.value.code == "run.unknown"
+
+
+async def test_reusing_a_run_id_is_refused(make_app):
+    app = make_app(FakeProvider("a"))
+    await run_ops.run_workflow(app, params(runId="same"))
+    with pytest.raises(InvalidInput) as info:
+        await run_ops.run_workflow(app, params(runId="same", workflow="summarize"))
+    assert info.value.code == "run.id_in_use"
+
+
+async def test_target_outside_workspace_is_invalid(make_app, tmp_path):
+    app = make_app(FakeProvider("a"))
+    (tmp_path / "outside.py").write_text("x = 1\n")
+    with pytest.raises(InvalidInput) as info:
+        await run_ops.run_workflow(app, params(target=str(tmp_path / "outside.py")))
+    assert info.value.code == "target.outside_workspace"
