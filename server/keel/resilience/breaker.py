@@ -138,9 +138,22 @@ class CircuitBreaker:
         ):
             self._probes_out += 1
             return Permit(self._epoch, probe=True)
+        raise self._refusal()
+
+    def raise_if_open(self) -> None:
+        """Refuse like ``allow()`` while open, without taking a half-open probe slot.
+
+        For a call already admitted that is about to retry: when other calls have
+        opened the breaker meanwhile, it stops and falls back instead.
+        """
+        self._tick()
+        if self._state is BreakerState.OPEN:
+            raise self._refusal()
+
+    def _refusal(self) -> Unavailable:
         retry_after_ms = self._retry_after_ms()
         wait = f"another {math.ceil(retry_after_ms / 1000)} s" if retry_after_ms else "a moment"
-        raise Unavailable(
+        return Unavailable(
             f"Provider '{self.name}' is failing repeatedly, so Keel paused calls to it for {wait}.",
             code="breaker.open",
             retry_after_ms=retry_after_ms,

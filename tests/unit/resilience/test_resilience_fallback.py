@@ -32,9 +32,11 @@ class Providers:
         self.scripts = {k: list(v) for k, v in scripts.items()}
         self.calls: list[Candidate] = []
         self.takes_s = 0.0
+        self.on_call = lambda candidate: None
 
     async def __call__(self, candidate: Candidate) -> str:
         self.calls.append(candidate)
+        self.on_call(candidate)
         self.clock.advance(self.takes_s)
         script = self.scripts[candidate.provider]
         outcome = script.pop(0) if len(script) > 1 else script[0]
@@ -179,7 +181,8 @@ async def test_retries_then_falls_back_to_the_next_provider(
         "capable",
         "provider.server_error",
     )
-    assert breakers.get("a").snapshot().failure_rate == 1.0
+    snap = breakers.get("a").snapshot()
+    assert (snap.calls, snap.failure_rate) == (1, 1.0)  # three attempts, one call
 
 
 async def test_critical_profile_makes_two_attempts_per_provider(
@@ -220,10 +223,16 @@ async def test_open_breaker_is_skipped_without_an_attempt(clock, breakers, sleep
     assert isinstance(outcome.errors[0], Unavailable)
 
 
-async def test_breaker_opening_mid_retry_moves_on(clock, breakers, sleeper, rng, deadline):
-    for _ in range(3):
-        breakers.get("a").record_failure()
+async def test_breaker_opened_by_other_requests_stops_retries(
+    clock, breakers, sleeper, rng, deadline
+):
     providers = Providers(clock, a=[transient()], b=["from b"])
+
+    def other_requests_fail(candidate: Candidate) -> None:
+        for _ in range(5):
+            breakers.get("a").record_failure()
+
+    providers.on_call = other_requests_fail
     coro, events = run(
         [("a", "cheap"), ("b", "cheap")],
         providers,
@@ -234,9 +243,28 @@ async def test_breaker_opening_mid_retry_moves_on(clock, breakers, sleeper, rng,
         profile="tolerant",
     )
     outcome = await coro
-    assert (providers.count("a"), outcome.provider, outcome.attempts) == (2, "b", 3)
+    assert (providers.count("a"), outcome.provider, outcome.attempts) == (1, "b", 2)
+    assert [(e.kind, e.code) for e in events] == [
+        ("retrying", "provider.server_error"),
+        ("fallback", "breaker.open"),
+    ]
+
+
+async def test_one_breaker_record_per_call_and_five_failed_calls_open_it(
+    clock, breakers, sleeper, rng, deadline
+):
+    providers = Providers(clock, a=[transient()])
+    for expected_calls in range(1, 6):
+        coro, _ = run([("a", "cheap")], providers, breakers, sleeper, rng, deadline)
+        with pytest.raises(ProviderError):
+            await coro
+        assert breakers.get("a").snapshot().calls == expected_calls
+    assert providers.count("a") == 15
     assert breakers.get("a").state is BreakerState.OPEN
-    assert events[-1].code == "breaker.open"
+    coro, _ = run([("a", "cheap")], providers, breakers, sleeper, rng, deadline)
+    with pytest.raises(Unavailable):
+        await coro
+    assert providers.count("a") == 15
 
 
 async def test_non_transient_errors_fall_back_without_retrying(

@@ -259,3 +259,24 @@ async def test_concurrent_calls_keep_separate_retry_state(sleeper, rng, deadline
     )
     assert results == ["ok", "ok"]
     assert [c.attempts for c in counters] == [3, 2]
+
+
+async def test_cancellation_during_the_backoff_sleep_propagates(rng, deadline):
+    slept = []
+
+    async def cancelled_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        raise asyncio.CancelledError()
+
+    fn = failing(transient(), transient())
+    counter = AttemptCounter()
+    with pytest.raises(asyncio.CancelledError):
+        await call_with_retry(
+            fn,
+            policy=RetryPolicy(max_attempts=3),
+            sleep=cancelled_sleep,
+            rng=rng,
+            deadline=deadline,
+            counter=counter,
+        )
+    assert (counter.attempts, slept) == (1, [0.5])
