@@ -27,10 +27,20 @@ STORAGE_DIR = typer.Option(None, "--storage-dir",
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _quiet_logs() -> None:
     # Logs go to stderr, never into the table or JSON on stdout.
     structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
 

@@ -41,6 +41,14 @@ from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
 
+
+def _log(level: str, event: str, **fields: object) -> None:
+    """Log from the writer thread: a broken log sink must never stop the only writer."""
+    try:
+        getattr(log, level)(event, **fields)
+    except Exception:  # noqa: BLE001 - nowhere left to report it
+        pass
+
 DEFAULT_MAX_QUEUED = 100_000
 DEFAULT_BATCH_SIZE = 2_000
 
@@ -118,7 +126,7 @@ class StorageRecorder:
             event = make(record)
         except Exception as exc:
             # A malformed record is counted as a drop; it never raises into a run.
-            log.warning("storage.record_rejected", error=repr(exc))
+            _log("warning", "storage.record_rejected", error=repr(exc))
             with self._lock:
                 self._count_drops(1)
             return
@@ -188,7 +196,12 @@ class StorageRecorder:
         try:
             self._open_at_start()
             while True:
-                if self._drain():
+                try:
+                    drained = self._drain()
+                except Exception as exc:  # a bug must not kill the only writer: retry later
+                    drained = False
+                    self._internal_error(exc)
+                if drained:
                     delay = self._retry_initial_s
                     if self._stop.is_set():
                         return
@@ -216,8 +229,16 @@ class StorageRecorder:
                                                   code=exc.code))
         except StorageError as exc:
             self._set_status("degraded" if exc.kind == "transient" else "down", exc)
+        except Exception as exc:  # a bug must not kill the only writer
+            self._internal_error(exc)
         finally:
             self._first_open_done.set()
+
+    def _internal_error(self, exc: Exception) -> None:
+        _log("exception", "storage.writer_failed", error=repr(exc))
+        self._set_status("down", StorageError(
+            f"history not saved: internal error {type(exc).__name__}", kind="persistent",
+            code="storage.internal", fix="report this bug; history is kept in memory meanwhile"))
 
     def _drain(self) -> bool:
         """Write until the queue is empty (True) or a fault stops us (False)."""
@@ -230,7 +251,11 @@ class StorageRecorder:
                 batch = [self._queue.popleft() for _ in range(count)]
                 self._inflight = count
                 drops = self._unpersisted_drops
-            fault = self._write(batch, drops)
+            try:
+                fault = self._write(batch, drops)
+            except BaseException:
+                self._requeue(batch)
+                raise
             if fault is not None and fault.kind == "rejected":
                 # Find the event the database refuses; write the others.
                 fault = self._write_one_by_one(batch, drops)
@@ -253,7 +278,7 @@ class StorageRecorder:
         return None
 
     def _discard(self, events: list[Event], fault: StorageError) -> None:
-        log.warning("storage.event_rejected", error=fault.message, events=len(events))
+        _log("warning", "storage.event_rejected", error=fault.message, events=len(events))
         with self._lock:
             self._count_drops(len(events))
             self._inflight = max(0, self._inflight - len(events))
@@ -301,7 +326,7 @@ class StorageRecorder:
                     raise translate(exc, self.db_path) from exc
                 self._marked_interrupted = True
                 if self.interrupted_runs:
-                    log.info("storage.runs_interrupted", runs=self.interrupted_runs)
+                    _log("info", "storage.runs_interrupted", runs=self.interrupted_runs)
             self._conn = conn
         return self._conn
 
@@ -310,7 +335,7 @@ class StorageRecorder:
             try:
                 self._conn.close()
             except sqlite3.Error as exc:
-                log.debug("storage.close_failed", error=repr(exc))
+                _log("debug", "storage.close_failed", error=repr(exc))
             self._conn = None
 
     def _requeue(self, events: list[Event]) -> None:
@@ -333,13 +358,13 @@ class StorageRecorder:
                 self._last_error = fault.code
             snapshot = self._health_locked()
         if fault is not None and changed:
-            log.warning("storage.unavailable", status=status, detail=fault.message,
-                        code=fault.code)
+            _log("warning", "storage.unavailable", status=status, detail=fault.message,
+                 code=fault.code)
         elif changed:
-            log.info("storage.recovered")
+            _log("info", "storage.recovered")
         if changed:
             for listener in list(self._listeners):
                 try:
                     listener(snapshot)
                 except Exception:  # a broken listener must not stop the writer
-                    log.exception("storage.listener_failed")
+                    _log("exception", "storage.listener_failed")

@@ -180,3 +180,22 @@ def test_database_the_disk_refuses_events_of_is_reported_as_rejected(
     assert _count(db_path, "model_calls") == 2
     assert recorder.health().dropped == 1
     assert recorder.health().status == "ok"
+
+
+def test_a_bug_at_the_boundary_keeps_events_and_the_writer_alive(db_path: Path,
+                                                                  recorder_factory,
+                                                                  build) -> None:
+    def broken_listener(health: StorageHealth) -> None:
+        raise RuntimeError("listener bug")
+
+    fault = Fault(RuntimeError("unexpected bug"))
+    statuses = Statuses()
+    recorder = recorder_factory(before_write=fault, listeners=[broken_listener, statuses])
+    recorder.run_started(build.run("r1"))
+    down = statuses.wait_for("down")
+    assert down.last_error == "storage.internal"
+    assert recorder.health().queued == 1
+    fault.active = False
+    assert recorder.flush(10)
+    assert _count(db_path, "runs") == 1
+    assert statuses.names == ["down", "ok"]
