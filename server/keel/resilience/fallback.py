@@ -116,6 +116,14 @@ async def call_with_fallback(
     rng: RandomSource | None = None,
     deadline: Deadline | None = None,
 ) -> FallbackOutcome[T]:
+    """Run ``attempt_fn(candidate)`` down the chain until one succeeds (see the module doc).
+
+    ``candidates`` usually comes from ``plan_fallback_chain``; a third element
+    names the model, which gets its own breaker. ``attempt_fn`` may raise
+    anything: it is classified for the candidate's provider. ``sleep``, ``rng``
+    and ``deadline`` are injectable for fake-clock tests; ``deadline`` defaults
+    to the request's.
+    """
     chain = [Candidate(*c) for c in candidates]
     policy = get_profile(profile).retry_policy()
     deadline = deadline if deadline is not None else current_deadline()
