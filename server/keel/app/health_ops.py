@@ -9,7 +9,15 @@ from ..storage.paths import database_path
 from .state import KeelApp
 
 
+def refresh_analysis_component(app: KeelApp) -> None:
+    stats = app.workers.stats()
+    detail = (f"{stats.size} worker processes: {stats.busy} busy, {stats.idle} warm; "
+              f"{stats.completed} analyses done, {stats.killed} workers killed on cancel")
+    app.monitor.set("analysis", "ok", detail)
+
+
 async def health(app: KeelApp, params: HealthParams) -> HealthReport:
+    refresh_analysis_component(app)
     return app.monitor.report()
 
 

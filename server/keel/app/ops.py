@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import health_ops
+from . import advisor_ops, health_ops, run_ops
 
 Operation = Callable[[Any, Any], Awaitable[Any]]
 
 OPS: dict[str, Operation] = {
     "keel/health": health_ops.health,
     "keel/preflight": health_ops.preflight,
+    "keel/listWorkflows": run_ops.list_workflows_op,
+    "keel/runWorkflow": run_ops.run_workflow,
+    "keel/cancelRun": run_ops.cancel_run,
+    "keel/analyze": advisor_ops.analyze,
+    "keel/generateFix": advisor_ops.generate_fix,
 }
 
 

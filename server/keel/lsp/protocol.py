@@ -88,3 +88,4 @@ class KeelProtocol(LanguageServerProtocol):
         stop = getattr(self._server, "request_stop", None)
         if stop is not None:
             stop()
+

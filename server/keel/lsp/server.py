@@ -110,6 +110,7 @@ def build_server(app: KeelApp) -> KeelServer:
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
         app.apply_settings(params.settings, "settings")
 
+    from . import advisor_features  # noqa: F401  (registers itself)
     from .features import register_features
 
     register_features(server)

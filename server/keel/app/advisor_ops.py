@@ -1,0 +1,107 @@
+"""keel/analyze and keel/generateFix: the advisor engine behind deadlines and killable workers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from keel.advisor.engine import AnalysisOutcome, analyze_source
+from keel.advisor.fixes import rule_fix
+from keel.errors import ContentModified, InvalidInput, Unavailable
+from keel.protocol.advisor import (
+    AnalysisResult,
+    AnalyzeParams,
+    FixProposal,
+    GenerateFixParams,
+)
+from keel.runtime.progress import work_done_progress
+
+from .documents import SourceText, python_source
+from .state import KeelApp
+
+CACHE_ENTRIES = 256
+VERSIONS_KEPT = 8
+
+
+@dataclass
+class AdvisorState:
+    cache: OrderedDict[str, AnalysisOutcome]
+    # uri → finding ids seen per analysed content hash, newest last (for ContentModified).
+    seen: dict[str, OrderedDict[str, frozenset[str]]]
+
+
+def advisor_state(app: KeelApp) -> AdvisorState:
+    state = app.extensions.get("advisor")
+    if state is None:
+        state = AdvisorState(OrderedDict(), {})
+        app.extensions["advisor"] = state
+    return state  # type: ignore[return-value]
+
+
+def _key(app: KeelApp, source: SourceText) -> str:
+    thresholds = app.settings.advisor.thresholds.model_dump_json()
+    digest = hashlib.sha256()
+    digest.update(source.uri.encode())
+    digest.update(thresholds.encode())
+    digest.update(source.text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
+    state = advisor_state(app)
+    key = _key(app, source)
+    hit = state.cache.get(key)
+    if hit is not None:
+        state.cache.move_to_end(key)
+        return hit, True
+    async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
+        outcome = await app.workers.run(analyze_source, source.text, source.uri, app.settings.advisor.thresholds)
+        progress.final_message = f"{len(outcome.findings)} findings"
+    state.cache[key] = outcome
+    while len(state.cache) > CACHE_ENTRIES:
+        state.cache.popitem(last=False)
+    seen = state.seen.setdefault(source.uri, OrderedDict())
+    seen[key] = frozenset(f.id for f in outcome.findings)
+    while len(seen) > VERSIONS_KEPT:
+        seen.popitem(last=False)
+    return outcome, False
+
+
+async def analyze(app: KeelApp, params: AnalyzeParams) -> AnalysisResult:
+    started = time.perf_counter()
+    source = await python_source(app, params.uri)
+    outcome, cached = await analyze_text(app, source, params.work_done_token)
+    return AnalysisResult(
+        uri=params.uri, version=source.version, findings=outcome.findings, metrics=outcome.metrics,
+        cached=cached, duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+
+
+async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
+    source = await python_source(app, params.uri)
+    outcome, _ = await analyze_text(app, source)
+    finding = next((f for f in outcome.findings if f.id == params.finding_id), None)
+    if finding is None:
+        seen = advisor_state(app).seen.get(params.uri, {})
+        if any(params.finding_id in ids for ids in seen.values()):
+            raise ContentModified(
+                "The document changed since this finding was computed; analyse it again.",
+                hint="Run Analyze again and pick the finding from the new results.")
+        raise InvalidInput(f"No finding {params.finding_id!r} in {source.path.name}.",
+                           code="finding.unknown", details={"field": "findingId"})
+    if finding.fixable:
+        fix = await app.workers.run(rule_fix, source.text, source.uri, params.finding_id,
+                                    app.settings.advisor.thresholds)
+        if fix is not None:
+            return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
+                               edits=fix.edits, explanation=fix.explanation, source="rule")
+    llm_fix = app.extensions.get("llm_fix")
+    if llm_fix is None:
+        raise Unavailable(
+            f"No rule-based fix exists for {finding.rule}, and no model provider is available "
+            "for a proposed fix.",
+            code="provider.none_configured", transient=False,
+            hint="Configure a provider in keel.providers and set its API key variable.")
+    return await llm_fix(app, source, finding)  # type: ignore[operator]

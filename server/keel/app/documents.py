@@ -1,0 +1,92 @@
+"""Reading the text a request refers to: the open buffer, else the file on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import anyio
+
+from keel.errors import InvalidInput
+
+from .ports import DocumentText
+from .state import KeelApp
+
+SUPPORTED_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    uri: str
+    text: str
+    version: int | None
+    path: Path
+
+
+def path_of_uri(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file" or not parsed.path:
+        raise InvalidInput(f"uri must be a file:// URI, got {uri[:80]!r}.", code="params.invalid_uri",
+                           details={"field": "uri"})
+    return Path(unquote(parsed.path))
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InvalidInput(
+                f"{path.name} is {size:,} bytes; the advisor reads files up to {max_bytes:,} bytes.",
+                code="analysis.file_too_large", hint="Raise keel.advisor.maxFileBytes to analyse it.",
+                details={"field": "uri", "bytes": size, "maxBytes": max_bytes})
+        with path.open("rb") as handle:
+            return handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InvalidInput(f"{path.name} does not exist.", code="analysis.file_not_found",
+                           details={"field": "uri"}) from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path.name} is a directory; analyse a file.", code="analysis.not_a_file",
+                           details={"field": "uri"}) from None
+    except PermissionError:
+        raise InvalidInput(f"{path.name} cannot be read (permission denied).",
+                           code="analysis.unreadable", details={"field": "uri"}) from None
+
+
+def check_size(text_bytes: int, name: str, max_bytes: int) -> None:
+    if text_bytes > max_bytes:
+        raise InvalidInput(
+            f"{name} is {text_bytes:,} bytes; the advisor reads files up to {max_bytes:,} bytes.",
+            code="analysis.file_too_large", hint="Raise keel.advisor.maxFileBytes to analyse it.",
+            details={"field": "uri", "bytes": text_bytes, "maxBytes": max_bytes})
+
+
+async def python_source(app: KeelApp, uri: str) -> SourceText:
+    """The text to analyse: unsaved buffer if open, else the file; validated for the advisor."""
+    path = path_of_uri(uri)
+    if path.suffix not in SUPPORTED_SUFFIXES:
+        raise InvalidInput(
+            f"{path.name} is not a Python file; the advisor supports {', '.join(SUPPORTED_SUFFIXES)} files.",
+            code="analysis.unsupported_language", details={"field": "uri", "supported": list(SUPPORTED_SUFFIXES)})
+    max_bytes = app.settings.advisor.max_file_bytes
+    open_doc: DocumentText | None = app.documents.get(uri)
+    if open_doc is not None:
+        check_size(len(open_doc.text.encode("utf-8", "surrogatepass")), path.name, max_bytes)
+        if "\x00" in open_doc.text:
+            raise _binary(path)
+        return SourceText(uri, open_doc.text, open_doc.version, path)
+    data = await anyio.to_thread.run_sync(_read, path, max_bytes)
+    check_size(len(data), path.name, max_bytes)
+    if b"\x00" in data[:65536]:
+        raise _binary(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path.name} is not valid UTF-8 (byte {exc.start}).", code="analysis.encoding",
+                           details={"field": "uri"}) from None
+    return SourceText(uri, text, None, path)
+
+
+def _binary(path: Path) -> InvalidInput:
+    return InvalidInput(f"{path.name} looks binary (it contains NUL bytes); the advisor reads text.",
+                        code="analysis.binary_file", details={"field": "uri"})

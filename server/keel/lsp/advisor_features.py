@@ -1,0 +1,141 @@
+"""Advisor findings as diagnostics (open, save, debounced change) and quick fixes as code actions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from lsprotocol import types
+
+from keel.app import advisor_ops
+from keel.app.documents import python_source
+from keel.errors import KeelError
+from keel.protocol.advisor import Finding, GenerateFixParams
+
+from .features import FEATURE_REGISTRARS
+
+log = structlog.get_logger(__name__)
+
+DEBOUNCE_S = 0.5
+SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+            "info": types.DiagnosticSeverity.Information}
+
+
+def _range(r) -> types.Range:
+    return types.Range(start=types.Position(line=r.start.line, character=r.start.character),
+                       end=types.Position(line=r.end.line, character=r.end.character))
+
+
+def diagnostic_of(finding: Finding) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=_range(finding.range), message=finding.message, severity=SEVERITY[finding.severity],
+        source="keel", code=finding.rule,
+        data={"findingId": finding.id, "fixable": finding.fixable},
+    )
+
+
+class DiagnosticsPublisher:
+    def __init__(self, server) -> None:
+        self._server = server
+        self._pending: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._server.app.settings.advisor.diagnostics
+
+    def schedule(self, uri: str, delay: float) -> None:
+        if not self.enabled or not uri.endswith((".py", ".pyi")):
+            return
+        previous = self._pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()  # a newer edit supersedes the pending analysis
+        self._pending[uri] = self._server.spawn(self._publish(uri, delay))
+
+    async def _publish(self, uri: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        app = self._server.app
+        try:
+            source = await python_source(app, uri)
+            outcome, _ = await advisor_ops.analyze_text(app, source)
+        except KeelError as exc:
+            self._publish_error(uri, exc)
+            return
+        finally:
+            if self._pending.get(uri) is asyncio.current_task():
+                del self._pending[uri]
+        self._send(uri, source.version, [diagnostic_of(f) for f in outcome.findings])
+
+    def _publish_error(self, uri: str, exc: KeelError) -> None:
+        if exc.code != "analysis.syntax_error":
+            log.info("no diagnostics", code=exc.code)
+            self._send(uri, None, [])
+            return
+        line = int(exc.details.get("line", 0))
+        char = int(exc.details.get("character", 0))
+        where = types.Range(start=types.Position(line=line, character=char),
+                            end=types.Position(line=line, character=char + 1))
+        self._send(uri, None, [types.Diagnostic(range=where, message=exc.message, source="keel",
+                                                severity=types.DiagnosticSeverity.Error,
+                                                code="syntax-error")])
+
+    def clear(self, uri: str) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self._send(uri, None, [])
+
+    def _send(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics))
+
+
+async def _code_actions(server, params: types.CodeActionParams) -> list[types.CodeAction]:
+    actions: list[types.CodeAction] = []
+    uri = params.text_document.uri
+    for diagnostic in params.context.diagnostics:
+        data: Any = diagnostic.data
+        if diagnostic.source != "keel" or not isinstance(data, dict) or not data.get("fixable"):
+            continue
+        try:
+            proposal = await advisor_ops.generate_fix(
+                server.app, GenerateFixParams(uri=uri, finding_id=data["findingId"]))
+        except KeelError as exc:
+            log.info("no quick fix", code=exc.code)
+            continue
+        edits = [types.TextEdit(range=_range(e.range), new_text=e.new_text) for e in proposal.edits]
+        actions.append(types.CodeAction(
+            title=f"Keel: {proposal.explanation}", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic], is_preferred=True,
+            edit=types.WorkspaceEdit(changes={uri: edits}),
+        ))
+    return actions
+
+
+def register(server) -> None:
+    publisher = DiagnosticsPublisher(server)
+    server.app.extensions["diagnostics"] = publisher
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+        publisher.schedule(params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls, params: types.DidSaveTextDocumentParams) -> None:
+        publisher.schedule(params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        publisher.schedule(params.text_document.uri, DEBOUNCE_S)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        publisher.clear(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return await _code_actions(ls, params)
+
+
+FEATURE_REGISTRARS.append(register)

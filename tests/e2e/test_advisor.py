@@ -1,0 +1,158 @@
+"""End to end: the Refactor Advisor through the real server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+
+from .helpers import error_data, initialize, request, request_error
+
+pytestmark = pytest.mark.timeout(90)
+
+SAMPLE = """import os
+import sys
+
+
+def load(path, cache={}):
+    try:
+        return open(path).read()
+    except:
+        pass
+
+
+def main():
+    return sys.argv
+"""
+
+
+def big_source(functions: int) -> str:
+    body = []
+    for i in range(functions):
+        body.append(
+            f"def f{i}(a, b, c):\n"
+            f"    total = 0\n"
+            f"    for x in range(a):\n"
+            f"        if x % 2 and b or c:\n"
+            f"            total += x * {i}\n"
+            f"        elif x > b:\n"
+            f"            total -= 1\n"
+            f"    while total > 100:\n"
+            f"        total //= 2\n"
+            f"    return total\n\n")
+    return "".join(body)
+
+
+async def test_analyze_saved_file_then_cache_hit(lsp, workspace):
+    await initialize(lsp, workspace)
+    path = workspace / "sample.py"
+    path.write_text(SAMPLE)
+    first = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+    rules = {f["rule"] for f in first["findings"]}
+    assert {"mutable-default-argument", "bare-except", "unused-import"} <= rules
+    assert first["metrics"]["functions"] == 2 and first["cached"] is False
+    second = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+    assert second["cached"] is True and second["findings"] == first["findings"]
+
+
+async def test_unsaved_buffer_is_what_gets_analysed(lsp, workspace):
+    await initialize(lsp, workspace)
+    path = workspace / "buffer.py"
+    path.write_text("def ok():\n    return 1\n")
+    lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=path.as_uri(), language_id="python", version=3, text=SAMPLE)))
+    result = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+    assert result["version"] == 3
+    assert any(f["rule"] == "bare-except" for f in result["findings"])
+
+
+async def test_generate_fix_and_content_modified(lsp, workspace):
+    await initialize(lsp, workspace)
+    path = workspace / "fixme.py"
+    path.write_text(SAMPLE)
+    uri = path.as_uri()
+    lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=SAMPLE)))
+    result = await request(lsp, "keel/analyze", {"uri": uri})
+    finding = next(f for f in result["findings"] if f["rule"] == "mutable-default-argument")
+    proposal = await request(lsp, "keel/generateFix", {"uri": uri, "findingId": finding["id"]})
+    assert proposal["source"] == "rule" and proposal["version"] == 1 and proposal["edits"]
+    # The user rewrites that function: the finding no longer exists in the new version.
+    changed = SAMPLE.replace("def load(path, cache={}):", "def load(path, cache=None):")
+    lsp.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=changed)]))
+    exc = await request_error(lsp, "keel/generateFix", {"uri": uri, "findingId": finding["id"]})
+    assert exc.code == -32801
+
+
+async def test_validation_errors_have_their_own_codes(lsp, workspace):
+    await initialize(lsp, workspace, {"settings": {"advisor": {"maxFileBytes": 100}}})
+    broken = workspace / "broken.py"
+    broken.write_text("def f(:\n    pass\n")
+    exc = await request_error(lsp, "keel/analyze", {"uri": broken.as_uri()})
+    assert exc.code == -32602 and error_data(exc)["code"] == "analysis.syntax_error"
+    assert error_data(exc)["line"] == 0
+    notes = workspace / "notes.txt"
+    notes.write_text("hello")
+    exc = await request_error(lsp, "keel/analyze", {"uri": notes.as_uri()})
+    assert error_data(exc)["code"] == "analysis.unsupported_language" and ".py" in exc.message
+    large = workspace / "large.py"
+    large.write_text("x = 1\n" * 100)
+    exc = await request_error(lsp, "keel/analyze", {"uri": large.as_uri()})
+    assert exc.code == -32602 and error_data(exc)["code"] == "analysis.file_too_large"
+    binary = workspace / "blob.py"
+    binary.write_bytes(b"x\x00y")
+    exc = await request_error(lsp, "keel/analyze", {"uri": binary.as_uri()})
+    assert error_data(exc)["code"] == "analysis.binary_file"
+
+
+async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspace):
+    await initialize(lsp, workspace)
+    huge = workspace / "huge.py"
+    huge.write_text(big_source(5000))  # 50,000 lines
+    small = workspace / "small.py"
+    small.write_text("def f():\n    return 1\n")
+    # send_request (not the async variant, which only sends once awaited) puts it on the wire now.
+    future = asyncio.wrap_future(lsp.protocol.send_request("keel/analyze", {"uri": huge.as_uri()},
+                                                           msg_id="huge-1"))
+    await asyncio.sleep(0.5)
+    lsp.protocol.notify("$/cancelRequest", types.CancelParams(id="huge-1"))
+    with pytest.raises(Exception) as info:
+        await future
+    assert getattr(info.value, "code", None) == -32800
+    assert error_data(info.value)["errorType"] == "cancelled"
+    result = await request(lsp, "keel/analyze", {"uri": small.as_uri()})
+    assert result["metrics"]["functions"] == 1
+    health = await request(lsp, "keel/health")
+    analysis = next(c for c in health["components"] if c["name"] == "analysis")
+    assert "0 busy" in analysis["detail"] and "1 workers killed" in analysis["detail"]
+
+
+async def test_deadline_is_a_timeout_not_a_cancel(lsp, workspace):
+    await initialize(lsp, workspace)
+    huge = workspace / "huge.py"
+    huge.write_text(big_source(5000))
+    exc = await request_error(lsp, "keel/analyze", {"uri": huge.as_uri(), "timeoutMs": 200})
+    assert exc.code == -32803
+    data = error_data(exc)
+    assert data["errorType"] == "timeout" and data["code"] == "deadline.exceeded" and data["transient"]
+
+
+async def test_diagnostics_published_on_open(lsp, workspace):
+    path = workspace / "diag.py"
+    path.write_text(SAMPLE)
+    await initialize(lsp, workspace)
+    waiter = asyncio.ensure_future(lsp.wait_for_notification("textDocument/publishDiagnostics"))
+    lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=path.as_uri(), language_id="python", version=1, text=SAMPLE)))
+    published = await asyncio.wait_for(waiter, 30)
+    assert published.uri == path.as_uri()
+    codes = {d.code for d in published.diagnostics}
+    assert "bare-except" in codes and all(d.source == "keel" for d in published.diagnostics)
+    actions = await lsp.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+        range=published.diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=[d for d in published.diagnostics if d.code == "bare-except"])))
+    assert actions and actions[0].edit.changes[path.as_uri()]
