@@ -17,7 +17,7 @@ import json
 import socket
 import struct
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ class Served:
     api: Api
     fault: Fault
     stream: bool
+    payload: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class ChaosServer:
         fault = self._player.next()
         stream = bool(payload.get("stream"))
         self.counts[fault.value] += 1
-        self.history.append(Served(seq, api, fault, stream))
+        self.history.append(Served(seq, api, fault, stream, payload))
         log.debug("chaos request", seq=seq, api=api, fault=fault.value, stream=stream)
         if schedule.base_latency_ms:
             await asyncio.sleep(schedule.base_latency_ms / 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from types import ModuleType
 from typing import Any
 
@@ -13,22 +14,30 @@ class AnthropicProvider(SdkProvider):
     sdk_module = "anthropic"
     default_base_url = "https://api.anthropic.com"
 
+    _takes_temperature = False
+
     def _build_client(self, sdk: ModuleType, api_key: str) -> Any:
-        return sdk.AsyncAnthropic(
+        client = sdk.AsyncAnthropic(
             api_key=api_key,
             base_url=self._settings.base_url,  # None → the SDK's default
             max_retries=0,
             timeout=sdk_timeout(sdk),
         )
+        # SDK 2.x dropped `temperature` from messages.create (and rejects it);
+        # older SDKs take it. Ask the signature once instead of pinning a version.
+        params = inspect.signature(client.messages.create).parameters
+        self._takes_temperature = "temperature" in params
+        return client
 
     async def _call(self, client: Any, request: CompletionRequest) -> Any:
         kwargs: dict[str, Any] = {}
         if request.system:
             kwargs["system"] = request.system
+        if self._takes_temperature:
+            kwargs["temperature"] = request.temperature
         return await client.messages.create(
             model=request.model,
             max_tokens=request.max_output_tokens,
-            temperature=request.temperature,
             messages=[{"role": "user", "content": request.prompt}],
             **kwargs,
         )

@@ -1,0 +1,182 @@
+"""The real anthropic and openai SDK clients, through our adapters, against the chaos server."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from keel.chaos import ChaosServer, Fault, Schedule
+from keel.errors import ProviderError
+from keel.protocol.settings import Settings
+from keel.providers.base import Completion, CompletionRequest
+from keel.providers.factory import build_providers
+
+CANARY = "sk-canary-0d4c1b9e77"
+REQUEST = CompletionRequest(system="You review code.", prompt="Summarize this function please.",
+                            max_output_tokens=256, temperature=0.2, model="test-model",
+                            stage_id="summarize")
+# (len("You review code.") + len("Summarize this function please.") + 3) // 4
+EXPECTED_INPUT_TOKENS = (16 + 31 + 3) // 4
+KINDS = ["anthropic", "openai"]
+
+
+def provider_for(kind: str, chaos: ChaosServer):
+    if kind == "anthropic":
+        entry = {"id": "claude", "kind": "anthropic", "baseUrl": chaos.base_url}
+    else:
+        entry = {"id": "local-gpt", "kind": "openai", "baseUrl": chaos.openai_base_url}
+    built = build_providers(Settings.model_validate({"providers": [entry]}),
+                            env={"ANTHROPIC_API_KEY": CANARY})
+    assert len(built.providers) == 1 and built.providers[0].kind == kind
+    return built.providers[0]
+
+
+async def complete(kind: str, chaos: ChaosServer) -> Completion:
+    provider = provider_for(kind, chaos)
+    try:
+        return await provider.complete(REQUEST)
+    finally:
+        await provider.aclose()
+
+
+async def failure(kind: str, chaos: ChaosServer) -> ProviderError:
+    with pytest.raises(ProviderError) as caught:
+        await complete(kind, chaos)
+    err = caught.value
+    assert err.provider == provider_for(kind, chaos).id
+    assert CANARY not in str(err) and CANARY not in repr(err.to_error_data())
+    return err
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_success_parses_text_usage_and_stop_reason(kind, chaos):
+    result = await complete(kind, chaos)
+    reply = chaos.schedule.reply_text
+    assert result.text == reply
+    assert result.input_tokens == EXPECTED_INPUT_TOKENS
+    assert result.output_tokens == (len(reply) + 3) // 4
+    assert result.model == "test-model"
+    assert result.provider == ("claude" if kind == "anthropic" else "local-gpt")
+    assert result.stop_reason == ("end_turn" if kind == "anthropic" else "stop")
+    assert result.usage_estimated is False
+    assert result.latency_ms >= 0
+
+
+async def test_anthropic_request_carries_system_prompt_and_limits(chaos):
+    await complete("anthropic", chaos)
+    payload = chaos.history[-1].payload
+    assert payload["system"] == REQUEST.system
+    assert payload["messages"] == [{"role": "user", "content": REQUEST.prompt}]
+    assert (payload["max_tokens"], payload["model"]) == (256, "test-model")
+    assert "stream" not in payload or payload["stream"] is False
+
+
+async def test_openai_compatible_request_uses_classic_parameters(chaos):
+    await complete("openai", chaos)
+    payload = chaos.history[-1].payload
+    assert payload["messages"] == [{"role": "system", "content": REQUEST.system},
+                                   {"role": "user", "content": REQUEST.prompt}]
+    assert (payload["max_tokens"], payload["temperature"]) == (256, 0.2)
+
+
+def test_official_openai_reasoning_models_get_their_parameters():
+    built = build_providers(Settings.model_validate({"providers": [{"id": "o", "kind": "openai"}]}),
+                            env={"OPENAI_API_KEY": "k"})
+    provider = built.providers[0]
+    reasoning = provider._request_kwargs(
+        CompletionRequest(system="", prompt="p", max_output_tokens=9, model="o3"))
+    assert reasoning == {"max_completion_tokens": 9}
+    classic = provider._request_kwargs(
+        CompletionRequest(system="", prompt="p", max_output_tokens=9, model="gpt-4.1"))
+    assert classic == {"max_completion_tokens": 9, "temperature": 0.0}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_rate_limit_is_transient_with_retry_after(kind, chaos):
+    chaos.set_schedule(Schedule.always(Fault.RATE_LIMITED, retry_after_s=3))
+    err = await failure(kind, chaos)
+    assert (err.code, err.transient, err.retry_after_ms) == ("provider.rate_limited", True, 3000)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_quota_429_is_quota_exhausted_and_not_transient(kind, chaos):
+    chaos.set_schedule(Schedule.always(Fault.QUOTA))
+    err = await failure(kind, chaos)
+    assert (err.code, err.transient) == ("provider.quota_exhausted", False)
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "transient"),
+    [
+        (Fault.OVERLOADED, "provider.overloaded", True),
+        (Fault.SERVER_ERROR, "provider.server_error", True),
+        (Fault.UNAVAILABLE, "provider.server_error", True),
+        (Fault.MALFORMED, "provider.bad_response", True),
+        (Fault.AUTH, "provider.auth", False),
+        (Fault.RESET, "provider.connection", True),
+    ],
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_faults_are_classified(kind, fault, code, transient, chaos):
+    chaos.set_schedule(Schedule.always(fault))
+    err = await failure(kind, chaos)
+    assert (err.code, err.transient) == (code, transient)
+    assert chaos.counts[fault.value] == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_empty_text_is_a_bad_response(kind, chaos):
+    chaos.set_schedule(Schedule(reply_text=""))
+    err = await failure(kind, chaos)
+    assert (err.code, err.transient) == ("provider.bad_response", True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_trickled_answer_still_parses(kind, chaos):
+    chaos.set_schedule(Schedule.always(Fault.TRICKLE, trickle_bytes=64, trickle_interval_ms=1))
+    result = await complete(kind, chaos)
+    assert result.text == chaos.schedule.reply_text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_provider_down_is_a_connection_error_and_recovers(kind, chaos):
+    provider = provider_for(kind, chaos)
+    try:
+        await chaos.go_down("refuse")
+        with pytest.raises(ProviderError) as caught:
+            await provider.complete(REQUEST)
+        assert (caught.value.code, caught.value.transient) == ("provider.connection", True)
+        await chaos.go_up()
+        result = await provider.complete(REQUEST)
+        assert result.text == chaos.schedule.reply_text
+    finally:
+        await provider.aclose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_hang_is_cut_by_the_callers_deadline(kind, chaos):
+    chaos.set_schedule(Schedule.always(Fault.HANG))
+    provider = provider_for(kind, chaos)
+    try:
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.3):
+                await provider.complete(REQUEST)
+        assert chaos.counts[Fault.HANG.value] == 1
+        # The same client still works once the provider recovers.
+        chaos.set_schedule(Schedule.healthy())
+        assert (await provider.complete(REQUEST)).text == chaos.schedule.reply_text
+    finally:
+        await provider.aclose()
+
+
+async def test_client_is_built_once_and_reused(chaos):
+    provider = provider_for("anthropic", chaos)
+    try:
+        await provider.complete(REQUEST)
+        client = provider._client
+        await provider.complete(REQUEST)
+        assert provider._client is client
+        assert chaos.requests_total == 2
+    finally:
+        await provider.aclose()
+    assert provider._client is None
