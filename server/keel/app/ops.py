@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import advisor_ops, health_ops, run_ops
+from . import advisor_ops, cost_ops, health_ops, history_ops, run_ops
 
 Operation = Callable[[Any, Any], Awaitable[Any]]
 
@@ -17,6 +17,9 @@ OPS: dict[str, Operation] = {
     "keel/cancelRun": run_ops.cancel_run,
     "keel/analyze": advisor_ops.analyze,
     "keel/generateFix": advisor_ops.generate_fix,
+    "keel/estimateCost": cost_ops.estimate,
+    "keel/runs": history_ops.runs,
+    "keel/report": history_ops.report,
 }
 
 

@@ -20,7 +20,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("serve", "doctor")
+COMMAND_MODULES: tuple[str, ...] = (
+    "serve", "doctor", "estimate", "history", "chaos",
+)
 
 
 def _version(value: bool) -> None:
@@ -31,10 +33,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     """Keel command line."""
+    if ctx.invoked_subcommand != "serve":  # serve sets up its own log file
+        from keel.observability.logging import configure_logging
+
+        # structlog's default writes to stdout; CLI output must stay clean for --json.
+        configure_logging("warning", to_file=False)
 
 
 def _register_all() -> None:

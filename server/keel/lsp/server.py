@@ -14,6 +14,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from keel import __version__
+from keel.app.cost_ops import invalidate as invalidate_estimates
+from keel.app.history_ops import close_storage, start_storage
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
@@ -105,10 +107,17 @@ def build_server(app: KeelApp) -> KeelServer:
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
         app.start_health_push()
         app.workers.warm_up()
+        start_storage(app)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
         app.apply_settings(params.settings, "settings")
+        start_storage(app)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched_files(ls: KeelServer, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [to_fs_path(change.uri) for change in params.changes]
+        invalidate_estimates(app, [p for p in paths if p])
 
     from . import advisor_features  # noqa: F401  (registers itself)
     from .features import register_features
@@ -177,11 +186,12 @@ async def _serve(server: KeelServer, reader: asyncio.StreamReader, transport: as
 
 async def _shutdown_app(server: KeelServer) -> None:
     closer = server.app.extensions.get("aclose")
-    if closer is not None:
-        try:
-            await asyncio.wait_for(closer(), timeout=1.5)  # type: ignore[operator]
-        except Exception:
-            log.warning("shutdown cleanup did not finish")
+    try:
+        if closer is not None:
+            await asyncio.wait_for(closer(), timeout=1.0)  # type: ignore[operator]
+        await asyncio.wait_for(close_storage(server.app), timeout=1.5)
+    except Exception:
+        log.warning("shutdown cleanup did not finish")
     server.app.close()
 
 

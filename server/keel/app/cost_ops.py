@@ -1,0 +1,101 @@
+"""keel/estimateCost: a scan off the event loop, superseded by a newer estimate, bound by 3 s."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import anyio
+import structlog
+
+from keel.cost.cache import EstimateCache
+from keel.cost.calibration import Calibration
+from keel.cost.estimate import estimate_cost
+from keel.errors import Superseded
+from keel.protocol.cost import CostEstimate, EstimateCostParams
+from keel.runtime.deadline import current_deadline
+from keel.storage.records import EstimateRecord
+from keel.targets import resolve_target
+
+from .history_ops import history_reader
+from .state import KeelApp
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _InFlight:
+    stop: threading.Event = field(default_factory=threading.Event)
+    superseded: bool = False
+
+
+@dataclass
+class CostState:
+    cache: EstimateCache = field(default_factory=EstimateCache)
+    in_flight: dict[str, _InFlight] = field(default_factory=dict)
+
+
+def cost_state(app: KeelApp) -> CostState:
+    state = app.extensions.get("cost")
+    if state is None:
+        state = CostState()
+        app.extensions["cost"] = state
+    return state  # type: ignore[return-value]
+
+
+def _calibration(app: KeelApp, workflow: str):
+    def load() -> Calibration | None:
+        try:
+            samples, error = history_reader(app).estimator_error(workflow)
+        except Exception as exc:  # storage trouble must not break an estimate
+            log.info("no calibration", reason=type(exc).__name__)
+            return None
+        return Calibration(samples, error)
+
+    return load
+
+
+async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
+    state = cost_state(app)
+    older = state.in_flight.get(params.workflow)
+    if older is not None:
+        older.superseded = True  # the user typed on: the older answer would only flicker
+        older.stop.set()
+    mine = _InFlight()
+    state.in_flight[params.workflow] = mine
+    deadline = current_deadline()
+    target = resolve_target(params.target, app.workspace_folders or [app.workspace_root])
+
+    def should_stop() -> bool:
+        return mine.stop.is_set() or deadline.expired
+
+    try:
+        result = await anyio.to_thread.run_sync(
+            lambda: estimate_cost(params.workflow, target, app.workspace_root, app.settings,
+                                  cache=state.cache, calibration=_calibration(app, params.workflow),
+                                  should_stop=should_stop, environ=app.env),
+            abandon_on_cancel=True,
+        )
+    except Exception:
+        if mine.superseded:
+            raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.") from None
+        raise
+    finally:
+        mine.stop.set()  # also stops an abandoned scan after a deadline or a cancel
+        if state.in_flight.get(params.workflow) is mine:
+            del state.in_flight[params.workflow]
+    if mine.superseded:
+        raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.")
+    recorder = app.extensions.get("recorder")
+    if recorder is not None:
+        recorder.estimate_made(EstimateRecord(  # type: ignore[attr-defined]
+            workflow=result.workflow, target=result.target, files=result.files,
+            input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+            usd_expected=result.usd.expected, duration_ms=result.duration_ms,
+            at=datetime.now(UTC).isoformat()))
+    return result
+
+
+def invalidate(app: KeelApp, paths: list[str]) -> int:
+    return cost_state(app).cache.invalidate(paths)
