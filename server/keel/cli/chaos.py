@@ -45,7 +45,6 @@ def serve(
     """Serve Anthropic /v1/messages and OpenAI /v1/chat/completions with injected faults."""
     from keel.chaos.schedule import Schedule, parse_faults
 
-    _log_to_stderr(verbose)
     common = {"seed": seed, "latency_ms": latency_ms, "base_latency_ms": base_latency_ms,
               "retry_after_s": retry_after_s}
     try:
@@ -59,6 +58,8 @@ def serve(
     except ValueError as exc:
         typer.echo(f"keel chaos: {exc}", err=True)
         raise typer.Exit(2) from None
+    # Configured here, not at import: this process is the chaos server, nothing else.
+    _log_to_stderr(verbose)
     try:
         asyncio.run(_serve(plan, port))
     except KeyboardInterrupt:

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from keel.chaos import ChaosServer
+
+
+@pytest.fixture
+async def chaos() -> AsyncIterator[ChaosServer]:
+    server = ChaosServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
