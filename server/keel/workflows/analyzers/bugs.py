@@ -14,7 +14,8 @@ real trap), not a style preference.
 | swallowed-exception | ``except: pass`` / ``except Exception: pass``: errors vanish |
 | self-comparison | ``x == x``, ``x < x``: constant result (or a NaN check in disguise) |
 | mutable-class-attribute | ``items = []`` in a class body: shared by every instance |
-| mutable-default-argument | ``def f(x=[])``: the default is shared across calls |
+
+Mutable default arguments are the advisor's rule, so they are not repeated here.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ SEVERITY = {
     "swallowed-exception": "warning",
     "self-comparison": "warning",
     "mutable-class-attribute": "warning",
-    "mutable-default-argument": "warning",
 }
 TITLES = {
     "is-literal": "Identity comparison with a literal",
@@ -43,7 +43,6 @@ TITLES = {
     "swallowed-exception": "Exception silently swallowed",
     "self-comparison": "Comparison of a value with itself",
     "mutable-class-attribute": "Mutable class attribute shared by instances",
-    "mutable-default-argument": "Mutable default argument",
 }
 
 
@@ -181,13 +180,6 @@ def _class(node: ast.ClassDef) -> Iterator[BugHit]:
                        "instance; create it in __init__ instead.")
 
 
-def _function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[BugHit]:
-    for default in [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]:
-        if _is_mutable(default):
-            yield _hit("mutable-default-argument", default, f"The default of '{node.name}' is "
-                       "created once and shared by every call; default to None instead.")
-
-
 _VISITORS = {
     ast.Compare: _compare,
     ast.Assert: _assert,
@@ -195,8 +187,6 @@ _VISITORS = {
     ast.Dict: _dict,
     ast.Try: _try,
     ast.ClassDef: _class,
-    ast.FunctionDef: _function,
-    ast.AsyncFunctionDef: _function,
 }
 
 
