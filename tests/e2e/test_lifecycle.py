@@ -79,3 +79,44 @@ async def test_requests_after_shutdown_get_invalid_request(lsp, workspace):
     lsp.exit(None)
     code = await asyncio.wait_for(lsp._server.wait(), 10)
     assert code == 0
+
+
+async def test_provider_components_and_health_changed_push(lsp, workspace, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a regular file")
+    settings = {
+        "providers": [{"id": "claude", "kind": "anthropic", "apiKeyEnv": "KEEL_E2E_ABSENT_KEY"}],
+        "storage": {"dir": str(blocked / "sub")},
+    }
+    pushed = asyncio.ensure_future(lsp.wait_for_notification("keel/healthChanged"))
+    await initialize(lsp, workspace, {"settings": settings})
+    report = await request(lsp, "keel/health")
+    components = {c["name"]: c for c in report["components"]}
+    assert components["provider:claude"]["status"] == "disabled"
+    assert "KEEL_E2E_ABSENT_KEY" in components["provider:claude"]["detail"]
+    first = await asyncio.wait_for(pushed, 15)
+    assert first["level"] in ("degraded", "unhealthy")
+    for _ in range(50):  # the storage writer reports from its own thread
+        report = await request(lsp, "keel/health")
+        storage = next(c for c in report["components"] if c["name"] == "storage")
+        if storage["status"] != "ok":
+            break
+        await asyncio.sleep(0.1)
+    assert storage["status"] == "down" and "not writable" in storage["detail"]
+    assert str(tmp_path) not in storage["detail"]  # no absolute path outside the workspace
+    assert "keel.storage.dir" in storage["fix"]
+    assert report["level"] == "degraded"
+
+
+async def test_preflight_network_reports_an_unreachable_endpoint(lsp, workspace):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again on exit: nothing listens there
+    settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": f"http://127.0.0.1:{port}/v1"}]}
+    await initialize(lsp, workspace, {"settings": settings})
+    report = await request(lsp, "keel/preflight", {"network": True})
+    network = next(c for c in report["checks"] if c["id"] == "network:local")
+    assert network["status"] == "fail" and str(port) in network["message"]
+    assert report["ok"] is False

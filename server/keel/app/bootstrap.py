@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from .provider_health import install_provider_health
 from .state import KeelApp
 
 
 def create_app(**kwargs) -> KeelApp:
-    return KeelApp(**kwargs)
+    app = KeelApp(**kwargs)
+    install_provider_health(app)
+    return app

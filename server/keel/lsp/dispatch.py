@@ -16,11 +16,17 @@ from keel.app.ops import OPS
 from keel.app.state import KeelApp
 from keel.errors import InternalError, InvalidInput, KeelError
 from keel.observability.logging import bind_request
+from keel.observability.paths import PathScrubber
 from keel.protocol.methods import METHODS
 from keel.runtime.deadline import deadline_scope
 from keel.settings import describe_validation_error, effective_deadline_ms
 
 log = structlog.get_logger(__name__)
+
+
+def wire_safe(app: KeelApp, payload: Any) -> Any:
+    """Invariant: no absolute path outside the workspace leaves the process."""
+    return PathScrubber(app.workspace_folders).value(payload)
 
 
 class DispatchError(Exception):
@@ -65,9 +71,13 @@ async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) 
         with app.registry.track(request_id, method):
             async with deadline_scope(deadline, method):
                 result = await op(app, params)
-        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return wire_safe(app, result.model_dump(mode="json", by_alias=True, exclude_none=True))
     except KeelError as exc:
         log.info("request failed", error_type=exc.error_type, code=exc.code)
+        scrub = PathScrubber(app.workspace_folders)
+        exc.message = scrub.text(exc.message)
+        exc.hint = scrub.text(exc.hint) if exc.hint else exc.hint
+        exc.details = scrub.value(exc.details)
         raise DispatchError(exc, request_id) from None
     except Exception:
         log.exception("unexpected error")

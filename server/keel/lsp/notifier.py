@@ -8,6 +8,8 @@ import logging
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from keel.observability.paths import PathScrubber
+
 logger = logging.getLogger(__name__)
 
 _LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
@@ -18,12 +20,16 @@ class LspNotifier:
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
 
+    def _scrubber(self) -> PathScrubber:
+        app = getattr(self._server, "app", None)
+        return PathScrubber(app.workspace_folders if app is not None else [])
+
     def notify(self, method: str, payload: dict) -> None:
-        self._server.protocol.notify(method, payload)
+        self._server.protocol.notify(method, self._scrubber().value(payload))
 
     def show_message(self, level: str, text: str) -> None:
-        self._server.window_show_message(
-            types.ShowMessageParams(type=_LEVELS.get(level, types.MessageType.Info), message=text))
+        self._server.window_show_message(types.ShowMessageParams(
+            type=_LEVELS.get(level, types.MessageType.Info), message=self._scrubber().text(text)))
 
     def publish_diagnostics(self, uri: str, version: int | None, diagnostics: list[dict]) -> None:
         self._server.protocol.notify(

@@ -1,0 +1,69 @@
+"""One health component per configured provider: key present, and its breaker state."""
+
+from __future__ import annotations
+
+import structlog
+
+from keel.providers.factory import build_providers
+from keel.resilience import process_registry
+
+from .state import KeelApp
+
+log = structlog.get_logger(__name__)
+
+BREAKER_STATUS = {"closed": "ok", "half_open": "degraded", "open": "down"}
+
+
+def breakers(app: KeelApp):
+    return app.extensions.setdefault("breakers", process_registry())
+
+
+def _provider_of(breaker_name: str) -> str:
+    return breaker_name.split("/", 1)[0]
+
+
+def refresh_provider_components(app: KeelApp) -> None:
+    """Rebuild the provider:<id> components from the settings (called when settings change)."""
+    statuses = build_providers(app.settings, app.env).statuses
+    wanted = {f"provider:{s.id}" for s in statuses if s.kind != "offline" or app.settings.providers}
+    for component in app.monitor.components():
+        if component.name.startswith("provider:") and component.name not in wanted:
+            app.monitor.remove(component.name)
+    for status in statuses:
+        if status.kind == "offline" and not app.settings.providers:
+            continue  # the offline default is not a provider a user configured
+        name = f"provider:{status.id}"
+        if not status.ready:
+            app.monitor.set(name, "disabled", status.status, fix=status.fix)
+            continue
+        state = _breaker_state(app, status.id)
+        app.monitor.set(name, BREAKER_STATUS.get(state, "ok"), f"{status.status}; breaker {state}",
+                        fix=_fix_for(state))
+
+
+def _breaker_state(app: KeelApp, provider_id: str) -> str:
+    worst = "closed"
+    order = {"closed": 0, "half_open": 1, "open": 2}
+    for snapshot in breakers(app).snapshots():
+        if _provider_of(snapshot.name) == provider_id and order.get(snapshot.state, 0) > order[worst]:
+            worst = snapshot.state
+    return worst
+
+
+def _fix_for(state: str) -> str | None:
+    if state == "open":
+        return ("The provider keeps failing; Keel falls back to the next provider and retries it "
+                "in 30 s. Check the provider's status page or your quota.")
+    if state == "half_open":
+        return "Keel is probing the provider again; nothing to do unless it reopens."
+    return None
+
+
+def install_provider_health(app: KeelApp) -> None:
+    def on_state_change(name: str, old: str, new: str) -> None:
+        log.info("breaker transition", breaker=name, old=old, new=new)
+        refresh_provider_components(app)
+
+    breakers(app).add_listener(on_state_change)
+    app.add_settings_hook(lambda: refresh_provider_components(app))
+    refresh_provider_components(app)
