@@ -1,0 +1,98 @@
+"""`keel workflows` and `keel run` through typer's CliRunner, with in-process fake providers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+
+import pytest
+import typer
+from typer.testing import CliRunner
+from workflow_fakes import FakeProvider, _no_wait, _thread_cpu, provider_set
+
+from keel.cli import run as run_cli
+from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
+from keel.workflows.stages_llm import Resilience
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    app = typer.Typer()
+    run_cli.register(app)
+    setups: list = []
+    monkeypatch.setattr(run_cli, "APP_SETUP", setups)
+    return app, setups
+
+
+def fake_setup(*providers, extra=None):
+    def setup(app):
+        built = provider_set(*providers)
+        app.extensions["provider_factory"] = lambda settings, env: built
+        app.extensions["run_cpu"] = _thread_cpu
+        app.extensions["workflow_resilience"] = Resilience(
+            BreakerRegistry(), BudgetRegistry(), ResponseCache(8), sleep=_no_wait)
+        if extra:
+            extra(app)
+    return setup
+
+
+def invoke(cli, workspace, *args):
+    app, _ = cli
+    return CliRunner().invoke(app, [*args, "--workspace", str(workspace)])
+
+
+def test_workflows_table(cli, workspace):
+    result = invoke(cli, workspace, "workflows")
+    assert result.exit_code == 0
+    for wid in ("review", "security-audit", "bug-predict", "refactor-plan", "summarize"):
+        assert wid in result.output
+
+
+def test_run_json_succeeds(cli, workspace):
+    cli[1].append(fake_setup(FakeProvider("a")))
+    result = invoke(cli, workspace, "run", "review", "buggy.py", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "succeeded" and payload["stages"][2]["provider"] == "a"
+
+
+def test_run_prints_markdown_report(cli, workspace):
+    cli[1].append(fake_setup(FakeProvider("a")))
+    result = invoke(cli, workspace, "run", "review", "buggy.py")
+    assert result.exit_code == 0, result.output
+    assert "answer from a" in result.output and "Findings" in result.output
+
+
+def test_offline_run_is_partial_exit_zero_with_warning(cli, workspace):
+    cli[1].append(fake_setup())
+    result = invoke(cli, workspace, "run", "review", "buggy.py", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "partial"
+    assert "warning: the run is partial" in result.stderr
+
+
+def test_timeout_exits_5(cli, workspace):
+    cli[1].append(fake_setup(FakeProvider("a", lambda n: "hang")))
+    result = invoke(cli, workspace, "run", "review", "buggy.py", "--json", "--timeout-ms", "400")
+    assert result.exit_code == 5
+    assert json.loads(result.stdout)["status"] == "timedOut"
+
+
+def test_ctrl_c_cancels_the_run_and_exits_130(cli, workspace):
+    def interrupt_soon(app):
+        asyncio.get_running_loop().call_later(0.5, signal.raise_signal, signal.SIGINT)
+
+    cli[1].append(fake_setup(FakeProvider("a", lambda n: "hang"), extra=interrupt_soon))
+    result = invoke(cli, workspace, "run", "review", "buggy.py", "--json")
+    assert result.exit_code == 130, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "cancelled" and payload["error"]["code"] == "run.cancelled"
+
+
+def test_unknown_workflow_is_a_validation_error(cli, workspace):
+    cli[1].append(fake_setup())
+    result = invoke(cli, workspace, "run", "nope", "buggy.py")
+    assert result.exit_code == 2 and "Unknown workflow" in result.stderr
