@@ -58,7 +58,8 @@ def _json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def ok_reply(api: Api, payload: dict[str, Any], text: str, seq: int) -> Reply:
+def ok_reply(api: Api, payload: dict[str, Any], text: str, seq: int,
+             report_usage: bool = True) -> Reply:
     model = str(payload.get("model") or "chaos-model")
     usage_in = input_tokens_of(api, payload)
     usage_out = tokens_of(text)
@@ -73,18 +74,21 @@ def ok_reply(api: Api, payload: dict[str, Any], text: str, seq: int) -> Reply:
             "stop_reason": "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
         }))
-    include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
+    include_usage = report_usage and bool(
+        (payload.get("stream_options") or {}).get("include_usage"))
     if stream:
         return Reply(200, _openai_sse(seq, model, text, usage_in, usage_out, include_usage),
                      "text/event-stream")
-    return Reply(200, _json({
+    body: dict[str, Any] = {
         "id": f"chatcmpl-chaos-{seq}", "object": "chat.completion", "created": 1_700_000_000,
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                      "finish_reason": "stop", "logprobs": None}],
-        "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out,
-                  "total_tokens": usage_in + usage_out},
-    }))
+    }
+    if report_usage:
+        body["usage"] = {"prompt_tokens": usage_in, "completion_tokens": usage_out,
+                         "total_tokens": usage_in + usage_out}
+    return Reply(200, _json(body))
 
 
 def _chunks(text: str, size: int = 12) -> list[str]:

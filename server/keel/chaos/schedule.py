@@ -63,6 +63,7 @@ class Schedule:
     trickle_bytes: int = 8
     trickle_interval_ms: int = 5
     reply_text: str = "Chaos says hello: all systems nominal."
+    report_usage: bool = True  # False: answer without usage, like some local servers
 
     def __post_init__(self) -> None:
         total = sum(self.weights.values())

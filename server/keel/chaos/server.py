@@ -199,12 +199,12 @@ class ChaosServer:
         if fault is Fault.LATENCY:
             await asyncio.sleep(schedule.latency_ms / 1000)
         if fault in (Fault.OK, Fault.LATENCY):
-            await _send(writer, ok_reply(api, payload, schedule.reply_text, seq))
+            await _send(writer, ok_reply(api, payload, schedule.reply_text, seq, schedule.report_usage))
         elif fault is Fault.TRICKLE:
-            await _send(writer, ok_reply(api, payload, schedule.reply_text, seq),
+            await _send(writer, ok_reply(api, payload, schedule.reply_text, seq, schedule.report_usage),
                         trickle=(schedule.trickle_bytes, schedule.trickle_interval_ms / 1000))
         elif fault is Fault.RESET:
-            reply = ok_reply(api, payload, schedule.reply_text, seq)
+            reply = ok_reply(api, payload, schedule.reply_text, seq, schedule.report_usage)
             await _send(writer, reply, stop_after=len(reply.body) // 2)
             _reset(writer)
         elif fault is Fault.MALFORMED:

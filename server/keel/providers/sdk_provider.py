@@ -87,10 +87,20 @@ class SdkProvider(ABC):
         # The key is deliberately absent (Secret masks it anyway).
         return f"{type(self).__name__}(id={self.id!r}, endpoint={self.endpoint()!r})"
 
+    async def warm(self) -> None:
+        """Import the SDK and build the client ahead of the first call (e.g. after start)."""
+        try:
+            await self._get_client()
+        except KeelError:
+            raise
+        except Exception as exc:
+            raise classify_provider_error(exc, self.id) from exc
+
     async def complete(self, request: CompletionRequest) -> Completion:
-        started = time.monotonic()
         try:
             client = await self._get_client()
+            # Timed from here: the one-off SDK import is not the provider being slow.
+            started = time.monotonic()
             response = await self._call(client, request)
         except KeelError:
             raise  # already ours (e.g. no key): nothing to translate

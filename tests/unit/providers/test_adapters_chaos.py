@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from structlog.testing import capture_logs
 
 from keel.chaos import ChaosServer, Fault, Schedule
 from keel.errors import ProviderError
@@ -180,3 +181,45 @@ async def test_client_is_built_once_and_reused(chaos):
     finally:
         await provider.aclose()
     assert provider._client is None
+
+
+async def test_openai_compatible_server_without_usage_gets_an_estimate(chaos):
+    chaos.set_schedule(Schedule(report_usage=False))
+    result = await complete("openai", chaos)
+    assert result.usage_estimated is True
+    assert result.input_tokens == (16 + 3) // 4 + (31 + 3) // 4
+    assert result.output_tokens == (len(chaos.schedule.reply_text) + 3) // 4
+
+
+@pytest.mark.parametrize("fault", [Fault.AUTH, Fault.MALFORMED, Fault.RESET])
+async def test_the_key_never_reaches_the_logs(fault, chaos):
+    chaos.set_schedule(Schedule.scripted([fault], then=Fault.OK))
+    with capture_logs() as logs:
+        await failure("anthropic", chaos)
+        await complete("anthropic", chaos)
+    assert CANARY not in repr(logs)
+
+
+async def test_warm_builds_the_client_without_calling_the_provider(chaos):
+    provider = provider_for("openai", chaos)
+    try:
+        await provider.warm()
+        assert provider._client is not None
+        assert chaos.requests_total == 0
+    finally:
+        await provider.aclose()
+
+
+async def test_a_keyless_provider_refuses_before_any_request(chaos):
+    from keel.protocol.settings import ProviderSettings
+    from keel.providers.anthropic_provider import AnthropicProvider
+    from keel.providers.credentials import Credentials
+
+    provider = AnthropicProvider(
+        ProviderSettings(id="c", kind="anthropic", base_url=chaos.base_url),
+        Credentials(None, "ANTHROPIC_API_KEY"))
+    with pytest.raises(ProviderError) as caught:
+        await provider.complete(REQUEST)
+    assert (caught.value.code, caught.value.transient, caught.value.hint) == (
+        "provider.auth", False, "Set ANTHROPIC_API_KEY.")
+    assert chaos.requests_total == 0
