@@ -125,6 +125,6 @@ def build_providers(settings: Settings, env: Mapping[str, str] = os.environ) -> 
             fix=NONE_CONFIGURED_HINT,
         ))
         by_id.setdefault(OFFLINE_ID, OFFLINE_SETTINGS)
-    log.info("providers built", order=[p.id for p in providers],
+    log.debug("providers built", order=[p.id for p in providers],
              statuses={s.id: s.status for s in statuses})
     return ProviderSet(providers=providers, statuses=statuses, settings_by_id=by_id)
