@@ -27,7 +27,7 @@ from keel.protocol.workflows import (
 )
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
-from keel.resilience import BudgetRegistry, ResponseCache, process_registry
+from keel.resilience import ResponseCache, process_budgets, process_registry
 from keel.settings import effective_deadline_ms
 from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
@@ -77,7 +77,7 @@ def resilience_of(app: KeelApp) -> Resilience:
     res = ext.get("workflow_resilience")
     if res is None:
         breakers = ext.setdefault("breakers", process_registry())
-        budgets = ext.setdefault("retry_budgets", BudgetRegistry())
+        budgets = ext.setdefault("retry_budgets", process_budgets())
         cache: ResponseCache[Completion] = ext.setdefault("response_cache", ResponseCache(256))
         res = ext["workflow_resilience"] = Resilience(breakers, budgets, cache)  # type: ignore[arg-type]
     return res  # type: ignore[return-value]

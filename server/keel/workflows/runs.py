@@ -50,7 +50,7 @@ RUN_EVENT = "keel/runEvent"
 RECENT_RUNS = 256
 # The run's own deadline ends this much before the request's, so the caller gets
 # the timedOut RunResult instead of the request's deadline error.
-ANSWER_MARGIN_MS = 30
+ANSWER_MARGIN_MS = 50
 
 
 def now_iso() -> str:
