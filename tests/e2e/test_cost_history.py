@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 
 import pytest
 from lsprotocol import types
@@ -10,6 +12,13 @@ from lsprotocol import types
 from .helpers import error_data, initialize, request, request_error
 
 pytestmark = pytest.mark.timeout(90)
+
+
+def age(root) -> None:
+    """Files changed in the last 2 s are re-read by design (racy mtimes); make them older."""
+    old = time.time() - 60
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (old, old))
 
 
 def make_tree(root, files: int, size: int = 4000) -> None:
@@ -26,6 +35,7 @@ async def test_estimate_is_priced_per_stage_and_cached_on_repeat(lsp, workspace)
     (workspace / ".gitignore").write_text("ignored/\n")
     (workspace / "ignored").mkdir()
     (workspace / "ignored" / "x.py").write_text("x = 1\n" * 1000)
+    age(workspace)
     await initialize(lsp, workspace)
     first = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "."})
     assert first["files"] == 21  # 20 in pkg/ + a.py; ignored/ is skipped

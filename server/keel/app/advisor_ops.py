@@ -8,7 +8,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from keel.advisor.engine import AnalysisOutcome, analyze_source
-from keel.advisor.fixes import rule_fix
 from keel.errors import ContentModified, InvalidInput, Unavailable
 from keel.protocol.advisor import (
     AnalysisResult,
@@ -92,6 +91,8 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
         raise InvalidInput(f"No finding {params.finding_id!r} in {source.path.name}.",
                            code="finding.unknown", details={"field": "findingId"})
     if finding.fixable:
+        from keel.advisor.fixes import rule_fix  # libcst: imported when a fix is first asked for
+
         fix = await app.workers.run(rule_fix, source.text, source.uri, params.finding_id,
                                     app.settings.advisor.thresholds)
         if fix is not None:

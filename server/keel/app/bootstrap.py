@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from .provider_health import install_provider_health
 from .state import KeelApp
 
 
 def create_app(**kwargs) -> KeelApp:
-    app = KeelApp(**kwargs)
-    install_provider_health(app)
-    return app
+    """Features install themselves when the client says ``initialized`` (see keel.lsp.server),
+    so that nothing heavy is imported before ``initialize`` is answered."""
+    return KeelApp(**kwargs)

@@ -1,25 +1,42 @@
-"""The operation table: wire method → application operation."""
+"""The operation table: wire method → application operation.
+
+Operations are imported on first use: the server must answer ``initialize``
+fast, and most features (libcst, SQLite, provider SDK glue) are not needed
+until a request asks for them.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import advisor_ops, cost_ops, health_ops, history_ops, run_ops
-
 Operation = Callable[[Any, Any], Awaitable[Any]]
 
+
+def _lazy(module: str, name: str) -> Operation:
+    resolved: list[Operation] = []
+
+    async def operation(app: Any, params: Any) -> Any:
+        if not resolved:
+            resolved.append(getattr(importlib.import_module(f"keel.app.{module}"), name))
+        return await resolved[0](app, params)
+
+    operation.__qualname__ = f"{module}.{name}"
+    return operation
+
+
 OPS: dict[str, Operation] = {
-    "keel/health": health_ops.health,
-    "keel/preflight": health_ops.preflight,
-    "keel/listWorkflows": run_ops.list_workflows_op,
-    "keel/runWorkflow": run_ops.run_workflow,
-    "keel/cancelRun": run_ops.cancel_run,
-    "keel/analyze": advisor_ops.analyze,
-    "keel/generateFix": advisor_ops.generate_fix,
-    "keel/estimateCost": cost_ops.estimate,
-    "keel/runs": history_ops.runs,
-    "keel/report": history_ops.report,
+    "keel/health": _lazy("health_ops", "health"),
+    "keel/preflight": _lazy("health_ops", "preflight"),
+    "keel/listWorkflows": _lazy("run_ops", "list_workflows_op"),
+    "keel/runWorkflow": _lazy("run_ops", "run_workflow"),
+    "keel/cancelRun": _lazy("run_ops", "cancel_run"),
+    "keel/analyze": _lazy("advisor_ops", "analyze"),
+    "keel/generateFix": _lazy("advisor_ops", "generate_fix"),
+    "keel/estimateCost": _lazy("cost_ops", "estimate"),
+    "keel/runs": _lazy("history_ops", "runs"),
+    "keel/report": _lazy("history_ops", "report"),
 }
 
 

@@ -1,58 +1,19 @@
-"""The `keel` command line: one typer app; each subcommand group lives in its own module.
+"""The `keel` command line.
 
-A subcommand module exposes ``register(app)``; ``COMMAND_MODULES`` lists them.
-Exit codes by errorType are defined once in ``keel.errors.EXIT_CODES``.
+``keel serve`` skips typer and rich entirely: the editor spawns it and waits
+for ``initialize``, so every import on that path counts.
 """
 
 from __future__ import annotations
 
-import importlib
-
-import typer
-
-from keel import __version__
-
-app = typer.Typer(
-    name="keel",
-    help="Keel: the backend of AI-assisted code workflows (JSON-RPC server and CLI).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-COMMAND_MODULES: tuple[str, ...] = (
-    "serve", "doctor", "estimate", "history", "chaos",
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"keel {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
-    """Keel command line."""
-    if ctx.invoked_subcommand != "serve":  # serve sets up its own log file
-        from keel.observability.logging import configure_logging
-
-        # structlog's default writes to stdout; CLI output must stay clean for --json.
-        configure_logging("warning", to_file=False)
-
-
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"keel.cli.{name}")
-        module.register(app)
-
-
-_register_all()
+import sys
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        from .serve import serve_main
+
+        raise SystemExit(serve_main(sys.argv[2:]))
+    from .app import app
+
     app()

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import typer
+import argparse
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
+def serve_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="keel serve",
+                                     description="Run the Keel server (stdout is the JSON-RPC channel).")
+    parser.add_argument("--tcp", action="store_true", help="Listen on TCP (127.0.0.1 only) instead of stdio.")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one).")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+    from keel.observability.logging import configure_logging
+
+    configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
+    from keel.app.bootstrap import create_app
+    from keel.lsp.server import serve_stdio, serve_tcp
+
+    app_state = create_app()
+    return serve_tcp(app_state, args.port) if args.tcp else serve_stdio(app_state)
+
+
+def register(app) -> None:
+    import typer
+
+    @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def serve(
         tcp: bool = typer.Option(False, "--tcp", help="Listen on TCP (127.0.0.1 only) instead of stdio."),
         port: int = typer.Option(0, "--port", help="TCP port (0 picks a free one)."),
         log_level: str = typer.Option("info", "--log-level", help="debug | info | warning | error"),
     ) -> None:
         """Run the Keel server (stdio by default; stdout is the JSON-RPC channel)."""
-        from keel.observability.logging import configure_logging
-
-        configure_logging(log_level)  # before anything logs: structlog's default is stdout
-        from keel.app.bootstrap import create_app
-        from keel.lsp.server import serve_stdio, serve_tcp
-
-        app_state = create_app()
-        code = serve_tcp(app_state, port) if tcp else serve_stdio(app_state)
-        raise typer.Exit(code)
+        argv = (["--tcp"] if tcp else []) + ["--port", str(port), "--log-level", log_level]
+        raise typer.Exit(serve_main(argv))

@@ -8,8 +8,6 @@ from typing import Any
 import structlog
 from lsprotocol import types
 
-from keel.app import advisor_ops
-from keel.app.documents import python_source
 from keel.errors import KeelError
 from keel.protocol.advisor import Finding, GenerateFixParams
 
@@ -54,6 +52,9 @@ class DiagnosticsPublisher:
 
     async def _publish(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
+        from keel.app import advisor_ops
+        from keel.app.documents import python_source
+
         app = self._server.app
         try:
             source = await python_source(app, uri)
@@ -91,6 +92,8 @@ class DiagnosticsPublisher:
 
 
 async def _code_actions(server, params: types.CodeActionParams) -> list[types.CodeAction]:
+    from keel.app import advisor_ops
+
     actions: list[types.CodeAction] = []
     uri = params.text_document.uri
     for diagnostic in params.context.diagnostics:

@@ -14,8 +14,6 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from keel import __version__
-from keel.app.cost_ops import invalidate as invalidate_estimates
-from keel.app.history_ops import close_storage, start_storage
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
@@ -105,19 +103,27 @@ def build_server(app: KeelApp) -> KeelServer:
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
+        from keel.app.history_ops import start_storage
+        from keel.app.provider_health import install_provider_health
+
         app.start_health_push()
         app.workers.warm_up()
         start_storage(app)
+        install_provider_health(app)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
+        from keel.app.history_ops import start_storage
+
         app.apply_settings(params.settings, "settings")
         start_storage(app)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def on_watched_files(ls: KeelServer, params: types.DidChangeWatchedFilesParams) -> None:
+        from keel.app.cost_ops import invalidate
+
         paths = [to_fs_path(change.uri) for change in params.changes]
-        invalidate_estimates(app, [p for p in paths if p])
+        invalidate(app, [p for p in paths if p])
 
     from . import advisor_features  # noqa: F401  (registers itself)
     from .features import register_features
@@ -189,7 +195,10 @@ async def _shutdown_app(server: KeelServer) -> None:
     try:
         if closer is not None:
             await asyncio.wait_for(closer(), timeout=1.0)  # type: ignore[operator]
-        await asyncio.wait_for(close_storage(server.app), timeout=1.5)
+        if "recorder" in server.app.extensions:
+            from keel.app.history_ops import close_storage
+
+            await asyncio.wait_for(close_storage(server.app), timeout=1.5)
     except Exception:
         log.warning("shutdown cleanup did not finish")
     server.app.close()

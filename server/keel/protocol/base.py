@@ -11,7 +11,8 @@ from pydantic.alias_generators import to_camel
 class WireModel(BaseModel):
     """A result, notification or shape: extra fields from newer peers are kept."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow",
+                              defer_build=True)
 
     def wire(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -20,7 +21,8 @@ class WireModel(BaseModel):
 class ParamsModel(BaseModel):
     """Request params: unknown fields are an error that names the field."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
+                              defer_build=True)
 
 
 class DeadlineParams(ParamsModel):
