@@ -129,11 +129,20 @@ export interface CancelRunResult {
 export interface CostEstimate {
   bytes: number;
   cachedFiles: number;
+  /**
+   * Tokens of the code read, before prompts.
+   */
+  codeTokens?: number | null;
   durationMs: number;
   files: number;
+  /**
+   * Set when LLM stages would be skipped: what they would cost.
+   */
+  ifConfigured?: IfConfigured | null;
   inputTokens: number;
   method: string;
   outputTokens: number;
+  skipped?: SkippedFiles | null;
   skippedFiles?: number;
   stages: StageEstimate[];
   target: string;
@@ -143,17 +152,11 @@ export interface CostEstimate {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
- * via the `definition` "StageEstimate".
+ * via the `definition` "IfConfigured".
  */
-export interface StageEstimate {
-  id: string;
-  inputTokens: number;
-  model?: string | null;
-  note?: string | null;
-  outputTokens: number;
-  provider?: string | null;
-  tier?: ("cheap" | "capable" | "premium") | null;
-  usd: number;
+export interface IfConfigured {
+  provider: string;
+  usd: UsdBand;
   [k: string]: unknown;
 }
 /**
@@ -164,6 +167,50 @@ export interface UsdBand {
   expected: number;
   high: number;
   low: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "SkippedFiles".
+ */
+export interface SkippedFiles {
+  binary?: number;
+  ignored?: number;
+  large?: number;
+  symlinks?: number;
+  unreadable?: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageEstimate".
+ */
+export interface StageEstimate {
+  /**
+   * Model calls the stage would make.
+   */
+  calls?: number | null;
+  /**
+   * Runs one tier cheaper (small input).
+   */
+  downgraded?: boolean | null;
+  id: string;
+  ifConfiguredModel?: string | null;
+  /**
+   * With no provider able to serve: the price on the reference provider.
+   */
+  ifConfiguredUsd?: number | null;
+  inputTokens: number;
+  model?: string | null;
+  note?: string | null;
+  outputTokens: number;
+  /**
+   * False: the model's price is a tier default.
+   */
+  priceKnown?: boolean | null;
+  provider?: string | null;
+  tier?: ("cheap" | "capable" | "premium") | null;
+  usd: number;
   [k: string]: unknown;
 }
 /**

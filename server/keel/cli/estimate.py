@@ -51,11 +51,10 @@ def render_table(result: CostEstimate, console: Console) -> None:
         f"{result.files:,} files, {result.bytes:,} bytes, {result.skipped_files:,} skipped; "
         f"total {_usd(usd.expected)} (range {_usd(usd.low)} to {_usd(usd.high)})"
     )
-    extra = result.model_extra or {}
-    if "ifConfigured" in extra:
-        band = extra["ifConfigured"]["usd"]
-        console.print(f"if configured, on {extra['ifConfigured']['provider']}: "
-                      f"{_usd(band['expected'])} (range {_usd(band['low'])} to {_usd(band['high'])})")
+    if result.if_configured is not None:
+        band = result.if_configured.usd
+        console.print(f"if configured, on {result.if_configured.provider}: "
+                      f"{_usd(band.expected)} (range {_usd(band.low)} to {_usd(band.high)})")
     console.print(f"method: {result.method}; {result.cached_files:,} files from cache; "
                   f"{result.duration_ms} ms", style="dim")
 

@@ -28,6 +28,25 @@ class StageEstimate(WireModel):
     output_tokens: int
     usd: float
     note: str | None = None
+    calls: int | None = Field(default=None, description="Model calls the stage would make.")
+    downgraded: bool | None = Field(default=None, description="Runs one tier cheaper (small input).")
+    price_known: bool | None = Field(default=None, description="False: the model's price is a tier default.")
+    if_configured_usd: float | None = Field(
+        default=None, description="With no provider able to serve: the price on the reference provider.")
+    if_configured_model: str | None = None
+
+
+class SkippedFiles(WireModel):
+    binary: int = 0
+    large: int = 0
+    unreadable: int = 0
+    ignored: int = 0
+    symlinks: int = 0
+
+
+class IfConfigured(WireModel):
+    provider: str
+    usd: UsdBand
 
 
 class CostEstimate(WireModel):
@@ -43,3 +62,7 @@ class CostEstimate(WireModel):
     cached_files: int
     duration_ms: int
     skipped_files: int = 0
+    code_tokens: int | None = Field(default=None, description="Tokens of the code read, before prompts.")
+    skipped: SkippedFiles | None = None
+    if_configured: IfConfigured | None = Field(
+        default=None, description="Set when LLM stages would be skipped: what they would cost.")
