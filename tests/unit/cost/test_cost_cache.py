@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import OLD_NS, age_tree, write
+from .conftest import OLD_NS, age_tree, write
 
 from keel.cost.cache import EstimateCache
 from keel.cost.scan import scan

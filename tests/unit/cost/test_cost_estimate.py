@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import write
+from .conftest import write
 from typer.testing import CliRunner
 
 from keel.cli.estimate import register

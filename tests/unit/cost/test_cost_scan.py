@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write
+from .conftest import write
 
 from keel.cost.scan import scan
 from keel.errors import DeadlineExceeded

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write
+from .conftest import write
 
 from keel.errors import InvalidInput
 from keel.targets import display_target, resolve_target

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workflow_fakes import BUGGY, RecordingNotifier, _no_wait, _thread_cpu, provider_set
+from .workflow_fakes import BUGGY, RecordingNotifier, _no_wait, _thread_cpu, provider_set
 
 from keel.app.state import KeelApp
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache

@@ -9,7 +9,7 @@ import signal
 import pytest
 import typer
 from typer.testing import CliRunner
-from workflow_fakes import FakeProvider, _no_wait, _thread_cpu, provider_set
+from .workflow_fakes import FakeProvider, _no_wait, _thread_cpu, provider_set
 
 from keel.cli import run as run_cli
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from workflow_fakes import FakeProvider
+from .workflow_fakes import FakeProvider
 
 from keel.app import run_ops
 from keel.errors import InvalidInput
