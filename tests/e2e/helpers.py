@@ -15,6 +15,9 @@ SERVER_COMMAND = [sys.executable, "-m", "keel", "serve", "--log-level", "warning
 
 def server_env(tmp_path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # Tests choose their providers explicitly: a developer's real keys must not leak in.
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        env.pop(name, None)
     # Each test gets its own data and log dirs (storage and logs are per user).
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["XDG_STATE_HOME"] = str(tmp_path / "state")

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from keel.advisor.engine import AnalysisOutcome, analyze_source
-from keel.errors import ContentModified, InvalidInput, Unavailable
+from keel.errors import ContentModified, InvalidInput
 from keel.protocol.advisor import (
     AnalysisResult,
     AnalyzeParams,
@@ -98,11 +98,6 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
                                edits=fix.edits, explanation=fix.explanation, source="rule")
-    llm_fix = app.extensions.get("llm_fix")
-    if llm_fix is None:
-        raise Unavailable(
-            f"No rule-based fix exists for {finding.rule}, and no model provider is available "
-            "for a proposed fix.",
-            code="provider.none_configured", transient=False,
-            hint="Configure a provider in keel.providers and set its API key variable.")
-    return await llm_fix(app, source, finding)  # type: ignore[operator]
+    from .llm_fix import propose_llm_fix
+
+    return await propose_llm_fix(app, source, finding)

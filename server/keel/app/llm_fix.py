@@ -1,0 +1,113 @@
+"""LLM-proposed fixes for findings that have no mechanical fix.
+
+The enclosing function (or the flagged lines, at module level) is sent with
+the finding; the model answers with a replacement in one ```python block. The
+answer is only proposed if the whole file still parses with it applied. Calls
+go through the same providers, breakers, budgets and fallback chain as runs
+(capable tier, balanced profile), under the request's deadline (60 s default).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from keel.errors import ProviderError, Unavailable
+from keel.protocol.advisor import Finding, FixProposal, TextEdit
+from keel.protocol.base import Position, Range
+from keel.providers.base import Completion, CompletionRequest
+from keel.providers.registry import price_usd, resolve_model
+from keel.resilience import Candidate, call_with_fallback, plan_fallback_chain
+
+from .documents import SourceText
+from .state import KeelApp
+
+SYSTEM = ("You fix one reported problem in Python code. Answer with the corrected code only, "
+          "in a single ```python block, keeping behaviour, names and indentation.")
+MAX_OUTPUT_TOKENS = 2000
+_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
+
+
+def enclosing_lines(text: str, line: int) -> tuple[int, int]:
+    """Zero-based [start, end) lines of the innermost def/class holding ``line``, else that line."""
+    best: tuple[int, int] | None = None
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            end = node.end_lineno or node.lineno
+            if start <= line < end and (best is None or end - start < best[1] - best[0]):
+                best = (start, end)
+    return best or (line, line + 1)
+
+
+def replacement_from(answer: str) -> str:
+    match = _BLOCK.search(answer)
+    code = match.group(1) if match else answer
+    return code if code.endswith("\n") else code + "\n"
+
+
+def apply_lines(text: str, start: int, end: int, new: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:start]) + new + "".join(lines[end:])
+
+
+def build_prompt(finding: Finding, snippet: str) -> str:
+    parts = [f"Problem ({finding.rule}): {finding.message}"]
+    if finding.suggestion:
+        parts.append(f"Suggestion: {finding.suggestion}")
+    parts.append(f"Code:\n```python\n{snippet}```")
+    return "\n\n".join(parts)
+
+
+async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) -> FixProposal:
+    from .run_ops import _lease, resilience_of
+
+    lease = _lease(app)
+    serving = [p.id for p in lease.providers.providers if p.kind != "offline"]
+    if not serving:
+        raise Unavailable(
+            f"No rule-based fix exists for {finding.rule}, and no model provider has a key.",
+            code="provider.none_configured", transient=False,
+            hint="Configure a provider in keel.providers and set its API key variable.")
+    start, end = enclosing_lines(source.text, finding.range.start.line)
+    lines = source.text.splitlines(keepends=True)
+    snippet = "".join(lines[start:end])
+    prompt = build_prompt(finding, snippet)
+    chain = [Candidate(pid, tier, resolve_model(lease.providers.settings_of(pid), tier).model)
+             for pid, tier in plan_fallback_chain("balanced", "capable", serving)]
+
+    async def attempt(candidate: Candidate) -> Completion:
+        provider = lease.providers.get(candidate.provider)
+        assert provider is not None
+        return await provider.complete(CompletionRequest(
+            system=SYSTEM, prompt=prompt, model=candidate.model or "",
+            max_output_tokens=MAX_OUTPUT_TOKENS, stage_id="generate-fix"))
+
+    res = resilience_of(app)
+    lease.users += 1
+    try:
+        outcome = await call_with_fallback(chain, attempt, profile="balanced", breakers=res.breakers,
+                                           budgets=res.budgets)
+    finally:
+        lease.release()
+    completion: Completion = outcome.value
+    new_text = replacement_from(completion.text)
+    try:
+        ast.parse(apply_lines(source.text, start, end, new_text))
+    except SyntaxError:
+        raise ProviderError("The model proposed code that does not parse; try again.",
+                            code="provider.bad_response", transient=True,
+                            provider=outcome.provider) from None
+    model = resolve_model(lease.providers.settings_of(outcome.provider), outcome.tier)
+    end_pos = Position(line=end, character=0) if end < len(lines) else Position(
+        line=max(0, len(lines) - 1), character=len(lines[-1]) if lines else 0)
+    if end >= len(lines) and lines and not lines[-1].endswith("\n"):
+        new_text = new_text.rstrip("\n")
+    return FixProposal(
+        uri=source.uri, finding_id=finding.id, version=source.version,
+        edits=[TextEdit(range=Range(start=Position(line=start, character=0), end=end_pos),
+                        new_text=new_text)],
+        explanation=f"Model-proposed fix for: {finding.title}", source="llm",
+        provider=outcome.provider, model=completion.model,
+        usd=round(price_usd(model, completion.input_tokens, completion.output_tokens), 6),
+    )
