@@ -39,7 +39,7 @@ class KeelApp:
         self.registry = InFlightRegistry()
         self.monitor = HealthMonitor(self.registry)
         self.settings_load = SettingsLoad(Settings())
-        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.advisor.engine",))
+        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",))
         self._health_push: Coalescer | None = None
         self.extensions: dict[str, object] = {}  # feature state (caches, run manager, storage)
 

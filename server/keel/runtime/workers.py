@@ -31,8 +31,11 @@ T = TypeVar("T")
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
     # Ctrl-C belongs to the parent, which kills us when it needs to.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for module in warm_imports:
-        importlib.import_module(module)
+    for name in warm_imports:
+        module = importlib.import_module(name)
+        warm = getattr(module, "warm", None)
+        if callable(warm):
+            warm()
     while True:
         try:
             fn, args = conn.recv()
