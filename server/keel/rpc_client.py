@@ -36,7 +36,7 @@ class KeelClient:
         command = list(args or [sys.executable, "-m", "keel", "serve", "--log-level", "warning"])
         process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env or dict(os.environ), limit=2**24,
+            stderr=None if os.environ.get("KEEL_CLIENT_STDERR") else asyncio.subprocess.DEVNULL, env=env or dict(os.environ), limit=2**24,
         )
         return cls(process)
 

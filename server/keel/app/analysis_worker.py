@@ -13,3 +13,8 @@ from keel.advisor.engine import analyze_source
 
 def warm() -> None:
     analyze_source("def warm(x=None):\n    return x\n", "file:///keel-warm-up.py")
+
+
+# The worker pool's fork server imports this module once and forks every worker
+# from it: warming here means each forked worker starts with built validators.
+warm()

@@ -36,6 +36,7 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
         warm = getattr(module, "warm", None)
         if callable(warm):
             warm()
+    conn.send(("ready", None))
     while True:
         try:
             fn, args = conn.recv()
@@ -57,12 +58,27 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
 class _Worker:
     process: Any
     conn: Connection
+    ready: bool = False
+
+    def poll_ready(self) -> bool:
+        """True once the worker said it finished warming up (never blocks)."""
+        if not self.ready and self.conn.poll():
+            self.conn.recv()
+            self.ready = True
+        return self.ready
+
+    def wait_ready(self) -> None:
+        if not self.ready:
+            self.conn.recv()
+            self.ready = True
 
     def kill(self) -> None:
-        try:
-            self.process.kill()
-        finally:
-            self.conn.close()
+        # The connection is deliberately NOT closed here: a thread abandoned in
+        # recv() on it may not have entered the read yet, and a closed fd number
+        # is soon reused by a new worker's pipe, whose bytes it would then steal.
+        # The child's death gives that thread EOF; the fd closes when the last
+        # reference (that thread's) goes away.
+        self.process.kill()
         # Reap it off the event loop so no zombie is left behind.
         threading.Thread(target=self.process.join, args=(5.0,), daemon=True).start()
 
@@ -81,7 +97,11 @@ class WorkerPool:
     def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = ()) -> None:
         self.size = size
         self._warm_imports = warm_imports
-        self._ctx = multiprocessing.get_context("spawn")
+        # forkserver: one clean, single-threaded process imports (and warms) the
+        # modules once; every worker is then a cheap fork of it, so a worker that
+        # replaces a killed one is ready in milliseconds instead of re-importing.
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(list(warm_imports))
         self._idle: list[_Worker] = []
         self._busy = 0
         self._slots: asyncio.Semaphore | None = None
@@ -115,12 +135,17 @@ class WorkerPool:
             task.add_done_callback(self._spawning.discard)
 
     async def _take(self) -> _Worker:
-        while self._idle:
-            worker = self._idle.pop()
-            if worker.process.is_alive():
-                return worker
+        """A warm worker if there is one; else the oldest one still warming up; else a new one."""
+        for worker in [w for w in self._idle if not w.process.is_alive()]:
+            self._idle.remove(worker)
             worker.kill()
-        return await anyio.to_thread.run_sync(self._spawn_sync)
+        ready = next((w for w in self._idle if w.poll_ready()), None)
+        worker = ready or (self._idle[0] if self._idle else None)
+        if worker is not None:
+            self._idle.remove(worker)
+        else:
+            worker = await anyio.to_thread.run_sync(self._spawn_sync)
+        return worker
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -132,6 +157,7 @@ class WorkerPool:
             self._busy += 1
             finished = False
             try:
+                await anyio.to_thread.run_sync(worker.wait_ready, abandon_on_cancel=True)
                 await anyio.to_thread.run_sync(worker.conn.send, (fn, args))
                 status, value = await anyio.to_thread.run_sync(worker.conn.recv, abandon_on_cancel=True)
                 finished = True
