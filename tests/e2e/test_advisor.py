@@ -114,6 +114,8 @@ async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspac
     huge.write_text(big_source(5000))  # 50,000 lines
     small = workspace / "small.py"
     small.write_text("def f():\n    return 1\n")
+    await request(lsp, "keel/analyze", {"uri": small.as_uri()})  # the pool is warm and imported
+    small.write_text("def f():\n    return 2\n")
     # send_request (not the async variant, which only sends once awaited) puts it on the wire now.
     future = asyncio.wrap_future(lsp.protocol.send_request("keel/analyze", {"uri": huge.as_uri()},
                                                            msg_id="huge-1"))

@@ -16,7 +16,7 @@ from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.runtime.deadline import current_deadline
 from keel.storage.records import EstimateRecord
-from keel.targets import resolve_target
+from keel.targets import containing_folder, resolve_target
 
 from .history_ops import history_reader
 from .state import KeelApp
@@ -65,18 +65,23 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
     mine = _InFlight()
     state.in_flight[params.workflow] = mine
     deadline = current_deadline()
-    target = resolve_target(params.target, app.workspace_folders or [app.workspace_root])
+    folders = list(app.workspace_folders) or [app.workspace_root]
 
     def should_stop() -> bool:
         return mine.stop.is_set() or deadline.expired
 
+    def run() -> CostEstimate:
+        target = resolve_target(params.target, folders)
+        root = containing_folder(target, folders) or app.workspace_root
+        # The same inputs a run reads: trust decides user workflows, the advisor's size cap.
+        return estimate_cost(params.workflow, target, root, app.settings,
+                             cache=state.cache, calibration=_calibration(app, params.workflow),
+                             should_stop=should_stop, environ=app.env,
+                             max_file_bytes=app.settings.advisor.max_file_bytes,
+                             trusted=app.workspace_trusted)
+
     try:
-        result = await anyio.to_thread.run_sync(
-            lambda: estimate_cost(params.workflow, target, app.workspace_root, app.settings,
-                                  cache=state.cache, calibration=_calibration(app, params.workflow),
-                                  should_stop=should_stop, environ=app.env),
-            abandon_on_cancel=True,
-        )
+        result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
     except Exception:
         if mine.superseded:
             raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.") from None
@@ -87,13 +92,13 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
             del state.in_flight[params.workflow]
     if mine.superseded:
         raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.")
-    recorder = app.extensions.get("recorder")
-    if recorder is not None:
-        recorder.estimate_made(EstimateRecord(  # type: ignore[attr-defined]
-            workflow=result.workflow, target=result.target, files=result.files,
-            input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-            usd_expected=result.usd.expected, duration_ms=result.duration_ms,
-            at=datetime.now(UTC).isoformat()))
+    from .run_ops import recorder_of
+
+    recorder_of(app).estimate_made(EstimateRecord(
+        workflow=result.workflow, target=result.target, files=result.files,
+        input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+        usd_expected=result.usd.expected, duration_ms=result.duration_ms,
+        at=datetime.now(UTC).isoformat()))
     return result
 
 

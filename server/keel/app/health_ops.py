@@ -13,6 +13,10 @@ def refresh_analysis_component(app: KeelApp) -> None:
     stats = app.workers.stats()
     detail = (f"{stats.size} worker processes: {stats.busy} busy, {stats.idle} warm; "
               f"{stats.completed} analyses done, {stats.killed} workers killed on cancel")
+    if app.workers.start_error:
+        app.monitor.set("analysis", "down", f"analysis workers cannot start: {app.workers.start_error}",
+                        fix="Free memory or processes (or restart VS Code), then run Analyze again.")
+        return
     app.monitor.set("analysis", "ok", detail)
 
 

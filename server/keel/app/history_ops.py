@@ -52,6 +52,21 @@ def start_storage(app: KeelApp) -> None:
         # Drain the old one off the loop; its events still land in the old database.
         loop.run_in_executor(None, current.close, 5.0)
     log.info("history database", path=str(path))
+    loop.run_in_executor(None, apply_retention, app)
+
+
+def apply_retention(app: KeelApp) -> None:
+    """Keep history within settings.storage.retentionDays / maxBytes (defaults: 90 days, 256 MiB)."""
+    storage = app.settings.storage
+    limits = {k: v for k, v in (("retention_days", storage.retention_days),
+                                ("max_bytes", storage.max_bytes)) if v is not None}
+    try:
+        report = history_reader(app).cleanup(dry_run=False, **limits)
+    except Exception as exc:  # storage trouble is already reported by the recorder's health
+        log.info("retention skipped", reason=type(exc).__name__)
+        return
+    if report.runs_deleted:
+        log.info("retention applied", runs_deleted=report.runs_deleted, calls_deleted=report.calls_deleted)
 
 
 async def close_storage(app: KeelApp) -> None:

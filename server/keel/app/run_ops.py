@@ -84,10 +84,19 @@ def resilience_of(app: KeelApp) -> Resilience:
 
 
 def recorder_of(app: KeelApp) -> RunRecorder:
-    recorder = app.extensions.get("recorder")
-    if recorder is None:
-        recorder = app.extensions.setdefault("memory_recorder", MemoryRecorder())
-    return recorder  # type: ignore[return-value]
+    """Storage (or the in-memory double), teed to OpenTelemetry when that is configured."""
+    base = app.extensions.get("recorder")
+    if base is None:
+        base = app.extensions.setdefault("memory_recorder", MemoryRecorder())
+    hub = app.extensions.get("telemetry")
+    if hub is None:
+        return base  # type: ignore[return-value]
+    from keel.observability.otel import TelemetryRecorder
+
+    tee = app.extensions.get("recorder_tee")
+    if not isinstance(tee, TelemetryRecorder) or tee.inner is not base:
+        tee = app.extensions["recorder_tee"] = TelemetryRecorder(base, hub)  # type: ignore[arg-type]
+    return tee
 
 
 def _lease(app: KeelApp) -> _ProviderLease:
@@ -143,7 +152,14 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
 
 async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     root = app.workspace_root if app.workspace_trusted else None
-    workflows = await anyio.to_thread.run_sync(list_workflows, root)
+    try:
+        workflows = await anyio.to_thread.run_sync(list_workflows, root)
+    except ConfigError as error:
+        # The built-ins still work; say what is wrong with the user's file, and where.
+        app.monitor.set("config", "degraded", error.message,
+                        fix="Correct the named field in .keel/workflows.toml.")
+        app.notifier.show_message("warning", f"Keel: {error.message} Built-in workflows still work.")
+        workflows = list(BUILTIN_WORKFLOWS.values())
     return ListWorkflowsResult(workflows=[_info(w) for w in workflows])
 
 

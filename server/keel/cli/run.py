@@ -82,8 +82,12 @@ def _settings_raw(path: Path | None) -> tuple[object, str]:
 
 
 async def _run(app: KeelApp, params: RunWorkflowParams) -> RunResult:
+    from keel.app.history_ops import close_storage, start_storage
+
     for setup in APP_SETUP:
         setup(app)
+    if "recorder" not in app.extensions:
+        start_storage(app)  # CLI runs belong in the workspace's history too
     manager = run_manager(app)
     loop = asyncio.get_running_loop()
     pending: set[asyncio.Task] = set()
@@ -104,6 +108,7 @@ async def _run(app: KeelApp, params: RunWorkflowParams) -> RunResult:
         return await run_workflow(app, params)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        await close_storage(app)
 
 
 def _exit_code(result: RunResult) -> int:

@@ -156,6 +156,7 @@ def estimate_cost(
     should_stop: Callable[[], bool] | None = None,
     environ: Mapping[str, str] | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    trusted: bool = True,
 ) -> CostEstimate:
     """Estimate ``workflow_id`` on ``target_path`` (resolved, or relative to ``workspace_root``).
 
@@ -169,7 +170,8 @@ def estimate_cost(
     if target != root and not target.is_relative_to(root):
         raise InvalidInput("The target is outside the workspace folder.",
                            code="target.outside_workspace", details={"field": "target"})
-    workflow = get_workflow(workflow_id, root)
+    # An untrusted workspace's .keel/workflows.toml is not read (as for runs and listings).
+    workflow = get_workflow(workflow_id, root if trusted else None)
     scanned = scan(target, root, suffixes=tuple(workflow.inputs) or None, cache=cache,
                    max_file_bytes=max_file_bytes, should_stop=should_stop)
     choice = choose_pricing(settings, os.environ if environ is None else environ)

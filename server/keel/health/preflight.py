@@ -159,7 +159,8 @@ async def check_network(provider: ProviderSettings) -> PreflightCheck:
 
 
 async def run_preflight(ctx: PreflightContext, network: bool = False) -> PreflightReport:
-    checks = [check_python(), check_packages(ctx.settings), check_settings(ctx.settings_problem)]
+    checks = [check_python(), await anyio.to_thread.run_sync(check_packages, ctx.settings),
+              check_settings(ctx.settings_problem)]
     checks.append(await anyio.to_thread.run_sync(check_storage, ctx.storage_dir))
     checks.append(check_provider_keys(ctx.settings, ctx.env))
     checks.append(check_trust(ctx.workspace_trusted))

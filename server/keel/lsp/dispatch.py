@@ -7,6 +7,8 @@ propagates untouched (pygls answers -32800 for a cancelled task).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import structlog
@@ -16,6 +18,7 @@ from keel.app.ops import OPS
 from keel.app.state import KeelApp
 from keel.errors import InternalError, InvalidInput, KeelError
 from keel.observability.logging import bind_request
+from keel.observability.otel import NULL_TELEMETRY
 from keel.observability.paths import PathScrubber
 from keel.protocol.methods import METHODS
 from keel.runtime.deadline import deadline_scope
@@ -59,6 +62,24 @@ def validate_params(method: str, raw: Any) -> BaseModel:
 
 async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
     bind_request(request_id, method)
+    started = time.perf_counter()
+    outcome, error_type = "error", "internal"
+    try:
+        result = await _dispatch(app, method, raw_params, request_id)
+        outcome, error_type = "ok", None
+        return result
+    except DispatchError as failure:
+        error_type = failure.error.error_type
+        raise
+    except asyncio.CancelledError:
+        outcome, error_type = "cancelled", None
+        raise
+    finally:
+        app.extensions.get("telemetry", NULL_TELEMETRY).request(  # type: ignore[union-attr]
+            method, (time.perf_counter() - started) * 1000, outcome, error_type)
+
+
+async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
     try:
         params = validate_params(method, raw_params)
         op = OPS.get(method)

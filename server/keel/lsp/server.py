@@ -17,7 +17,6 @@ from keel import __version__
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
-from keel.protocol.settings import InitializationOptions
 
 from .dispatch import dispatch
 from .messages import keel_converter
@@ -93,11 +92,12 @@ def build_server(app: KeelApp) -> KeelServer:
     def on_initialize(ls: KeelServer, params: types.InitializeParams) -> None:
         app.workspace_folders = _workspace_folders(params)
         raw = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-        options = InitializationOptions.model_validate(
-            {k: v for k, v in raw.items() if k in ("settings", "workspaceTrusted", "clientName")})
-        app.workspace_trusted = options.workspace_trusted
-        app.client_name = options.client_name
-        app.apply_settings(options.settings, "initializationOptions.settings")
+        trusted = raw.get("workspaceTrusted", True)
+        app.workspace_trusted = trusted if isinstance(trusted, bool) else True
+        client_name = raw.get("clientName")
+        app.client_name = client_name if isinstance(client_name, str) else None
+        # Validated in apply_settings: invalid → defaults and one message naming the field.
+        app.apply_settings(raw.get("settings"), "initializationOptions.settings")
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
 
@@ -105,11 +105,13 @@ def build_server(app: KeelApp) -> KeelServer:
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
         from keel.app.history_ops import start_storage
         from keel.app.provider_health import install_provider_health
+        from keel.app.telemetry import install_telemetry
 
         app.start_health_push()
         app.workers.warm_up()
         start_storage(app)
         install_provider_health(app)
+        install_telemetry(app)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
@@ -201,6 +203,9 @@ async def _shutdown_app(server: KeelServer) -> None:
             await asyncio.wait_for(close_storage(server.app), timeout=1.5)
     except Exception:
         log.warning("shutdown cleanup did not finish")
+    hub = server.app.extensions.get("telemetry")
+    if hub is not None:
+        await asyncio.to_thread(hub.shutdown, 1.0)  # type: ignore[attr-defined]
     server.app.close()
 
 

@@ -110,20 +110,31 @@ class WorkerPool:
         self._completed = 0
         self._closed = False
         self._spawning: set[asyncio.Task[None]] = set()
+        self.start_error: str | None = None
 
     def _spawn_sync(self) -> _Worker:
-        parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports), daemon=True,
-                                    name="keel-worker")
-        process.start()
+        try:
+            parent, child = self._ctx.Pipe()
+            process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports),
+                                        daemon=True, name="keel-worker")
+            process.start()
+        except OSError as exc:  # no processes, no memory, no fds: analysis cannot run
+            self.start_error = f"cannot start a worker process: {exc.strerror or exc}"
+            raise InternalError(f"Analysis workers cannot start ({exc.strerror or exc}).",
+                                hint="Free memory or processes, then retry.") from None
         child.close()
         self._started += 1
+        self.start_error = None
         return _Worker(process, parent)
 
     async def _spawn(self) -> None:
-        worker = await anyio.to_thread.run_sync(self._spawn_sync)
-        if self._closed:
-            worker.kill()
+        try:
+            worker = await anyio.to_thread.run_sync(self._spawn_sync)
+        except InternalError:
+            log.warning("worker start failed", error=self.start_error)
+            return
+        if self._closed or len(self._idle) + self._busy >= self.size:
+            worker.kill()  # a worker started on demand already filled this slot
         else:
             self._idle.append(worker)
 

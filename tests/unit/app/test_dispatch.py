@@ -61,3 +61,11 @@ async def test_deadline_and_keel_errors_and_unexpected_errors_are_mapped(app, mo
 async def test_health_counts_itself_in_flight(app):
     result = HealthReport.model_validate(await dispatch(app, "keel/health", {}, 1))
     assert result.in_flight.by_method == {"keel/health": 1}
+
+
+async def test_analysis_down_makes_health_unhealthy(app):
+    app.workers.start_error = "cannot start a worker process: out of memory"
+    result = HealthReport.model_validate(await dispatch(app, "keel/health", {}, 1))
+    analysis = next(c for c in result.components if c.name == "analysis")
+    assert analysis.status == "down" and result.level == "unhealthy"
+    assert analysis.fix

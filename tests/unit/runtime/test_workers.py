@@ -48,3 +48,21 @@ async def test_cancel_kills_the_busy_worker_and_a_fresh_one_serves_next(pool):
             break
         await asyncio.sleep(0.02)
     assert not os.path.exists(f"/proc/{first_pid}")
+
+
+async def test_a_worker_that_cannot_start_is_reported_not_hidden(monkeypatch):
+    pool = WorkerPool(size=1)
+
+    class NoProcesses:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def start(self):
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(pool._ctx, "Process", NoProcesses)
+    with pytest.raises(InternalError) as info:
+        await pool.run(worker_jobs.add, 1, 2)
+    assert "cannot start" in info.value.message
+    assert pool.start_error and "Resource temporarily unavailable" in pool.start_error
+    pool.close()

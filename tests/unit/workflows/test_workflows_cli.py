@@ -9,11 +9,12 @@ import signal
 import pytest
 import typer
 from typer.testing import CliRunner
-from .workflow_fakes import FakeProvider, _no_wait, _thread_cpu, provider_set
 
 from keel.cli import run as run_cli
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
 from keel.workflows.stages_llm import Resilience
+
+from .workflow_fakes import FakeProvider, _no_wait, _thread_cpu, provider_set
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -96,3 +97,20 @@ def test_unknown_workflow_is_a_validation_error(cli, workspace):
     cli[1].append(fake_setup())
     result = invoke(cli, workspace, "run", "nope", "buggy.py")
     assert result.exit_code == 2 and "Unknown workflow" in result.stderr
+
+
+def test_cli_runs_are_saved_to_the_workspace_history(tmp_path):
+    from typer.testing import CliRunner
+
+    from keel.storage.paths import database_path
+    from keel.storage.reader import HistoryReader
+
+    ws = tmp_path / "hist"
+    ws.mkdir()
+    (ws / "m.py").write_text("def f(x):\n    return x\n")
+    app = typer.Typer()
+    run_cli.register(app)
+    result = CliRunner().invoke(app, ["run", "summarize", "m.py", "--json", "-w", str(ws)])
+    assert result.exit_code == 0, result.output
+    runs = HistoryReader(database_path(ws.resolve())).list_runs(10)
+    assert [r.workflow for r in runs] == ["summarize"] and runs[0].status == "partial"
