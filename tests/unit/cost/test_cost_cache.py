@@ -4,10 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
-from .conftest import OLD_NS, age_tree, write
 
 from keel.cost.cache import EstimateCache
 from keel.cost.scan import scan
+
+from .conftest import OLD_NS, age_tree, write
 
 
 def py_scan(root: Path, cache: EstimateCache):

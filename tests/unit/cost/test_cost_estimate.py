@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import typer
-from .conftest import write
 from typer.testing import CliRunner
 
 from keel.cli.estimate import register
@@ -15,6 +14,8 @@ from keel.errors import DeadlineExceeded, InvalidInput
 from keel.protocol.settings import Settings
 from keel.providers.registry import MODEL_PRICES, TIER_DEFAULTS
 from keel.workflows.definitions import get_workflow
+
+from .conftest import write
 
 WORKFLOWS_TOML = """
 [[workflow]]

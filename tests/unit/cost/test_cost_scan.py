@@ -4,10 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
-from .conftest import write
 
 from keel.cost.scan import scan
 from keel.errors import DeadlineExceeded
+
+from .conftest import write
 
 
 def rels(result) -> list[str]:

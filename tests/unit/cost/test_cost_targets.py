@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from .conftest import write
 
 from keel.errors import InvalidInput
 from keel.targets import display_target, resolve_target
+
+from .conftest import write
 
 
 @pytest.fixture

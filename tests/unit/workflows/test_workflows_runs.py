@@ -6,7 +6,6 @@ import asyncio
 import time
 
 import pytest
-from .workflow_fakes import FakeProvider
 
 from keel.app import run_ops
 from keel.errors import InvalidInput
@@ -14,6 +13,8 @@ from keel.protocol.settings import ProviderSettings
 from keel.protocol.workflows import CancelRunParams, RunWorkflowParams
 from keel.providers.registry import price_usd, resolve_model
 from keel.runtime.deadline import deadline_scope
+
+from .workflow_fakes import FakeProvider
 
 pytestmark = pytest.mark.timeout(30)
 
