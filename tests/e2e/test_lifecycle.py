@@ -123,3 +123,24 @@ async def test_preflight_network_reports_an_unreachable_endpoint(lsp, workspace)
     network = next(c for c in report["checks"] if c["id"] == "network:local")
     assert network["status"] == "fail" and str(port) in network["message"]
     assert report["ok"] is False
+
+
+async def test_did_change_configuration_applies_and_recovers(lsp, workspace):
+    from lsprotocol import types
+
+    await initialize(lsp, workspace)
+    message = asyncio.ensure_future(lsp.wait_for_notification("window/showMessage"))
+    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"keel": {"timeouts": {"healthMs": "soon"}}}))
+    shown = await asyncio.wait_for(message, 10)
+    assert "timeouts.healthMs" in shown.message
+    report = await request(lsp, "keel/health")
+    assert next(c for c in report["components"] if c["name"] == "config")["status"] == "degraded"
+    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"keel": {"timeouts": {"healthMs": 4000}}}))
+    for _ in range(50):
+        report = await request(lsp, "keel/health")
+        if next(c for c in report["components"] if c["name"] == "config")["status"] == "ok":
+            break
+        await asyncio.sleep(0.05)
+    assert report["level"] == "healthy"

@@ -238,8 +238,10 @@ def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1") -> int:
         bound = tcp.sockets[0].getsockname()[1]
         log.info("serving on loopback", port=bound)
         sys.stderr.write(f"keel: listening on {host}:{bound}\n")
-        async with tcp:
+        try:
             await done.wait()
+        finally:
+            tcp.close()  # one client per server: stop listening once it has gone
         await _shutdown_app(server)
 
     asyncio.run(main())
