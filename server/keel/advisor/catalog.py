@@ -1,0 +1,107 @@
+"""The rule catalogue: id, title, severity, category, rationale, suggestion, fixability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    title: str
+    severity: str  # "info" | "warning" | "error"
+    category: str  # "size" | "complexity" | "maintainability" | "correctness" | "style"
+    rationale: str
+    suggestion: str
+    fixable: bool = False
+
+
+_SPECS = [
+    RuleSpec(
+        "long-function", "Long function", "warning", "size",
+        "Long functions do several things at once; they are hard to read, test and change.",
+        "Split it into smaller functions, each with one purpose and a descriptive name.",
+    ),
+    RuleSpec(
+        "high-complexity", "High cyclomatic complexity", "warning", "complexity",
+        "Every decision point adds a path to understand and test; many paths hide bugs.",
+        "Extract branches into helper functions, use early returns or a lookup table.",
+    ),
+    RuleSpec(
+        "deep-nesting", "Deeply nested code", "warning", "complexity",
+        "Deeply nested blocks make the conditions under which code runs hard to follow.",
+        "Use guard clauses (early return/continue) or extract the inner block into a function.",
+    ),
+    RuleSpec(
+        "too-many-parameters", "Too many parameters", "warning", "maintainability",
+        "Long parameter lists are hard to call correctly and often mean missing abstraction.",
+        "Group related parameters into a dataclass, or split the function.",
+    ),
+    RuleSpec(
+        "large-class", "Large class", "warning", "size",
+        "A class with many lines or methods usually has more than one responsibility.",
+        "Split it by responsibility, or move helpers into functions or collaborator classes.",
+    ),
+    RuleSpec(
+        "duplicate-code", "Duplicated code", "warning", "maintainability",
+        "Duplicated code must be changed in several places; the copies drift apart.",
+        "Extract the shared statements into a function and call it from both places.",
+    ),
+    RuleSpec(
+        "long-boolean-expression", "Long boolean expression", "warning", "complexity",
+        "Conditions with many operands are hard to read and easy to get wrong.",
+        "Give parts of the condition names (local variables or a predicate function).",
+    ),
+    RuleSpec(
+        "too-many-returns", "Too many return statements", "warning", "maintainability",
+        "Many exit points make it hard to see what a function returns and when.",
+        "Restructure around fewer exits, e.g. compute a result variable or use a lookup.",
+    ),
+    RuleSpec(
+        "mutable-default-argument", "Mutable default argument", "warning", "correctness",
+        "A default value is created once, when the function is defined: every call that "
+        "uses the default shares (and can mutate) the same object.",
+        "Use None as the default and create the object inside the function.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "bare-except", "Bare except", "warning", "correctness",
+        "A bare 'except:' also catches KeyboardInterrupt, SystemExit and task cancellation, "
+        "which should always propagate.",
+        "Catch the specific exceptions you expect, or at most 'except Exception:'.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "swallowed-exception", "Broad exception swallowed", "warning", "correctness",
+        "Catching every exception and silently discarding it hides bugs and failures.",
+        "Catch the specific exception you expect, and log or re-raise what you cannot handle.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "unreachable-code", "Unreachable code", "error", "correctness",
+        "Statements after return, raise, continue or break in the same block never run; "
+        "this is usually a logic error.",
+        "Remove the unreachable statements, or move them before the jump.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "shadowed-builtin", "Builtin shadowed", "warning", "correctness",
+        "Rebinding a builtin name hides the builtin for the rest of the scope, which "
+        "breaks later calls to it in surprising ways.",
+        "Rename the variable (e.g. add a suffix or use a more specific name).",
+    ),
+    RuleSpec(
+        "unused-import", "Unused import", "warning", "style",
+        "Unused imports slow start-up, add false dependencies and clutter the module.",
+        "Remove the import (list the name in __all__ if it is a deliberate re-export).",
+        fixable=True,
+    ),
+    RuleSpec(
+        "unused-variable", "Unused local variable", "warning", "style",
+        "A value that is assigned but never read is dead code or a sign of a bug.",
+        "Remove the assignment, use the value, or prefix the name with '_'.",
+        fixable=True,
+    ),
+]
+
+RULES: dict[str, RuleSpec] = {spec.id: spec for spec in _SPECS}

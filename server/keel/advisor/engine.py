@@ -1,0 +1,241 @@
+"""The engine: parse, walk once, run the rules, give findings stable ids.
+
+Everything here is a plain top-level function over plain data, so it can run in
+a worker process (arguments and results pickle). ``analyze_source`` is the
+public entry point; ``analyze`` returns the internal ``Analysis`` that
+``keel.advisor.fixes`` needs (syntax tree and rule payloads).
+
+Finding ids: ``<rule>-<16 hex>``, the SHA-1 of (rule, enclosing qualified name
+such as ``Class.method``, normalised anchor text, context text, occurrence
+index among findings with the same four). The anchor is the flagged code with
+whitespace collapsed (for whole-definition findings: the ``def``/``class``
+line); the context, for a few rules, is nearby code that tells identical
+anchors apart (a handler's ``try`` body, the statements before unreachable
+code, the statement holding a boolean expression). No line numbers go in, so
+edits elsewhere in the file keep ids; changing the flagged code (or renaming
+its enclosing definition) changes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from keel.errors import InvalidInput
+from keel.protocol import AdvisorThresholds, AnalysisMetrics, Finding
+
+from .catalog import RULES
+from .facts import FunctionFacts, ModuleFacts, RawFinding
+from .rules import RuleContext, run_rules
+from .source import SourceMap, normalise
+from .walker import Walker
+
+__all__ = [
+    "Analysis",
+    "AnalysisOutcome",
+    "FunctionInfo",
+    "analyze",
+    "analyze_source",
+    "function_complexities",
+    "gc_paused",
+    "parse",
+]
+
+
+@dataclass
+class AnalysisOutcome:
+    findings: list[Finding]
+    metrics: AnalysisMetrics
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    qual: str
+    lineno: int  # 1-based line of the ``def``
+    complexity: int
+
+
+@dataclass
+class Analysis:
+    """Internal result: the raw findings (with ids) plus what fixes need."""
+
+    source: SourceMap
+    tree: ast.Module
+    facts: ModuleFacts
+    raw: list[RawFinding]
+    thresholds: AdvisorThresholds
+    uri: str
+    functions: list[FunctionFacts] = field(default_factory=list)
+
+    def find(self, finding_id: str) -> RawFinding | None:
+        for raw in self.raw:
+            if raw.id == finding_id:
+                return raw
+        return None
+
+
+def _too_complex() -> InvalidInput:
+    return InvalidInput(
+        "The file is nested too deeply to analyse.",
+        code="analysis.too_complex",
+        hint="Reduce the nesting of expressions or blocks.",
+    )
+
+
+def parse(source: str, sm: SourceMap | None = None) -> ast.Module:
+    """``ast.parse`` with errors mapped to ``InvalidInput``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except SyntaxError as err:
+        sm = sm or SourceMap(source)
+        lineno = max(err.lineno or 1, 1)
+        offset = max(err.offset or 1, 1)
+        line0 = min(lineno - 1, len(sm.lines) - 1)
+        char = min(offset - 1, len(sm.line_text(line0)))
+        raise InvalidInput(
+            f"Syntax error on line {lineno}, column {offset} (1-based): {err.msg}.",
+            code="analysis.syntax_error",
+            details={"line": line0, "character": sm.utf16_col(line0, char)},
+        ) from None
+    except ValueError as err:  # e.g. null bytes on some Python versions
+        raise InvalidInput(
+            f"The source cannot be parsed: {err}.",
+            code="analysis.syntax_error",
+            details={"line": 0, "character": 0},
+        ) from None
+    except (RecursionError, MemoryError):
+        raise _too_complex() from None
+
+
+def _context_text(sm: SourceMap, nodes) -> str:
+    return "\n".join(normalise(sm.segment(node)) for node in nodes or ())
+
+
+def _assign_ids(raw: list[RawFinding], sm: SourceMap) -> None:
+    """Ids from (rule, qual, anchor, context text, occurrence index among equal keys).
+
+    The context (e.g. the body of the ``try`` a handler belongs to) tells apart
+    findings with the same anchor text without using positions, so fixing one of
+    two identical handlers leaves the other's id unchanged.
+    """
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for item in raw:
+        context = _context_text(sm, item.context) if item.context else ""
+        key = (item.rule, item.qual, item.anchor, context)
+        index = seen.get(key, 0)
+        seen[key] = index + 1
+        digest = hashlib.sha1("\x00".join((*key, str(index))).encode("utf-8")).hexdigest()
+        item.id = f"{item.rule}-{digest[:16]}"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a syntax tree is alive.
+
+    A syntax tree is acyclic and freed by reference counting, but the collector
+    still rescans its hundreds of thousands of fresh nodes again and again (a
+    quarter of the run time; far more when findings are built while a big tree
+    is alive). Callers drop every reference to the tree before leaving the block.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None) -> Analysis:
+    """The internal analysis (tree, facts, raw findings with ids); see ``gc_paused``."""
+    thresholds = thresholds or AdvisorThresholds()
+    sm = SourceMap(source)
+    with gc_paused():
+        tree = parse(source, sm)
+        try:
+            facts = Walker().walk(tree)
+            ctx = RuleContext(sm=sm, facts=facts, thresholds=thresholds, uri=uri, tree=tree)
+            raw = run_rules(ctx)
+        except RecursionError:
+            raise _too_complex() from None
+        raw.sort(key=lambda r: (r.span, r.rule))
+        _assign_ids(raw, sm)
+    return Analysis(sm, tree, facts, raw, thresholds, uri, facts.functions)
+
+
+def _wire(raw: RawFinding, sm: SourceMap, uri: str) -> Finding:
+    spec = RULES[raw.rule]
+    line0, col, end0, end = raw.span
+    utf16 = sm.utf16_col
+    # one validation of plain data is several times cheaper than nested model instances
+    return Finding(
+        id=raw.id,
+        rule=raw.rule,
+        title=spec.title,
+        message=raw.message,
+        severity=spec.severity,
+        category=spec.category,
+        uri=uri,
+        range={"start": {"line": line0, "character": utf16(line0, col)},
+               "end": {"line": end0, "character": utf16(end0, end)}},
+        rationale=spec.rationale,
+        suggestion=spec.suggestion,
+        fixable=raw.fixable,
+    )
+
+
+def _metrics(analysis: Analysis) -> AnalysisMetrics:
+    sm = analysis.source
+    lines = len(sm.lines)
+    if lines and sm.lines[-1] == "":
+        lines -= 1  # a final line break does not start another line
+    code_lines = sum(1 for text in sm.normalised_lines() if text)
+    functions = analysis.facts.functions
+    return AnalysisMetrics(
+        lines=lines,
+        functions=len(functions),
+        max_complexity=max((fn.cc for fn in functions), default=0),
+        classes=len(analysis.facts.classes),
+        code_lines=code_lines,
+    )
+
+
+def analyze_source(
+    source: str, uri: str, thresholds: AdvisorThresholds | None = None
+) -> AnalysisOutcome:
+    """Analyse one Python source text.
+
+    Raises ``InvalidInput`` with code ``analysis.syntax_error`` (details: 0-based
+    ``line`` and UTF-16 ``character``) or ``analysis.too_complex``.
+    """
+    with gc_paused():
+        return _outcome(analyze(source, uri, thresholds), uri)
+
+
+def _outcome(analysis: Analysis, uri: str) -> AnalysisOutcome:
+    # a function of its own so that the tree is freed before the collector resumes
+    sm = analysis.source
+    findings = [_wire(raw, sm, uri) for raw in analysis.raw]
+    return AnalysisOutcome(findings=findings, metrics=_metrics(analysis))
+
+
+def function_complexities(source: str) -> list[FunctionInfo]:
+    """Every function's cyclomatic complexity (radon's count), in source order."""
+    sm = SourceMap(source)
+    with gc_paused():
+        tree = parse(source, sm)
+        try:
+            facts = Walker().walk(tree)
+        except RecursionError:
+            raise _too_complex() from None
+        infos = [FunctionInfo(fn.qual, fn.node.lineno, fn.cc) for fn in facts.functions]
+        del tree, facts
+    infos.sort(key=lambda info: (info.lineno, info.qual))
+    return infos

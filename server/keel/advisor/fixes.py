@@ -1,0 +1,370 @@
+"""Rule-based fixes: ``rule_fix(source, uri, finding_id) -> FixResult | None``.
+
+Each fix is an edit of the given text; a fix is only proposed when the fixed
+text still parses. What each rule's fix does:
+
+- mutable-default-argument (libcst): the default becomes ``None`` and
+  ``if x is None: x = <old default>`` is inserted at the top of the body, after
+  the docstring (a one-line body is split onto lines). An annotation gains
+  ``| None`` unless it already mentions None/Optional (this assumes Python >=
+  3.10 or ``from __future__ import annotations``). Not offered for lambdas.
+- bare-except: ``except:`` becomes ``except Exception:``, so KeyboardInterrupt,
+  SystemExit and cancellation propagate again; nothing else changes.
+- swallowed-exception: the handler first logs the exception with its traceback
+  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``,
+  adding ``import logging`` when the module lacks it) and then does what it did.
+  Control flow is unchanged (no re-raise is added: that could break callers);
+  the failure just stops being invisible.
+- unused-import (libcst): the name is removed from its import; the statement
+  goes when it was the only name (``pass`` when a block would be left empty).
+- unused-variable: only when every binding can go safely: ``x = <literal or
+  name>`` statements are removed (a value with possible side effects is never
+  removed: such findings are not fixable), ``with f() as x`` loses ``as x``,
+  ``except E as x`` loses ``as x``.
+- unreachable-code: the unreachable statements are removed.
+
+``None`` means no such finding (or it is not fixable); ``find_finding`` tells
+the two apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from keel.protocol import AdvisorThresholds, Finding, TextEdit
+
+from .catalog import RULES
+from .edits import (
+    OffsetEdit,
+    apply_offset_edits,
+    minimal_edit,
+    remove_statements,
+    statement_end_offset,
+    statement_start_offset,
+    to_text_edits,
+)
+from .engine import Analysis, _wire, analyze, gc_paused
+from .facts import RawFinding
+from .source import SourceMap
+
+FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
+
+LOG_CALL = 'logging.getLogger(__name__).debug("Ignored exception", exc_info=True)'
+
+
+@dataclass
+class FixResult:
+    edits: list[TextEdit]
+    explanation: str
+
+
+def find_finding(source: str, uri: str, finding_id: str,
+                 thresholds: AdvisorThresholds | None = None) -> Finding | None:
+    """The current finding with this id, or None."""
+    with gc_paused():
+        return _find(analyze(source, uri, thresholds), finding_id, uri)
+
+
+def _find(analysis: Analysis, finding_id: str, uri: str) -> Finding | None:
+    raw = analysis.find(finding_id)
+    return None if raw is None else _wire(raw, analysis.source, uri)
+
+
+def rule_fix(source: str, uri: str, finding_id: str,
+             thresholds: AdvisorThresholds | None = None) -> FixResult | None:
+    """The rule fix of a finding, or None (no such finding, or no fix for it)."""
+    with gc_paused():
+        return _rule_fix(analyze(source, uri, thresholds), source, finding_id)
+
+
+def _rule_fix(analysis: Analysis, source: str, finding_id: str) -> FixResult | None:
+    raw = analysis.find(finding_id)
+    if raw is None or not raw.fixable or raw.rule not in _FIXERS:
+        return None
+    try:
+        fixed = _FIXERS[raw.rule](analysis, raw)
+    except (cst.ParserSyntaxError, RecursionError, ValueError, StopIteration):
+        return None
+    if fixed is None:
+        return None
+    edits, explanation = fixed
+    try:
+        ast.parse(apply_offset_edits(source, edits))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return FixResult(edits=to_text_edits(analysis.source, edits), explanation=explanation)
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _leading(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(" \t"))]
+
+
+def _indent_unit(sm: SourceMap) -> str:
+    for text in sm.lines:
+        lead = _leading(text)
+        if lead and text.strip():
+            if "\t" in lead:
+                return "\t"
+            return lead if len(lead) in (2, 3, 4, 8) else "    "
+    return "    "
+
+
+def _cst_segment(sm: SourceMap, stmt: ast.stmt) -> tuple[int, str, cst.Module]:
+    start = sm.offset(stmt.lineno - 1, sm.char_col(stmt.lineno - 1, stmt.col_offset))
+    end = statement_end_offset(sm, stmt)
+    segment = sm.source[start:end]
+    return start, segment, cst.parse_module(segment)
+
+
+def _render(module: cst.Module, segment: str) -> str:
+    code = module.code
+    if not segment.endswith("\n") and code.endswith("\n"):
+        code = code.rstrip("\r\n")
+    return code
+
+
+# -- mutable-default-argument --------------------------------------------
+
+
+def _none_annotation(module: cst.Module, annotation: cst.Annotation | None):
+    if annotation is None:
+        return None
+    expr = annotation.annotation
+    text = module.code_for_node(expr)
+    if "None" in text or "Optional" in text or "Any" in text:
+        return annotation
+    if isinstance(expr, cst.SimpleString):
+        quote = 3 if expr.value.endswith(('"""', "'''")) else 1
+        value = expr.value[:-quote] + " | None" + expr.value[-quote:]
+        return annotation.with_changes(annotation=expr.with_changes(value=value))
+    return annotation.with_changes(annotation=cst.BinaryOperation(
+        left=expr, operator=cst.BitOr(), right=cst.Name("None")))
+
+
+def _fix_mutable_default(an: Analysis, raw: RawFinding):
+    sm = an.source
+    fact = raw.payload
+    func = fact.func
+    name = fact.param.arg
+    start, segment, module = _cst_segment(sm, func)
+    fn = module.body[0]
+    if not isinstance(fn, cst.FunctionDef):
+        return None
+    params = fn.params
+    groups = ("posonly_params", "params", "kwonly_params")
+    default_code = None
+    for group in groups:
+        items = list(getattr(params, group))
+        for index, param in enumerate(items):
+            if param.name.value == name and param.default is not None:
+                default_code = module.code_for_node(param.default)
+                items[index] = param.with_changes(
+                    default=cst.Name("None"),
+                    annotation=_none_annotation(module, param.annotation))
+                params = params.with_changes(**{group: items})
+    if default_code is None:
+        return None
+    lines = sm.lines
+    def_line = lines[func.lineno - 1]
+    body = fn.body
+    if isinstance(body, cst.IndentedBlock):
+        first = func.body[0]
+        unit = _leading(lines[first.lineno - 1])[len(_leading(def_line)):] or _indent_unit(sm)
+    else:
+        unit = _indent_unit(sm)
+    guard = cst.parse_statement(f"if {name} is None:\n    {name} = {default_code}\n")
+    guard = guard.with_changes(body=guard.body.with_changes(indent=unit))
+    if isinstance(body, cst.IndentedBlock):
+        stmts = list(body.body)
+        at = 1 if _is_docstring(stmts[0]) else 0
+        stmts.insert(at, guard)
+        body = body.with_changes(body=stmts)
+    else:  # one-line body: 'def f(x=[]): return x'
+        body = cst.IndentedBlock(
+            body=[guard, cst.SimpleStatementLine(body=body.body)],
+            header=body.trailing_whitespace,
+            indent=_leading(def_line) + unit,
+        )
+    fn = fn.with_changes(params=params, body=body)
+    new = _render(module.with_changes(body=[fn]), segment)
+    return [minimal_edit(segment, new, start)], (
+        f"Default of '{name}' is now None; the function creates a fresh "
+        f"{default_code} when '{name}' is None, so calls no longer share one object."
+    )
+
+
+def _is_docstring(stmt) -> bool:
+    if not isinstance(stmt, cst.SimpleStatementLine) or not stmt.body:
+        return False
+    small = stmt.body[0]
+    return isinstance(small, cst.Expr) and isinstance(
+        small.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+# -- except handlers -----------------------------------------------------
+
+
+def _fix_bare_except(an: Analysis, raw: RawFinding):
+    sm = an.source
+    handler = raw.payload
+    line0 = handler.lineno - 1
+    at = sm.offset(line0, sm.char_col(line0, handler.col_offset) + len("except"))
+    return [(at, at, " Exception")], (
+        "'except:' narrowed to 'except Exception:' so KeyboardInterrupt, SystemExit and "
+        "cancellation propagate; ordinary exceptions are still caught."
+    )
+
+
+def _logging_import_edit(an: Analysis) -> OffsetEdit | None:
+    for imp in an.facts.imports:
+        if isinstance(imp.stmt, ast.Import) and imp.alias.name == "logging" \
+                and imp.bound == "logging":
+            return None
+    sm = an.source
+    body = an.tree.body
+    after = None
+    for index, stmt in enumerate(body):
+        is_doc = index == 0 and isinstance(stmt, ast.Expr) and isinstance(
+            stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+        is_future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+        if is_doc or is_future:
+            after = stmt
+            continue
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)) and stmt.col_offset == 0:
+            at = statement_start_offset(sm, stmt)
+            return (at, at, "import logging\n")
+        break
+    if after is None:
+        return (0, 0, "import logging\n")
+    end = statement_end_offset(sm, after)
+    text = sm.source
+    newline = text.find("\n", end)
+    if newline < 0:
+        return (len(text), len(text), "\nimport logging\n")
+    return (newline + 1, newline + 1, "import logging\n")
+
+
+def _fix_swallowed(an: Analysis, raw: RawFinding):
+    sm = an.source
+    handler = raw.payload
+    first = handler.body[0]
+    at = statement_start_offset(sm, first)
+    if first.lineno > handler.lineno:
+        line_start = sm.offset(first.lineno - 1, 0)
+        indent = _leading(sm.lines[first.lineno - 1])
+        edit = (line_start, line_start, f"{indent}{LOG_CALL}\n")
+    else:
+        edit = (at, at, f"{LOG_CALL}; ")
+    edits = [edit]
+    imp = _logging_import_edit(an)
+    if imp is not None:
+        edits.append(imp)
+    return edits, (
+        "The handler now logs the exception and its traceback at DEBUG level before "
+        "carrying on as before, so the failure is no longer invisible. Consider catching "
+        "a narrower exception type."
+    )
+
+
+# -- unused-import -------------------------------------------------------
+
+
+def _fix_unused_import(an: Analysis, raw: RawFinding):
+    sm = an.source
+    imp = raw.payload
+    stmt = imp.stmt
+    if len(stmt.names) == 1:
+        return [remove_statements(sm, imp.block, imp.index, imp.index)], (
+            f"Removed the unused import of '{imp.bound}'.")
+    start, segment, module = _cst_segment(sm, stmt)
+    line = module.body[0]
+    node = line.body[0]
+    names = list(node.names)
+    removed = names.pop(imp.alias_index)
+    if imp.alias_index == len(names):  # the last name went: its comma (or none) moves up
+        names[-1] = names[-1].with_changes(comma=removed.comma)
+    line = line.with_changes(body=[node.with_changes(names=names), *line.body[1:]])
+    new = _render(module.with_changes(body=[line]), segment)
+    return [minimal_edit(segment, new, start)], (
+        f"Removed '{imp.bound}' from the import; the other names stay.")
+
+
+# -- unused-variable -----------------------------------------------------
+
+
+def _remove_as(sm: SourceMap, left_end: int, name_end: int) -> OffsetEdit:
+    between = sm.source[left_end:name_end]
+    at = between.rfind(" as")
+    if at < 0:
+        raise ValueError("no 'as' found")
+    cut = left_end + len(between[:at + 1].rstrip())
+    return (cut, name_end, "")
+
+
+def _fix_unused_variable(an: Analysis, raw: RawFinding):
+    sm = an.source
+    edits: list[OffsetEdit] = []
+    runs: dict[int, tuple[list, list[int]]] = {}
+    for store in raw.payload:
+        if store.kind in ("assign", "annassign"):
+            runs.setdefault(id(store.block), (store.block, []))[1].append(store.index)
+        elif store.kind == "with":
+            item = next(i for i in store.stmt.items if i.optional_vars is store.node)
+            edits.append(_remove_as(sm, sm.node_offsets(item.context_expr)[1],
+                                    sm.node_offsets(store.node)[1]))
+        elif store.kind == "except":
+            handler = store.node
+            type_end = sm.node_offsets(handler.type)[1]
+            match = re.compile(r"\)?\s*as\s+" + re.escape(handler.name) + r"\b").match(
+                sm.source, type_end)
+            if match is None:
+                return None
+            edits.append(_remove_as(sm, type_end, match.end()))
+        else:
+            return None
+    for block, indexes in runs.values():
+        indexes = sorted(set(indexes))
+        start = prev = indexes[0]
+        for index in [*indexes[1:], None]:
+            if index is not None and index == prev + 1:
+                prev = index
+                continue
+            edits.append(remove_statements(sm, block, start, prev))
+            if index is not None:
+                start = prev = index
+    first = raw.payload[0]
+    name = first.node.name if first.kind == "except" else first.node.id
+    how = {"assign": "removed its assignment (the value has no side effects)",
+           "annassign": "removed its assignment (the value has no side effects)",
+           "with": "dropped 'as' from the with statement (the context manager still runs)",
+           "except": "dropped 'as' from the except clause"}
+    done = "; ".join(dict.fromkeys(how[store.kind] for store in raw.payload))
+    return edits, f"'{name}' was never read: {done}."
+
+
+# -- unreachable-code ----------------------------------------------------
+
+
+def _fix_unreachable(an: Analysis, raw: RawFinding):
+    block, first = raw.payload
+    return [remove_statements(an.source, block, first, len(block) - 1)], (
+        "Removed the statements that can never run.")
+
+
+_FIXERS = {
+    "mutable-default-argument": _fix_mutable_default,
+    "bare-except": _fix_bare_except,
+    "swallowed-exception": _fix_swallowed,
+    "unused-import": _fix_unused_import,
+    "unused-variable": _fix_unused_variable,
+    "unreachable-code": _fix_unreachable,
+}
+
+__all__ = ["FIXABLE_RULES", "FixResult", "find_finding", "rule_fix"]

@@ -1,0 +1,136 @@
+"""Control-flow rules: high-complexity, deep-nesting, too-many-returns,
+long-boolean-expression, unreachable-code, bare-except, swallowed-exception."""
+
+from __future__ import annotations
+
+import ast
+
+from .facts import RawFinding
+from .rules_common import (
+    RuleContext,
+    def_name_span,
+    display,
+    finding,
+    func_label,
+    header_anchor,
+    keyword_span,
+    node_span,
+    plural,
+)
+from .source import normalise
+
+_JUMP = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}
+
+
+def statement_start(stmt: ast.stmt) -> tuple[int, int]:
+    """(lineno, byte col) where a statement starts, its decorators included."""
+    decorators = getattr(stmt, "decorator_list", None)
+    if decorators:
+        return decorators[0].lineno, stmt.col_offset
+    return stmt.lineno, stmt.col_offset
+
+
+def _functions(ctx: RuleContext) -> list[RawFinding]:
+    sm, th = ctx.sm, ctx.thresholds
+    out: list[RawFinding] = []
+    for fn in ctx.facts.functions:
+        node = fn.node
+        if fn.cc > th.max_complexity:
+            out.append(finding(
+                "high-complexity", def_name_span(sm, node),
+                f"{func_label(fn)} has a cyclomatic complexity of {fn.cc} "
+                f"(limit {th.max_complexity}).",
+                fn.qual, header_anchor(sm, node),
+            ))
+        if fn.max_depth > th.max_nesting and fn.deep_node is not None:
+            deep = fn.deep_node
+            out.append(finding(
+                "deep-nesting", keyword_span(sm, deep),
+                f"{func_label(fn)} nests blocks {fn.max_depth} levels deep "
+                f"(limit {th.max_nesting}); the deepest starts on line {deep.lineno}.",
+                fn.qual, header_anchor(sm, node),
+            ))
+        if fn.returns > th.max_returns:
+            out.append(finding(
+                "too-many-returns", def_name_span(sm, node),
+                f"{func_label(fn)} has {fn.returns} return statements "
+                f"(limit {th.max_returns}).",
+                fn.qual, header_anchor(sm, node),
+            ))
+    return out
+
+
+def _boolops(ctx: RuleContext) -> list[RawFinding]:
+    sm, limit = ctx.sm, ctx.thresholds.max_boolean_operands
+    out = []
+    for node, count, qual, stmt in ctx.facts.boolops:
+        if count > limit:
+            out.append(finding(
+                "long-boolean-expression", node_span(sm, node),
+                f"Boolean expression in '{display(qual)}' has {count} operands "
+                f"(limit {limit}).",
+                qual, normalise(sm.segment(node)), context=[stmt] if stmt else None,
+            ))
+    return out
+
+
+def _unreachable(ctx: RuleContext) -> list[RawFinding]:
+    sm = ctx.sm
+    out = []
+    for block, first, qual in ctx.facts.unreachable:
+        jump = block[first - 1]
+        dead = block[first:]
+        lineno, col = statement_start(dead[0])
+        last = dead[-1]
+        line0, end0 = lineno - 1, last.end_lineno - 1
+        span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, last.end_col_offset))
+        start_offset = sm.offset(line0, span[1])
+        end_offset = sm.offset(end0, span[3])
+        out.append(finding(
+            "unreachable-code", span,
+            f"{plural(len(dead), 'statement')} in '{display(qual)}' after the "
+            f"'{_JUMP[type(jump)]}' on line {jump.lineno} can never run.",
+            qual, normalise(sm.source[start_offset:end_offset]),
+            payload=(block, first), context=block[:first],
+        ))
+    return out
+
+
+def _handlers(ctx: RuleContext) -> list[RawFinding]:
+    sm = ctx.sm
+    out = []
+    for fact in ctx.facts.handlers:
+        handler = fact.handler
+        where = display(fact.qual)
+        if fact.bare:
+            if fact.reraises:
+                continue  # 'except: cleanup(); raise' is a legitimate idiom
+            line0 = handler.lineno - 1
+            col = sm.char_col(line0, handler.col_offset)
+            tail = " and silently discards it" if fact.swallows else ""
+            out.append(finding(
+                "bare-except", (line0, col, line0, col + len("except")),
+                f"Bare 'except:' in '{where}' catches every exception, including "
+                f"KeyboardInterrupt, SystemExit and cancellation{tail}.",
+                fact.qual, normalise(sm.segment(handler)), payload=handler,
+                context=fact.try_stmt.body,
+            ))
+        elif fact.broad and fact.swallows:
+            line0 = handler.lineno - 1
+            col = sm.char_col(line0, handler.col_offset)
+            type_node = handler.type
+            end0 = type_node.end_lineno - 1
+            caught = normalise(sm.segment(type_node))
+            out.append(finding(
+                "swallowed-exception",
+                (line0, col, end0, sm.char_col(end0, type_node.end_col_offset)),
+                f"'except {caught}' in '{where}' silently discards every exception: "
+                f"its body only passes, continues or returns.",
+                fact.qual, normalise(sm.segment(handler)), payload=handler,
+                context=fact.try_stmt.body,
+            ))
+    return out
+
+
+def check(ctx: RuleContext) -> list[RawFinding]:
+    return _functions(ctx) + _boolops(ctx) + _unreachable(ctx) + _handlers(ctx)

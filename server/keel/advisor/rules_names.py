@@ -1,0 +1,181 @@
+"""Name rules: shadowed-builtin, unused-import, unused-variable, mutable-default-argument.
+
+unused-import looks at module-level imports only. A name counts as used when it
+is read anywhere in the file (any scope), listed in a literal ``__all__``, or
+named inside a string annotation. ``import x as x`` / ``from m import x as x``
+are explicit re-exports and never reported; nor is anything in an
+``__init__.py`` (its imports are the package's interface), nor anything when
+``__all__`` is built dynamically.
+
+unused-variable reports a function's own local that is bound by ``=``,
+annotated assignment, ``with ... as``, ``except ... as`` or ``:=`` and never
+read in the function (nested functions included). Names starting with ``_``,
+``for`` targets, tuple unpacking and functions calling ``locals()``/``vars()``/
+``eval``/``exec`` are left alone; ``x += 1`` counts as a read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .facts import RawFinding, Span
+from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
+from .source import normalise
+
+_KIND = {
+    "variable": "Variable", "parameter": "Parameter", "function": "Function",
+    "class": "Class", "import": "Import", "exception": "Exception variable",
+}
+
+
+def as_name_span(sm, handler: ast.ExceptHandler) -> Span:
+    """The span of ``name`` in ``except T as name``."""
+    type_node = handler.type
+    line0 = type_node.end_lineno - 1
+    col = sm.char_col(line0, type_node.end_col_offset)
+    pattern = re.compile(r"\)?\s*as\s+(" + re.escape(handler.name) + r")\b")
+    match = pattern.match(sm.line_text(line0), col)
+    if match is None:
+        return keyword_span(sm, handler)
+    return (line0, match.start(1), line0, match.end(1))
+
+
+def alias_name_span(sm, alias: ast.alias, bound: str) -> Span:
+    line0, col, end0, end = node_span(sm, alias)
+    if alias.asname:
+        return (end0, end - len(alias.asname), end0, end)
+    return (line0, col, line0, col + len(bound))
+
+
+def _shadow_span(sm, fact) -> Span:
+    node = fact.node
+    if fact.kind in ("function", "class"):
+        return def_name_span(sm, node)
+    if fact.kind == "parameter":
+        line0 = node.lineno - 1
+        col = sm.char_col(line0, node.col_offset)
+        return (line0, col, line0, col + len(fact.name))
+    if fact.kind == "import":
+        return alias_name_span(sm, node, fact.name)
+    if fact.kind == "exception":
+        return as_name_span(sm, node)
+    return node_span(sm, node)
+
+
+def _shadowed(ctx: RuleContext) -> list[RawFinding]:
+    out = []
+    for fact in ctx.facts.shadows:
+        where = display(fact.qual)
+        of = "of" if fact.kind == "parameter" else "in"
+        out.append(finding(
+            "shadowed-builtin", _shadow_span(ctx.sm, fact),
+            f"{_KIND[fact.kind]} '{fact.name}' {of} '{where}' shadows the builtin "
+            f"'{fact.name}'.",
+            fact.qual, f"{fact.kind}:{fact.name}",
+        ))
+    return out
+
+
+def string_annotation_names(annotations: list[ast.expr]) -> set[str]:
+    names: set[str] = set()
+    for annotation in annotations:
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                try:
+                    parsed = ast.parse(node.value.strip(), mode="eval")
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                for inner in ast.walk(parsed):
+                    if isinstance(inner, ast.Name):
+                        names.add(inner.id)
+    return names
+
+
+def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
+    facts = ctx.facts
+    if not facts.imports or facts.all_dynamic or ctx.uri.endswith("__init__.py"):
+        return []
+    used = facts.loads | facts.all_names
+    candidates = [imp for imp in facts.imports if imp.bound not in used]
+    if candidates and facts.annotations:
+        strings = string_annotation_names(facts.annotations)
+        candidates = [imp for imp in candidates if imp.bound not in strings]
+    out = []
+    sm = ctx.sm
+    for imp in candidates:
+        alias = imp.alias
+        stmt = imp.stmt
+        if isinstance(stmt, ast.ImportFrom):
+            source = "." * stmt.level + (stmt.module or "")
+            what = f"'{imp.bound}' (from {source})"
+        else:
+            source = ""
+            what = f"'{imp.bound}'" if imp.bound == alias.name else f"'{imp.bound}' ({alias.name})"
+        out.append(finding(
+            "unused-import", node_span(sm, alias),
+            f"{what} is imported but never used.",
+            imp.qual, f"{source}:{normalise(sm.segment(alias))}", payload=imp,
+        ))
+    return out
+
+
+def _store_fixable(store) -> bool:
+    if store.kind in ("with", "except"):
+        return True
+    return store.kind in ("assign", "annassign") and store.pure
+
+
+def _unused_variables(ctx: RuleContext) -> list[RawFinding]:
+    sm = ctx.sm
+    out = []
+    for fn in ctx.facts.functions:
+        if fn.uses_locals or not fn.stores:
+            continue
+        loads, declared = fn.loads, fn.declared
+        for name, stores in fn.stores.items():
+            if name in loads or name in declared or name.startswith("_"):
+                continue
+            first = stores[0]
+            if first.kind == "except":
+                span = as_name_span(sm, first.node)
+                anchor = f"except-as:{name}"
+            else:
+                span = node_span(sm, first.node)
+                stmt = first.stmt
+                anchor = normalise(sm.segment(stmt)) if stmt is not None else f"walrus:{name}"
+                if first.kind == "with":
+                    item = next(i for i in stmt.items if i.optional_vars is first.node)
+                    anchor = f"with-as:{name}:{normalise(sm.segment(item.context_expr))}"
+            times = f" ({len(stores)} times)" if len(stores) > 1 else ""
+            out.append(finding(
+                "unused-variable", span,
+                f"Local variable '{name}' in '{fn.qual}' is assigned{times} but never read.",
+                fn.qual, anchor, payload=stores,
+                fixable=all(_store_fixable(s) for s in stores),
+            ))
+    return out
+
+
+def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:
+    sm = ctx.sm
+    out = []
+    for fact in ctx.facts.defaults:
+        func = fact.func
+        is_lambda = isinstance(func, ast.Lambda)
+        name = "<lambda>" if is_lambda else func.name
+        qual = fact.qual if is_lambda else (f"{fact.qual}.{name}" if fact.qual else name)
+        text = normalise(sm.segment(fact.default))
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        out.append(finding(
+            "mutable-default-argument", node_span(sm, fact.default),
+            f"Parameter '{fact.param.arg}' of '{display(qual)}' has the mutable default "
+            f"'{shown}': one object is created at definition time and shared by every call.",
+            qual, f"{fact.param.arg}={text}", payload=fact, fixable=not is_lambda,
+        ))
+    return out
+
+
+def check(ctx: RuleContext) -> list[RawFinding]:
+    return (_shadowed(ctx) + _unused_imports(ctx) + _unused_variables(ctx)
+            + _mutable_defaults(ctx))

@@ -1,0 +1,81 @@
+"""Size rules: long-function, too-many-parameters, large-class.
+
+Line counts are physical lines from the ``def``/``class`` line to the last line
+of the body (decorators excluded, blank and comment lines included).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .facts import RawFinding
+from .rules_common import (
+    RuleContext,
+    def_name_span,
+    finding,
+    func_label,
+    header_anchor,
+    plural,
+)
+
+
+def _parameters(fn) -> list[str]:
+    args = fn.node.args
+    names = [a.arg for a in args.posonlyargs + args.args]
+    if fn.is_method and names and not _is_static(fn.node):
+        names = names[1:]  # self / cls
+    if args.vararg is not None:
+        names.append("*" + args.vararg.arg)
+    names.extend(a.arg for a in args.kwonlyargs)
+    if args.kwarg is not None:
+        names.append("**" + args.kwarg.arg)
+    return names
+
+
+def _is_static(node) -> bool:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Name) and decorator.id == "staticmethod":
+            return True
+        if isinstance(decorator, ast.Attribute) and decorator.attr == "staticmethod":
+            return True
+    return False
+
+
+def check(ctx: RuleContext) -> list[RawFinding]:
+    sm, th = ctx.sm, ctx.thresholds
+    out: list[RawFinding] = []
+    for fn in ctx.facts.functions:
+        node = fn.node
+        lines = node.end_lineno - node.lineno + 1
+        if lines > th.max_function_lines:
+            out.append(finding(
+                "long-function", def_name_span(sm, node),
+                f"{func_label(fn)} is {lines} lines long (limit {th.max_function_lines}).",
+                fn.qual, header_anchor(sm, node),
+            ))
+        params = _parameters(fn)
+        if len(params) > th.max_parameters:
+            out.append(finding(
+                "too-many-parameters", def_name_span(sm, node),
+                f"{func_label(fn)} takes {plural(len(params), 'parameter')} "
+                f"(limit {th.max_parameters}): {', '.join(params)}.",
+                fn.qual, header_anchor(sm, node),
+            ))
+    for cls in ctx.facts.classes:
+        node = cls.node
+        lines = node.end_lineno - node.lineno + 1
+        too_long = lines > th.max_class_lines
+        too_many = cls.methods > th.max_class_methods
+        if not (too_long or too_many):
+            continue
+        parts = []
+        if too_long:
+            parts.append(f"is {lines} lines long (limit {th.max_class_lines})")
+        if too_many:
+            parts.append(f"defines {plural(cls.methods, 'method')} "
+                         f"(limit {th.max_class_methods})")
+        out.append(finding(
+            "large-class", def_name_span(sm, node),
+            f"Class '{cls.qual}' {' and '.join(parts)}.", cls.qual, header_anchor(sm, node),
+        ))
+    return out

@@ -1,0 +1,209 @@
+"""The expression half of the walk (see ``walker``): an explicit stack, no recursion."""
+
+from __future__ import annotations
+
+import ast
+from ast import (
+    Attribute,
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Constant,
+    Dict,
+    DictComp,
+    IfExp,
+    Lambda,
+    List,
+    Name,
+    NamedExpr,
+    Not,
+    Starred,
+    Store,
+    Subscript,
+    Tuple,
+    UnaryOp,
+    keyword,
+)
+
+from .facts import DefaultFact, FunctionFacts, ModuleFacts, ShadowFact, StoreFact
+from .syntax import (
+    BUILTIN_NAMES,
+    CLASS,
+    COMPS,
+    FIELDS,
+    INTROSPECTION,
+    MODULE,
+    fields_of,
+    is_mutable_default,
+)
+
+
+class ExprWalker:
+    """Walk state plus expression handling; ``Walker`` adds the statements."""
+
+    def __init__(self) -> None:
+        self.facts = ModuleFacts()
+        self.fn: FunctionFacts | None = None  # the function whose own scope we are in
+        self.cc_fn: FunctionFacts | None = None  # where complexity is counted (None: nowhere)
+        self.loads: set[str] = self.facts.loads
+        self.kind = MODULE
+        self.qual = ""
+        self._shadowed: set[tuple[str, str]] = set()
+        self.stmt: ast.stmt | None = None  # the statement being walked
+
+    def expr(self, root: ast.AST) -> None:
+        stack = [root]
+        pop = stack.pop
+        push = stack.append
+        extend = stack.extend
+        add = self.loads.add
+        table = FIELDS
+        cc = 0
+        while stack:
+            node = pop()
+            t = type(node)
+            if t is Name:
+                if type(node.ctx) is Store:
+                    if node.id in BUILTIN_NAMES and self.kind != CLASS:
+                        self._shadow(node.id, node, "variable", self.qual)
+                else:
+                    add(node.id)
+            elif t is Constant:
+                continue
+            elif t is Attribute:
+                push(node.value)
+            elif t is Call:
+                func = node.func
+                if type(func) is Name and func.id in INTROSPECTION and self.fn is not None:
+                    self.fn.uses_locals = True
+                push(func)
+                extend(node.args)
+                extend(node.keywords)
+            elif t is keyword:
+                push(node.value)
+            elif t is BinOp:
+                push(node.left)
+                push(node.right)
+            elif t is Compare:
+                push(node.left)
+                extend(node.comparators)
+            elif t is Subscript:
+                push(node.value)
+                push(node.slice)
+            elif t is Tuple or t is List:
+                extend(node.elts)
+            elif t is BoolOp:
+                todo = [node]
+                count = 0
+                while todo:
+                    n = todo.pop()
+                    tn = type(n)
+                    if tn is BoolOp:
+                        cc += len(n.values) - 1
+                        todo.extend(n.values)
+                    elif tn is UnaryOp and type(n.op) is Not and type(n.operand) is BoolOp:
+                        todo.append(n.operand)
+                    else:
+                        count += 1
+                        push(n)
+                if count > 2:
+                    self.facts.boolops.append((node, count, self.qual, self.stmt))
+            elif t is IfExp:
+                cc += 1
+                push(node.test)
+                push(node.body)
+                push(node.orelse)
+            elif t in COMPS:
+                for gen in node.generators:
+                    cc += 1 + len(gen.ifs)
+                    push(gen.iter)
+                    extend(gen.ifs)
+                    self._comp_target(gen.target, push)
+                if t is DictComp:
+                    push(node.key)
+                    push(node.value)
+                else:
+                    push(node.elt)
+            elif t is Lambda:
+                args = node.args
+                for default in args.defaults:
+                    push(default)
+                for default in args.kw_defaults:
+                    if default is not None:
+                        push(default)
+                self._mutable_defaults(node, args)
+                push(node.body)
+            elif t is NamedExpr:
+                self._walrus(node.target)
+                push(node.value)
+            elif t is Dict:
+                for key in node.keys:
+                    if key is not None:
+                        push(key)
+                extend(node.values)
+            else:
+                fields = table.get(t)
+                if fields is None:
+                    fields = fields_of(t)
+                for f in fields:
+                    value = getattr(node, f)
+                    if value is None:
+                        continue
+                    if type(value) is list:
+                        extend(value)
+                    else:
+                        push(value)
+        if cc:
+            fn = self.cc_fn
+            if fn is not None:
+                fn.cc += cc
+
+    def _comp_target(self, target: ast.expr, push) -> None:
+        # comprehension variables live in the comprehension's own scope: not locals, no shadowing
+        t = type(target)
+        if t is Name:
+            return
+        if t is Tuple or t is List:
+            for elt in target.elts:
+                self._comp_target(elt, push)
+        elif t is Starred:
+            self._comp_target(target.value, push)
+        else:
+            push(target)
+
+    def _walrus(self, target: ast.Name) -> None:
+        name = target.id
+        if name in BUILTIN_NAMES and self.kind != CLASS:
+            self._shadow(name, target, "variable", self.qual)
+        if self.fn is not None:
+            self.fn.stores.setdefault(name, []).append(
+                StoreFact("walrus", target, None, None, -1, False)
+            )
+
+    def _shadow(self, name: str, node, kind: str, qual: str) -> None:
+        key = (qual, name)
+        if key not in self._shadowed:
+            self._shadowed.add(key)
+            self.facts.shadows.append(ShadowFact(name, node, kind, qual))
+
+    def _store(self, target: ast.Name, kind: str, stmt, block, index, pure: bool) -> None:
+        name = target.id
+        if name in BUILTIN_NAMES and self.kind != CLASS:
+            self._shadow(name, target, "variable", self.qual)
+        if self.fn is not None:
+            self.fn.stores.setdefault(name, []).append(
+                StoreFact(kind, target, stmt, block, index, pure)
+            )
+
+    def _mutable_defaults(self, func, args: ast.arguments) -> None:
+        positional = args.posonlyargs + args.args
+        for param, default in zip(positional[len(positional) - len(args.defaults):],
+                                  args.defaults, strict=True):
+            if is_mutable_default(default):
+                self.facts.defaults.append(DefaultFact(default, func, param, self.qual))
+        for param, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if default is not None and is_mutable_default(default):
+                self.facts.defaults.append(DefaultFact(default, func, param, self.qual))
+
+    # -- statements ------------------------------------------------------

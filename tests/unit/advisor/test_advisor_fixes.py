@@ -1,0 +1,243 @@
+"""Rule fixes round-trip: the edits apply, the result parses, the finding is gone."""
+
+from __future__ import annotations
+
+import pytest
+from advisor_testlib import URI, apply_edits, findings, fix_round_trip, src
+
+from keel.advisor.edits import apply_text_edits
+from keel.advisor.fixes import FIXABLE_RULES, find_finding, rule_fix
+
+
+def _one(code: str, rule: str, **thresholds):
+    found = findings(code, rule, **thresholds)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_fixable_rules_and_flags_agree():
+    assert FIXABLE_RULES == {"mutable-default-argument", "bare-except", "swallowed-exception",
+                             "unused-import", "unused-variable", "unreachable-code"}
+    code = src("""
+        import os
+
+        def f(x=[]):
+            if x and x and x and x and x:
+                return 1
+            return 2
+    """)
+    for finding in findings(code, max_boolean_operands=2):
+        assert finding.fixable == (finding.rule in FIXABLE_RULES)
+
+
+def test_fix_result_pickles_for_worker_processes():
+    import pickle
+
+    code = "def f(x=[]):\n    return x\n"
+    result = rule_fix(code, URI, _one(code, "mutable-default-argument").id)
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_unknown_id_gives_none_and_find_finding_tells_why():
+    code = "def f(x=[]):\n    return x\n"
+    assert rule_fix(code, URI, "mutable-default-argument-0000000000000000") is None
+    assert find_finding(code, URI, "nope") is None
+    finding = _one(code, "mutable-default-argument")
+    assert find_finding(code, URI, finding.id) == finding
+    not_fixable = _one("def f(a, b, c, d, e, f, g):\n    pass\n", "too-many-parameters")
+    assert rule_fix("def f(a, b, c, d, e, f, g):\n    pass\n", URI, not_fixable.id) is None
+
+
+# -- mutable-default-argument ---------------------------------------------
+
+
+def test_mutable_default_after_docstring():
+    code = src('''
+        class K:
+            def put(self, key, values: list[int] = [], *, extra={}):
+                """Store values."""
+                values.append(key)
+                return values
+    ''')
+    finding = [f for f in findings(code, "mutable-default-argument") if "values" in f.message][0]
+    fixed = fix_round_trip(code, finding)
+    assert fixed == src('''
+        class K:
+            def put(self, key, values: list[int] | None = None, *, extra={}):
+                """Store values."""
+                if values is None:
+                    values = []
+                values.append(key)
+                return values
+    ''')
+
+
+def test_mutable_default_one_line_body_and_string_annotation():
+    code = 'async def f(x: "dict[str, int]" = {"a": 1}): return x  # note\n'
+    fixed = fix_round_trip(code, _one(code, "mutable-default-argument"))
+    assert fixed == (
+        'async def f(x: "dict[str, int] | None" = None):\n'
+        '    if x is None:\n'
+        '        x = {"a": 1}\n'
+        '    return x  # note\n'
+    )
+
+
+def test_mutable_default_keeps_optional_annotation_and_tabs():
+    code = "def f(x: Optional[list] = list()):\n\tif x:\n\t\treturn x\n"
+    fixed = fix_round_trip(code, _one(code, "mutable-default-argument"))
+    assert fixed == ("def f(x: Optional[list] = None):\n\tif x is None:\n\t\tx = list()\n"
+                     "\tif x:\n\t\treturn x\n")
+
+
+# -- except handlers ------------------------------------------------------
+
+
+def test_bare_except_becomes_except_exception():
+    code = src("""
+        try:
+            work()
+        except:
+            pass
+    """)
+    finding = _one(code, "bare-except")
+    result = rule_fix(code, URI, finding.id)
+    assert len(result.edits) == 1 and result.edits[0].new_text == " Exception"
+    assert fix_round_trip(code, finding) == code.replace("except:", "except Exception:")
+
+
+def test_swallowed_exception_logs_and_adds_import_after_docstring_and_future():
+    code = src('''
+        """Module."""
+        from __future__ import annotations
+
+        import os
+
+
+        def f():
+            try:
+                os.remove("x")
+            except Exception:
+                pass
+    ''')
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert fixed == src('''
+        """Module."""
+        from __future__ import annotations
+
+        import logging
+        import os
+
+
+        def f():
+            try:
+                os.remove("x")
+            except Exception:
+                logging.getLogger(__name__).debug("Ignored exception", exc_info=True)
+                pass
+    ''')
+
+
+def test_swallowed_exception_on_one_line_with_logging_already_imported():
+    code = "import logging\nfor x in y:\n    try: x()\n    except Exception: continue\n"
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert fixed == ("import logging\nfor x in y:\n    try: x()\n    except Exception: "
+                     'logging.getLogger(__name__).debug("Ignored exception", exc_info=True); '
+                     "continue\n")
+
+
+def test_swallowed_exception_in_module_without_imports():
+    code = "try:\n    x()\nexcept BaseException:\n    pass\n"
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert fixed.startswith("import logging\ntry:\n")
+
+
+# -- unused-import --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("import os\nimport sys\nprint(sys)\n", "import sys\nprint(sys)\n"),
+    ("import os, sys\nprint(sys)\n", "import sys\nprint(sys)\n"),
+    ("import sys, os\nprint(sys)\n", "import sys\nprint(sys)\n"),
+    ("from a import (\n    b,\n    c,\n)\nprint(b)\n", "from a import (\n    b,\n)\nprint(b)\n"),
+    ("from a import b as c, d  # why\nprint(d)\n", "from a import d  # why\nprint(d)\n"),
+    ("import sys; import os\nprint(sys)\n", "import sys\nprint(sys)\n"),
+    ("import os; import sys\nprint(sys)\n", "import sys\nprint(sys)\n"),
+    ("try:\n    import os\nexcept ImportError:\n    pass\n",
+     "try:\n    pass\nexcept ImportError:\n    pass\n"),
+    ("if True: import os\n", "if True: pass\n"),
+])
+def test_unused_import(code, expected):
+    assert fix_round_trip(code, _one(code, "unused-import")) == expected
+
+
+# -- unused-variable ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("def f():\n    x = 1\n    return 2\n", "def f():\n    return 2\n"),
+    ("def f():\n    x: int = -1\n    x = y\n    return 2\n", "def f():\n    return 2\n"),
+    ("def f():\n    x = 1\n", "def f():\n    pass\n"),
+    ("def f():\n    if a:\n        x = (1, 'b')\n    return 2\n",
+     "def f():\n    if a:\n        pass\n    return 2\n"),
+    ("def f():\n    with open(p) as fh:\n        pass\n",
+     "def f():\n    with open(p):\n        pass\n"),
+    ("def f():\n    with (a as x, b as y):\n        return y\n",
+     "def f():\n    with (a, b as y):\n        return y\n"),
+    ("def f():\n    try:\n        pass\n    except (ValueError) as err:\n        pass\n",
+     "def f():\n    try:\n        pass\n    except (ValueError):\n        pass\n"),
+    ("def f():\n    a = 1; b = 2\n    return b\n", "def f():\n    b = 2\n    return b\n"),
+])
+def test_unused_variable(code, expected):
+    assert fix_round_trip(code, _one(code, "unused-variable")) == expected
+
+
+def test_unused_variable_with_side_effects_is_not_fixed():
+    code = "def f():\n    x = compute()\n"
+    finding = _one(code, "unused-variable")
+    assert not finding.fixable
+    assert rule_fix(code, URI, finding.id) is None
+
+
+# -- unreachable-code -----------------------------------------------------
+
+
+def test_unreachable_code_removed_including_decorated_definitions():
+    code = src("""
+        def f(x):
+            if x:
+                raise ValueError(x)
+                x += 1
+
+                @decorator
+                def g():
+                    pass
+            return x  # done
+    """)
+    fixed = fix_round_trip(code, _one(code, "unreachable-code"))
+    assert fixed == src("""
+        def f(x):
+            if x:
+                raise ValueError(x)
+            return x  # done
+    """)
+
+
+def test_unreachable_after_semicolon():
+    code = "def f():\n    return 1; x = 2\n"
+    assert fix_round_trip(code, _one(code, "unreachable-code")) == "def f():\n    return 1\n"
+
+
+# -- positions ------------------------------------------------------------
+
+
+def test_edits_use_utf16_columns_and_keep_crlf():
+    code = 'def f(s="😀", x=[]):\r\n    return s, x\r\n'
+    finding = _one(code, "mutable-default-argument")
+    assert finding.range.start.character == 16  # the emoji is two UTF-16 code units
+    result = rule_fix(code, URI, finding.id)
+    fixed = apply_edits(code, result.edits)
+    assert fixed == apply_text_edits(code, result.edits)
+    assert fixed == ('def f(s="😀", x=None):\r\n    if x is None:\r\n        x = []\r\n'
+                     "    return s, x\r\n")
+    assert finding.id not in {f.id for f in findings(fixed)}
