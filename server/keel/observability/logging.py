@@ -18,6 +18,21 @@ from .redaction import REDACTOR
 _configured = False
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (a CLI runner or a test may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def default_log_dir() -> Path:
     import platformdirs
 
@@ -36,7 +51,7 @@ def configure_logging(level: str = "info", log_dir: Path | None = None, to_file:
             processor=structlog.processors.JSONRenderer(),
             foreign_pre_chain=_shared_processors(),
         )
-        stderr = logging.StreamHandler(sys.stderr)
+        stderr = CurrentStderrHandler()
         stderr.setFormatter(formatter)
         root.addHandler(stderr)
         if to_file:
