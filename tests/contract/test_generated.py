@@ -37,3 +37,48 @@ def test_params_forbid_unknown_fields_and_use_camel_case():
     schema = RunWorkflowParams.model_json_schema(by_alias=True)
     assert schema["additionalProperties"] is False
     assert {"workflow", "target", "runId", "timeoutMs", "workDoneToken"} <= set(schema["properties"])
+
+
+def test_method_names_for_the_fast_start_match_the_method_table():
+    from keel.protocol.names import KEEL_METHOD_NAMES
+
+    assert list(KEEL_METHOD_NAMES) == list(METHODS)
+
+
+async def test_fast_start_capabilities_equal_what_pygls_builds():
+    """keel.lsp.early answers initialize before pygls loads; pygls must agree with it."""
+    import asyncio
+    import json
+
+    from keel.app.state import KeelApp
+    from keel.lsp.early import initialize_result
+    from keel.lsp.server import build_server
+    from keel.lsp.transport import deliver
+
+    sent: list[bytes] = []
+
+    class Capture:
+        def write(self, data: bytes) -> None:
+            sent.append(data)
+
+        def close(self) -> None:
+            pass
+
+    app = KeelApp(worker_pool_size=1)
+    server = build_server(app)
+    server.protocol.set_writer(Capture())
+    params = {"processId": None, "rootUri": None, "initializationOptions": {},
+              "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]},
+                               "window": {"workDoneProgress": True},
+                               "workspace": {"workspaceFolders": True}}}
+    deliver(server.protocol, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                         "params": params}).encode())
+    for _ in range(100):
+        if sent:
+            break
+        await asyncio.sleep(0.01)
+    body = sent[0].split(b"\r\n\r\n", 1)[1]
+    built = json.loads(body)["result"]
+    app.close()
+    assert built == initialize_result()
+    assert built["capabilities"]["positionEncoding"] == "utf-16"  # findings use UTF-16 columns

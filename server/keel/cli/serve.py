@@ -12,14 +12,18 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one).")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
+    if not args.tcp:
+        from keel.lsp.early import serve_stdio_fast
+
+        return serve_stdio_fast(args.log_level)
     from keel.observability.logging import configure_logging
 
     configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
     from keel.app.bootstrap import create_app
-    from keel.lsp.server import serve_stdio, serve_tcp
+    from keel.lsp.server import serve_tcp
 
     app_state = create_app()
-    return serve_tcp(app_state, args.port) if args.tcp else serve_stdio(app_state)
+    return serve_tcp(app_state, args.port)
 
 
 def register(app) -> None:

@@ -33,6 +33,19 @@ INVALID_REQUEST = -32600
 class KeelProtocol(LanguageServerProtocol):
     exit_code: int | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Ids already answered by the fast start (keel.lsp.early): pygls' reply is dropped.
+        self.suppressed_responses: set = set()
+
+    def _send_response(self, msg_id, result=None, error=None):
+        if msg_id in self.suppressed_responses:
+            self.suppressed_responses.discard(msg_id)
+            if error is not None:
+                logger.error("initialize failed after the fast start answered it: %s", error.message)
+            return
+        super()._send_response(msg_id, result, error)
+
     def get_message_type(self, method: str):
         if method.startswith("keel/"):
             return None
@@ -72,6 +85,9 @@ class KeelProtocol(LanguageServerProtocol):
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
+        # Findings carry UTF-16 columns (the LSP default): never negotiate another encoding.
+        if params.capabilities.general is not None:
+            params.capabilities.general.position_encodings = None
         result = yield from super().lsp_initialize(params)
         experimental = result.capabilities.experimental or {}
         if not isinstance(experimental, dict):

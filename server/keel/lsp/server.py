@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from .dispatch import dispatch
 from .messages import keel_converter
 from .notifier import LspNotifier
 from .protocol import KeelProtocol
-from .transport import StreamWriter, read_messages
+from .stdio import stdio_streams
+from .transport import StreamWriter, deliver, read_messages
 from .watchdog import watch_parent
 
 log = structlog.get_logger(__name__)
@@ -134,57 +134,12 @@ def build_server(app: KeelApp) -> KeelServer:
     return server
 
 
-class _BlockingWriteTransport:
-    """For a stdout that is a regular file (not a pipe): plain blocking writes."""
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-        self._closed = False
-
-    def write(self, data: bytes) -> None:
-        self._stream.write(data)
-        self._stream.flush()
-
-    def is_closing(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        self._closed = True
-
-
-async def _stdio_streams() -> tuple[asyncio.StreamReader, Any]:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=2**20)
-    # stdout belongs to JSON-RPC: keep a private copy of fd 1 for the protocol and
-    # point fd 1 and sys.stdout at stderr, so a stray print cannot corrupt the channel.
-    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except ValueError:  # stdin is a regular file: feed it from a thread
-        _feed_from_file(loop, reader, sys.stdin.buffer)
-    try:
-        transport, _ = await loop.connect_write_pipe(asyncio.Protocol, protocol_out)
-    except ValueError:
-        transport = _BlockingWriteTransport(protocol_out)
-    return reader, transport
-
-
-def _feed_from_file(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, stream) -> None:
-    import threading
-
-    def pump() -> None:
-        while chunk := stream.read1(65536):
-            loop.call_soon_threadsafe(reader.feed_data, chunk)
-        loop.call_soon_threadsafe(reader.feed_eof)
-
-    threading.Thread(target=pump, daemon=True, name="keel-stdin").start()
-
-
-async def _serve(server: KeelServer, reader: asyncio.StreamReader, transport: asyncio.WriteTransport) -> None:
+async def _serve(server: KeelServer, reader: asyncio.StreamReader, transport: asyncio.WriteTransport,
+                 first: bytes | None = None) -> None:
     server.stop_event = asyncio.Event()
     server.protocol.set_writer(StreamWriter(transport))
+    if first is not None:
+        deliver(server.protocol, first)
     loop_task = asyncio.ensure_future(read_messages(reader, server.protocol, server.stop_event))
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -209,18 +164,27 @@ async def _shutdown_app(server: KeelServer) -> None:
     server.app.close()
 
 
-def serve_stdio(app: KeelApp) -> int:
+async def serve_loaded(app: KeelApp, reader: asyncio.StreamReader, transport: Any,
+                       first: bytes | None, answered_id: Any) -> int:
+    """Serve stdio after the fast start (keel.lsp.early) read ``first`` and maybe answered it."""
     server = build_server(app)
-
-    async def main() -> None:
-        reader, transport = await _stdio_streams()
-        await _serve(server, reader, transport)
-        await _shutdown_app(server)
-        transport.close()
-
-    asyncio.run(main())
+    if answered_id is not None:
+        server.protocol.suppressed_responses.add(answered_id)
+    await _serve(server, reader, transport, first)
+    await _shutdown_app(server)
+    transport.close()
     code = server.protocol.exit_code
     return 0 if code is None else code
+
+
+def serve_stdio(app: KeelApp) -> int:
+    """The plain path (no fast start): used when the fast start is not wanted."""
+
+    async def main() -> int:
+        reader, transport = await stdio_streams()
+        return await serve_loaded(app, reader, transport, None, None)
+
+    return asyncio.run(main())
 
 
 def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1") -> int:

@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from typing import Any
 
+from .framing import read_frame
 from .protocol import KeelProtocol
 
 logger = logging.getLogger(__name__)
 
-HEADER = re.compile(rb"^([A-Za-z-]+):\s*(.*?)\s*$")
-MAX_BODY = 64 * 1024 * 1024
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 
@@ -42,7 +40,7 @@ def send_error(protocol: KeelProtocol, msg_id: Any, code: int, message: str) -> 
     protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
 
-def _deliver(protocol: KeelProtocol, body: bytes) -> None:
+def deliver(protocol: KeelProtocol, body: bytes) -> None:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -79,30 +77,8 @@ def _deliver(protocol: KeelProtocol, body: bytes) -> None:
 async def read_messages(reader: asyncio.StreamReader, protocol: KeelProtocol, stop: asyncio.Event) -> None:
     """Read framed messages until EOF or ``stop``."""
     while not stop.is_set():
-        content_length: int | None = None
-        # Headers: lines until an empty one. Anything else is garbage, logged and skipped.
-        while True:
-            line = await reader.readline()
-            if not line:
-                return  # EOF: the client is gone
-            if line in (b"\r\n", b"\n"):
-                if content_length is not None:
-                    break
-                continue
-            match = HEADER.match(line.rstrip(b"\r\n"))
-            if match and match.group(1).lower() == b"content-length":
-                try:
-                    content_length = int(match.group(2))
-                except ValueError:
-                    content_length = None
-                if content_length is not None and not 0 <= content_length <= MAX_BODY:
-                    logger.warning("ignoring message with Content-Length %s", content_length)
-                    content_length = None
-            elif not match:
-                logger.warning("framing garbage skipped (%d bytes)", len(line))
-        try:
-            body = await reader.readexactly(content_length)
-        except asyncio.IncompleteReadError:
+        body = await read_frame(reader)
+        if body is None:
             return
-        _deliver(protocol, body)
+        deliver(protocol, body)
         await asyncio.sleep(0)  # let handlers run between messages of a burst

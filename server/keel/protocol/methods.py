@@ -11,6 +11,7 @@ from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixPara
 from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
+from .names import PROTOCOL_VERSION  # noqa: F401  (re-exported: one definition)
 from .workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -20,8 +21,6 @@ from .workflows import (
     RunResult,
     RunWorkflowParams,
 )
-
-PROTOCOL_VERSION = 1
 
 
 @dataclass(frozen=True)
