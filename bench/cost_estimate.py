@@ -129,8 +129,8 @@ def main() -> None:
     print(json.dumps({
         "tree": str(root), "treeBuildMs": round(build_ms),
         "files": result.files, "bytes": result.bytes,
-        "codeTokens": result.model_extra["codeTokens"],
-        "ignoredEntries": result.model_extra["skipped"]["ignored"],
+        "codeTokens": result.code_tokens,
+        "ignoredEntries": result.skipped.ignored,
         "cachedFilesWarm": result.cached_files,
         "coldMsMedian": round(statistics.median(cold), 1), "coldMs": [round(x, 1) for x in cold],
         "warmMsMedian": round(statistics.median(warm), 1), "warmMs": [round(x, 1) for x in warm],
