@@ -57,6 +57,7 @@ async def run(events: int, chunk: int, folder: Path) -> dict:
             costs.append(time.perf_counter() - t0)
         await asyncio.sleep(0)  # requests yield to the loop between model calls
     enqueue_s = time.perf_counter() - started
+    enqueue_ticks = len(lags)
     flushed = await asyncio.to_thread(recorder.flush, 120)
     drained_s = time.perf_counter() - started
     stop.set()
@@ -76,6 +77,8 @@ async def run(events: int, chunk: int, folder: Path) -> dict:
         "loop_lag_p50_ms": round(_percentile(lags, 0.50) * 1e3, 3),
         "loop_lag_p99_ms": round(_percentile(lags, 0.99) * 1e3, 3),
         "loop_lag_max_ms": round(max(lags, default=0.0) * 1e3, 3),
+        "loop_lag_p99_ms_while_enqueuing": round(_percentile(lags[:enqueue_ticks], 0.99) * 1e3, 3),
+        "loop_lag_p99_ms_while_writer_drains": round(_percentile(lags[enqueue_ticks:], 0.99) * 1e3, 3),
         "goal_loop_lag_p99_ms": 5,
         "enqueue_seconds": round(enqueue_s, 3),
         "drained_seconds": round(drained_s, 3),
@@ -87,6 +90,32 @@ async def run(events: int, chunk: int, folder: Path) -> dict:
     }
 
 
+async def idle_baseline(seconds: float = 3.0) -> float:
+    """Loop lag p99 (ms) with nothing else running: this machine's own scheduling jitter."""
+    lags: list[float] = []
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticker(lags, stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await ticker
+    return round(_percentile(lags, 0.99) * 1e3, 3)
+
+
+async def producer_only(events: int, chunk: int) -> float:
+    """Loop lag p99 (ms) of the same burst recorded into a plain list: the producer's own share."""
+    sink: list = []
+    lags: list[float] = []
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticker(lags, stop))
+    for first in range(0, events, chunk):
+        for n in range(first, min(events, first + chunk)):
+            sink.append(_call(n))
+        await asyncio.sleep(0)
+    stop.set()
+    await ticker
+    return round(_percentile(lags, 0.99) * 1e3, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
@@ -96,6 +125,10 @@ def main() -> None:
                         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     with tempfile.TemporaryDirectory() as folder:
         result = asyncio.run(run(args.events, args.chunk, Path(folder)))
+    # The burst's producer alone (no recorder, no writer) on the same loop: what the
+    # harness itself costs, to tell apart from what recording costs.
+    result["loop_lag_p99_ms_producer_only"] = asyncio.run(producer_only(args.events, args.chunk))
+    result["loop_lag_p99_ms_idle_baseline"] = asyncio.run(idle_baseline())
     print(json.dumps(result, indent=2))
 
 
