@@ -74,7 +74,7 @@ async def _serve(plan: object, port: int) -> None:
 
     server = ChaosServer(plan, port=port)  # type: ignore[arg-type]
     bound = await server.start()
-    print(f"http://127.0.0.1:{bound}", flush=True)
+    typer.echo(f"http://127.0.0.1:{bound}")  # the one line a drill script reads
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,8 +84,7 @@ async def _serve(plan: object, port: int) -> None:
     finally:
         await server.stop()
         counts = ", ".join(f"{k}={v}" for k, v in sorted(server.counts.items())) or "none"
-        print(f"keel chaos: stopped after {server.requests_total} requests ({counts})",
-              file=sys.stderr, flush=True)
+        typer.echo(f"keel chaos: stopped after {server.requests_total} requests ({counts})", err=True)
 
 
 def _log_to_stderr(verbose: bool) -> None:

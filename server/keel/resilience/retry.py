@@ -13,7 +13,7 @@
 
 Cancellation is never retried: the predicate below only ever says yes to a
 ``KeelError`` instance, so ``CancelledError`` (which tenacity's own
-``retry_if_not_exception_type`` would retry) propagates at once.
+negative exception-type predicates would retry) propagates at once.
 
 Waits are full-jitter exponential (tenacity's ``wait_random_exponential``
 window, base 0.5 s, cap 8 s) drawn from an injectable random source, and a

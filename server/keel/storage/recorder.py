@@ -212,7 +212,9 @@ class StorageRecorder:
                     return
                 # While failing, new events do not trigger retries: only time (or close) does.
                 if self._stop.is_set():
-                    time.sleep(min(delay, max(0.0, self._close_deadline - time.monotonic())))
+                    # Closing: wait out the backoff, but never past the close deadline.
+                    self._retry_now.wait(min(delay, max(0.0, self._close_deadline - time.monotonic())))
+                    self._retry_now.clear()
                 else:
                     self._retry_now.wait(delay)
                     self._retry_now.clear()
