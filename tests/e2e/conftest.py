@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import pytest_asyncio
 
-from .helpers import config, keep_raw_json
+from .helpers import accept_registrations, config, keep_raw_json
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ async def lsp(tmp_path):
     """A pytest-lsp client connected to a fresh `keel serve` (not yet initialized)."""
     client = await config(tmp_path).start(devtools=None)
     keep_raw_json(client)
+    accept_registrations(client)
     yield client
     process = client._server
     if process is not None and process.returncode is None:

@@ -39,6 +39,15 @@ def keep_raw_json(client: LanguageClient) -> None:
     converter.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(**obj))
 
 
+def accept_registrations(client: LanguageClient) -> None:
+    """Accept client/registerCapability as VS Code does, keeping what was registered."""
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature("client/registerCapability")
+    def on_register(params):
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+
 def plain(value: Any) -> Any:
     """pygls' client turns results into namedtuples; tests compare plain JSON."""
     if hasattr(value, "_asdict"):

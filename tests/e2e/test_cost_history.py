@@ -92,3 +92,16 @@ async def test_history_is_empty_then_lists_runs_newest_first(lsp, workspace):
     health = await request(lsp, "keel/health")
     storage = next(c for c in health["components"] if c["name"] == "storage")
     assert storage["status"] == "ok"
+
+
+async def test_server_asks_the_client_to_watch_workspace_files(lsp, workspace):
+    await initialize(lsp, workspace)
+    for _ in range(100):
+        if lsp.registrations:
+            break
+        await asyncio.sleep(0.05)
+    assert [r.method for r in lsp.registrations] == ["workspace/didChangeWatchedFiles"]
+    options = lsp.registrations[0].register_options
+    watchers = options["watchers"] if isinstance(options, dict) else options.watchers
+    pattern = watchers[0]["globPattern"] if isinstance(watchers[0], dict) else watchers[0].glob_pattern
+    assert pattern == "**/*"

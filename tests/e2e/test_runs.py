@@ -14,7 +14,15 @@ from pytest_lsp import ClientServerConfig
 from keel.chaos import ChaosServer
 from keel.chaos.schedule import Fault, Schedule
 
-from .helpers import SERVER_COMMAND, initialize, keep_raw_json, plain, request, server_env
+from .helpers import (
+    SERVER_COMMAND,
+    accept_registrations,
+    initialize,
+    keep_raw_json,
+    plain,
+    request,
+    server_env,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -28,6 +36,7 @@ async def client(tmp_path):
         env.pop(name, None)
     lsp = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start(devtools=None)
     keep_raw_json(lsp)
+    accept_registrations(lsp)
     events: list[dict] = []
     lsp.feature("keel/runEvent")(lambda params: events.append(plain(params)))
     lsp.run_events = events  # type: ignore[attr-defined]

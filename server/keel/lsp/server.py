@@ -82,6 +82,24 @@ def _workspace_folders(params: types.InitializeParams) -> list[Path]:
     return [f.resolve() for f in folders if str(f)]
 
 
+async def _watch_workspace_files(ls: KeelServer) -> None:
+    """Ask the client to send workspace/didChangeWatchedFiles, which keeps the estimate cache true."""
+    caps = ls.client_capabilities
+    watched = caps.workspace.did_change_watched_files if caps and caps.workspace else None
+    if not (watched and watched.dynamic_registration):
+        return  # the estimate cache still revalidates every file by its stat
+    registration = types.Registration(
+        id="keel-watch-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]))
+    try:
+        # Shielded: a timed-out server→client request in pygls 2.1 later pops an error.
+        await asyncio.wait_for(asyncio.shield(ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration]))), timeout=5)
+    except Exception as exc:  # the client refused or did not answer: revalidation still works
+        log.info("file watching not registered", reason=type(exc).__name__)
+
+
 def build_server(app: KeelApp) -> KeelServer:
     server = KeelServer(app)
     app.notifier = LspNotifier(server)
@@ -112,6 +130,7 @@ def build_server(app: KeelApp) -> KeelServer:
         start_storage(app)
         install_provider_health(app)
         install_telemetry(app)
+        ls.spawn(_watch_workspace_files(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
