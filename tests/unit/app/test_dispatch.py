@@ -69,3 +69,17 @@ async def test_analysis_down_makes_health_unhealthy(app):
     analysis = next(c for c in result.components if c.name == "analysis")
     assert analysis.status == "down" and result.level == "unhealthy"
     assert analysis.fix
+
+
+async def test_logs_carry_the_request_id_and_method(app, capsys, tmp_path):
+    import json
+
+    from keel.observability.logging import configure_logging
+
+    configure_logging("info", log_dir=tmp_path, to_file=False)
+    with pytest.raises(DispatchError):
+        await dispatch(app, "keel/runs", {"limit": "many"}, "req-42")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    failed = next(line for line in lines if line.get("event") == "request failed")
+    assert failed["request_id"] == "req-42" and failed["method"] == "keel/runs"
+    assert failed["code"] == "params.invalid"
