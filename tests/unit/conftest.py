@@ -1,3 +1,5 @@
+"""Fixtures shared by the unit tests: a chaos provider server on 127.0.0.1."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
