@@ -19,7 +19,7 @@ from keel.protocol.advisor import Finding, FixProposal, TextEdit
 from keel.protocol.base import Position, Range
 from keel.providers.base import Completion, CompletionRequest
 from keel.providers.registry import price_usd, resolve_model
-from keel.resilience import Candidate, call_with_fallback, plan_fallback_chain
+from keel.resilience import Candidate, call_with_fallback
 
 from .documents import SourceText
 from .state import KeelApp
@@ -62,11 +62,12 @@ def build_prompt(finding: Finding, snippet: str) -> str:
 
 
 async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) -> FixProposal:
-    from .run_ops import _lease, resilience_of
+    from keel.workflows.stages_llm import candidate_chain, serving_ids
 
-    lease = _lease(app)
-    serving = [p.id for p in lease.providers.providers if p.kind != "offline"]
-    if not serving:
+    from .run_ops import provider_lease, resilience_of
+
+    lease = provider_lease(app)
+    if not serving_ids(lease.providers):
         raise Unavailable(
             f"No rule-based fix exists for {finding.rule}, and no model provider has a key.",
             code="provider.none_configured", transient=False,
@@ -75,8 +76,7 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
     lines = source.text.splitlines(keepends=True)
     snippet = "".join(lines[start:end])
     prompt = build_prompt(finding, snippet)
-    chain = [Candidate(pid, tier, resolve_model(lease.providers.settings_of(pid), tier).model)
-             for pid, tier in plan_fallback_chain("balanced", "capable", serving)]
+    chain = candidate_chain(lease.providers, "balanced", "capable")
 
     async def attempt(candidate: Candidate) -> Completion:
         provider = lease.providers.get(candidate.provider)

@@ -99,7 +99,8 @@ def recorder_of(app: KeelApp) -> RunRecorder:
     return tee
 
 
-def _lease(app: KeelApp) -> _ProviderLease:
+def provider_lease(app: KeelApp) -> _ProviderLease:
+    """The current provider set (rebuilt when settings change); callers bump ``users``."""
     lease: _ProviderLease | None = app.extensions.get("provider_lease")  # type: ignore[assignment]
     if lease is None or lease.settings is not app.settings:
         factory = app.extensions.get("provider_factory", build_providers)
@@ -116,7 +117,7 @@ def run_manager(app: KeelApp) -> RunManager:
         return manager
 
     def llm_factory(run_id: str, spec: RunSpec, emit) -> LlmContext:
-        lease = _lease(app)
+        lease = provider_lease(app)
         lease.users += 1
         return LlmContext(run_id=run_id, workflow=spec.workflow, providers=lease.providers,
                           resilience=resilience_of(app), recorder=recorder_of(app), emit=emit,

@@ -72,8 +72,17 @@ class LlmContext:
     release: Callable[[], None] | None = None  # called once when the run ends
 
 
-def _serving_ids(providers: ProviderSet) -> list[str]:
+def serving_ids(providers: ProviderSet) -> list[str]:
+    """The providers that can really answer (the offline stand-in cannot)."""
     return [p.id for p in providers.providers if p.kind != "offline"]
+
+
+def candidate_chain(providers: ProviderSet, profile: str, tier: str) -> list[Candidate]:
+    """The fallback chain of (provider, tier, model) for a call, as the profile orders it."""
+    return [
+        Candidate(pid, t, resolve_model(providers.settings_of(pid), t).model)
+        for pid, t in plan_fallback_chain(profile, tier, serving_ids(providers))
+    ]
 
 
 def _on_event(ctx: LlmContext, stage_id: str) -> Callable[[ResilienceEvent], None]:
@@ -109,11 +118,8 @@ async def run_llm_stage(
         stage.status = "skipped"
         stage.add_note("skipped: the static stages found nothing to look at")
         return
-    serving = _serving_ids(ctx.providers)
-    chain = [
-        Candidate(pid, tier, resolve_model(ctx.providers.settings_of(pid), tier).model)
-        for pid, tier in plan_fallback_chain(ctx.workflow.profile, plan.tier, serving)
-    ]
+    serving = serving_ids(ctx.providers)
+    chain = candidate_chain(ctx.providers, ctx.workflow.profile, plan.tier)
     rel_by_uri = {f.uri: f.rel_path for f in files}
     for chunk in build_chunks(stage_def, files, texts):
         prompt, _dropped = build_prompt(stage_def, chunk, findings, rel_by_uri)
