@@ -21,13 +21,13 @@ import anyio
 from keel.errors import DeadlineExceeded
 from keel.protocol.health import PreflightCheck, PreflightReport
 from keel.protocol.settings import ProviderSettings, Settings
+from keel.providers.credentials import is_loopback_url
 from keel.runtime.deadline import deadline_scope
 from keel.settings import key_env_of
 
 REQUIRED_PACKAGES = ("pygls", "lsprotocol", "pydantic", "anyio", "structlog", "tenacity",
                      "platformdirs", "libcst", "pathspec", "httpx")
 SDK_OF_KIND = {"anthropic": "anthropic", "openai": "openai"}
-DEFAULT_ENDPOINT = {"anthropic": "https://api.anthropic.com", "openai": "https://api.openai.com"}
 NETWORK_CAP_S = 3.0
 
 
@@ -118,12 +118,20 @@ def check_trust(trusted: bool) -> PreflightCheck:
 
 
 def _is_local(provider: ProviderSettings) -> bool:
-    host = urlparse(provider.base_url or "").hostname or ""
-    return host in ("localhost", "127.0.0.1", "::1")
+    return is_loopback_url(provider.base_url)
 
 
 def endpoint_of(provider: ProviderSettings) -> str | None:
-    return provider.base_url or DEFAULT_ENDPOINT.get(provider.kind)
+    """The URL the provider's adapter would call (its SDK's default unless baseUrl is set)."""
+    if provider.kind == "offline":
+        return None
+    if provider.base_url:
+        return provider.base_url
+    # The adapter modules import no SDK: reading their default costs nothing.
+    from keel.providers.anthropic_provider import AnthropicProvider
+    from keel.providers.openai_provider import OpenAIProvider
+
+    return {"anthropic": AnthropicProvider, "openai": OpenAIProvider}[provider.kind].default_base_url
 
 
 async def _tcp_reachable(url: str) -> str | None:
