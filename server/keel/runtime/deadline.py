@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextvars
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 
 from keel.errors import DeadlineExceeded
 
 from .clock import SYSTEM_CLOCK, Clock
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0.0
+
+    def remaining_ms(self) -> int | None:
+        """Milliseconds left, rounded up; None when unbounded."""
+        left = self.remaining()
+        return None if math.isinf(left) else math.ceil(left * 1000)
 
     def fits(self, seconds: float) -> bool:
         """True when waiting ``seconds`` still leaves time before the deadline."""
@@ -80,3 +88,23 @@ async def deadline_scope(ms: int | None, what: str = "the request") -> AsyncIter
             )
     finally:
         _current.reset(token)
+
+
+async def outlast_deadline(work: Awaitable[T], grace_s: float, what: str = "the work") -> T:
+    """Await work that answers its own deadline, past the request's deadline.
+
+    A run takes its deadline from the request's and ends with a result (``timedOut``)
+    when it passes; its wrap-up (closing stages, the result, the record) still takes
+    a moment. Cancelled by the request's deadline, the caller would get a deadline
+    error instead of that result, so this wait is shielded from enclosing deadline
+    scopes. A cancel from outside (``$/cancelRequest``, shutdown) still reaches it:
+    it cancels the task itself, which no scope shields. Work that overruns the
+    deadline by more than ``grace_s`` ends the wait with ``DeadlineExceeded``.
+    """
+    deadline = _current.get()
+    with anyio.CancelScope(shield=True) as scope:
+        if not math.isinf(deadline.at):
+            scope.deadline = anyio.current_time() + deadline.remaining() + grace_s
+        return await work
+    raise DeadlineExceeded(f"{what} did not answer within {grace_s:g} s of its deadline",
+                           hint="Raise the timeout in settings.timeouts or narrow the target.")

@@ -5,7 +5,10 @@ Semantics (protocol.md "Runs"):
 - a waiter that is cancelled detaches only itself; the work is cancelled when
   its last waiter detaches;
 - ``cancel(key)`` stops the work for everyone (each waiter then sees the
-  work's own outcome, e.g. a "cancelled" result).
+  work's own outcome, e.g. a "cancelled" result);
+- stopped or finishing work is never joined: ``retire`` takes a flight out of
+  the table while it winds down, so identical work asked for meanwhile starts
+  afresh instead of inheriting the old outcome.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ class SingleFlight(Generic[T]):
         task = asyncio.ensure_future(start())
         flight = Flight(key=key, task=task, stop=stop, meta=dict(meta))
         self._flights[key] = flight
-        task.add_done_callback(lambda _t, k=key, f=flight: self._forget(k, f))
+        task.add_done_callback(lambda _t, f=flight: self.retire(f))
         return flight, False
 
     async def wait(self, flight: Flight[T]) -> T:
@@ -72,13 +75,24 @@ class SingleFlight(Generic[T]):
     def cancel(self, key: Hashable) -> bool:
         """Stop the work for every waiter."""
         flight = self._flights.get(key)
-        if flight is None or flight.task.done():
+        if flight is None:
+            return False
+        return self.stop(flight)
+
+    def stop(self, flight: Flight[T]) -> bool:
+        """Stop this flight for every waiter; False when it had already finished."""
+        if flight.task.done():
             return False
         self._stop(flight)
         return True
 
-    @staticmethod
-    def _stop(flight: Flight[T]) -> None:
+    def retire(self, flight: Flight[T]) -> None:
+        """No caller joins this flight any more (it is winding down); its waiters still wait."""
+        if self._flights.get(flight.key) is flight:
+            del self._flights[flight.key]
+
+    def _stop(self, flight: Flight[T]) -> None:
+        self.retire(flight)
         # The work may own a cancel scope so that it can still finish its record
         # ("cancelled") instead of vanishing; otherwise cancel the task itself.
         if flight.stop is not None:
@@ -86,6 +100,3 @@ class SingleFlight(Generic[T]):
         else:
             flight.task.cancel()
 
-    def _forget(self, key: Hashable, flight: Flight[T]) -> None:
-        if self._flights.get(key) is flight:
-            del self._flights[key]

@@ -14,6 +14,13 @@ request deadline must not leak into it), under its own deadline and inside a
 ``CancelScope`` the manager owns (SingleFlight's ``stop`` hook). So a deadline
 becomes a ``timedOut`` result and a cancel a ``cancelled`` result, both
 recorded, while cancellation from outside (server shutdown) still propagates.
+
+The run's deadline is the request's (taken from its deadline scope, which the
+dispatch path starts when the message is read) less ``ANSWER_MARGIN_MS``; the
+caller waits for the run's answer past the request's own deadline
+(``outlast_deadline``), so a run that reaches its deadline always answers a
+``timedOut`` RunResult, never a deadline error. A run that is stopping or past
+its deadline is never joined: an identical request then starts a new run.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import structlog
 
 from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError
 from keel.protocol.workflows import CancelRunResult, RunEvent, RunResult, RunWorkflowParams
-from keel.runtime.deadline import current_deadline, deadline_scope
+from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
 from keel.storage.records import RunRecord, RunRecorder, StageRecord
@@ -51,6 +58,8 @@ RECENT_RUNS = 256
 # The run's own deadline ends this much before the request's, so the caller gets
 # the timedOut RunResult instead of the request's deadline error.
 ANSWER_MARGIN_MS = 50
+# How long a waiter waits for a run's wrap-up past the request's deadline.
+WRAP_UP_GRACE_S = 10.0
 
 
 def now_iso() -> str:
@@ -64,15 +73,26 @@ class ActiveRun:
     key: Hashable
     deadline_ms: int | None
     llm: LlmContext | None = None
+    deadline: Deadline = field(init=False)
+    finishing: bool = False
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     seq: int = 0
     progress: list[Progress] = field(default_factory=list)
     flight: Flight[RunResult] | None = None
     on_finish: Callable[[], None] | None = None
 
+    def __post_init__(self) -> None:
+        self.deadline = Deadline.after_ms(self.deadline_ms)
+
     def stop(self) -> None:
+        self.finishing = True
         # A scope cancelled before it is entered cancels its body on entry.
         self.scope.cancel()
+
+    @property
+    def joinable(self) -> bool:
+        """A run being torn down (stopped, past its deadline, wrapping up) takes no new waiters."""
+        return not (self.finishing or self.deadline.expired)
 
 
 class RunManager:
@@ -113,6 +133,8 @@ class RunManager:
         existing = self.flights.get(key)
         joined_run = self._run_for(existing)
         if joined_run is None:
+            if existing is not None:
+                self.flights.retire(existing)  # winding down: its outcome is not ours
             if spec.run_id in self.active or spec.run_id in self.recent:
                 raise InvalidInput(f"The run id {spec.run_id!r} is already in use.",
                                    code="run.id_in_use", details={"field": "runId"})
@@ -131,16 +153,19 @@ class RunManager:
                                       params.work_done_token) as progress:
             run.progress.append(progress)
             try:
-                result = await self.flights.wait(flight)
+                result = await outlast_deadline(self.flights.wait(flight), WRAP_UP_GRACE_S,
+                                                "the run")
             finally:
                 run.progress.remove(progress)
             progress.final_message = result.status
         return result.model_copy(update={"deduplicated": joined})
 
     def _run_for(self, flight: Flight[RunResult] | None) -> ActiveRun | None:
+        """The run a new identical request may join: one that is in flight and not winding down."""
         if flight is None or flight.task.done():
             return None
-        return self.active.get(flight.meta["run_id"])
+        run = self.active.get(flight.meta["run_id"])
+        return run if run is not None and run.joinable else None
 
     @staticmethod
     def _run_deadline(deadline_ms: int | None) -> int | None:
@@ -167,7 +192,7 @@ class RunManager:
         try:
             with run.scope:
                 try:
-                    async with deadline_scope(run.deadline_ms, "the run"):
+                    async with deadline_scope(run.deadline.remaining_ms(), "the run"):
                         llm = self._llm_factory(spec.run_id, spec,
                                                 lambda kind, **f: self._emit(run, kind, **f))
                         run.llm = llm
@@ -184,6 +209,7 @@ class RunManager:
             outcome, error = "failed", InternalError(
                 "The run hit an unexpected error; details are in the Keel log.")
         finally:
+            self._wind_down(run)
             if run.llm is not None and run.llm.release is not None:
                 run.llm.release()
         if outcome in ("cancelled", "timedOut"):
@@ -198,6 +224,11 @@ class RunManager:
         self._emit(run, "finished", message=result.status)
         self._forget(run, result.status)
         return result
+
+    def _wind_down(self, run: ActiveRun) -> None:
+        run.finishing = True
+        if run.flight is not None:
+            self.flights.retire(run.flight)
 
     def _forget(self, run: ActiveRun, status: str) -> None:
         self.active.pop(run.spec.run_id, None)
@@ -220,7 +251,7 @@ class RunManager:
                 raise InvalidInput(f"No run with id {run_id!r} is known.", code="run.unknown",
                                    details={"field": "runId"})
             return CancelRunResult(cancelled=False, status=status)  # type: ignore[arg-type]
-        stopped = self.flights.cancel(run.key)
+        stopped = self.flights.stop(run.flight)
         # shield: a cancelled cancelRun request must not cancel the run's own wrap-up.
         result = await asyncio.shield(run.flight.task)
         return CancelRunResult(cancelled=stopped and result.status == "cancelled",

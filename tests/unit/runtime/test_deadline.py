@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import math
 
 import anyio
@@ -7,7 +8,13 @@ import pytest
 
 from keel.errors import DeadlineExceeded
 from keel.runtime.clock import FakeClock
-from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, remaining
+from keel.runtime.deadline import (
+    Deadline,
+    current_deadline,
+    deadline_scope,
+    outlast_deadline,
+    remaining,
+)
 
 
 def test_deadline_arithmetic_on_a_fake_clock():
@@ -59,3 +66,36 @@ async def test_outer_cancellation_propagates_through_the_scope():
         await anyio.sleep(0.01)
         tg.cancel_scope.cancel()
     assert cancelled
+
+
+async def test_outlast_deadline_waits_for_the_answer_past_the_request_deadline():
+    async def answers_late() -> str:
+        await asyncio.sleep(0.3)  # its own wrap-up, after the enclosing deadline
+        return "timedOut result"
+
+    async with deadline_scope(50):
+        assert await outlast_deadline(answers_late(), grace_s=30) == "timedOut result"
+
+
+async def test_outlast_deadline_still_yields_to_a_cancel_from_outside():
+    started = asyncio.Event()
+
+    async def never() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    async def request() -> None:
+        async with deadline_scope(10_000):
+            await outlast_deadline(never(), grace_s=30)
+
+    task = asyncio.ensure_future(request())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_outlast_deadline_gives_up_after_the_grace():
+    with pytest.raises(DeadlineExceeded):
+        async with deadline_scope(20):
+            await outlast_deadline(asyncio.sleep(3600), grace_s=0.05, what="the run")

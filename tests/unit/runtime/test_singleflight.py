@@ -94,3 +94,29 @@ async def test_a_finished_flight_is_not_joined_again():
     assert await flights.wait(flight) == 1
     flight2, joined = flights.join("k", work)
     assert joined is False and await flights.wait(flight2) == 2
+
+
+async def test_a_stopped_flight_is_not_joined_while_it_winds_down():
+    flights: SingleFlight[str] = SingleFlight()
+    wound_down = asyncio.Event()
+
+    async def work() -> str:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await wound_down.wait()  # a slow wrap-up
+            raise
+        return "never"
+
+    old, _ = flights.join("k", work)
+    waiter = asyncio.ensure_future(flights.wait(old))
+    await asyncio.sleep(0)
+    assert flights.cancel("k") is True
+    fresh, joined = flights.join("k", work)
+    assert joined is False and fresh is not old
+    assert flights.stop(old) is True and flights.get("k") is fresh  # stopping old keeps fresh
+    wound_down.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    fresh.task.cancel()
+    await asyncio.gather(fresh.task, return_exceptions=True)

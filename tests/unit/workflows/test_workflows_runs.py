@@ -232,3 +232,48 @@ async def test_target_outside_workspace_is_invalid(make_app, tmp_path):
     with pytest.raises(InvalidInput) as info:
         await run_ops.run_workflow(app, params(target=str(tmp_path / "outside.py")))
     assert info.value.code == "target.outside_workspace"
+
+
+async def test_run_with_a_slow_wrap_up_still_answers_timed_out_not_a_deadline_error(make_app):
+    # The provider's cancelled call takes longer to close than the run's answer margin,
+    # so the run's wrap-up ends after the request's own deadline has passed.
+    provider = FakeProvider("a", lambda n: "hang", teardown=lambda: asyncio.sleep(0.4))
+    app = make_app(provider)
+    async with deadline_scope(300):
+        result = await run_ops.run_workflow(app, params())
+    assert result.status == "timedOut"
+    assert result.error.error_type == "timeout"
+    assert result.stages[0].status == "succeeded" and result.stages[2].status == "failed"
+    assert provider.cancelled == 1
+
+
+async def test_identical_request_during_teardown_starts_a_new_run(make_app):
+    released = asyncio.Event()
+    provider = FakeProvider("a", lambda n: "hang" if n == 1 else "ok", teardown=released.wait)
+    app = make_app(provider)
+    first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="old")))
+    while not provider.requests:
+        await asyncio.sleep(0.01)
+    cancelling = asyncio.ensure_future(run_ops.cancel_run(app, CancelRunParams(runId="old")))
+    while provider.cancelled == 0:
+        await asyncio.sleep(0.01)
+    # "old" is being torn down (its provider call is still closing): not joinable.
+    again = await run_ops.run_workflow(app, params(runId="new"))
+    assert (again.run_id, again.status, again.deduplicated) == ("new", "succeeded", False)
+    released.set()
+    old = await first
+    assert old.status == "cancelled" and old.run_id == "old"
+    assert (await cancelling).status == "cancelled"
+
+
+async def test_identical_request_after_the_deadline_passed_starts_a_new_run(make_app):
+    released = asyncio.Event()
+    provider = FakeProvider("a", lambda n: "hang" if n == 1 else "ok", teardown=released.wait)
+    app = make_app(provider)
+    first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="late", timeoutMs=200)))
+    while provider.cancelled == 0:  # the run's deadline cancelled the provider call
+        await asyncio.sleep(0.01)
+    again = await run_ops.run_workflow(app, params(runId="fresh"))
+    assert (again.run_id, again.status, again.deduplicated) == ("fresh", "succeeded", False)
+    released.set()
+    assert (await first).status == "timedOut"

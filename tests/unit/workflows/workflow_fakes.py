@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -28,10 +28,12 @@ class FakeProvider:
     """Answers, fails or hangs per call, as ``behave(call_number)`` says."""
 
     def __init__(self, provider_id: str, behave: Callable[[int], str] = lambda n: "ok",
-                 gate: asyncio.Event | None = None) -> None:
+                 gate: asyncio.Event | None = None,
+                 teardown: Callable[[], Awaitable[None]] | None = None) -> None:
         self._id = provider_id
         self.behave = behave
         self.gate = gate
+        self.teardown = teardown  # awaited (shielded) when a call is cancelled: a slow close
         self.requests: list[CompletionRequest] = []
         self.cancelled = 0
 
@@ -62,6 +64,9 @@ class FakeProvider:
                 await anyio.sleep_forever()
         except BaseException:
             self.cancelled += 1
+            if self.teardown is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.teardown()
             raise
         if action == "503":
             raise ProviderError("overloaded", code="provider.server_error", transient=True,
