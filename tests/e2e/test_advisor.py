@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 from lsprotocol import types
@@ -158,3 +159,15 @@ async def test_diagnostics_published_on_open(lsp, workspace):
         range=published.diagnostics[0].range,
         context=types.CodeActionContext(diagnostics=[d for d in published.diagnostics if d.code == "bare-except"])))
     assert actions and actions[0].edit.changes[path.as_uri()]
+
+
+async def test_analyze_of_a_fifo_is_refused_and_the_server_keeps_answering(lsp, workspace):
+    await initialize(lsp, workspace)
+    fifo = workspace / "pipe.py"
+    os.mkfifo(fifo)
+    for _ in range(3):  # each would have pinned a thread for good
+        error = await request_error(lsp, "keel/analyze", {"uri": fifo.as_uri()})
+        assert error.code == -32602
+        assert error_data(error)["code"] == "analysis.not_a_file"
+        assert "pipe.py" in error.message and "FIFO" in error.message
+    assert (await request(lsp, "keel/health"))["level"] == "healthy"

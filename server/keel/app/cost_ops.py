@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import anyio
 import structlog
 
 from keel.cost.cache import EstimateCache
@@ -15,6 +14,7 @@ from keel.cost.estimate import estimate_cost
 from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.runtime.deadline import current_deadline
+from keel.runtime.threads import in_thread
 from keel.storage.records import EstimateRecord
 from keel.targets import containing_folder, resolve_target
 
@@ -81,7 +81,7 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
                              trusted=app.workspace_trusted)
 
     try:
-        result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        result = await in_thread(run)
     except Exception:
         if mine.superseded:
             raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.") from None

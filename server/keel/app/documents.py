@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import anyio
-
 from keel.errors import InvalidInput
+from keel.runtime.files import NotRegularFile, read_regular
+from keel.runtime.threads import in_thread
 
 from .ports import DocumentText
 from .state import KeelApp
@@ -40,13 +40,13 @@ def _read(path: Path, max_bytes: int) -> bytes:
                 f"{path.name} is {size:,} bytes; the advisor reads files up to {max_bytes:,} bytes.",
                 code="analysis.file_too_large", hint="Raise keel.advisor.maxFileBytes to analyse it.",
                 details={"field": "uri", "bytes": size, "maxBytes": max_bytes})
-        with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
+        return read_regular(path, max_bytes + 1)
+    except NotRegularFile as exc:
+        # A FIFO, device or socket would block the reading thread forever.
+        raise InvalidInput(f"{path} is {exc.kind}; the advisor reads only regular files.",
+                           code="analysis.not_a_file", details={"field": "uri"}) from None
     except FileNotFoundError:
         raise InvalidInput(f"{path.name} does not exist.", code="analysis.file_not_found",
-                           details={"field": "uri"}) from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path.name} is a directory; analyse a file.", code="analysis.not_a_file",
                            details={"field": "uri"}) from None
     except PermissionError:
         raise InvalidInput(f"{path.name} cannot be read (permission denied).",
@@ -75,7 +75,7 @@ async def python_source(app: KeelApp, uri: str) -> SourceText:
         if "\x00" in open_doc.text:
             raise _binary(path)
         return SourceText(uri, open_doc.text, open_doc.version, path)
-    data = await anyio.to_thread.run_sync(_read, path, max_bytes)
+    data = await in_thread(_read, path, max_bytes)
     check_size(len(data), path.name, max_bytes)
     if b"\x00" in data[:65536]:
         raise _binary(path)

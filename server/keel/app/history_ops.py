@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import anyio
 import structlog
 
 from keel.protocol.history import ReportParams, RunsParams, RunsResult, UsageReport
+from keel.runtime.threads import in_thread
 from keel.storage.health import StorageHealth
 from keel.storage.paths import database_path
 from keel.storage.reader import HistoryReader
@@ -72,7 +72,7 @@ def apply_retention(app: KeelApp) -> None:
 async def close_storage(app: KeelApp) -> None:
     recorder = app.extensions.get("recorder")
     if isinstance(recorder, StorageRecorder):
-        await anyio.to_thread.run_sync(recorder.close, 1.0)
+        await in_thread(recorder.close, 1.0)
 
 
 def history_reader(app: KeelApp) -> HistoryReader:
@@ -89,11 +89,10 @@ def storage_path(app: KeelApp) -> Path:
 
 async def runs(app: KeelApp, params: RunsParams) -> RunsResult:
     reader = history_reader(app)
-    found = await anyio.to_thread.run_sync(reader.list_runs, params.limit, params.workflow,
-                                           abandon_on_cancel=True)
+    found = await in_thread(reader.list_runs, params.limit, params.workflow)
     return RunsResult(runs=found)
 
 
 async def report(app: KeelApp, params: ReportParams) -> UsageReport:
     reader = history_reader(app)
-    return await anyio.to_thread.run_sync(reader.usage_report, params.days, abandon_on_cancel=True)
+    return await in_thread(reader.usage_report, params.days)

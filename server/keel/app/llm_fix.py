@@ -12,14 +12,13 @@ from __future__ import annotations
 import ast
 import re
 
-import anyio
-
 from keel.errors import ProviderError, Unavailable
 from keel.protocol.advisor import Finding, FixProposal, TextEdit
 from keel.protocol.base import Position, Range
 from keel.providers.base import Completion, CompletionRequest
 from keel.providers.registry import price_usd, resolve_model
 from keel.resilience import Candidate, call_with_fallback
+from keel.runtime.threads import in_thread
 
 from .documents import SourceText
 from .state import KeelApp
@@ -72,7 +71,7 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
             f"No rule-based fix exists for {finding.rule}, and no model provider has a key.",
             code="provider.none_configured", transient=False,
             hint="Configure a provider in keel.providers and set its API key variable.")
-    start, end = await anyio.to_thread.run_sync(enclosing_lines, source.text, finding.range.start.line)
+    start, end = await in_thread(enclosing_lines, source.text, finding.range.start.line)
     lines = source.text.splitlines(keepends=True)
     snippet = "".join(lines[start:end])
     prompt = build_prompt(finding, snippet)
@@ -95,7 +94,7 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
     completion: Completion = outcome.value
     new_text = replacement_from(completion.text)
     try:
-        await anyio.to_thread.run_sync(ast.parse, apply_lines(source.text, start, end, new_text))
+        await in_thread(ast.parse, apply_lines(source.text, start, end, new_text))
     except SyntaxError:
         raise ProviderError("The model proposed code that does not parse; try again.",
                             code="provider.bad_response", transient=True,

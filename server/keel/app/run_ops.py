@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import anyio
 import structlog
 
 from keel.errors import ConfigError
@@ -28,6 +27,7 @@ from keel.protocol.workflows import (
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
 from keel.resilience import ResponseCache, process_budgets, process_registry
+from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
 from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
@@ -154,7 +154,7 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
 async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     root = app.workspace_root if app.workspace_trusted else None
     try:
-        workflows = await anyio.to_thread.run_sync(list_workflows, root)
+        workflows = await in_thread(list_workflows, root)
     except ConfigError as error:
         # The built-ins still work; say what is wrong with the user's file, and where.
         app.monitor.set("config", "degraded", error.message,
@@ -165,9 +165,9 @@ async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWo
 
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
-    workflow = await anyio.to_thread.run_sync(_workflow, app, params.workflow)
+    workflow = await in_thread(_workflow, app, params.workflow)
     folders = list(app.workspace_folders) or [app.workspace_root]
-    target: Path = await anyio.to_thread.run_sync(resolve_target, params.target, folders)
+    target: Path = await in_thread(resolve_target, params.target, folders)
     folder = containing_folder(target, folders) or app.workspace_root.resolve()
     spec = RunSpec(
         run_id=params.run_id or new_run_id(), workflow=workflow, target=target,

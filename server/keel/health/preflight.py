@@ -23,6 +23,7 @@ from keel.protocol.health import PreflightCheck, PreflightReport
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.credentials import is_loopback_url
 from keel.runtime.deadline import deadline_scope
+from keel.runtime.threads import in_thread
 from keel.settings import key_env_of
 
 REQUIRED_PACKAGES = ("pygls", "lsprotocol", "pydantic", "anyio", "structlog", "tenacity",
@@ -167,9 +168,9 @@ async def check_network(provider: ProviderSettings) -> PreflightCheck:
 
 
 async def run_preflight(ctx: PreflightContext, network: bool = False) -> PreflightReport:
-    checks = [check_python(), await anyio.to_thread.run_sync(check_packages, ctx.settings),
+    checks = [check_python(), await in_thread(check_packages, ctx.settings),
               check_settings(ctx.settings_problem)]
-    checks.append(await anyio.to_thread.run_sync(check_storage, ctx.storage_dir))
+    checks.append(await in_thread(check_storage, ctx.storage_dir))
     checks.append(check_provider_keys(ctx.settings, ctx.env))
     checks.append(check_trust(ctx.workspace_trusted))
     if network:

@@ -22,6 +22,7 @@ import structlog
 from keel.errors import KeelError, ProviderError
 from keel.protocol.settings import ProviderSettings
 from keel.resilience.classify import classify_provider_error
+from keel.runtime.threads import in_thread
 
 from .base import Completion, CompletionRequest, ProviderKind
 from .credentials import Credentials
@@ -38,7 +39,7 @@ POOL_TIMEOUT_S = 10.0
 
 async def import_sdk(name: str) -> ModuleType:
     # abandon_on_cancel: a cancelled first call must not wait for the import.
-    return await anyio.to_thread.run_sync(importlib.import_module, name, abandon_on_cancel=True)
+    return await in_thread(importlib.import_module, name)
 
 
 def sdk_timeout(sdk: ModuleType) -> Any:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-import anyio
 import structlog
 
 from keel.errors import InternalError, KeelError
+
+from .threads import in_thread
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -129,7 +130,7 @@ class WorkerPool:
 
     async def _spawn(self) -> None:
         try:
-            worker = await anyio.to_thread.run_sync(self._spawn_sync)
+            worker = await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
         except InternalError:
             log.warning("worker start failed", error=self.start_error)
             return
@@ -155,7 +156,7 @@ class WorkerPool:
         if worker is not None:
             self._idle.remove(worker)
         else:
-            worker = await anyio.to_thread.run_sync(self._spawn_sync)
+            worker = await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
         return worker
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -168,9 +169,9 @@ class WorkerPool:
             self._busy += 1
             finished = False
             try:
-                await anyio.to_thread.run_sync(worker.wait_ready, abandon_on_cancel=True)
-                await anyio.to_thread.run_sync(worker.conn.send, (fn, args))
-                status, value = await anyio.to_thread.run_sync(worker.conn.recv, abandon_on_cancel=True)
+                await in_thread(worker.wait_ready)
+                await in_thread(worker.conn.send, (fn, args))
+                status, value = await in_thread(worker.conn.recv)
                 finished = True
             except (EOFError, OSError):
                 finished = False

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-
 from keel.cost.scan import ScanResult, scan
 from keel.runtime.deadline import current_deadline
+from keel.runtime.files import read_regular
+from keel.runtime.threads import in_thread
+
+EDIT_SLACK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,27 +34,27 @@ async def collect_sources(
     target: Path, workspace_root: Path, suffixes: tuple[str, ...], max_file_bytes: int
 ) -> tuple[list[SourceFile], ScanResult]:
     deadline = current_deadline()
-    result = await anyio.to_thread.run_sync(
+    result = await in_thread(
         lambda: scan(target, workspace_root, suffixes=suffixes, max_file_bytes=max_file_bytes,
-                     should_stop=lambda: deadline.expired),
-        abandon_on_cancel=True,
-    )
+                     should_stop=lambda: deadline.expired))
     root = workspace_root.resolve()
     files = [SourceFile(f.rel_path, root / f.rel_path, f.tokens, f.size) for f in result.files]
     return files, result
 
 
-def _read_all(paths: list[Path]) -> list[str]:
+def _read_all(paths: list[Path], sizes: list[int]) -> list[str]:
     texts = []
-    for path in paths:
+    for path, size in zip(paths, sizes, strict=True):
         try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+            # read_regular: a file swapped for a FIFO since the scan must not block the run.
+            # The scan's size bounds the read, with room for an edit made since.
+            data = read_regular(path, size + EDIT_SLACK_BYTES)
+            texts.append(data.decode("utf-8", errors="replace"))
         except OSError:
-            texts.append("")  # vanished since the scan: it simply contributes nothing
+            texts.append("")  # vanished or replaced since the scan: it contributes nothing
     return texts
 
 
 async def read_texts(files: list[SourceFile]) -> dict[str, str]:
-    texts = await anyio.to_thread.run_sync(_read_all, [f.path for f in files],
-                                           abandon_on_cancel=True)
+    texts = await in_thread(_read_all, [f.path for f in files], [f.size for f in files])
     return {f.rel_path: text for f, text in zip(files, texts, strict=True)}
