@@ -21,6 +21,9 @@ from .documents import SourceText, python_source
 from .state import KeelApp
 
 CACHE_ENTRIES = 256
+# Findings are ~3 KB each as models: bound the cache by them too, or a few huge
+# files keep the server tens of MB larger for good.
+CACHE_FINDINGS = 10_000
 VERSIONS_KEPT = 8
 
 
@@ -29,6 +32,7 @@ class AdvisorState:
     cache: OrderedDict[str, AnalysisOutcome]
     # uri → finding ids seen per analysed content hash, newest last (for ContentModified).
     seen: dict[str, OrderedDict[str, frozenset[str]]]
+    cached_findings: int = 0
 
 
 def advisor_state(app: KeelApp) -> AdvisorState:
@@ -59,8 +63,11 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
         outcome = await app.workers.run(analyze_source, source.text, source.uri, app.settings.advisor.thresholds)
         progress.final_message = f"{len(outcome.findings)} findings"
     state.cache[key] = outcome
-    while len(state.cache) > CACHE_ENTRIES:
-        state.cache.popitem(last=False)
+    state.cached_findings += len(outcome.findings)
+    while len(state.cache) > 1 and (len(state.cache) > CACHE_ENTRIES
+                                    or state.cached_findings > CACHE_FINDINGS):
+        _, evicted = state.cache.popitem(last=False)
+        state.cached_findings -= len(evicted.findings)
     seen = state.seen.setdefault(source.uri, OrderedDict())
     seen[key] = frozenset(f.id for f in outcome.findings)
     while len(seen) > VERSIONS_KEPT:

@@ -5,6 +5,11 @@ call to an idle worker and waits for the answer in a thread, so the event loop
 never blocks. If the caller is cancelled (``$/cancelRequest``, a deadline, a
 cancelled run) the worker is killed at once and a fresh one is started in the
 background, so the next request finds a warm worker instead of a busy one.
+
+CPython rarely gives memory back to the system: one big analysis leaves its
+worker at 3-4x its starting size for good. So a worker whose resident set
+(read from ``/proc``) grew past ``max_idle_rss`` when it finishes a call is
+recycled instead of kept idle: killed and replaced by a fresh fork.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -27,6 +33,18 @@ from .threads import in_thread
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+# A fresh worker is ~35 MB; one 50k-line analysis leaves it at 115-130 MB.
+DEFAULT_MAX_IDLE_RSS = 96 * 1024 * 1024
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes(pid: int) -> int | None:
+    """The resident set size of a process (Linux ``/proc``); None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
@@ -92,11 +110,14 @@ class PoolStats:
     started: int
     killed: int
     completed: int
+    recycled: int = 0
 
 
 class WorkerPool:
-    def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = ()) -> None:
+    def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = (),
+                 max_idle_rss: int | None = DEFAULT_MAX_IDLE_RSS) -> None:
         self.size = size
+        self.max_idle_rss = max_idle_rss
         self._warm_imports = warm_imports
         # forkserver: one clean, single-threaded process imports (and warms) the
         # modules once; every worker is then a cheap fork of it, so a worker that
@@ -109,6 +130,7 @@ class WorkerPool:
         self._started = 0
         self._killed = 0
         self._completed = 0
+        self._recycled = 0
         self._closed = False
         self._spawning: set[asyncio.Task[None]] = set()
         self.start_error: str | None = None
@@ -178,12 +200,15 @@ class WorkerPool:
                 raise InternalError("the analysis worker died unexpectedly") from None
             finally:
                 self._busy -= 1
-                if finished:
-                    self._completed += 1
+                self._completed += finished
+                if finished and not self._grew_too_big(worker):
                     self._idle.append(worker)
                 else:
-                    # Cancelled, timed out or died: kill it and replace it now.
-                    self._killed += 1
+                    # Cancelled, timed out, died, or too big to keep: replace it now.
+                    if finished:
+                        self._recycled += 1
+                    else:
+                        self._killed += 1
                     worker.kill()
                     if not self._closed:
                         self.warm_up()
@@ -191,8 +216,19 @@ class WorkerPool:
             raise value
         return value
 
+    def _grew_too_big(self, worker: _Worker) -> bool:
+        if self.max_idle_rss is None:
+            return False
+        rss = resident_bytes(worker.process.pid)
+        if rss is None or rss <= self.max_idle_rss:
+            return False
+        log.info("worker recycled", rss_mb=rss // (1024 * 1024),
+                 limit_mb=self.max_idle_rss // (1024 * 1024))
+        return True
+
     def stats(self) -> PoolStats:
-        return PoolStats(self.size, len(self._idle), self._busy, self._started, self._killed, self._completed)
+        return PoolStats(self.size, len(self._idle), self._busy, self._started, self._killed,
+                         self._completed, self._recycled)
 
     def close(self) -> None:
         self._closed = True

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from keel.errors import InternalError, InvalidInput
-from keel.runtime.workers import WorkerPool
+from keel.runtime.workers import WorkerPool, resident_bytes
 
 from . import worker_jobs
 
@@ -66,3 +66,42 @@ async def test_a_worker_that_cannot_start_is_reported_not_hidden(monkeypatch):
     assert "cannot start" in info.value.message
     assert pool.start_error and "Resource temporarily unavailable" in pool.start_error
     pool.close()
+
+
+async def test_an_idle_worker_that_grew_past_the_limit_is_recycled():
+    pool = WorkerPool(size=1, max_idle_rss=96 * 1024 * 1024)
+    try:
+        small = await pool.run(os.getpid)
+        assert await pool.run(os.getpid) == small  # under the limit: kept warm
+        assert await pool.run(worker_jobs.hold_megabytes, 128) == 1
+        assert pool.stats().recycled == 1
+        fresh = await pool.run(os.getpid)
+        assert fresh != small
+        # The fresh worker starts small: the memory went back with the old process.
+        assert resident_bytes(fresh) < 96 * 1024 * 1024
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{small}"):
+                break
+            await asyncio.sleep(0.02)
+        assert not os.path.exists(f"/proc/{small}")
+    finally:
+        pool.close()
+
+
+async def test_an_injected_tiny_limit_recycles_after_every_call():
+    pool = WorkerPool(size=1, max_idle_rss=1)
+    try:
+        pids = [await pool.run(os.getpid) for _ in range(3)]
+        assert len(set(pids)) == 3 and pool.stats().recycled == 3
+    finally:
+        pool.close()
+
+
+async def test_no_limit_keeps_the_worker():
+    pool = WorkerPool(size=1, max_idle_rss=None)
+    try:
+        assert await pool.run(worker_jobs.hold_megabytes, 8) == 1
+        assert await pool.run(worker_jobs.hold_megabytes, 8) == 2  # same process, still holding
+        assert pool.stats().recycled == 0
+    finally:
+        pool.close()

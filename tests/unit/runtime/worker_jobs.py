@@ -23,3 +23,12 @@ def spin(seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pass
+
+
+_HELD: list[bytearray] = []
+
+
+def hold_megabytes(mb: int) -> int:
+    """Grow the worker for good, like a big analysis that CPython does not give back."""
+    _HELD.append(bytearray(mb * 1024 * 1024))
+    return len(_HELD)
