@@ -12,22 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import tempfile
 from pathlib import Path
 
+from corpus import generate as corpus_generate  # bench/corpus, beside this script
+
 from keel.rpc_client import KeelClient
-
-HERE = Path(__file__).resolve().parent
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("corpus_generate", HERE / "corpus" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 def _children(pid: int) -> list[int]:
@@ -61,7 +53,7 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     ns = parser.parse_args()
     workspace = Path(tempfile.mkdtemp(prefix="keel-bench-mem-"))
-    source = _generator().generate_module(1234, ns.lines)
+    source = corpus_generate.generate_module(1234, ns.lines)
     path = workspace / "big.py"
     client = await KeelClient.spawn()
     await client.initialize(str(workspace), {"settings": {"advisor": {"maxFileBytes": 20_000_000}}})

@@ -461,11 +461,56 @@ export interface RunEvent {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunFindingsParams".
+ */
+export interface RunFindingsParams {
+  limit?: number;
+  offset?: number;
+  runId: string;
+  /**
+   * May only shorten the deadline.
+   */
+  timeoutMs?: number | null;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RunFindingsResult".
+ */
+export interface RunFindingsResult {
+  findings: Finding[];
+  /**
+   * Absent on the last page.
+   */
+  nextOffset?: number | null;
+  offset: number;
+  runId: string;
+  total: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "RunReport".
  */
 export interface RunReport {
+  /**
+   * Most severe first; at most 500 (see findingsTotal and truncated).
+   */
   findings?: Finding[];
+  /**
+   * Counts of all the run's findings by severity.
+   */
+  findingsBySeverity?: {
+    [k: string]: number;
+  };
+  /**
+   * How many findings the run produced in all.
+   */
+  findingsTotal?: number | null;
   markdown: string;
+  /**
+   * True when `findings` holds only the first of `findingsTotal`; page the rest with keel/runFindings.
+   */
+  truncated?: boolean;
   [k: string]: unknown;
 }
 /**

@@ -32,6 +32,7 @@ OPS: dict[str, Operation] = {
     "keel/listWorkflows": _lazy("run_ops", "list_workflows_op"),
     "keel/runWorkflow": _lazy("run_ops", "run_workflow"),
     "keel/cancelRun": _lazy("run_ops", "cancel_run"),
+    "keel/runFindings": _lazy("run_ops", "run_findings"),
     "keel/analyze": _lazy("advisor_ops", "analyze"),
     "keel/generateFix": _lazy("advisor_ops", "generate_fix"),
     "keel/estimateCost": _lazy("cost_ops", "estimate"),

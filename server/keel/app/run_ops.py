@@ -19,6 +19,8 @@ from keel.protocol.workflows import (
     CancelRunResult,
     ListWorkflowsParams,
     ListWorkflowsResult,
+    RunFindingsParams,
+    RunFindingsResult,
     RunResult,
     RunWorkflowParams,
     StageInfo,
@@ -181,3 +183,7 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
 
 async def cancel_run(app: KeelApp, params: CancelRunParams) -> CancelRunResult:
     return await run_manager(app).cancel(params.run_id)
+
+
+async def run_findings(app: KeelApp, params: RunFindingsParams) -> RunFindingsResult:
+    return run_manager(app).findings_page(params)

@@ -18,6 +18,8 @@ from .workflows import (
     ListWorkflowsParams,
     ListWorkflowsResult,
     RunEvent,
+    RunFindingsParams,
+    RunFindingsResult,
     RunResult,
     RunWorkflowParams,
 )
@@ -50,6 +52,7 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
     _request("keel/runs", RunsParams, RunsResult, 5_000),
     _request("keel/report", ReportParams, UsageReport, 5_000),
+    _request("keel/runFindings", RunFindingsParams, RunFindingsResult, 5_000),
 )
 
 NOTIFICATIONS: tuple[MethodSpec, ...] = (

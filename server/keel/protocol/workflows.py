@@ -1,4 +1,4 @@
-"""keel/listWorkflows, keel/runWorkflow, keel/cancelRun and keel/runEvent."""
+"""keel/listWorkflows, keel/runWorkflow, keel/cancelRun, keel/runFindings and keel/runEvent."""
 
 from __future__ import annotations
 
@@ -69,9 +69,23 @@ class StageResult(WireModel):
     error: ErrorData | None = None
 
 
+# How many findings one RunResult carries; the rest are read with keel/runFindings.
+MAX_FINDINGS_IN_RESULT = 500
+MAX_FINDINGS_PAGE = 2_000
+
+
 class RunReport(WireModel):
     markdown: str
-    findings: list[Finding] = []
+    findings: list[Finding] = Field(
+        default=[], description=f"Most severe first; at most {MAX_FINDINGS_IN_RESULT} "
+                                "(see findingsTotal and truncated).")
+    findings_total: int | None = Field(
+        default=None, description="How many findings the run produced in all.")
+    truncated: bool = Field(
+        default=False, description="True when `findings` holds only the first of "
+                                   "`findingsTotal`; page the rest with keel/runFindings.")
+    findings_by_severity: dict[str, int] = Field(
+        default={}, description="Counts of all the run's findings by severity.")
 
 
 class RunCost(WireModel):
@@ -103,6 +117,20 @@ class CancelRunParams(ParamsModel):
 class CancelRunResult(WireModel):
     cancelled: bool
     status: RunStatus
+
+
+class RunFindingsParams(DeadlineParams):
+    run_id: str = Field(min_length=1)
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=MAX_FINDINGS_IN_RESULT, ge=1, le=MAX_FINDINGS_PAGE)
+
+
+class RunFindingsResult(WireModel):
+    run_id: str
+    total: int
+    offset: int
+    findings: list[Finding]
+    next_offset: int | None = Field(default=None, description="Absent on the last page.")
 
 
 class RunEvent(WireModel):

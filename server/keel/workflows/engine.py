@@ -15,14 +15,22 @@ Run status:
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from keel.errors import Cancelled, DeadlineExceeded, KeelError
+from keel.protocol.advisor import Finding
 from keel.protocol.base import ErrorData
 from keel.protocol.settings import AdvisorThresholds
-from keel.protocol.workflows import RunCost, RunReport, RunResult, StageResult
+from keel.protocol.workflows import (
+    MAX_FINDINGS_IN_RESULT,
+    RunCost,
+    RunReport,
+    RunResult,
+    StageResult,
+)
 
 from .definitions import WorkflowDef
 from .report import render_markdown
@@ -123,7 +131,11 @@ def degraded_reasons(state: RunState) -> list[str]:
 
 def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError | None,
                  started_at: str, finished_at: str, duration_ms: int,
-                 rel_by_uri: dict[str, str]) -> RunResult:
+                 rel_by_uri: dict[str, str], findings: list[Finding],
+                 max_findings: int = MAX_FINDINGS_IN_RESULT) -> RunResult:
+    """The RunResult; ``findings`` are all of them in report order, of which the answer
+    carries the first ``max_findings`` (the rest are paged with keel/runFindings).
+    CPU-heavy for big runs: the run manager calls it in a thread."""
     status = final_status(state, outcome)
     if status == "failed" and error is None:
         error = next((s.error for s in state.stages if s.error is not None), None)
@@ -141,11 +153,15 @@ def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError 
     ]
     actual = sum(s.usd for s in state.stages)
     baseline = sum(s.baseline_usd for s in state.stages)
-    markdown = render_markdown(state, status, rel_by_uri, error.message if error else None)
+    markdown = render_markdown(state, status, rel_by_uri, findings,
+                               error.message if error else None)
     return RunResult(
         run_id=spec.run_id, workflow=spec.workflow.id, target=spec.target_display,
         status=status, started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,
-        stages=stages, report=RunReport(markdown=markdown, findings=state.findings()),
+        stages=stages,
+        report=RunReport(markdown=markdown, findings=findings[:max_findings],
+                         findings_total=len(findings), truncated=len(findings) > max_findings,
+                         findings_by_severity=dict(Counter(f.severity for f in findings))),
         cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
                      savings_usd=round(max(0.0, baseline - actual), 8)),
         degraded=state.degraded,

@@ -6,7 +6,6 @@ from keel.protocol.advisor import Finding
 
 from .state import RunState
 
-_ORDER = {"error": 0, "warning": 1, "info": 2}
 MAX_FINDINGS_LISTED = 50
 
 
@@ -17,7 +16,8 @@ def _finding_row(finding: Finding, rel_by_uri: dict[str, str]) -> str:
 
 
 def render_markdown(state: RunState, status: str, rel_by_uri: dict[str, str],
-                    error_message: str | None = None) -> str:
+                    findings: list[Finding], error_message: str | None = None) -> str:
+    """``findings``: all the run's findings in report order (``run_findings.ordered_findings``)."""
     lines = [f"# {state.workflow} on `{state.target}`", "",
              f"**Status:** {status} · {state.files} file(s)"]
     if error_message:
@@ -35,9 +35,6 @@ def render_markdown(state: RunState, status: str, rel_by_uri: dict[str, str],
             if len(stage.outputs) > 1:
                 lines += ["", f"### Part {index}"]
             lines += ["", text.strip()]
-    findings = sorted(state.findings(), key=lambda f: (_ORDER.get(f.severity, 3),
-                                                       rel_by_uri.get(f.uri, f.uri),
-                                                       f.range.start.line))
     if findings:
         lines += ["", f"## Findings ({len(findings)})", "",
                   "| severity | where | rule | message |", "|---|---|---|---|"]

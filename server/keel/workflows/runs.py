@@ -42,13 +42,24 @@ import anyio
 import structlog
 
 from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError
-from keel.protocol.workflows import CancelRunResult, RunEvent, RunResult, RunWorkflowParams
+from keel.protocol.advisor import Finding
+from keel.protocol.workflows import (
+    MAX_FINDINGS_IN_RESULT,
+    CancelRunResult,
+    RunEvent,
+    RunFindingsParams,
+    RunFindingsResult,
+    RunResult,
+    RunWorkflowParams,
+)
 from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
+from keel.runtime.threads import in_thread
 from keel.storage.records import RunRecord, RunRecorder, StageRecord
 
 from .engine import RunSpec, build_result, close_unfinished, execute_stages, new_state, stop_error
+from .run_findings import RunFindings, ordered_findings
 from .stages_llm import LlmContext
 from .state import RunState
 
@@ -109,6 +120,8 @@ class RunManager:
         self.flights: SingleFlight[RunResult] = SingleFlight()
         self.active: dict[str, ActiveRun] = {}
         self.recent: OrderedDict[str, str] = OrderedDict()  # run id -> final status
+        self.findings = RunFindings()  # every finding of recent runs, for keel/runFindings
+        self.max_findings_in_result = MAX_FINDINGS_IN_RESULT
 
     # -- events ------------------------------------------------------------------
     def _emit(self, run: ActiveRun, kind: str, **fields) -> None:
@@ -152,9 +165,14 @@ class RunManager:
         async with work_done_progress(sink, f"Keel: {spec.workflow.title}",
                                       params.work_done_token) as progress:
             run.progress.append(progress)
+            wait = self.flights.wait(flight)
+            if run.deadline.at <= current_deadline().at:
+                # The run's deadline is this caller's (or sooner): wait for its answer past
+                # the request's own deadline. A joined caller with a shorter deadline is
+                # not shielded: it gets its deadline error and detaches.
+                wait = outlast_deadline(wait, WRAP_UP_GRACE_S, "the run")
             try:
-                result = await outlast_deadline(self.flights.wait(flight), WRAP_UP_GRACE_S,
-                                                "the run")
+                result = await wait
             finally:
                 run.progress.remove(progress)
             progress.final_message = result.status
@@ -217,9 +235,12 @@ class RunManager:
         for stage in close_unfinished(state, outcome, error):
             self._emit(run, "stageFinished", stage=stage.id, message=stage.status)
         finished_at = now_iso()
-        result = build_result(spec, state, outcome, error, started_at, finished_at,
-                              round((time.monotonic() - started) * 1000),
-                              _rel_by_uri(state, spec.workspace_root))
+        duration_ms = round((time.monotonic() - started) * 1000)
+        # Off the loop: a big run's findings (tens of thousands) take seconds to order,
+        # render and validate, and keel/health must keep answering meanwhile.
+        result, ordered = await in_thread(_assemble, spec, state, outcome, error, started_at,
+                                          finished_at, duration_ms, self.max_findings_in_result)
+        self.findings.keep(spec.run_id, ordered)
         self._call_recorder("run_finished", _run_record(result, state))
         self._emit(run, "finished", message=result.status)
         self._forget(run, result.status)
@@ -242,6 +263,12 @@ class RunManager:
         except Exception:  # history is best effort: storage trouble never fails a run
             log.warning("recorder failed", method=method, exc_info=True)
 
+    def findings_page(self, params: RunFindingsParams) -> RunFindingsResult:
+        total, page = self.findings.page(params.run_id, params.offset, params.limit)
+        end = params.offset + len(page)
+        return RunFindingsResult(run_id=params.run_id, total=total, offset=params.offset,
+                                 findings=page, next_offset=end if end < total else None)
+
     # -- cancelling ----------------------------------------------------------------
     async def cancel(self, run_id: str) -> CancelRunResult:
         run = self.active.get(run_id)
@@ -256,6 +283,16 @@ class RunManager:
         result = await asyncio.shield(run.flight.task)
         return CancelRunResult(cancelled=stopped and result.status == "cancelled",
                                status=result.status)
+
+
+def _assemble(spec: RunSpec, state: RunState, outcome: str, error: KeelError | None,
+              started_at: str, finished_at: str, duration_ms: int, max_findings: int
+              ) -> tuple[RunResult, list[Finding]]:
+    rel_by_uri = _rel_by_uri(state, spec.workspace_root)
+    ordered = ordered_findings(state.findings(), rel_by_uri)
+    result = build_result(spec, state, outcome, error, started_at, finished_at, duration_ms,
+                          rel_by_uri, ordered, max_findings)
+    return result, ordered
 
 
 def _rel_by_uri(state: RunState, root: Path) -> dict[str, str]:

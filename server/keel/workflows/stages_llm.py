@@ -37,6 +37,7 @@ from keel.resilience import (
     plan_fallback_chain,
 )
 from keel.runtime.deadline import current_deadline
+from keel.runtime.threads import in_thread
 from keel.storage.records import ModelCallRecord, RunRecorder
 
 from .definitions import StageDef, WorkflowDef
@@ -121,8 +122,10 @@ async def run_llm_stage(
     serving = serving_ids(ctx.providers)
     chain = candidate_chain(ctx.providers, ctx.workflow.profile, plan.tier)
     rel_by_uri = {f.uri: f.rel_path for f in files}
-    for chunk in build_chunks(stage_def, files, texts):
-        prompt, _dropped = build_prompt(stage_def, chunk, findings, rel_by_uri)
+    # Chunking and prompt building walk every file and finding: off the loop.
+    chunks = await in_thread(lambda: list(build_chunks(stage_def, files, texts)))
+    for chunk in chunks:
+        prompt, _dropped = await in_thread(build_prompt, stage_def, chunk, findings, rel_by_uri)
         key = cache_key(prompt, tier=plan.tier, max_tokens=stage_def.output_tokens_per_call,
                         system=SYSTEM_PROMPT)
         try:

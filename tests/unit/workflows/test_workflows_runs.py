@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from keel.app import run_ops
 from keel.errors import InvalidInput
 from keel.protocol.settings import ProviderSettings
-from keel.protocol.workflows import CancelRunParams, RunWorkflowParams
+from keel.protocol.workflows import CancelRunParams, RunFindingsParams, RunWorkflowParams
 from keel.providers.registry import price_usd, resolve_model
 from keel.runtime.deadline import deadline_scope
 
@@ -277,3 +278,53 @@ async def test_identical_request_after_the_deadline_passed_starts_a_new_run(make
     assert (again.run_id, again.status, again.deduplicated) == ("fresh", "succeeded", False)
     released.set()
     assert (await first).status == "timedOut"
+
+
+async def test_big_results_are_bounded_and_the_rest_is_paged(make_app):
+    app = make_app(FakeProvider("a"))
+    manager = run_ops.run_manager(app)
+    manager.max_findings_in_result = 3
+    result = await run_ops.run_workflow(app, params(runId="big"))
+    report = result.report
+    total = report.findings_total
+    assert total is not None and total > 3
+    assert len(report.findings) == 3 and report.truncated is True
+    assert sum(report.findings_by_severity.values()) == total
+    pages, offset = [], 0
+    while offset is not None:
+        page = await run_ops.run_findings(app, RunFindingsParams(runId="big", offset=offset,
+                                                                 limit=2))
+        assert page.total == total
+        pages += page.findings
+        offset = page.next_offset
+    assert len(pages) == total and len({f.id for f in pages}) == total
+    assert pages[:3] == report.findings  # the answer is the first page, same order
+    severities = [f.severity for f in pages]
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert severities == sorted(severities, key=order.__getitem__)
+    with pytest.raises(InvalidInput) as info:
+        await run_ops.run_findings(app, RunFindingsParams(runId="never-ran"))
+    assert info.value.code == "run.unknown"
+
+
+async def test_small_results_are_whole(make_app):
+    app = make_app(FakeProvider("a"))
+    result = await run_ops.run_workflow(app, params())
+    report = result.report
+    assert report.truncated is False and report.findings_total == len(report.findings) > 0
+
+
+async def test_the_result_is_assembled_off_the_event_loop(make_app, monkeypatch):
+    from keel.workflows import runs
+
+    threads = []
+    real = runs.build_result
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "build_result", recording)
+    app = make_app(FakeProvider("a"))
+    result = await run_ops.run_workflow(app, params())
+    assert result.status == "succeeded" and threads == [False]
