@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from keel.protocol.advisor import (
     GenerateFixParams,
 )
 from keel.runtime.progress import work_done_progress
+from keel.runtime.threads import in_thread
 
 from .documents import SourceText, python_source
 from .state import KeelApp
@@ -98,13 +100,12 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
         raise InvalidInput(f"No finding {params.finding_id!r} in {source.path.name}.",
                            code="finding.unknown", details={"field": "findingId"})
     if finding.fixable:
-        from keel.advisor.fixes import rule_fix  # libcst: imported when a fix is first asked for
-
-        fix = await app.workers.run(rule_fix, source.text, source.uri, params.finding_id,
+        # libcst: imported when a fix is first asked for (or by the warm-up), on a thread.
+        fixes = await in_thread(importlib.import_module, "keel.advisor.fixes")
+        fix = await app.workers.run(fixes.rule_fix, source.text, source.uri, params.finding_id,
                                     app.settings.advisor.thresholds)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
                                edits=fix.edits, explanation=fix.explanation, source="rule")
-    from .llm_fix import propose_llm_fix
-
-    return await propose_llm_fix(app, source, finding)
+    llm_fix = await in_thread(importlib.import_module, "keel.app.llm_fix")
+    return await llm_fix.propose_llm_fix(app, source, finding)

@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from keel.runtime.threads import in_thread
+
 Operation = Callable[[Any, Any], Awaitable[Any]]
 
 
@@ -19,7 +21,10 @@ def _lazy(module: str, name: str) -> Operation:
 
     async def operation(app: Any, params: Any) -> Any:
         if not resolved:
-            resolved.append(getattr(importlib.import_module(f"keel.app.{module}"), name))
+            # On a thread: an import on the loop would block it for the import's whole
+            # length, and longer while the warm-up's thread holds the module's import lock.
+            loaded = await in_thread(importlib.import_module, f"keel.app.{module}")
+            resolved.append(getattr(loaded, name))
         return await resolved[0](app, params)
 
     operation.__qualname__ = f"{module}.{name}"

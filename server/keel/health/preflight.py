@@ -28,7 +28,6 @@ from keel.settings import key_env_of
 
 REQUIRED_PACKAGES = ("pygls", "lsprotocol", "pydantic", "anyio", "structlog", "tenacity",
                      "platformdirs", "libcst", "pathspec", "httpx")
-SDK_OF_KIND = {"anthropic": "anthropic", "openai": "openai"}
 NETWORK_CAP_S = 3.0
 
 
@@ -56,18 +55,12 @@ def check_python() -> PreflightCheck:
 
 
 def check_packages(settings: Settings) -> PreflightCheck:
+    # Providers speak HTTP through httpx (a required package): no SDK to check for.
     t = time.perf_counter()
     missing = [p for p in REQUIRED_PACKAGES if importlib.util.find_spec(p) is None]
-    kinds = {p.kind for p in settings.providers}
-    missing_sdks = [SDK_OF_KIND[k] for k in sorted(kinds) if k in SDK_OF_KIND
-                    and importlib.util.find_spec(SDK_OF_KIND[k]) is None]
     if missing:
         return _check("packages", "Required packages", "fail", "missing: " + ", ".join(missing),
                       "Reinstall keel: pip install -e .", t)
-    if missing_sdks:
-        return _check("packages", "Required packages", "fail",
-                      "provider SDK not installed: " + ", ".join(missing_sdks),
-                      "pip install 'keel[providers]'", t)
     return _check("packages", "Required packages", "pass", "all required packages import", None, t)
 
 

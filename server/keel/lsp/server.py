@@ -124,9 +124,11 @@ def build_server(app: KeelApp) -> KeelServer:
         from keel.app.history_ops import start_storage
         from keel.app.provider_health import install_provider_health
         from keel.app.telemetry import install_telemetry
+        from keel.app.warmup import warm_up
 
         app.start_health_push()
         app.workers.warm_up()
+        ls.spawn(warm_up(app))
         start_storage(app)
         install_provider_health(app)
         install_telemetry(app)

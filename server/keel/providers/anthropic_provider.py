@@ -1,67 +1,54 @@
-"""Anthropic through the official SDK (``anthropic.AsyncAnthropic``), Messages API."""
+"""Anthropic's Messages API (``POST /v1/messages``), directly over httpx."""
 
 from __future__ import annotations
 
-import inspect
-from types import ModuleType
 from typing import Any
 
 from .base import Completion, CompletionRequest
-from .sdk_provider import SdkProvider, bad_response, sdk_timeout
+from .http_provider import HttpProvider, bad_response
+
+ANTHROPIC_VERSION = "2023-06-01"
 
 
-class AnthropicProvider(SdkProvider):
-    sdk_module = "anthropic"
+class AnthropicProvider(HttpProvider):
     default_base_url = "https://api.anthropic.com"
+    _path = "/v1/messages"
 
-    _takes_temperature = False
+    def _auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION}
 
-    def _build_client(self, sdk: ModuleType, api_key: str) -> Any:
-        client = sdk.AsyncAnthropic(
-            api_key=api_key,
-            base_url=self._settings.base_url,  # None → the SDK's default
-            max_retries=0,
-            timeout=sdk_timeout(sdk),
-        )
-        # SDK 2.x dropped `temperature` from messages.create (and rejects it);
-        # older SDKs take it. Ask the signature once instead of pinning a version.
-        params = inspect.signature(client.messages.create).parameters
-        self._takes_temperature = "temperature" in params
-        return client
-
-    async def _call(self, client: Any, request: CompletionRequest) -> Any:
-        kwargs: dict[str, Any] = {}
+    def _payload(self, request: CompletionRequest) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_output_tokens,
+            "messages": [{"role": "user", "content": request.prompt}],
+            "temperature": request.temperature,
+        }
         if request.system:
-            kwargs["system"] = request.system
-        if self._takes_temperature:
-            kwargs["temperature"] = request.temperature
-        return await client.messages.create(
-            model=request.model,
-            max_tokens=request.max_output_tokens,
-            messages=[{"role": "user", "content": request.prompt}],
-            **kwargs,
-        )
+            payload["system"] = request.system
+        return payload
 
-    def _parse(self, response: Any, request: CompletionRequest, latency_ms: int) -> Completion:
-        blocks = getattr(response, "content", None) or []
+    def _parse(self, body: dict[str, Any], request: CompletionRequest,
+               latency_ms: int) -> Completion:
+        blocks = body.get("content") or []
         text = "".join(
-            getattr(block, "text", "") or ""
+            block.get("text") or ""
             for block in blocks
-            if getattr(block, "type", None) == "text"
-        )
+            if isinstance(block, dict) and block.get("type") == "text"
+        ) if isinstance(blocks, list) else ""
         if not text:
             raise bad_response(self.id, "no text content")
-        usage = getattr(response, "usage", None)
-        input_tokens = getattr(usage, "input_tokens", None)
-        output_tokens = getattr(usage, "output_tokens", None)
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        input_tokens = usage.get("input_tokens")
+        output_tokens = usage.get("output_tokens")
         if not isinstance(input_tokens, int) or not isinstance(output_tokens, int):
             raise bad_response(self.id, "no token usage")
         return Completion(
             text=text,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            model=getattr(response, "model", None) or request.model,
+            model=body.get("model") or request.model,
             provider=self.id,
             latency_ms=latency_ms,
-            stop_reason=getattr(response, "stop_reason", None),
+            stop_reason=body.get("stop_reason"),
         )

@@ -3,12 +3,11 @@
 The list order of ``settings.providers`` is the fallback order. With no
 provider configured, Anthropic then OpenAI are tried under their default key
 variables; when none of them has a key, the offline provider serves alone.
-Building never imports an SDK and never touches the network.
+Building imports nothing heavy (no httpx client yet) and never touches the network.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,9 +19,9 @@ from keel.protocol.settings import ProviderSettings, Settings
 from .anthropic_provider import AnthropicProvider
 from .base import Provider
 from .credentials import Credentials, resolve_credentials
+from .http_provider import HttpProvider
 from .offline import NONE_CONFIGURED_HINT, OFFLINE_ID, OfflineProvider
 from .openai_provider import OpenAIProvider
-from .sdk_provider import SdkProvider
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +30,7 @@ DEFAULT_PROVIDERS: tuple[ProviderSettings, ...] = (
     ProviderSettings(id="openai", kind="openai"),
 )
 OFFLINE_SETTINGS = ProviderSettings(id=OFFLINE_ID, kind="offline")
-_SDK_CLASSES: dict[str, type[SdkProvider]] = {
+_HTTP_CLASSES: dict[str, type[HttpProvider]] = {
     "anthropic": AnthropicProvider,
     "openai": OpenAIProvider,
 }
@@ -80,19 +79,10 @@ class ProviderSet:
                 log.warning("provider close failed", provider=provider.id, exc_info=True)
 
 
-def _sdk_installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def _status(entry: ProviderSettings, creds: Credentials, endpoint: str | None) -> ProviderStatus:
     base = {"id": entry.id, "kind": entry.kind, "key_env": creds.env_name, "endpoint": endpoint}
     if entry.kind == "offline":
         return ProviderStatus(ready=False, status="offline: calls no model", **base)
-    if not _sdk_installed(entry.kind):
-        return ProviderStatus(
-            ready=False, status=f"sdk missing: the {entry.kind!r} package is not installed",
-            fix=f"pip install 'keel[{entry.kind}]'", **base,
-        )
     if not creds.present:
         return ProviderStatus(
             ready=False, status=f"no key: set {creds.env_name}",
@@ -110,7 +100,7 @@ def build_providers(settings: Settings, env: Mapping[str, str] = os.environ) -> 
     by_id: dict[str, ProviderSettings] = {}
     for entry in entries:
         creds = resolve_credentials(entry, env)
-        sdk_class = _SDK_CLASSES.get(entry.kind)
+        sdk_class = _HTTP_CLASSES.get(entry.kind)
         provider = sdk_class(entry, creds) if sdk_class else None
         status = _status(entry, creds, provider.endpoint() if provider else None)
         statuses.append(status)

@@ -1,14 +1,13 @@
-"""OpenAI and OpenAI-compatible servers (Ollama, vLLM, LM Studio) through
-``openai.AsyncOpenAI``, Chat Completions API."""
+"""OpenAI and OpenAI-compatible servers (Ollama, vLLM, LM Studio): the Chat
+Completions API (``POST {baseUrl}/chat/completions``), directly over httpx."""
 
 from __future__ import annotations
 
 import re
-from types import ModuleType
 from typing import Any
 
 from .base import Completion, CompletionRequest, estimate_tokens
-from .sdk_provider import SdkProvider, bad_response, sdk_timeout
+from .http_provider import HttpProvider, bad_response
 
 OPENAI_API_HOST = "api.openai.com"
 
@@ -16,22 +15,17 @@ OPENAI_API_HOST = "api.openai.com"
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
 
 
-class OpenAIProvider(SdkProvider):
-    sdk_module = "openai"
+class OpenAIProvider(HttpProvider):
     default_base_url = "https://api.openai.com/v1"
+    _path = "/chat/completions"
 
     @property
     def is_official_api(self) -> bool:
         base = self._settings.base_url
         return base is None or OPENAI_API_HOST in base
 
-    def _build_client(self, sdk: ModuleType, api_key: str) -> Any:
-        return sdk.AsyncOpenAI(
-            api_key=api_key,
-            base_url=self._settings.base_url,  # None → the SDK's default (or OPENAI_BASE_URL)
-            max_retries=0,
-            timeout=sdk_timeout(sdk),
-        )
+    def _auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {api_key}"}
 
     def _request_kwargs(self, request: CompletionRequest) -> dict[str, Any]:
         if not self.is_official_api:
@@ -42,26 +36,26 @@ class OpenAIProvider(SdkProvider):
             kwargs["temperature"] = request.temperature
         return kwargs
 
-    async def _call(self, client: Any, request: CompletionRequest) -> Any:
+    def _payload(self, request: CompletionRequest) -> dict[str, Any]:
         messages = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.prompt})
-        return await client.chat.completions.create(
-            model=request.model, messages=messages, **self._request_kwargs(request)
-        )
+        return {"model": request.model, "messages": messages, **self._request_kwargs(request)}
 
-    def _parse(self, response: Any, request: CompletionRequest, latency_ms: int) -> Completion:
-        choices = getattr(response, "choices", None) or []
-        if not choices:
+    def _parse(self, body: dict[str, Any], request: CompletionRequest,
+               latency_ms: int) -> Completion:
+        choices = body.get("choices") or []
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise bad_response(self.id, "no choices")
         choice = choices[0]
-        text = getattr(getattr(choice, "message", None), "content", None)
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else None
         if not isinstance(text, str) or not text:
             raise bad_response(self.id, "no text content")
-        usage = getattr(response, "usage", None)
-        input_tokens = getattr(usage, "prompt_tokens", None)
-        output_tokens = getattr(usage, "completion_tokens", None)
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        input_tokens = usage.get("prompt_tokens")
+        output_tokens = usage.get("completion_tokens")
         estimated = not isinstance(input_tokens, int) or not isinstance(output_tokens, int)
         if estimated:
             # Some compatible servers omit usage; an estimate keeps cost accounting honest-ish.
@@ -71,9 +65,9 @@ class OpenAIProvider(SdkProvider):
             text=text,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            model=getattr(response, "model", None) or request.model,
+            model=body.get("model") or request.model,
             provider=self.id,
             latency_ms=latency_ms,
-            stop_reason=getattr(choice, "finish_reason", None),
+            stop_reason=choice.get("finish_reason"),
             usage_estimated=estimated,
         )

@@ -1,0 +1,88 @@
+"""The warm-up after ``initialized``: the first click costs what the tenth costs.
+
+Everything the first request of each kind would otherwise pay for is done
+here, in the background, one step at a time and never on the event loop:
+
+- the operation modules (``app/ops.py`` imports them lazily so that
+  ``initialize`` is answered fast) and the fix engine (libcst), in a thread;
+- the wire models' validators (``defer_build``), built in a thread;
+- the configured providers' HTTP clients (httpx import, TLS context);
+- the history database (opened by ``start_storage``; the reader is primed here);
+- the worker processes (``WorkerPool.warm_up``, started by the server beside this).
+
+Each step runs on a thread and is small, so ``keel/health`` keeps answering
+(``bench/first_click.py`` measures it). A step that fails is logged and
+skipped: warming is an optimisation, never a reason to fail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import structlog
+
+from keel.runtime.threads import in_thread
+
+from .state import KeelApp
+
+log = structlog.get_logger(__name__)
+
+WARM_MODULES = (
+    "keel.app.run_ops", "keel.app.advisor_ops", "keel.app.cost_ops", "keel.app.history_ops",
+    "keel.app.health_ops", "keel.app.llm_fix", "keel.advisor.fixes",
+)
+
+
+def _import(name: str) -> None:
+    importlib.import_module(name)
+
+
+def _build_validators() -> None:
+    from keel.protocol.methods import METHODS
+
+    for spec in METHODS.values():
+        for model in (spec.params, spec.result):
+            if model is not None:
+                model.model_rebuild(force=True)
+
+
+async def warm_up(app: KeelApp) -> None:
+    try:
+        await _warm_up(app)
+    except Exception:  # a bug here must not surface as a stray task error
+        log.warning("warm-up failed", exc_info=True)
+
+
+async def _warm_up(app: KeelApp) -> None:
+    started = time.perf_counter()
+    for name in WARM_MODULES:
+        await _step(f"import {name}", _import, name)
+    await _step("validators", _build_validators)
+    await _warm_providers(app)
+    from .history_ops import history_reader
+
+    await _step("history reader", lambda: history_reader(app).list_runs(1, None))
+    log.info("warm-up done", ms=round((time.perf_counter() - started) * 1000))
+
+
+async def _step(what: str, fn, *args) -> None:
+    try:
+        await in_thread(fn, *args)
+    except Exception as exc:  # warming is best effort: the real request reports real trouble
+        log.info("warm-up step skipped", step=what, reason=type(exc).__name__)
+
+
+async def _warm_providers(app: KeelApp) -> None:
+    from .run_ops import provider_lease
+
+    lease = provider_lease(app)
+    for provider in lease.providers.providers:
+        warm = getattr(provider, "warm", None)
+        if warm is None:
+            continue
+        try:
+            await warm()
+        except Exception as exc:  # e.g. no key: the run reports it, with its fix
+            log.info("provider warm-up skipped", provider=provider.id,
+                     reason=type(exc).__name__)

@@ -1,0 +1,161 @@
+"""The shared shape of the HTTP providers (Anthropic Messages, OpenAI Chat Completions).
+
+Keel talks to both APIs directly over ``httpx`` (already a dependency) instead
+of through the official SDKs. Importing ``anthropic`` costs 2-6 s of CPU, and
+on a thread it still stalls the event loop for up to ~400 ms at a time (the GIL
+is held through long pydantic-core model builds), so neither the first request
+nor ``keel/health`` during the warm-up could meet their goals; importing
+``httpx`` costs ~0.1 s with stalls under 20 ms (docs/performance.md has the
+figures). The two request shapes Keel uses are small and stable.
+
+Retries, deadlines and breakers live in ``keel.resilience`` and the caller's
+deadline scope: the per-phase httpx timeouts below only catch a dead socket.
+Every failure is translated at this boundary by ``classify_provider_error``
+(an HTTP error status becomes ``ProviderHttpError``, which carries what it
+needs); cancellation is never caught (``except Exception`` does not catch it).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+import structlog
+
+from keel.errors import KeelError, ProviderError
+from keel.protocol.settings import ProviderSettings
+from keel.resilience.classify import classify_provider_error
+from keel.runtime.threads import in_thread
+
+from .base import Completion, CompletionRequest, ProviderKind
+from .credentials import Credentials
+
+log = structlog.get_logger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 120.0
+WRITE_TIMEOUT_S = 30.0
+POOL_TIMEOUT_S = 10.0
+USER_AGENT = "keel/0.1"
+
+
+class ProviderHttpError(Exception):
+    """An HTTP error status from a provider, in the shape ``classify_provider_error`` reads."""
+
+    def __init__(self, response: Any, body: Any) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.status_code = response.status_code
+        self.response = response
+        self.body = body
+        error = body.get("error") if isinstance(body, dict) else None
+        self.code = error.get("code") or error.get("type") if isinstance(error, dict) else None
+
+
+def bad_response(provider_id: str, why: str) -> ProviderError:
+    return ProviderError(
+        f"The provider {provider_id!r} answered without usable content ({why}).",
+        code="provider.bad_response",
+        transient=True,
+        provider=provider_id,
+    )
+
+
+class HttpProvider(ABC):
+    """One configured provider entry: an ``httpx.AsyncClient`` for its HTTP API."""
+
+    default_base_url: str
+
+    def __init__(self, settings: ProviderSettings, credentials: Credentials) -> None:
+        self._settings = settings
+        self._credentials = credentials
+        self._client: Any = None
+
+    @property
+    def id(self) -> str:
+        return self._settings.id
+
+    @property
+    def kind(self) -> ProviderKind:
+        return self._settings.kind
+
+    def has_credentials(self) -> bool:
+        return self._credentials.present
+
+    def endpoint(self) -> str | None:
+        return self._settings.base_url or self.default_base_url
+
+    def __repr__(self) -> str:
+        # The key is deliberately absent (Secret masks it anyway).
+        return f"{type(self).__name__}(id={self.id!r}, endpoint={self.endpoint()!r})"
+
+    async def warm(self) -> None:
+        """Import httpx and build the client ahead of the first call (the warm-up after start)."""
+        try:
+            await self._get_client()
+        except KeelError:
+            raise
+        except Exception as exc:
+            raise classify_provider_error(exc, self.id) from exc
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        try:
+            client = await self._get_client()
+            started = time.monotonic()
+            response = await client.post(self._path, json=self._payload(request))
+            body = response.json() if response.content else None
+            if response.status_code >= 400:
+                raise ProviderHttpError(response, body)
+        except KeelError:
+            raise  # already ours (e.g. no key): nothing to translate
+        except Exception as exc:
+            raise classify_provider_error(exc, self.id) from exc
+        latency_ms = int((time.monotonic() - started) * 1000)
+        if not isinstance(body, dict):
+            raise bad_response(self.id, "not a JSON object")
+        return self._parse(body, request, latency_ms)
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def _get_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        if self._credentials.key is None:
+            env = self._credentials.env_name
+            raise ProviderError(
+                f"The provider {self.id!r} has no API key.",
+                code="provider.auth", transient=False, provider=self.id,
+                hint=f"Set {env}." if env else None,
+            )
+        # On a thread: importing httpx and loading the CA bundle into a TLS context take
+        # tens of ms of CPU. The client is only created there, not used.
+        client = await in_thread(self._build_client, self._credentials.key.reveal())
+        if self._client is None:  # another caller may have built one meanwhile
+            self._client = client
+            log.debug("provider client built", provider=self.id, endpoint=self.endpoint())
+        return self._client
+
+    def _build_client(self, api_key: str) -> Any:
+        import httpx
+
+        return httpx.AsyncClient(
+            base_url=self.endpoint() or "",
+            headers={"user-agent": USER_AGENT, **self._auth_headers(api_key)},
+            timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S,
+                                  write=WRITE_TIMEOUT_S, pool=POOL_TIMEOUT_S),
+        )
+
+    _path: str  # the API path under the base URL
+
+    @abstractmethod
+    def _auth_headers(self, api_key: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def _payload(self, request: CompletionRequest) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _parse(self, body: dict[str, Any], request: CompletionRequest,
+               latency_ms: int) -> Completion: ...

@@ -1,0 +1,74 @@
+"""The warm-up after `initialized`: provider clients, modules and validators, off the loop."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from keel.app import ops, warmup
+from keel.app.state import KeelApp
+from keel.protocol.health import HealthParams
+from keel.providers.factory import ProviderSet
+from keel.storage.records import MemoryRecorder
+
+
+class WarmableProvider:
+    id = "warm"
+    kind = "openai"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.warmed_on_loop_thread: list[bool] = []
+
+    async def warm(self) -> None:
+        self.warmed_on_loop_thread.append(threading.current_thread() is threading.main_thread())
+        if self.fail:
+            raise RuntimeError("no network")
+
+
+def app_with(*providers, tmp_path) -> KeelApp:
+    app = KeelApp(workspace_folders=[tmp_path])
+    built = ProviderSet(providers=list(providers), statuses=[])
+    app.extensions["provider_factory"] = lambda settings, env: built
+    app.extensions["recorder"] = MemoryRecorder()
+    return app
+
+
+async def test_warm_up_builds_every_provider_client_and_loads_the_fix_engine(tmp_path):
+    first, second = WarmableProvider(fail=True), WarmableProvider()
+    app = app_with(first, second, tmp_path=tmp_path)
+    try:
+        await warmup.warm_up(app)  # a provider that cannot warm does not stop the others
+    finally:
+        app.close()
+    assert first.warmed_on_loop_thread == [True] and second.warmed_on_loop_thread == [True]
+    assert "keel.advisor.fixes" in sys.modules and "keel.app.run_ops" in sys.modules
+
+
+async def test_a_failing_step_is_skipped_not_raised(tmp_path, monkeypatch):
+    monkeypatch.setattr(warmup, "WARM_MODULES", ("keel.no_such_module", "keel.app.run_ops"))
+    provider = WarmableProvider()
+    app = app_with(provider, tmp_path=tmp_path)
+    try:
+        await warmup.warm_up(app)
+    finally:
+        app.close()
+    assert provider.warmed_on_loop_thread == [True]  # the steps after the failure still ran
+
+
+async def test_operations_are_imported_on_a_thread(monkeypatch, tmp_path):
+    seen = []
+    real = ops.importlib.import_module
+
+    def recording(name: str):
+        seen.append((name, threading.current_thread() is threading.main_thread()))
+        return real(name)
+
+    monkeypatch.setattr(ops.importlib, "import_module", recording)
+    operation = ops._lazy("health_ops", "health")
+    app = KeelApp(workspace_folders=[tmp_path])
+    try:
+        await operation(app, HealthParams())
+    finally:
+        app.close()
+    assert seen == [("keel.app.health_ops", False)]
