@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from keel.settings import configured_deadline_ms, effective_deadline_ms, load_settings
 
 
@@ -25,3 +27,40 @@ def test_request_timeout_only_shortens():
     assert effective_deadline_ms(settings, "keel/analyze", 500) == 500
     assert effective_deadline_ms(settings, "keel/analyze", 90_000) == 2000
     assert effective_deadline_ms(settings, "keel/analyze", None) == 2000
+
+
+# Each wire key of docs/configuration.md "timeouts", written by hand so the table cannot drift.
+TIMEOUT_KEYS = {
+    "keel/health": "healthMs",
+    "keel/preflight": "preflightMs",
+    "keel/listWorkflows": "listWorkflowsMs",
+    "keel/estimateCost": "estimateCostMs",
+    "keel/runWorkflow": "runWorkflowMs",
+    "keel/cancelRun": "cancelRunMs",
+    "keel/analyze": "analyzeMs",
+    "keel/generateFix": "generateFixMs",
+    "keel/runs": "runsMs",
+    "keel/report": "reportMs",
+}
+
+
+@pytest.mark.parametrize("method", sorted(TIMEOUT_KEYS))
+def test_every_timeouts_setting_overrides_its_method_deadline(method):
+    from keel.protocol.methods import METHODS
+
+    default = METHODS[method].deadline_ms
+    longer = default + 12_345  # longer than the default: only the setting can produce it
+    loaded = load_settings({"timeouts": {TIMEOUT_KEYS[method]: longer}})
+    assert loaded.problem is None
+    assert configured_deadline_ms(loaded.settings, method) == longer
+    assert effective_deadline_ms(loaded.settings, method, None) == longer
+    assert effective_deadline_ms(loaded.settings, method, 100) == 100
+
+
+def test_every_request_names_a_timeouts_setting_that_exists():
+    from keel.protocol.methods import REQUESTS
+    from keel.protocol.settings import TimeoutSettings
+
+    assert {m.name for m in REQUESTS} == set(TIMEOUT_KEYS)
+    for spec in REQUESTS:
+        assert spec.timeout_setting in TimeoutSettings.model_fields, spec.name
