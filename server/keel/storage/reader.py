@@ -2,6 +2,8 @@
 
 Every sqlite3/OS failure is translated at the boundary into ``StorageError``.
 A workspace with no history yet reads as empty and nothing is created on disk.
+While the recorder (``health``) says storage is ``down``, reads fail with the
+recorder's ``storage.*`` error: an empty answer would claim "no history".
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import TypeVar
 from keel.protocol import RunSummary, UsageReport
 
 from . import queries, retention
-from .boundary import STORAGE_FAILURES, ConnectionFactory, default_connect, translate
+from .boundary import STORAGE_FAILURES, ConnectionFactory, StorageError, default_connect, translate
 from .database import open_database
+from .health import StorageHealth
 from .retention import CleanupReport
 
 T = TypeVar("T")
@@ -27,9 +30,11 @@ def _memory_connect(_: Path) -> sqlite3.Connection:
 
 
 class HistoryReader:
-    def __init__(self, db_path: Path, *, connect: ConnectionFactory = default_connect) -> None:
+    def __init__(self, db_path: Path, *, connect: ConnectionFactory = default_connect,
+                 health: Callable[[], StorageHealth] | None = None) -> None:
         self.db_path = Path(db_path)
         self._connect = connect
+        self._health = health
         self._conn: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
@@ -39,7 +44,14 @@ class HistoryReader:
             self._conn = open_database(self.db_path, self._connect if exists else _memory_connect)
         return self._conn
 
+    def _refuse_when_down(self) -> None:
+        health = self._health() if self._health is not None else None
+        if health is not None and health.status == "down":
+            raise StorageError(health.detail, kind="persistent", fix=health.fix,
+                               code=health.last_error or "storage.unavailable")
+
     def _guard(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        self._refuse_when_down()
         try:
             return read(self._connection())
         except STORAGE_FAILURES as exc:
