@@ -13,6 +13,8 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
   a NUL byte in the first 8 KB — (``skipped_binary``) and unreadable files
   (``skipped_unreadable``) are skipped and counted. ``skipped_ignored`` counts
   entries excluded by ``.gitignore``: files, and pruned folders once each.
+  FIFOs, sockets and devices are never opened (``keel.files``), not even as
+  a ``.gitignore``; one that replaces a listed file counts as unreadable.
 - Files come out in walk order: a folder's files (sorted), then its
   subfolders (sorted), depth first. Chunk packing depends on that order.
 - ``should_stop`` is polled per folder and every few hundred files; when it
@@ -293,6 +295,10 @@ class _Walk:
                     self.memo_ok = False
                     continue
                 except OSError:
+                    result.skipped_unreadable += 1
+                    self.memo_ok = False
+                    continue
+                if not stat_module.S_ISREG(st.st_mode):  # became a FIFO or device since listed
                     result.skipped_unreadable += 1
                     self.memo_ok = False
                     continue
