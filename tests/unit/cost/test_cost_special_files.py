@@ -33,17 +33,11 @@ def _returns(call: Callable[[], object], fifos: list[Path]) -> object:
     return box[0]
 
 
-def test_a_fifo_gitignore_is_not_read_and_the_scan_completes(tmp_path: Path, cache) -> None:
+@pytest.mark.parametrize("name", [".gitignore", "b.py"])
+def test_a_fifo_in_the_tree_is_not_opened_and_the_scan_completes(tmp_path: Path, cache,
+                                                                 name: str) -> None:
     write(tmp_path, "a.py", "x = 1\n")
-    fifo = tmp_path / ".gitignore"
-    os.mkfifo(fifo)
-    result = _returns(lambda: scan(tmp_path, tmp_path, suffixes=(".py",), cache=cache), [fifo])
-    assert [f.rel_path for f in result.files] == ["a.py"]
-
-
-def test_an_input_named_fifo_is_neither_read_nor_counted_as_a_file(tmp_path: Path, cache) -> None:
-    write(tmp_path, "a.py", "x = 1\n")
-    fifo = tmp_path / "b.py"
+    fifo = tmp_path / name
     os.mkfifo(fifo)
     result = _returns(lambda: scan(tmp_path, tmp_path, suffixes=(".py",), cache=cache), [fifo])
     assert [f.rel_path for f in result.files] == ["a.py"]
