@@ -57,6 +57,9 @@ def _calibration(app: KeelApp, workflow: str):
 
 
 async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
+    from .run_ops import workflow_catalog
+
+    catalog = await workflow_catalog(app)  # the same workflows a run reads; built-ins always
     state = cost_state(app)
     older = state.in_flight.get(params.workflow)
     if older is not None:
@@ -78,7 +81,7 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
                              cache=state.cache, calibration=_calibration(app, params.workflow),
                              should_stop=should_stop, environ=app.env,
                              max_file_bytes=app.settings.advisor.max_file_bytes,
-                             trusted=app.workspace_trusted)
+                             catalog=catalog)
 
     try:
         result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
