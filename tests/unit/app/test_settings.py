@@ -64,3 +64,37 @@ def test_every_request_names_a_timeouts_setting_that_exists():
     assert {m.name for m in REQUESTS} == set(TIMEOUT_KEYS)
     for spec in REQUESTS:
         assert spec.timeout_setting in TimeoutSettings.model_fields, spec.name
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    ({"advisor": {"maxFileBytes": 100_000_000_000}}, "settings.advisor.maxFileBytes"),
+    ({"storage": {"dir": "/tmp/history\x00here"}}, "settings.storage.dir"),
+    ({"storage": {"dir": "/x" * 3000}}, "settings.storage.dir"),
+    ({"storage": {"maxBytes": 10**15}}, "settings.storage.maxBytes"),
+    ({"storage": {"retentionDays": 10**9}}, "settings.storage.retentionDays"),
+    ({"timeouts": {"runWorkflowMs": 10**12}}, "settings.timeouts.runWorkflowMs"),
+    ({"advisor": {"thresholds": {"maxNesting": 10**9}}}, "settings.advisor.thresholds.maxNesting"),
+    ({"providers": [{"id": "a", "kind": "openai", "baseUrl": "http://x\x00"}]},
+     "settings.providers.0.baseUrl"),
+    ({"telemetry": {"otlpEndpoint": ""}}, "settings.telemetry.otlpEndpoint"),
+])
+def test_absurd_settings_are_refused_by_name_and_the_defaults_kept(raw, field):
+    loaded = load_settings(raw, "settings")
+    assert loaded.problem is not None and loaded.problem.startswith(field + ":")
+    assert loaded.settings == load_settings(None).settings
+
+
+def test_an_absurd_setting_degrades_config_with_one_message():
+    from keel.app.state import KeelApp
+
+    app = KeelApp(worker_pool_size=1)
+    shown: list[str] = []
+    app.notifier.show_message = lambda level, text: shown.append(text)  # type: ignore[method-assign]
+    try:
+        app.apply_settings({"advisor": {"maxFileBytes": 100_000_000_000}}, "settings")
+        config = app.monitor.component("config")
+        assert config.status == "degraded" and "advisor.maxFileBytes" in config.detail
+        assert len(shown) == 1 and "advisor.maxFileBytes" in shown[0]
+        assert app.settings.advisor.max_file_bytes == 2 * 1024 * 1024
+    finally:
+        app.close()
