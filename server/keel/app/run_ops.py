@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import structlog
 
+from keel.cost.inputs import require_input
 from keel.health.config import note_workflows_file
 from keel.protocol.workflows import (
     CancelRunParams,
@@ -28,6 +29,7 @@ from keel.protocol.workflows import (
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
 from keel.resilience import ResponseCache, process_budgets, process_registry
+from keel.runtime.deadline import current_deadline
 from keel.settings import effective_deadline_ms
 from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
@@ -36,6 +38,7 @@ from keel.workflows.engine import RunSpec
 from keel.workflows.runs import RunManager, new_run_id, now_iso
 from keel.workflows.stages_llm import LlmContext, Resilience
 
+from .cost_ops import cost_state
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -164,6 +167,11 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
         thresholds=app.settings.advisor.thresholds,
         max_file_bytes=app.settings.advisor.max_file_bytes,
     )
+    deadline, scan_cache = current_deadline(), cost_state(app).cache
+    await anyio.to_thread.run_sync(  # nothing to read: -32602 target.no_input, not an empty success
+        lambda: require_input(target, folder, spec.target_display, workflow.id, workflow.inputs,
+                              spec.max_file_bytes, scan_cache, lambda: deadline.expired),
+        abandon_on_cancel=True)
     deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
     return await run_manager(app).run(spec, params.options, params, deadline_ms)
 

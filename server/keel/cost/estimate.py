@@ -32,6 +32,7 @@ from keel.workflows.planning import CallPlan, plan_llm_calls
 
 from .cache import EstimateCache
 from .calibration import CalibrationSource, resolve_calibration
+from .inputs import no_input_message
 from .pricing import PricingChoice, choose_pricing
 from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
 from .tokens import method as token_method
@@ -120,9 +121,12 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
         "skipped": {
             "binary": scanned.skipped_binary, "large": scanned.skipped_large,
             "unreadable": scanned.skipped_unreadable, "ignored": scanned.skipped_ignored,
-            "symlinks": scanned.skipped_symlinks,
+            "symlinks": scanned.skipped_symlinks, "notInput": scanned.skipped_not_input,
         },
     }
+    no_input = no_input_message(scanned, workflow.inputs, target_text, workflow.id)
+    if no_input is not None:
+        extra["noInput"] = no_input  # a run of this target would be refused (target.no_input)
     if choice.serving is None:
         extra["ifConfigured"] = {
             "provider": choice.reference_label,

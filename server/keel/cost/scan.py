@@ -74,6 +74,7 @@ class ScanResult:
     skipped_ignored: int = 0
     skipped_unreadable: int = 0
     skipped_symlinks: int = 0
+    skipped_not_input: int = 0  # regular files whose suffix is not one of the workflow's inputs
     method: str = HEURISTIC_METHOD
     # Identifies this exact file list (shared, read-only) for memoised planning.
     scan_token: int = field(default_factory=lambda: next(_scan_tokens))
@@ -286,6 +287,7 @@ class _Walk:
             # because at 10,000 files every attribute lookup shows.
             for name in record.files:
                 if suffixes is not None and not name.endswith(suffixes):
+                    result.skipped_not_input += 1
                     continue
                 path = prefix + name
                 try:
@@ -387,6 +389,8 @@ def scan(
         if walk.wants(os.path.basename(top)):
             walk.add_file(top, walk.rel_of(top).rstrip("/"), st)
             walk.read_pending()
+        else:
+            walk.result.skipped_not_input += 1
     else:
         raise InvalidInput("The target is neither a file nor a folder.",
                            code="target.not_a_file", details={"field": "target"})
