@@ -15,6 +15,7 @@ import anyio
 import structlog
 
 from keel.cost.inputs import require_input
+from keel.errors import InvalidInput
 from keel.health.config import note_workflows_file
 from keel.protocol.workflows import (
     CancelRunParams,
@@ -39,6 +40,7 @@ from keel.workflows.runs import RunManager, new_run_id, now_iso
 from keel.workflows.stages_llm import LlmContext, Resilience
 
 from .cost_ops import cost_state
+from .history_ops import history_reader
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -157,6 +159,11 @@ async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWo
 
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
+    if params.run_id and params.run_id not in run_manager(app).active and await (
+            anyio.to_thread.run_sync(history_reader(app).run_id_taken, params.run_id,
+                                     abandon_on_cancel=True)):
+        raise InvalidInput(f"The run id {params.run_id!r} is already in this workspace's history.",
+                           code="run.id_in_use", details={"field": "runId"})
     workflow = (await workflow_catalog(app)).get(params.workflow)
     folders = list(app.workspace_folders) or [app.workspace_root]
     target: Path = await anyio.to_thread.run_sync(resolve_target, params.target, folders)

@@ -64,6 +64,18 @@ class HistoryReader:
     def usage_report(self, days: int = 30, now: datetime | None = None) -> UsageReport:
         return self._guard(lambda conn: queries.usage_report(conn, days, now))
 
+    def has_run(self, run_id: str) -> bool:
+        """Whether history holds a run with this id (from any process, finished or not)."""
+        return self._guard(lambda conn: conn.execute(
+            "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None)
+
+    def run_id_taken(self, run_id: str) -> bool:
+        """``has_run``, or False when history cannot be read (the owner guard still applies)."""
+        try:
+            return self.has_run(run_id)
+        except StorageError:
+            return False
+
     def estimator_error(self, workflow: str | None = None) -> tuple[int, float | None]:
         return self._guard(lambda conn: queries.estimator_error(conn, workflow))
 
