@@ -39,9 +39,11 @@ class HistoryReader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            exists = self.db_path.exists()
-            # An absent database reads as empty: an in-memory one with the current schema.
-            self._conn = open_database(self.db_path, self._connect if exists else _memory_connect)
+            if not self.db_path.exists():
+                # An absent database reads as empty: an in-memory one with the current schema,
+                # not kept, so the file the recorder creates a moment later is read next time.
+                return open_database(self.db_path, _memory_connect)
+            self._conn = open_database(self.db_path, self._connect)
         return self._conn
 
     def _refuse_when_down(self) -> None:

@@ -69,3 +69,14 @@ async def test_runs_and_report_methods_fail_with_a_storage_code_while_down(tmp_p
     finally:
         await close_storage(app)
         app.close()
+
+
+def test_a_reader_that_read_before_the_database_existed_sees_it_once_written(tmp_path, build):
+    path = tmp_path / "history.db"
+    reader = HistoryReader(path)
+    assert not reader.has_run("r1") and reader.list_runs() == []  # nothing on disk yet
+    recorder = StorageRecorder(path)
+    recorder.run_started(build.run("r1"))
+    assert recorder.close(5)
+    assert reader.has_run("r1") and [r.run_id for r in reader.list_runs()] == ["r1"]
+    reader.close()
