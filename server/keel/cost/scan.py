@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
+from keel.files import kind_of
 
 from .cache import OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntry
 from .ignore import (
@@ -392,8 +393,8 @@ def scan(
         else:
             walk.result.skipped_not_input += 1
     else:
-        raise InvalidInput("The target is neither a file nor a folder.",
-                           code="target.not_a_file", details={"field": "target"})
+        raise InvalidInput(f"The target is {kind_of(st.st_mode)}, neither a file nor a folder; "
+                           "it is not read.", code="target.not_a_file", details={"field": "target"})
     return walk.result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from keel.app.state import KeelApp
@@ -33,3 +35,12 @@ async def test_hostile_path_is_invalid_params_naming_the_field(app, tmp_path, me
         await dispatch(app, method, params, 1)
     assert isinstance(info.value.error, InvalidInput)
     assert info.value.error.details["field"] == field
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+@pytest.mark.parametrize("method", ["keel/runWorkflow", "keel/estimateCost"])
+async def test_a_fifo_target_is_invalid_params_naming_what_it_is(app, tmp_path, method):
+    os.mkfifo(tmp_path / "pipe.py")
+    with pytest.raises(DispatchError) as info:
+        await dispatch(app, method, {"workflow": "review", "target": "pipe.py"}, 1)
+    assert info.value.error.code == "target.not_a_file" and "FIFO" in info.value.error.message

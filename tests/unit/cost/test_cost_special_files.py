@@ -54,7 +54,7 @@ def test_a_fifo_target_is_refused(tmp_path: Path, cache) -> None:
     os.mkfifo(fifo)
     with pytest.raises(InvalidInput) as info:
         scan(fifo, tmp_path, suffixes=(".py",), cache=cache)
-    assert info.value.code == "target.not_a_file"
+    assert info.value.code == "target.not_a_file" and "FIFO" in info.value.message
 
 
 def test_open_regular_names_what_the_file_is(tmp_path: Path) -> None:
