@@ -30,7 +30,8 @@ def _no_nul(value: str) -> str:
 
 
 # A path or URL a person typed: bounded, and never holding a NUL (no file system accepts one).
-PathText = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS), AfterValidator(_no_nul)]
+# "" stays allowed where it always meant "unset" (editors send "" for an empty string setting).
+PathText = Annotated[str, Field(max_length=MAX_PATH_CHARS), AfterValidator(_no_nul)]
 DeadlineMs = Annotated[int | None, Field(default=None, gt=0, le=DAY_MS)]
 ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
 
@@ -62,7 +63,7 @@ class TierModels(SettingsModel):
 class ProviderSettings(SettingsModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["anthropic", "openai", "offline"]
-    base_url: PathText | None = None
+    base_url: Annotated[PathText, Field(min_length=1)] | None = None
     api_key_env: str | None = Field(default=None, max_length=256,
                                     pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     models: TierModels | None = None

@@ -76,7 +76,8 @@ def test_every_request_names_a_timeouts_setting_that_exists():
     ({"advisor": {"thresholds": {"maxNesting": 10**9}}}, "settings.advisor.thresholds.maxNesting"),
     ({"providers": [{"id": "a", "kind": "openai", "baseUrl": "http://x\x00"}]},
      "settings.providers.0.baseUrl"),
-    ({"telemetry": {"otlpEndpoint": ""}}, "settings.telemetry.otlpEndpoint"),
+    ({"telemetry": {"otlpEndpoint": "http://x/" * 500}}, "settings.telemetry.otlpEndpoint"),
+    ({"providers": [{"id": "a", "kind": "openai", "baseUrl": ""}]}, "settings.providers.0.baseUrl"),
 ])
 def test_absurd_settings_are_refused_by_name_and_the_defaults_kept(raw, field):
     loaded = load_settings(raw, "settings")
@@ -98,3 +99,8 @@ def test_an_absurd_setting_degrades_config_with_one_message():
         assert app.settings.advisor.max_file_bytes == 2 * 1024 * 1024
     finally:
         app.close()
+
+
+def test_an_empty_string_still_means_unset_for_paths():
+    loaded = load_settings({"storage": {"dir": ""}, "telemetry": {"otlpEndpoint": ""}})
+    assert loaded.problem is None
