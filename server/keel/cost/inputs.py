@@ -63,13 +63,15 @@ def require_input(target: Path, workspace_root: Path, target_display: str, workf
     """Raise -32602 ``target.no_input`` when a run of ``workflow_id`` would read no file.
 
     The same scan as the run and the estimate (with the estimate's cache, so a
-    target just estimated costs one revalidation). Blocking: call from a thread.
+    target just estimated costs one revalidation), reading only until one file
+    is known to be readable. Blocking: call from a thread.
     A scan stopped by ``should_stop`` checks nothing: the run itself then ends
     ``timedOut`` (a RunResult), as a run that reaches its deadline must.
     """
     try:
         scanned = scan(target, workspace_root, suffixes=suffixes or None, cache=cache,
-                       max_file_bytes=max_file_bytes, should_stop=should_stop)
+                       max_file_bytes=max_file_bytes, should_stop=should_stop,
+                       first_input_only=True)
     except DeadlineExceeded:
         return
     message = no_input_message(scanned, suffixes, target_display, workflow_id)

@@ -54,6 +54,7 @@ from .tokens import HEURISTIC_METHOD
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 STOP_CHECK_EVERY = 256
 READ_BATCH = 512
+FIRST_INPUT_BATCH = 16  # first_input_only: stop reading soon after one readable input
 
 _scan_tokens = itertools.count(1)
 
@@ -117,13 +118,14 @@ class _Stopper:
 class _Walk:
     def __init__(self, workspace_root: Path, suffixes: tuple[str, ...] | None,
                  cache: EstimateCache, max_file_bytes: int, stopper: _Stopper,
-                 read_workers: int) -> None:
+                 read_workers: int, first_input_only: bool = False) -> None:
         self.root = os.path.abspath(workspace_root)
         self.suffixes = suffixes
         self.cache = cache
         self.max_file_bytes = max_file_bytes
         self.stopper = stopper
         self.read_workers = read_workers
+        self.first_input_only = first_input_only
         self.result = ScanResult()
         self.pending: list[_Pending] = []
         self.now_ns = time.time_ns()
@@ -164,9 +166,15 @@ class _Walk:
         result = self.result
         to_store: list[tuple[str, FileEntry]] = []
         dropped: set[int] = set()
-        for start in range(0, len(pending), READ_BATCH):
+        batch_size = FIRST_INPUT_BATCH if self.first_input_only else READ_BATCH
+        found = len(result.files) > len(pending)  # a cache hit already gave a readable file
+        for start in range(0, len(pending), batch_size):
+            if found and self.first_input_only:  # the rest is not read: a partial result
+                dropped.update(item.index for item in pending[start:])
+                self.memo_ok = False
+                break
             self.stopper.check()
-            batch = pending[start:start + READ_BATCH]
+            batch = pending[start:start + batch_size]
             paths = [p.path for p in batch]
             if self.read_workers > 1 and len(batch) > 8:
                 outcomes: Iterator = read_pool().map(read_and_count, paths,
@@ -182,6 +190,7 @@ class _Walk:
                 kind, tokens, size, mtime_ns = outcome
                 scanned = None
                 if kind == OUTCOME_OK:
+                    found = True
                     scanned = ScannedFile(item.rel, size, tokens)
                     result.files[item.index] = scanned
                     result.bytes += size
@@ -374,10 +383,16 @@ def scan(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     should_stop: Callable[[], bool] | None = None,
     read_workers: int = DEFAULT_READ_WORKERS,
+    first_input_only: bool = False,
 ) -> ScanResult:
-    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens."""
+    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens.
+
+    ``first_input_only``: stop reading once one input file is known to be
+    readable (the answer to "is there anything to read?"); the result is then
+    partial and not memoised, but complete whenever it has no files.
+    """
     walk = _Walk(workspace_root, suffixes, cache or EstimateCache(), max_file_bytes,
-                 _Stopper(should_stop), read_workers)
+                 _Stopper(should_stop), read_workers, first_input_only)
     top = os.path.abspath(target)
     try:
         st = os.stat(top)

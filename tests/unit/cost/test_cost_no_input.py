@@ -59,3 +59,15 @@ def test_a_scan_stopped_by_the_deadline_refuses_nothing(tmp_path: Path, cache) -
     (tmp_path / "empty").mkdir()
     require_input(tmp_path / "empty", tmp_path, "empty", "review", (".py",), 1000, cache,
                   should_stop=lambda: True)
+
+
+def test_first_input_only_reads_past_binaries_stops_early_and_leaves_no_partial_memo(
+        tmp_path: Path, cache) -> None:
+    for index in range(40):
+        write(tmp_path, f"a{index:02}.py", b"\x00binary")  # walk order: these come first
+    for index in range(100):
+        write(tmp_path, f"b{index:03}.py", "x = 1\n")
+    partial = scan(tmp_path, tmp_path, suffixes=(".py",), cache=cache, first_input_only=True)
+    assert 1 <= len(partial.files) < 100 and partial.skipped_binary == 40
+    full = scan(tmp_path, tmp_path, suffixes=(".py",), cache=cache)
+    assert len(full.files) == 100 and full.skipped_binary == 40
