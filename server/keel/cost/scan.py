@@ -27,12 +27,11 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
@@ -49,47 +48,13 @@ from .ignore import (
 )
 from .memo import TreeMemo, unchanged
 from .reader import DEFAULT_READ_WORKERS, read_and_count, read_pool
+from .results import ScannedFile, ScanResult
 from .tokens import HEURISTIC_METHOD
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 STOP_CHECK_EVERY = 256
 READ_BATCH = 512
 FIRST_INPUT_BATCH = 16  # first_input_only: stop reading soon after one readable input
-
-_scan_tokens = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
-    rel_path: str  # POSIX, relative to the workspace root
-    size: int
-    tokens: int
-
-
-@dataclass
-class ScanResult:
-    files: list[ScannedFile] = field(default_factory=list)
-    bytes: int = 0
-    cached_files: int = 0
-    skipped_binary: int = 0
-    skipped_large: int = 0
-    skipped_ignored: int = 0
-    skipped_unreadable: int = 0
-    skipped_symlinks: int = 0
-    skipped_not_input: int = 0  # regular files whose suffix is not one of the workflow's inputs
-    method: str = HEURISTIC_METHOD
-    # Identifies this exact file list (shared, read-only) for memoised planning.
-    scan_token: int = field(default_factory=lambda: next(_scan_tokens))
-
-    @property
-    def tokens(self) -> int:
-        return sum(f.tokens for f in self.files)
-
-    @property
-    def skipped_files(self) -> int:
-        """Input files the workflow would want but that were not read."""
-        return self.skipped_binary + self.skipped_large + self.skipped_unreadable
-
 
 _PLACEHOLDER = ScannedFile("", -1, -1)
 
