@@ -160,7 +160,7 @@ class WorkflowCatalog:
             raise self.problem  # the id may be one the broken file defines
         known = ", ".join(self.workflows)
         raise InvalidInput(
-            f"Unknown workflow {workflow_id!r}; known workflows: {known}.",
+            f"Unknown workflow {workflow_id[:80]!r}; known workflows: {known}.",
             code="workflow.unknown",
             details={"field": "workflow"},
         )

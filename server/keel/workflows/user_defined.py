@@ -46,7 +46,7 @@ _TOML_LINE = re.compile(r"\(at line (\d+)")
 
 class _StageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str | None = None
     kind: Literal["static", "llm"]
     analyzer: Literal["advisor", "bandit", "bugs", "metrics"] | None = None
@@ -69,7 +69,7 @@ class _StageSpec(BaseModel):
 
 class _WorkflowSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str | None = None
     description: str = ""
     profile: Literal["critical", "balanced", "tolerant"] = "balanced"
