@@ -40,6 +40,7 @@ def no_input_message(scanned: ScanResult, suffixes: tuple[str, ...], target: str
     """Why ``target`` gives ``workflow_id`` nothing to read; None when it has input."""
     if scanned.files:
         return None
+    target = target if len(target) <= 120 else target[:117] + "..."  # messages quote, bounded
     reasons = skip_reasons(scanned)
     if not reasons:
         return f"The target {target!r} has no files: workflow {workflow_id!r} has nothing to read."
