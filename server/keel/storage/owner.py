@@ -27,14 +27,15 @@ class ProcessOwner:
     token: str  # "<host>|<boot id>|<start ticks>", or "<host>" where /proc is missing
 
 
-def _start_ticks(pid: int) -> str | None:
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start ticks) from ``/proc/<pid>/stat``; None where there is no such file."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # Field 22 (starttime); the command name (field 2) may hold spaces and parentheses.
+    # Fields 3 (state) and 22 (starttime); the command name (field 2) may hold spaces and ")".
     fields = text[text.rindex(")") + 2:].split()
-    return fields[19] if len(fields) > 19 else None
+    return (fields[0], fields[19]) if len(fields) > 19 else None
 
 
 @cache
@@ -51,9 +52,11 @@ def owner_of(pid: int) -> ProcessOwner | None:
     """The owner identity of a running process ``pid`` on this host; None when it is gone."""
     if not _pid_exists(pid):
         return None
-    ticks = _start_ticks(pid)
+    stat = _proc_stat(pid)
+    if stat is not None and stat[0] in ("Z", "X"):
+        return None  # a killed server its parent has not reaped yet: gone
     base = _host_and_boot()
-    return ProcessOwner(pid, base if ticks is None or "|" not in base else f"{base}|{ticks}")
+    return ProcessOwner(pid, base if stat is None or "|" not in base else f"{base}|{stat[1]}")
 
 
 @cache

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from keel.storage import HistoryReader, StorageRecorder
-from keel.storage.owner import owner_of
+from keel.storage.owner import is_gone, owner_of
 from keel.storage.records import EstimateRecord, RunRecorder
 
 
@@ -189,3 +191,16 @@ def test_a_run_id_of_another_process_never_merges_into_its_row(db_path, build,
     assert _rows(db_path, "SELECT run_id, status, owner_pid FROM runs") == \
         [("same-id", "failed", owner.pid)]
     assert HistoryReader(db_path).has_run("same-id") and not HistoryReader(db_path).has_run("x")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="zombie state needs /proc")
+def test_a_killed_but_unreaped_process_counts_as_gone() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    owner = owner_of(child.pid)
+    assert owner is not None and not is_gone(owner.pid, owner.token)
+    os.kill(child.pid, signal.SIGKILL)
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, not reaped: a zombie
+    try:
+        assert is_gone(owner.pid, owner.token)
+    finally:
+        child.wait()
