@@ -59,7 +59,6 @@ def _calibration(app: KeelApp, workflow: str):
 async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
     from .run_ops import workflow_catalog
 
-    catalog = await workflow_catalog(app)  # the same workflows a run reads; built-ins always
     state = cost_state(app)
     older = state.in_flight.get(params.workflow)
     if older is not None:
@@ -84,6 +83,9 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
                              catalog=catalog)
 
     try:
+        # After the supersede bookkeeping above: newer requests win by arrival, not by who
+        # gets through this await first. The same workflows a run reads; built-ins always.
+        catalog = await workflow_catalog(app)
         result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
     except Exception:
         if mine.superseded:
