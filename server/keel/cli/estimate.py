@@ -9,11 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.cost.cache import EstimateCache
 from keel.cost.estimate import estimate_cost
-from keel.cost.scan import DEFAULT_MAX_FILE_BYTES
 from keel.errors import KeelError, exit_code_for
 from keel.protocol.cost import CostEstimate
+from keel.scan.cache import EstimateCache
+from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES
 from keel.settings import load_settings
 from keel.targets import resolve_target
 

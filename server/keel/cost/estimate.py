@@ -26,16 +26,16 @@ from keel.errors import InvalidInput
 from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.registry import ModelInfo, price_usd, resolve_model
+from keel.scan.cache import EstimateCache
+from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
+from keel.scan.tokens import method as token_method
 from keel.targets import display_target
 from keel.workflows.definitions import StageDef, WorkflowCatalog, WorkflowDef, load_catalog
 from keel.workflows.planning import CallPlan, plan_llm_calls
 
-from .cache import EstimateCache
 from .calibration import CalibrationSource, resolve_calibration
 from .inputs import no_input_message
 from .pricing import PricingChoice, choose_pricing
-from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
-from .tokens import method as token_method
 
 OUTPUT_NOTE = "output at the per-call budget (an upper bound)"
 

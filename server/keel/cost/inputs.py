@@ -13,9 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
-
-from .cache import EstimateCache
-from .scan import ScanResult, scan
+from keel.scan.cache import EstimateCache
+from keel.scan.scanner import ScanResult, scan
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

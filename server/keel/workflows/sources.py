@@ -1,4 +1,4 @@
-"""The files a run reads: the same walk as the cost estimate (``keel.cost.scan``).
+"""The files a run reads: the same walk as the cost estimate (``keel.scan.scanner``).
 
 Reusing ``scan`` keeps "what the estimate priced" and "what the run sent"
 identical: same ``.gitignore`` rules, same suffix filter, same order (chunk
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import anyio
 
-from keel.cost.scan import ScanResult, scan
 from keel.runtime.deadline import current_deadline
+from keel.scan.scanner import ScanResult, scan
 
 
 @dataclass(frozen=True)
