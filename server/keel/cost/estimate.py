@@ -17,6 +17,7 @@ Honesty rules:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -71,15 +72,14 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     """The stage's estimate and what it would cost on the reference provider."""
     notes = _plan_note(stage, plan)
     ref_model, ref_usd = _price(choice.reference, plan)
-    extra: dict = {"calls": plan.calls, "downgraded": plan.downgraded}
     if choice.serving is None:
         notes.insert(0, f"would be skipped: {choice.reason}; on {choice.reference_label} "
                         f"{ref_model.model} it would cost about {_usd_text(ref_usd)}")
         estimate = StageEstimate(
             id=stage.id, tier=plan.tier, provider="offline", model=None,
             input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=0.0,
-            note="; ".join(notes), **extra,
-            **{"ifConfiguredUsd": round(ref_usd, 6), "ifConfiguredModel": ref_model.model},
+            note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+            if_configured_usd=round(ref_usd, 6), if_configured_model=ref_model.model,
         )
         return estimate, ref_usd
     model, usd = _price(choice.serving, plan)
@@ -88,7 +88,8 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     estimate = StageEstimate(
         id=stage.id, tier=plan.tier, provider=model.provider_id, model=model.model,
         input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=round(usd, 6),
-        note="; ".join(notes), **extra, **{"priceKnown": model.price_known},
+        note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+        price_known=model.price_known,
     )
     return estimate, ref_usd
 
@@ -109,7 +110,7 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
             stages.append(_static_stage(stage))
             continue
         plan = cache.plan(scanned.scan_token, stage,
-                          lambda stage=stage: plan_llm_calls(stage, file_tokens))
+                          functools.partial(plan_llm_calls, stage, file_tokens))
         estimate, ref_usd = _llm_stage(stage, plan, choice)
         stages.append(estimate)
         expected += estimate.usd

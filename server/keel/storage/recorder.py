@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -41,6 +42,7 @@ from .owner import ProcessOwner, this_process
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
+RecordT = TypeVar("RecordT")
 
 
 def _log(level: str, event: str, **fields: object) -> None:
@@ -125,7 +127,7 @@ class StorageRecorder:
     def estimate_made(self, estimate: EstimateRecord) -> None:
         self._enqueue(estimate_event, estimate)
 
-    def _enqueue(self, make: Callable[[object], Event], record: object) -> None:
+    def _enqueue(self, make: Callable[[RecordT], Event], record: RecordT) -> None:
         try:
             event = make(record)
         except Exception as exc:
