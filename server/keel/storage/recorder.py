@@ -130,7 +130,7 @@ class StorageRecorder:
     def _enqueue(self, make: Callable[[RecordT], Event], record: RecordT) -> None:
         try:
             event = make(record)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             # A malformed record is counted as a drop; it never raises into a run.
             _log("warning", "storage.record_rejected", error=repr(exc))
             with self._lock:
@@ -204,7 +204,7 @@ class StorageRecorder:
             while True:
                 try:
                     drained = self._drain()
-                except Exception as exc:  # a bug must not kill the only writer: retry later
+                except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer: retry later
                     drained = False
                     self._internal_error(exc)
                 if drained:
@@ -237,7 +237,7 @@ class StorageRecorder:
                                                   code=exc.code))
         except StorageError as exc:
             self._set_status("degraded" if exc.kind == "transient" else "down", exc)
-        except Exception as exc:  # a bug must not kill the only writer
+        except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer
             self._internal_error(exc)
         finally:
             self._first_open_done.set()
@@ -374,5 +374,5 @@ class StorageRecorder:
             for listener in list(self._listeners):
                 try:
                     listener(snapshot)
-                except Exception:  # a broken listener must not stop the writer
+                except Exception:  # noqa: BLE001  a broken listener must not stop the writer
                     _log("exception", "storage.listener_failed")

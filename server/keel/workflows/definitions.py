@@ -177,7 +177,7 @@ def load_catalog(workspace_root: Path | None = None) -> WorkflowCatalog:
         merged.update(user_workflows(workspace_root))
     except ConfigError as problem:
         return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), problem)
-    except Exception as exc:  # whatever the file holds, the built-ins keep working
+    except Exception as exc:  # noqa: BLE001  whatever the file holds, the built-ins keep working
         # Not logged here: the CLI calls this with logging unconfigured (stdout).
         return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), ConfigError(
             f"{WORKFLOWS_FILE}: cannot be read ({type(exc).__name__}).",
