@@ -22,13 +22,15 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from keel.errors import InvalidInput
 from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.registry import ModelInfo, price_usd, resolve_model
 from keel.scan.cache import EstimateCache
-from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
+from keel.scan.results import ScanResult
+from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES, scan
 from keel.scan.tokens import method as token_method
 from keel.targets import display_target
 from keel.workflows.definitions import StageDef, WorkflowCatalog, WorkflowDef, load_catalog
@@ -117,7 +119,7 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
         reference_total += ref_usd
     cal = resolve_calibration(calibration)
     kind = choice.serving.kind if choice.serving is not None else "offline"
-    extra: dict = {
+    extra: dict[str, Any] = {
         "codeTokens": sum(file_tokens),
         "skipped": {
             "binary": scanned.skipped_binary, "large": scanned.skipped_large,

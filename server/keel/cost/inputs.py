@@ -14,7 +14,8 @@ from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
 from keel.scan.cache import EstimateCache
-from keel.scan.scanner import ScanResult, scan
+from keel.scan.results import ScanResult
+from keel.scan.scanner import scan
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

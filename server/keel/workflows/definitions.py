@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from keel.errors import ConfigError, InvalidInput
 
@@ -51,7 +51,7 @@ class WorkflowDef:
     stages: tuple[StageDef, ...]
     inputs: tuple[str, ...] = (".py",)  # file suffixes the workflow reads
     source: str = "builtin"  # or the path of the workflows.toml that defined it
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 _REVIEW = WorkflowDef(

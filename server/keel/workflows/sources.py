@@ -13,7 +13,8 @@ from pathlib import Path
 import anyio
 
 from keel.runtime.deadline import current_deadline
-from keel.scan.scanner import ScanResult, scan
+from keel.scan.results import ScanResult
+from keel.scan.scanner import scan
 
 
 @dataclass(frozen=True)
