@@ -203,6 +203,31 @@ def test_the_cancellation_check_sees_what_it_claims_to():
         "4 raises RuntimeError() in place of BaseException"]
 
 
+FILE_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "mkdir", "unlink",
+                "touch", "rename", "rmdir"}
+
+
+def file_access(source: str) -> list[int]:
+    """Lines that open or change files without importing anything for it (import-linter
+    already keeps os, pathlib and friends out of the packages that must do no I/O)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id == "open":
+            lines.append(node.lineno)
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in FILE_METHODS:
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_runtime_resilience_and_advisor_touch_no_files():
+    offenders = [f"{rel}:{line}" for rel, src in _modules()
+                 if _top(rel) in ("runtime", "resilience", "advisor") for line in file_access(src)]
+    assert offenders == []
+    assert file_access("with open('x') as f:\n    pass\nPath('y').write_text('')\n") == [1, 3]
+
+
 def test_modules_stay_small():
     large = [f"{rel} ({src.count(chr(10))} lines)" for rel, src in _modules() if src.count("\n") > 450]
     assert large == []
