@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from .base import WireModel
+from .reliability import AlertSettings, ModelsSettings
 
 Tier = Literal["cheap", "capable", "premium"]
 
@@ -27,6 +28,7 @@ class TimeoutSettings(SettingsModel):
     generate_fix_ms: int | None = Field(default=None, gt=0)
     runs_ms: int | None = Field(default=None, gt=0)
     report_ms: int | None = Field(default=None, gt=0)
+    validate_models_ms: int | None = Field(default=None, gt=0)
 
 
 class TierModels(SettingsModel):
@@ -78,6 +80,8 @@ class Settings(SettingsModel):
     advisor: AdvisorSettings = Field(default_factory=AdvisorSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
 
 
 class InitializationOptions(WireModel):
