@@ -20,12 +20,12 @@ from .metrics import reliability_metrics
 from .warnings import BASELINE_DEFINITION, measured_savings, report_warnings
 
 
-def complete(report: UsageReport, counts: ReliabilityCounts,
-             alerts: AlertSettings) -> UsageReport:
+def complete(report: UsageReport, counts: ReliabilityCounts, alerts: AlertSettings,
+             first_day: str) -> UsageReport:
     """Add metrics, alerts, warnings and the baseline's definition to a plain usage report."""
     report.metrics = reliability_metrics(report, counts)
     report.alerts = evaluate(report.metrics, alerts)
-    report.warnings = report_warnings(report, counts)
+    report.warnings = report_warnings(report, counts, first_day)
     report.savings_usd = measured_savings(report, counts)
     report.baseline_definition = BASELINE_DEFINITION
     return report
@@ -35,7 +35,7 @@ def _read(conn: sqlite3.Connection, days: int, now: datetime | None,
           alerts: AlertSettings) -> UsageReport:
     report = queries.usage_report(conn, days, now)
     first, last = queries.report_window(days, now)
-    return complete(report, reliability_counts(conn, first, last), alerts)
+    return complete(report, reliability_counts(conn, first, last), alerts, first)
 
 
 def reliability_report(reader: HistoryReader, days: int = 30, now: datetime | None = None,

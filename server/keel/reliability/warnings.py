@@ -57,24 +57,41 @@ def _model_warnings(c: ReliabilityCounts) -> list[ReportWarning]:
     ]
 
 
-def _estimate_warnings(c: ReliabilityCounts) -> list[ReportWarning]:
-    if not c.estimator_samples:
-        return []
-    samples, abs_sum = c.all_time_estimator
-    calibration = Calibration(samples, abs_sum / samples if samples else None)
-    band_pct = 100 * calibration.band_fraction
-    window_pct = c.estimator_abs_pct_sum / c.estimator_samples
-    if window_pct <= band_pct:
+def _estimate_warnings(c: ReliabilityCounts, first_day: str) -> list[ReportWarning]:
+    """Days whose mean estimate error exceeded the band quoted that day.
+
+    The band quoted on a day is the calibration of every earlier day (the
+    estimator's own rule, ``keel.cost.calibration``), so the check replays
+    the days in order. Day granularity: the rollup keeps per-day sums.
+    """
+    samples_before, abs_before = 0, 0.0
+    outside_samples = outside_days = window_samples = 0
+    widest = 0.0
+    for day, samples, abs_sum in c.estimator_days:
+        if day >= first_day and samples:
+            band = Calibration(samples_before, abs_before / samples_before
+                               if samples_before else None).band_fraction * 100
+            window_samples += samples
+            if abs_sum / samples > band:
+                outside_samples += samples
+                outside_days += 1
+                widest = max(widest, abs_sum / samples)
+        samples_before += samples
+        abs_before += abs_sum
+    if not outside_samples:
         return []
     return [ReportWarning(
-        code="estimate.outside_band", count=c.estimator_samples,
-        message=f"estimates in this window were off by {window_pct:.0f}% on average over "
-                f"{c.estimator_samples} stages, more than their ±{band_pct:.0f}% band: "
-                "treat estimates as rough until the band catches up")]
+        code="estimate.outside_band", count=outside_samples,
+        message=f"on {outside_days} days, estimates were off by more than the band quoted "
+                f"for them ({outside_samples} of {window_samples} estimated stages; worst day "
+                f"{widest:.0f}% on average): treat those estimates as rough")]
 
 
-def report_warnings(report: UsageReport, counts: ReliabilityCounts) -> list[ReportWarning]:
-    found = _cost_warnings(counts) + _model_warnings(counts) + _estimate_warnings(counts)
+def report_warnings(report: UsageReport, counts: ReliabilityCounts,
+                    first_day: str) -> list[ReportWarning]:
+    """The anomalies of a report whose window starts on ``first_day``."""
+    found = (_cost_warnings(counts) + _model_warnings(counts)
+             + _estimate_warnings(counts, first_day))
     if report.dropped_events:
         found.append(ReportWarning(
             code="history.incomplete", count=report.dropped_events,

@@ -70,9 +70,9 @@ class ReliabilityCounts:
     unmeasured_baseline_usd: float = 0.0
     negative_calls: int = 0
     implausible_calls: int = 0
-    estimator_samples: int = 0
-    estimator_abs_pct_sum: float = 0.0
-    all_time_estimator: tuple[int, float] = (0, 0.0)  # (samples, abs % sum), every day
+    # (day, samples, sum of |error %|) for every day up to the window's last, oldest first:
+    # the band an estimate was quoted with comes from the days before it.
+    estimator_days: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 def reliability_counts(conn: sqlite3.Connection, first: str, last: str) -> ReliabilityCounts:
@@ -103,13 +103,11 @@ def reliability_counts(conn: sqlite3.Connection, first: str, last: str) -> Relia
             "WHERE day BETWEEN ? AND ? GROUP BY provider, model ORDER BY provider, model", window)
     ]
     _read_cost_anomalies(conn, counts, first, last)
-    samples, abs_sum = conn.execute(
-        "SELECT total(samples), total(abs_pct_sum) FROM estimator_rollup "
-        "WHERE day BETWEEN ? AND ?", window).fetchone()
-    counts.estimator_samples, counts.estimator_abs_pct_sum = int(samples), float(abs_sum)
-    samples, abs_sum = conn.execute(
-        "SELECT total(samples), total(abs_pct_sum) FROM estimator_rollup").fetchone()
-    counts.all_time_estimator = (int(samples), float(abs_sum))
+    counts.estimator_days = [
+        (day, int(samples), float(abs_sum)) for day, samples, abs_sum in conn.execute(
+            "SELECT day, sum(samples), total(abs_pct_sum) FROM estimator_rollup "
+            "WHERE day <= ? GROUP BY day ORDER BY day", (last,))
+    ]
     return counts
 
 
