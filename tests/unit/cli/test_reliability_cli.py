@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -17,9 +18,12 @@ from keel.storage.records import RunRecord
 
 
 @pytest.fixture(autouse=True)
-def builtin_registry():
+def builtin_registry_and_logging():
+    # `keel report` reconfigures structlog for the CLI; later tests expect theirs.
+    saved = structlog.get_config()
     yield
     registry_file.install(None)
+    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from keel.app import run_ops
-from keel.errors import ProviderError
-from keel.protocol.workflows import RunWorkflowParams
+from keel.errors import InvalidInput, ProviderError
+from keel.protocol.workflows import CancelRunParams, RunWorkflowParams
 from keel.runtime.deadline import deadline_scope
 
 from .workflow_fakes import FakeProvider
@@ -36,3 +36,16 @@ async def test_a_timed_out_run_names_the_stage_it_stopped(make_app):
                                                                    target="buggy.py"))
     assert result.status == "timedOut"
     assert (result.error.run_id, result.error.stage_id) == (result.run_id, "review")
+
+
+async def test_request_errors_about_a_run_name_it(make_app):
+    app = make_app(FakeProvider("a"))
+    with pytest.raises(InvalidInput) as unknown:
+        await run_ops.cancel_run(app, CancelRunParams(runId="nope"))
+    assert unknown.value.to_error_data()["runId"] == "nope"
+    await run_ops.run_workflow(app, RunWorkflowParams(workflow="review", target="buggy.py",
+                                                      runId="same"))
+    with pytest.raises(InvalidInput) as reused:
+        await run_ops.run_workflow(app, RunWorkflowParams(workflow="summarize",
+                                                          target="buggy.py", runId="same"))
+    assert reused.value.to_error_data()["runId"] == "same"
