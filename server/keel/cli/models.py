@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check every registry entry; exit 1 when a check fails."""
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         from keel.providers.registry_check import validate_models
@@ -105,8 +106,9 @@ def register(app: typer.Typer) -> None:
                 table.add_column(column)
             style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
             for check in report.checks:
-                table.add_row(check.title, f"[{style[check.status]}]{check.status}[/]",
-                              check.message, check.fix or "")
+                # Messages name settings like providers[id]: not rich markup.
+                table.add_row(escape(check.title), f"[{style[check.status]}]{check.status}[/]",
+                              escape(check.message), escape(check.fix or ""))
             Console().print(table)
             Console().print("[green]registry ok[/]" if report.ok
                             else "[bold red]registry has failing checks[/]: see the fixes above")

@@ -4,6 +4,7 @@ and the warnings (with the baseline's definition) under the figures."""
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from keel.protocol import ReliabilityMetric, UsageReport
@@ -27,8 +28,8 @@ def print_alerts(usage: UsageReport, console: Console) -> None:
         return
     for alert in usage.alerts:
         colour = "bold red" if alert.level == "critical" else "yellow"
-        console.print(f"[{colour}]{alert.level.upper()}[/] {alert.message}")
-        console.print(f"  fix: {alert.fix}")
+        console.print(f"[{colour}]{alert.level.upper()}[/] {escape(alert.message)}")
+        console.print(f"  fix: {escape(alert.fix)}")
 
 
 def metrics_table(usage: UsageReport) -> Table:
@@ -40,12 +41,12 @@ def metrics_table(usage: UsageReport) -> Table:
         over = (f"{m.denominator} recoveries" if m.unit == "ms"
                 else f"{m.numerator}/{m.denominator}")
         met = "-" if m.met is None else ("yes" if m.met else "[red]no[/]")
-        table.add_row(name, _value(m), _target(m), over, met)
+        table.add_row(escape(name), _value(m), _target(m), over, met)
     return table
 
 
 def print_warnings(usage: UsageReport, console: Console) -> None:
     for warning in usage.warnings:
-        console.print(f"[yellow]warning[/] ({warning.code}): {warning.message}")
+        console.print(f"[yellow]warning[/] ({warning.code}): {escape(warning.message)}")
     if usage.baseline_definition:
-        console.print(f"[dim]{usage.baseline_definition}[/]")
+        console.print(f"[dim]{escape(usage.baseline_definition)}[/]")

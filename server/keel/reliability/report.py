@@ -27,6 +27,9 @@ def complete(report: UsageReport, counts: ReliabilityCounts, alerts: AlertSettin
     report.alerts = evaluate(report.metrics, alerts)
     report.warnings = report_warnings(report, counts, first_day)
     report.savings_usd = measured_savings(report, counts)
+    for entry in report.by_provider:
+        # Baselines are recorded per run, not per provider: no saving is measured there.
+        entry.savings_usd = 0.0
     report.baseline_definition = BASELINE_DEFINITION
     return report
 

@@ -18,7 +18,7 @@ from keel.storage.metrics_schema import IMPLAUSIBLE_CALL_USD, IMPLAUSIBLE_RUN_US
 BASELINE_DEFINITION = (
     "baselineUsd: what each LLM stage's recorded tokens would have cost at its provider's "
     "premium-tier model (registry prices); savingsUsd = baselineUsd - actualUsd over the runs "
-    "that recorded a baseline")
+    "that recorded a baseline; byProvider rows carry no baseline, so their savings are 0")
 
 
 def _cost_warnings(c: ReliabilityCounts) -> list[ReportWarning]:

@@ -89,6 +89,28 @@ def test_models_validate_exits_1_when_a_check_fails_and_0_when_all_pass(cli, tmp
     assert bad.exit_code == 1 and "claude-imaginary" in bad.output
 
 
+def test_alerts_and_warnings_print_brackets_as_text():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from keel.cli.reliability_view import print_alerts, print_warnings
+    from keel.protocol import Alert, ReportWarning, UsageReport
+
+    usage = UsageReport(days=1, runs=0, succeeded=0, failed=0, cancelled=0, timed_out=0,
+                        success_rate=0, timeout_rate=0, fallback_rate=0, retry_amplification=0,
+                        actual_usd=0, baseline_usd=0, savings_usd=0, alerts=[Alert(
+                            metric="fallbackRate", level="warning", value=0.2, threshold=0.1,
+                            message="fallback of providers[claude]", fix="edit [bold]x")],
+                        warnings=[ReportWarning(code="c", message="model [m]", count=1)])
+    out = StringIO()
+    console = Console(file=out, width=200)
+    print_alerts(usage, console)
+    print_warnings(usage, console)
+    text = out.getvalue()
+    assert "providers[claude]" in text and "edit [bold]x" in text and "model [m]" in text
+
+
 def test_a_bad_registry_file_is_a_config_exit_with_the_entry_named(cli, tmp_path: Path):
     (tmp_path / "reg.toml").write_text('[tiers.azure]\ncheap = "x"\n')
     settings = tmp_path / "settings.json"

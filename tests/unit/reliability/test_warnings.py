@@ -40,6 +40,14 @@ def test_runs_with_a_zero_baseline_are_left_out_of_savings(history):
     assert report.actual_usd == 0.45
 
 
+def test_providers_have_no_baseline_so_no_negative_savings(history):
+    history.runs(["succeeded"], actual=0.10, baseline=0.40)
+    history.recorder.model_call(call("run-1", usd=0.10))
+    report = history.report()
+    assert [(p.key, p.actual_usd, p.savings_usd) for p in report.by_provider] == [
+        ("anthropic", 0.1, 0.0)]
+
+
 def test_calls_priced_with_a_model_missing_from_the_registry_are_warned(history):
     history.runs(["succeeded"])
     for model in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-unheard-of"):
