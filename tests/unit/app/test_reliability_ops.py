@@ -178,3 +178,16 @@ async def test_chaos_provider_down_raises_the_fallback_alert(app):
     finally:
         await down.stop()
         await up.stop()
+
+
+async def test_preflight_has_a_models_check_that_fails_with_the_registry(app):
+    from keel.app.health_ops import preflight
+    from keel.protocol.health import PreflightParams
+
+    app.apply_settings({"storage": app.settings.storage.wire(), "providers": [
+        {"id": "claude", "kind": "anthropic", "models": {"premium": "claude-imaginary"}}]},
+        "settings")
+    report = await preflight(app, PreflightParams())
+    models = next(c for c in report.checks if c.id == "models")
+    assert models.status == "fail" and "claude-imaginary" in models.message
+    assert report.ok is False
