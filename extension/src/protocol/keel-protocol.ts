@@ -690,6 +690,9 @@ export interface Settings {
   alerts?: AlertSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
   models?: ModelsSettings;
+  /**
+   * @maxItems 32
+   */
   providers?: ProviderSettings[];
   storage?: StorageSettings;
   telemetry?: TelemetrySettings;

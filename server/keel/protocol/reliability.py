@@ -71,7 +71,8 @@ class AlertSettings(_UserSettings):
 
 
 class ModelsSettings(_UserSettings):
-    registry_path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH_CHARS)
+    registry_path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH_CHARS,
+                                      pattern=r"^[^\x00]*$")
 
 
 class ReliabilityMetric(WireModel):

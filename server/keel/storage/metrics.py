@@ -1,7 +1,7 @@
 """The reliability side of history: request, start and write events, and the counts reports read.
 
 Writers enqueue ``request_event`` / ``server_start_event`` on the recorder like
-any other event; ``apply_metric_event`` writes them into the v4 rollups.
+any other event; ``METRIC_EVENTS`` writes them into the v5 rollups.
 ``reliability_counts`` reads every figure a report's metrics, alerts and
 warnings need for a window from the per-day rollups and the (normally empty)
 cost-anomaly indexes, so its cost does not grow with the number of calls.

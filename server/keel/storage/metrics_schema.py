@@ -1,6 +1,6 @@
-"""Schema v4: what the reliability metrics and report warnings read (see docs/reliability.md).
+"""Schema v5: what the reliability metrics and report warnings read (see docs/reliability.md).
 
-v4  request_rollup  keel/* requests and failures per day and method
+v5  request_rollup  keel/* requests and failures per day and method
     start_rollup    server starts per day, and how many started with a config error
     write_rollup    recorder events committed per day (drops are in event_drops)
     model_rollup    model calls and USD per day, provider and model id, kept by a
@@ -25,7 +25,7 @@ RUN_COST_ANOMALY = (f"(actual_usd < 0 OR baseline_usd < 0 OR actual_usd > {IMPLA
                     " OR (baseline_usd = 0 AND actual_usd > 0))")
 CALL_COST_ANOMALY = f"(usd < 0 OR usd > {IMPLAUSIBLE_CALL_USD})"
 
-V4 = (
+V5 = (
     """CREATE TABLE request_rollup (
         day TEXT NOT NULL, method TEXT NOT NULL, requests INTEGER NOT NULL,
         failed INTEGER NOT NULL, PRIMARY KEY (day, method)) WITHOUT ROWID""",
@@ -49,7 +49,7 @@ V4 = (
 
 
 def rebuild_model_rollup(conn: sqlite3.Connection, through_day: str = "9999-12-31") -> None:
-    """Recompute ``model_rollup`` up to ``through_day`` (migration to v4, after retention)."""
+    """Recompute ``model_rollup`` up to ``through_day`` (migration to v5, after retention)."""
     conn.execute("DELETE FROM model_rollup WHERE day <= ?", (through_day,))
     conn.execute(
         """INSERT INTO model_rollup (day, provider, model, calls, usd)
