@@ -211,3 +211,10 @@ async def test_validate_models_over_the_chaos_provider_for_both_api_shapes(chaos
     assert report.ok is False and chaos.counts["models"] == 4  # 3 Anthropic pages + 1 OpenAI
     line = await models_preflight_check(settings, KEYS, network=True)
     assert line.id == "models" and line.status == "fail" and "claude-opus-4-5" in line.message
+
+
+def test_a_registry_path_with_a_nul_is_a_settings_problem_naming_it():
+    from keel.settings import load_settings
+
+    load = load_settings({"models": {"registryPath": "reg\x00.toml"}})
+    assert load.problem is not None and load.problem.startswith("settings.models.registryPath")
