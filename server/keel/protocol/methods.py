@@ -16,6 +16,7 @@ from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixPara
 from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
+from .reliability import ModelsReport, ValidateModelsParams
 from .workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -57,6 +58,7 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
     _request("keel/runs", RunsParams, RunsResult, 5_000),
     _request("keel/report", ReportParams, UsageReport, 5_000),
+    _request("keel/validateModels", ValidateModelsParams, ModelsReport, 10_000),
 )
 
 NOTIFICATIONS: tuple[MethodSpec, ...] = (

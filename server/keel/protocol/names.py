@@ -17,6 +17,7 @@ KEEL_METHOD_NAMES: tuple[str, ...] = (
     "keel/generateFix",
     "keel/runs",
     "keel/report",
+    "keel/validateModels",
     "keel/healthChanged",
     "keel/runEvent",
 )
