@@ -26,7 +26,7 @@ from .help import KeelCommand, KeelGroup
 
 T = TypeVar("T")
 
-STORAGE_DIR = typer.Option(None, "--storage-dir", metavar="DIR",
+STORAGE_DIR = typer.Option(None, "--storage-dir", metavar="DIR", file_okay=False,
                            help="Storage folder (keel.storage.dir); default: the user data dir.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -99,6 +99,9 @@ def register(app: typer.Typer) -> None:
             table.add_row(run.run_id, run.started_at, escape(run.workflow), escape(run.target),
                           run.status, f"{run.duration_ms / 1000:.1f} s", f"${run.actual_usd:.4f}")
         Console().print(table)
+        if not runs:
+            Console().print(f"No runs recorded for the workspace {escape(str(workspace.resolve()))}"
+                            " (use -w for another one).", style="dim")
 
     @history.command("show", cls=KeelCommand)
     def show(

@@ -63,7 +63,11 @@ def _sigint_blocked() -> Iterator[None]:
     server while it imports) must not die of it with a KeyboardInterrupt
     traceback. Only the parent decides, and kills workers when it needs to.
     The mask is this thread's only; a Ctrl-C meanwhile waits until it is lifted.
+    The resource tracker is started first: starting it unblocks SIGINT again.
     """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
