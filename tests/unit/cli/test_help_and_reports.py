@@ -87,3 +87,33 @@ def test_doctor_network_says_what_it_checked_without_providers(tmp_path):
     report = json.loads(result.stdout)
     network = [c for c in report["checks"] if c["id"].startswith("network")]
     assert network and "no model provider is configured" in network[0]["message"]
+
+
+def _finding(message: str, line: int = 0):
+    from keel.protocol.advisor import Finding
+
+    return Finding.model_validate({
+        "id": f"f{line}", "title": "Long function", "category": "size",
+        "uri": "file:///w/a.py", "rule": "long-function", "severity": "warning",
+        "message": message, "range": {"start": {"line": line, "character": 0},
+                                      "end": {"line": line, "character": 1}}})
+
+
+def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest():
+    from rich.markdown import Markdown
+
+    from keel.workflows.report import MAX_FINDINGS_LISTED, render_markdown
+    from keel.workflows.state import RunState, StageState
+
+    stage = StageState(id="static", title="Static analysis", kind="static", status="succeeded")
+    stage.findings = [_finding("<module> is 300 lines; *args unused", n)
+                      for n in range(MAX_FINDINGS_LISTED + 40)]
+    state = RunState(run_id="r", workflow="review", target="a.py", stages=[stage], files=1)
+    markdown = render_markdown(state, "failed", {"file:///w/a.py": "a.py"}, "bad <input> here")
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(Markdown(markdown))
+    text = console.export_text()
+    assert "<module> is 300 lines; *args unused" in text
+    status_line = next(line for line in text.splitlines() if "Status:" in line)
+    assert "Error:" not in status_line and "Error: bad <input> here" in text
+    assert "…and 40 more" in text and "keel run ... --json" in text
