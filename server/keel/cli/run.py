@@ -137,6 +137,24 @@ def exit_code(result: RunResult, strict: bool = False) -> int:
     return EXIT_FAILED
 
 
+def outcome_lines(result: RunResult, code: int) -> list[str]:
+    """What stderr says after the report: why the run is not a plain success, and the fix."""
+    lines: list[str] = []
+    if result.status == "partial":
+        level = "error" if code else "warning"
+        lines.append(f"{level}: the run is partial: " + "; ".join(result.degraded))
+    elif result.status == "cancelled":
+        lines.append(f"cancelled: run {result.run_id} was stopped and recorded as cancelled.")
+    elif result.status in ("failed", "timedOut") and result.error is not None:
+        lines.append(f"error: run {result.run_id} {result.status} ({result.error.code}); "
+                     "the report above says where.")
+    hints = [result.error.hint] if result.error is not None else []
+    hints += [s.error.hint for s in result.stages if s.error is not None]
+    told = " ".join(lines)
+    lines += [f"fix: {hint}" for hint in dict.fromkeys(h for h in hints if h) if hint not in told]
+    return lines
+
+
 def _stage_ids(workflow: str, root: Path) -> list[str]:
     from keel.workflows.definitions import get_workflow
 
@@ -209,10 +227,6 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(Markdown(result.report.markdown))
         code = exit_code(result, strict)
-        if result.status == "partial":
-            level = "error" if code else "warning"
-            typer.echo(f"{level}: the run is partial: " + "; ".join(result.degraded), err=True)
-        elif result.status == "cancelled":
-            typer.echo(f"cancelled: run {result.run_id} was stopped and recorded as cancelled.",
-                       err=True)
+        for line in outcome_lines(result, code):
+            typer.echo(line, err=True)
         raise typer.Exit(code)

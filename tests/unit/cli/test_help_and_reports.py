@@ -117,3 +117,18 @@ def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest()
     status_line = next(line for line in text.splitlines() if "Status:" in line)
     assert "Error:" not in status_line and "Error: bad <input> here" in text
     assert "…and 40 more" in text and "keel run ... --json" in text
+
+
+def test_the_estimate_explains_its_range_in_words(tmp_path):
+    from keel.cli.estimate import calibration_in_words
+    from keel.cost.calibration import Calibration
+
+    (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
+    result = CliRunner().invoke(app, ["estimate", "review", "a.py", "-w", str(tmp_path)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "The range is ±35 %, a default guess: once 5 model stages have run here (0 so far)" \
+        in result.stdout
+    assert "past stages needed" not in result.stdout
+    assert calibration_in_words(Calibration(12, 18.0)).startswith(
+        "The range is ±18 %: the mean error of this workspace's past estimates, measured on 12")

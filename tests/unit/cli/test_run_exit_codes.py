@@ -45,3 +45,13 @@ def test_strict_makes_an_offline_partial_run_fail(tmp_path):
     strict = CliRunner().invoke(app, [*args, "--strict"])
     assert relaxed.exit_code == 0 and "warning: the run is partial" in relaxed.stderr
     assert strict.exit_code == 6 and "error: the run is partial" in strict.stderr
+
+
+def test_a_failed_run_says_so_on_stderr_with_the_servers_hint():
+    from keel.cli.run import outcome_lines
+
+    result = _result("failed", error="config")
+    result.error.hint = "Correct .keel/workflows.toml line 3."
+    lines = outcome_lines(result, exit_code(result))
+    assert lines[0].startswith("error: run r failed (config.x)")
+    assert lines[-1] == "fix: Correct .keel/workflows.toml line 3."
