@@ -66,6 +66,6 @@ def _unexpected(exc: Exception) -> int:
             handler.handle(record)
     path = log_file()
     where = f" The details are in {path}." if path else ""
-    print(f"keel: unexpected error: {type(exc).__name__}: {exc}.{where} "
+    print(f"keel: unexpected error: {type(exc).__name__}: {str(exc).rstrip('.')}.{where} "
           "This is a bug in Keel; please report it.", file=sys.stderr)
     return EXIT_CODES["internal"]
