@@ -37,7 +37,10 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
         warm = getattr(module, "warm", None)
         if callable(warm):
             warm()
-    conn.send(("ready", None))
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return  # the parent left while we warmed up (e.g. Ctrl-C): no traceback, just go
     while True:
         try:
             fn, args = conn.recv()
