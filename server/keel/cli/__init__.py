@@ -27,6 +27,10 @@ def run_cli(args: list[str]) -> int:
             from .serve import serve_main
 
             return serve_main(args[1:])
+        if args[:1] == ["run"]:
+            from .interrupt import install_early
+
+            install_early()  # from now on Ctrl-C cancels the run, even before it exists
         from .app import app
 
         app(args=args, prog_name="keel")

@@ -2,10 +2,13 @@
 
 A terminal sends SIGINT to the whole foreground process group. The worker
 processes ignore it (``keel.runtime.workers``); this process turns it into a
-cancel of the run. A Ctrl-C that arrives before the run exists (settings
-still loading, the run not yet registered) is remembered and applied the
-moment the run is registered (its ``queued`` event), so it is never lost and
-never kills the process half-way.
+cancel of the run. A Ctrl-C that arrives before the run exists (the command
+still importing, settings loading, the run not yet registered) is remembered
+and applied the moment the run is registered (its ``queued`` event), so it is
+never lost, never kills the process half-way, and the run is recorded
+``cancelled``. ``keel.cli.run_cli`` installs the handler before it imports
+the command (``install_early``); only the interpreter's own start-up and the
+``keel`` package import come before it.
 """
 
 from __future__ import annotations
@@ -69,3 +72,22 @@ class RunInterrupts:
         task = asyncio.ensure_future(self._cancel())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+_early: list[RunInterrupts] = []
+
+
+def install_early() -> None:
+    """Called by ``run_cli`` for ``keel run`` before the slow imports."""
+    interrupts = RunInterrupts()
+    interrupts.install()
+    _early[:] = [interrupts]
+
+
+def for_this_run() -> RunInterrupts:
+    """The handler ``install_early`` put in place, else a new one installed now."""
+    if _early:
+        return _early.pop()
+    interrupts = RunInterrupts()
+    interrupts.install()
+    return interrupts

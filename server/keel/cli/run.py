@@ -47,7 +47,7 @@ from .common import (
     with_target_context,
 )
 from .help import KeelCommand
-from .interrupt import RunInterrupts
+from .interrupt import RunInterrupts, for_this_run
 
 log = structlog.get_logger(__name__)
 
@@ -204,8 +204,7 @@ def register(app: typer.Typer) -> None:
         the error's code when it failed (2 validation, 3 config, 4 provider,
         6 unavailable, 70 internal), 5 timed out, 130 cancelled.
         """
-        interrupts = RunInterrupts()
-        interrupts.install()
+        interrupts = for_this_run()
         show_logs(verbose)
         log.info("keel run: starting", workflow=workflow, target=target)
         console = Console(stderr=as_json)

@@ -55,3 +55,26 @@ def test_a_failed_run_says_so_on_stderr_with_the_servers_hint():
     lines = outcome_lines(result, exit_code(result))
     assert lines[0].startswith("error: run r failed (config.x)")
     assert lines[-1] == "fix: Correct .keel/workflows.toml line 3."
+
+
+def test_a_ctrl_c_before_the_command_ran_still_cancels_and_records_the_run(tmp_path):
+    import json
+    import os
+    import signal
+
+    from keel.cli.interrupt import install_early
+
+    (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        install_early()  # what run_cli does for `keel run` before importing the app
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the command is still loading
+        result = CliRunner().invoke(app, ["run", "review", "a.py", "-w", str(tmp_path), "--json"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.exit_code == 130, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "cancelled"
+    history = CliRunner().invoke(app, ["history", "--json", "-w", str(tmp_path)])
+    assert [(r["runId"], r["status"]) for r in json.loads(history.stdout)["runs"]] == [
+        (run["runId"], "cancelled")]
