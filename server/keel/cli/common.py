@@ -117,7 +117,7 @@ def at_least(minimum: int):
     return check
 
 
-_TARGET_CODES = {"target.outside_workspace", "target.not_found", "target.no_input"}
+_TARGET_CODES = {"target.outside_workspace", "target.not_found"}
 
 
 def with_target_context(error: KeelError, target: str, workspace: Path) -> KeelError:
