@@ -94,7 +94,7 @@ def render_table(result: CostEstimate, console: Console, cal: Calibration | None
                   f"{result.duration_ms} ms", style="dim")
     if cal is not None:
         console.print(calibration_in_words(cal), style="dim")
-    no_input = getattr(result, "no_input", None)  # set when a run of this target would be refused
+    no_input = (result.model_extra or {}).get("noInput")  # a run of this target would be refused
     if no_input:
         console.print(f"note: {no_input}", style="yellow")
 
