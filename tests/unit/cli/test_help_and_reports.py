@@ -132,3 +132,16 @@ def test_the_estimate_explains_its_range_in_words(tmp_path):
     assert "past stages needed" not in result.stdout
     assert calibration_in_words(Calibration(12, 18.0)).startswith(
         "The range is ±18 %: the mean error of this workspace's past estimates, measured on 12")
+
+
+def test_the_estimate_table_says_when_a_run_would_be_refused(tmp_path):
+    from keel.cli.estimate import render_table
+    from keel.protocol.cost import CostEstimate
+
+    (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
+    wire = json.loads(CliRunner().invoke(
+        app, ["estimate", "review", "a.py", "-w", str(tmp_path), "--json"]).stdout)
+    wire["noInput"] = "No Python file to read in 'docs'."
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    render_table(CostEstimate.model_validate(wire), console)
+    assert "note: No Python file to read in 'docs'." in console.export_text()
