@@ -33,10 +33,10 @@ def render_markdown(state: RunState, status: str, rel_by_uri: dict[str, str],
     for stage in state.stages:
         lines += ["", f"## {stage.title} ({stage.status})"]
         if stage.note:
-            lines.append(f"_{quote(stage.note)}_")
+            lines += [f"_{quote(stage.note)}_", ""]
         if stage.error is not None:
-            lines.append(f"**{stage.error.error_type}** ({stage.error.code}): "
-                         f"{quote(stage.error.message)}")
+            lines += [f"**{stage.error.error_type}** ({stage.error.code}): "
+                      f"{quote(stage.error.message)}", ""]
         lines += stage.summary
         for index, text in enumerate(stage.outputs, 1):
             if len(stage.outputs) > 1:

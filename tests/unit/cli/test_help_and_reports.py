@@ -105,7 +105,10 @@ def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest()
     from keel.workflows.report import MAX_FINDINGS_LISTED, render_markdown
     from keel.workflows.state import RunState, StageState
 
-    stage = StageState(id="static", title="Static analysis", kind="static", status="succeeded")
+    from keel.errors import Cancelled
+
+    stage = StageState(id="static", title="Static analysis", kind="static", status="cancelled",
+                       note="ran on the cheap tier", error=Cancelled("Stopped.", code="run.cancelled"))
     stage.findings = [_finding("<module> is 300 lines; *args unused", n)
                       for n in range(MAX_FINDINGS_LISTED + 40)]
     state = RunState(run_id="r", workflow="review", target="a.py", stages=[stage], files=1)
@@ -117,6 +120,8 @@ def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest()
     status_line = next(line for line in text.splitlines() if "Status:" in line)
     assert "Error:" not in status_line and "Error: bad <input> here" in text
     assert "…and 40 more" in text and "keel run ... --json" in text
+    note_line = next(line for line in text.splitlines() if "ran on the cheap tier" in line)
+    assert "run.cancelled" not in note_line
 
 
 def test_the_estimate_explains_its_range_in_words(tmp_path):
