@@ -102,10 +102,9 @@ def _finding(message: str, line: int = 0):
 def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest():
     from rich.markdown import Markdown
 
+    from keel.errors import Cancelled
     from keel.workflows.report import MAX_FINDINGS_LISTED, render_markdown
     from keel.workflows.state import RunState, StageState
-
-    from keel.errors import Cancelled
 
     stage = StageState(id="static", title="Static analysis", kind="static", status="cancelled",
                        note="ran on the cheap tier", error=Cancelled("Stopped.", code="run.cancelled"))
