@@ -27,16 +27,15 @@ def register(app: typer.Typer) -> None:
         Exit code 0, or 3 when .keel/workflows.toml is broken (the built-ins are
         still listed).
         """
-        from keel.workflows.definitions import BUILTIN_WORKFLOWS, list_workflows
+        from keel.workflows.definitions import load_catalog
 
         show_logs(verbose)
-        broken: ConfigError | None = None
         try:
-            found = list_workflows(workspace.resolve())
-        except ConfigError as error:
-            broken, found = error, list(BUILTIN_WORKFLOWS.values())
+            catalog = load_catalog(workspace.resolve())
         except KeelError as error:
             fail(error)
+        broken: ConfigError | None = catalog.problem
+        found = list(catalog.workflows.values())
         table = Table(title="Keel workflows")
         for column in ("id", "profile", "stages", "description"):
             table.add_column(column, overflow="fold")
