@@ -46,6 +46,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["run", "nope", "a.py"], 2, "Unknown workflow 'nope'"),
     (["run", "review", "missing.py"], 2, "target 'missing.py'"),
     (["run", "review", "/"], 2, "-w/--workspace"),
+    (["run", "review", "README.md"], 2, "has no input for workflow 'review'"),
     (["run", "review", "a.py", "--settings", "missing.json"], 3, "missing.json: no such file"),
     (["run", "review", "a.py", "--settings", "{ws}/bad.json"], 3, "not valid JSON"),
     (["run", "review", "a.py", "--settings", "{ws}/list.json"], 3, "expected an object"),
