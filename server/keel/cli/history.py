@@ -161,8 +161,10 @@ def register(app: typer.Typer) -> None:
         verbose: bool = VERBOSE,
     ) -> None:
         """Usage, reliability and cost of the last N days."""
+        from keel.reliability.report import reliability_report
+
         show_logs(verbose)
-        usage = _read(workspace, storage_dir, lambda r: r.usage_report(days))
+        usage = _read(workspace, storage_dir, lambda r: reliability_report(r, days))
         if as_json:
             typer.echo(json.dumps(usage.wire(), indent=2))
             return
@@ -181,19 +183,21 @@ def _rate(value: float, denominator: int) -> str:
 
 
 def _print_report(usage: UsageReport) -> None:
+    from .reliability_view import metrics_table, print_alerts, print_warnings
+
     console = Console()
+    print_alerts(usage, console)
     summary = Table(title=f"keel report: last {usage.days} days")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
     mttr = usage.mean_time_to_recovery_ms
     calls = sum(p.calls for p in usage.by_provider)
-    # The report has no field for partial runs: they are what the other statuses leave over.
-    partial = usage.runs - usage.succeeded - usage.failed - usage.cancelled - usage.timed_out
     rows = [
         ("runs", str(usage.runs)), ("succeeded", str(usage.succeeded)),
-        ("partial (or still running)", str(partial)),
+        ("partial", str(usage.partial)),
         ("failed", str(usage.failed)), ("cancelled", str(usage.cancelled)),
         ("timed out", str(usage.timed_out)),
+        ("interrupted", str(usage.interrupted)), ("running", str(usage.running)),
         ("success rate", _rate(usage.success_rate, usage.runs)),
         ("timeout rate", _rate(usage.timeout_rate, usage.runs)),
         ("fallback rate", _rate(usage.fallback_rate, calls)),
@@ -209,12 +213,14 @@ def _print_report(usage: UsageReport) -> None:
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)
+    console.print(metrics_table(usage))
     # "none" stands for stages that ran no model: not a provider to report on.
     providers = [e for e in usage.by_provider if e.key != "none"]
     for title, entries in (("by workflow", usage.by_workflow),
                            ("by provider", providers), ("by day", usage.by_day)):
         if entries:
             console.print(_breakdown_table(title, entries))
+    print_warnings(usage, console)
 
 
 def _breakdown_table(title: str, entries: list[UsageBreakdown]) -> Table:

@@ -13,7 +13,7 @@ from keel.cli.app import app
 from keel.cli.history import _print_report
 from keel.protocol import UsageBreakdown, UsageReport
 
-COMMANDS = [[], ["doctor"], ["analyze"], ["workflows"], ["run"], ["estimate"], ["history"],
+COMMANDS = [[], ["doctor"], ["analyze"], ["workflows"], ["run"], ["estimate"], ["history"], ["models"], ["models", "validate"],
             ["history", "show"], ["history", "cleanup"], ["report"], ["chaos"], ["chaos", "serve"]]
 PLACEHOLDER = re.compile(r"<(bool|str|path|int|float|int range|float range)>|list\[|\[x>=|<=x<=")
 
@@ -41,7 +41,7 @@ def test_the_usage_line_names_arguments_as_the_docstring_does(args, usage):
     assert usage in _help(args)
 
 
-@pytest.mark.parametrize("args", [["doctor"], ["analyze"], ["workflows"], ["run"], ["estimate"],
+@pytest.mark.parametrize("args", [["doctor"], ["analyze"], ["workflows"], ["run"], ["estimate"], ["models"],
                                   ["history"], ["report"]])
 def test_every_command_takes_workspace_and_verbose(args):
     text = _help(args)
@@ -63,8 +63,8 @@ def _printed(usage: UsageReport, monkeypatch) -> str:
 
 
 def test_report_counts_partial_runs_so_the_statuses_add_up(monkeypatch):
-    text = _printed(_usage(runs=7, succeeded=6, success_rate=6 / 7), monkeypatch)
-    assert re.search(r"partial \(or still running\)\s+│\s+1", text), text
+    text = _printed(_usage(runs=7, succeeded=6, partial=1, success_rate=6 / 7), monkeypatch)
+    assert re.search(r"partial\s+│\s+1", text), text
 
 
 def test_report_shows_a_dash_for_rates_without_data(monkeypatch):
