@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import structlog
 
-from keel.cost.cache import EstimateCache
 from keel.cost.calibration import Calibration
 from keel.cost.estimate import estimate_cost
 from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
+from keel.scan.cache import EstimateCache
 from keel.storage.records import EstimateRecord
 from keel.targets import containing_folder, resolve_target
 
@@ -57,6 +57,8 @@ def _calibration(app: KeelApp, workflow: str):
 
 
 async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
+    from .run_ops import workflow_catalog
+
     state = cost_state(app)
     older = state.in_flight.get(params.workflow)
     if older is not None:
@@ -78,9 +80,12 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
                              cache=state.cache, calibration=_calibration(app, params.workflow),
                              should_stop=should_stop, environ=app.env,
                              max_file_bytes=app.settings.advisor.max_file_bytes,
-                             trusted=app.workspace_trusted)
+                             catalog=catalog)
 
     try:
+        # After the supersede bookkeeping above: newer requests win by arrival, not by who
+        # gets through this await first. The same workflows a run reads; built-ins always.
+        catalog = await workflow_catalog(app)
         result = await in_thread(run)
     except Exception:
         if mine.superseded:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from keel import targets
 from keel.errors import InvalidInput
-from keel.runtime.files import NotRegularFile, read_regular
+from keel.files import NotRegularFile, read_regular
 from keel.runtime.threads import in_thread
 
 from .ports import DocumentText
@@ -25,11 +25,7 @@ class SourceText:
 
 
 def path_of_uri(uri: str) -> Path:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file" or not parsed.path:
-        raise InvalidInput(f"uri must be a file:// URI, got {uri[:80]!r}.", code="params.invalid_uri",
-                           details={"field": "uri"})
-    return Path(unquote(parsed.path))
+    return targets.path_of_uri(uri, "uri")  # NUL and over-long names: -32602 naming the field
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -40,7 +36,7 @@ def _read(path: Path, max_bytes: int) -> bytes:
                 f"{path.name} is {size:,} bytes; the advisor reads files up to {max_bytes:,} bytes.",
                 code="analysis.file_too_large", hint="Raise keel.advisor.maxFileBytes to analyse it.",
                 details={"field": "uri", "bytes": size, "maxBytes": max_bytes})
-        return read_regular(path, max_bytes + 1)
+        return read_regular(path, max_bytes)  # at most max_bytes + 1: more means too large
     except NotRegularFile as exc:
         # A FIFO, device or socket would block the reading thread forever.
         raise InvalidInput(f"{path} is {exc.kind}; the advisor reads only regular files.",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import structlog
 
+from keel.files import resident_bytes
 from keel.protocol.settings import Settings
 from keel.settings import SettingsLoad, key_env_of, load_settings
 
@@ -39,7 +40,8 @@ class KeelApp:
         self.registry = InFlightRegistry()
         self.monitor = HealthMonitor(self.registry)
         self.settings_load = SettingsLoad(Settings())
-        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",))
+        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",),
+                                  rss_of=resident_bytes)
         self._health_push: Coalescer | None = None
         self.extensions: dict[str, object] = {}  # feature state (caches, run manager, storage)
 

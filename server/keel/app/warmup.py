@@ -69,7 +69,7 @@ async def _warm_up(app: KeelApp) -> None:
 async def _step(what: str, fn, *args) -> None:
     try:
         await in_thread(fn, *args)
-    except Exception as exc:  # warming is best effort: the real request reports real trouble
+    except Exception as exc:  # noqa: BLE001  warming is best effort: the real request reports it
         log.info("warm-up step skipped", step=what, reason=type(exc).__name__)
 
 
@@ -83,6 +83,6 @@ async def _warm_providers(app: KeelApp) -> None:
             continue
         try:
             await warm()
-        except Exception as exc:  # e.g. no key: the run reports it, with its fix
+        except Exception as exc:  # noqa: BLE001  e.g. no key: the run reports it, with its fix
             log.info("provider warm-up skipped", provider=provider.id,
                      reason=type(exc).__name__)

@@ -17,24 +17,28 @@ Honesty rules:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from keel.errors import InvalidInput
 from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.registry import ModelInfo, price_usd, resolve_model
+from keel.scan.cache import EstimateCache
+from keel.scan.results import ScanResult
+from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES, scan
+from keel.scan.tokens import method as token_method
 from keel.targets import display_target
-from keel.workflows.definitions import StageDef, WorkflowDef, get_workflow
+from keel.workflows.definitions import StageDef, WorkflowCatalog, WorkflowDef, load_catalog
 from keel.workflows.planning import CallPlan, plan_llm_calls
 
-from .cache import EstimateCache
 from .calibration import CalibrationSource, resolve_calibration
+from .inputs import no_input_message
 from .pricing import PricingChoice, choose_pricing
-from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
-from .tokens import method as token_method
 
 OUTPUT_NOTE = "output at the per-call budget (an upper bound)"
 
@@ -70,15 +74,14 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     """The stage's estimate and what it would cost on the reference provider."""
     notes = _plan_note(stage, plan)
     ref_model, ref_usd = _price(choice.reference, plan)
-    extra: dict = {"calls": plan.calls, "downgraded": plan.downgraded}
     if choice.serving is None:
         notes.insert(0, f"would be skipped: {choice.reason}; on {choice.reference_label} "
                         f"{ref_model.model} it would cost about {_usd_text(ref_usd)}")
         estimate = StageEstimate(
             id=stage.id, tier=plan.tier, provider="offline", model=None,
             input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=0.0,
-            note="; ".join(notes), **extra,
-            **{"ifConfiguredUsd": round(ref_usd, 6), "ifConfiguredModel": ref_model.model},
+            note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+            if_configured_usd=round(ref_usd, 6), if_configured_model=ref_model.model,
         )
         return estimate, ref_usd
     model, usd = _price(choice.serving, plan)
@@ -87,7 +90,8 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     estimate = StageEstimate(
         id=stage.id, tier=plan.tier, provider=model.provider_id, model=model.model,
         input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=round(usd, 6),
-        note="; ".join(notes), **extra, **{"priceKnown": model.price_known},
+        note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+        price_known=model.price_known,
     )
     return estimate, ref_usd
 
@@ -108,21 +112,24 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
             stages.append(_static_stage(stage))
             continue
         plan = cache.plan(scanned.scan_token, stage,
-                          lambda stage=stage: plan_llm_calls(stage, file_tokens))
+                          functools.partial(plan_llm_calls, stage, file_tokens))
         estimate, ref_usd = _llm_stage(stage, plan, choice)
         stages.append(estimate)
         expected += estimate.usd
         reference_total += ref_usd
     cal = resolve_calibration(calibration)
     kind = choice.serving.kind if choice.serving is not None else "offline"
-    extra: dict = {
+    extra: dict[str, Any] = {
         "codeTokens": sum(file_tokens),
         "skipped": {
             "binary": scanned.skipped_binary, "large": scanned.skipped_large,
             "unreadable": scanned.skipped_unreadable, "ignored": scanned.skipped_ignored,
-            "symlinks": scanned.skipped_symlinks,
+            "symlinks": scanned.skipped_symlinks, "notInput": scanned.skipped_not_input,
         },
     }
+    no_input = no_input_message(scanned, workflow.inputs, target_text, workflow.id)
+    if no_input is not None:
+        extra["noInput"] = no_input  # a run of this target would be refused (target.no_input)
     if choice.serving is None:
         extra["ifConfigured"] = {
             "provider": choice.reference_label,
@@ -157,8 +164,12 @@ def estimate_cost(
     environ: Mapping[str, str] | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     trusted: bool = True,
+    catalog: WorkflowCatalog | None = None,
 ) -> CostEstimate:
     """Estimate ``workflow_id`` on ``target_path`` (resolved, or relative to ``workspace_root``).
+
+    ``catalog`` is the workspace's workflows; without it, ``workspace_root``'s
+    file is read when ``trusted``.
 
     Synchronous and CPU/IO bound: run it in a thread. ``should_stop`` is polled
     during the scan; when it turns true ``DeadlineExceeded`` is raised.
@@ -170,8 +181,11 @@ def estimate_cost(
     if target != root and not target.is_relative_to(root):
         raise InvalidInput("The target is outside the workspace folder.",
                            code="target.outside_workspace", details={"field": "target"})
-    # An untrusted workspace's .keel/workflows.toml is not read (as for runs and listings).
-    workflow = get_workflow(workflow_id, root if trusted else None)
+    # An untrusted workspace's .keel/workflows.toml is not read (as for runs and listings);
+    # a broken one leaves the built-ins (the server passes the catalog it already loaded).
+    if catalog is None:
+        catalog = load_catalog(root if trusted else None)
+    workflow = catalog.get(workflow_id)
     scanned = scan(target, root, suffixes=tuple(workflow.inputs) or None, cache=cache,
                    max_file_bytes=max_file_bytes, should_stop=should_stop)
     choice = choose_pricing(settings, os.environ if environ is None else environ)

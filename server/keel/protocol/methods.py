@@ -1,4 +1,8 @@
-"""The method table: every keel/* request and notification, with its models and deadline."""
+"""The method table: every keel/* request and notification, with its models and deadline.
+
+The one list of methods. ``names.py`` (the bare names, for code that must not load the
+models) is generated from it by ``python -m keel.protocol.generate``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
+from pydantic.alias_generators import to_snake
 
 from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixParams
 from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
-from .names import PROTOCOL_VERSION  # noqa: F401  (re-exported: one definition)
+from .reliability import ModelsReport, ValidateModelsParams
 from .workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -24,6 +29,8 @@ from .workflows import (
     RunWorkflowParams,
 )
 
+PROTOCOL_VERSION = 1
+
 
 @dataclass(frozen=True)
 class MethodSpec:
@@ -32,13 +39,14 @@ class MethodSpec:
     params: type[BaseModel]
     result: type[BaseModel] | None
     deadline_ms: int | None
-    # The key under settings.timeouts that overrides the default deadline.
+    # The TimeoutSettings field (snake_case) that overrides the default deadline.
     timeout_setting: str | None = None
 
 
 def _request(name: str, params: type[BaseModel], result: type[BaseModel], deadline_ms: int) -> MethodSpec:
-    short = name.removeprefix("keel/")
-    return MethodSpec(name, "request", params, result, deadline_ms, f"{short}_ms")
+    # The TimeoutSettings field: "keel/estimateCost" -> "estimate_cost_ms" (wire: estimateCostMs).
+    setting = f"{to_snake(name.removeprefix('keel/'))}_ms"
+    return MethodSpec(name, "request", params, result, deadline_ms, setting)
 
 
 REQUESTS: tuple[MethodSpec, ...] = (
@@ -52,6 +60,7 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
     _request("keel/runs", RunsParams, RunsResult, 5_000),
     _request("keel/report", ReportParams, UsageReport, 5_000),
+    _request("keel/validateModels", ValidateModelsParams, ModelsReport, 10_000),
     _request("keel/runFindings", RunFindingsParams, RunFindingsResult, 5_000),
 )
 

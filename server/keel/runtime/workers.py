@@ -8,19 +8,20 @@ background, so the next request finds a warm worker instead of a busy one.
 
 CPython rarely gives memory back to the system: one big analysis leaves its
 worker at 3-4x its starting size for good. So a worker whose resident set
-(read from ``/proc``) grew past ``max_idle_rss`` when it finishes a call is
-recycled instead of kept idle: killed and replaced by a fresh fork.
+(``rss_of(pid)``, injected: this package reads no files; the app passes
+``keel.files.resident_bytes``) grew past ``max_idle_rss`` when it finishes a
+call is recycled instead of kept idle: killed and replaced by a fresh fork.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import multiprocessing
-import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -35,16 +36,6 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 # A fresh worker is ~35 MB; one 50k-line analysis leaves it at 115-130 MB.
 DEFAULT_MAX_IDLE_RSS = 96 * 1024 * 1024
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def resident_bytes(pid: int) -> int | None:
-    """The resident set size of a process (Linux ``/proc``); None when it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
@@ -55,7 +46,10 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
         warm = getattr(module, "warm", None)
         if callable(warm):
             warm()
-    conn.send(("ready", None))
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return  # the parent left while we warmed up (e.g. Ctrl-C): no traceback, just go
     while True:
         try:
             fn, args = conn.recv()
@@ -71,6 +65,26 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
             conn.send(reply)
         except Exception as exc:  # e.g. an unpicklable result
             conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Start processes with SIGINT blocked: the fork server and every worker inherit the mask.
+
+    Ctrl-C in a terminal reaches the whole process group; a worker (or the fork
+    server while it imports) must not die of it with a KeyboardInterrupt
+    traceback. Only the parent decides, and kills workers when it needs to.
+    The mask is this thread's only; a Ctrl-C meanwhile waits until it is lifted.
+    The resource tracker is started first: starting it unblocks SIGINT again.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -115,9 +129,11 @@ class PoolStats:
 
 class WorkerPool:
     def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = (),
-                 max_idle_rss: int | None = DEFAULT_MAX_IDLE_RSS) -> None:
+                 max_idle_rss: int | None = DEFAULT_MAX_IDLE_RSS,
+                 rss_of: Callable[[int], int | None] | None = None) -> None:
         self.size = size
         self.max_idle_rss = max_idle_rss
+        self._rss_of = rss_of
         self._warm_imports = warm_imports
         # forkserver: one clean, single-threaded process imports (and warms) the
         # modules once; every worker is then a cheap fork of it, so a worker that
@@ -140,7 +156,8 @@ class WorkerPool:
             parent, child = self._ctx.Pipe()
             process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports),
                                         daemon=True, name="keel-worker")
-            process.start()
+            with _sigint_blocked():
+                process.start()
         except OSError as exc:  # no processes, no memory, no fds: analysis cannot run
             self.start_error = f"cannot start a worker process: {exc.strerror or exc}"
             raise InternalError(f"Analysis workers cannot start ({exc.strerror or exc}).",
@@ -217,9 +234,9 @@ class WorkerPool:
         return value
 
     def _grew_too_big(self, worker: _Worker) -> bool:
-        if self.max_idle_rss is None:
+        if self.max_idle_rss is None or self._rss_of is None:
             return False
-        rss = resident_bytes(worker.process.pid)
+        rss = self._rss_of(worker.process.pid)
         if rss is None or rss <= self.max_idle_rss:
             return False
         log.info("worker recycled", rss_mb=rss // (1024 * 1024),

@@ -1,4 +1,4 @@
-"""The files a run reads: the same walk as the cost estimate (``keel.cost.scan``).
+"""The files a run reads: the same walk as the cost estimate (``keel.scan.scanner``).
 
 Reusing ``scan`` keeps "what the estimate priced" and "what the run sent"
 identical: same ``.gitignore`` rules, same suffix filter, same order (chunk
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from keel.cost.scan import ScanResult, scan
+from keel.files import read_regular
 from keel.runtime.deadline import current_deadline
-from keel.runtime.files import read_regular
 from keel.runtime.threads import in_thread
+from keel.scan.results import ScanResult
+from keel.scan.scanner import scan
 
 EDIT_SLACK_BYTES = 64 * 1024
 
@@ -34,10 +35,12 @@ async def collect_sources(
     target: Path, workspace_root: Path, suffixes: tuple[str, ...], max_file_bytes: int
 ) -> tuple[list[SourceFile], ScanResult]:
     deadline = current_deadline()
-    result = await in_thread(
-        lambda: scan(target, workspace_root, suffixes=suffixes, max_file_bytes=max_file_bytes,
-                     should_stop=lambda: deadline.expired))
-    root = workspace_root.resolve()
+
+    def scan_in_thread() -> tuple[ScanResult, Path]:  # resolve() touches the disk too
+        return scan(target, workspace_root, suffixes=suffixes, max_file_bytes=max_file_bytes,
+                    should_stop=lambda: deadline.expired), workspace_root.resolve()
+
+    result, root = await in_thread(scan_in_thread)
     files = [SourceFile(f.rel_path, root / f.rel_path, f.tokens, f.size) for f in result.files]
     return files, result
 

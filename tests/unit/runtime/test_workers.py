@@ -6,7 +6,8 @@ import os
 import pytest
 
 from keel.errors import InternalError, InvalidInput
-from keel.runtime.workers import WorkerPool, resident_bytes
+from keel.files import resident_bytes
+from keel.runtime.workers import WorkerPool
 
 from . import worker_jobs
 
@@ -69,7 +70,7 @@ async def test_a_worker_that_cannot_start_is_reported_not_hidden(monkeypatch):
 
 
 async def test_an_idle_worker_that_grew_past_the_limit_is_recycled():
-    pool = WorkerPool(size=1, max_idle_rss=96 * 1024 * 1024)
+    pool = WorkerPool(size=1, max_idle_rss=96 * 1024 * 1024, rss_of=resident_bytes)
     try:
         small = await pool.run(os.getpid)
         assert await pool.run(os.getpid) == small  # under the limit: kept warm
@@ -89,7 +90,7 @@ async def test_an_idle_worker_that_grew_past_the_limit_is_recycled():
 
 
 async def test_an_injected_tiny_limit_recycles_after_every_call():
-    pool = WorkerPool(size=1, max_idle_rss=1)
+    pool = WorkerPool(size=1, max_idle_rss=1, rss_of=resident_bytes)
     try:
         pids = [await pool.run(os.getpid) for _ in range(3)]
         assert len(set(pids)) == 3 and pool.stats().recycled == 3
@@ -98,7 +99,7 @@ async def test_an_injected_tiny_limit_recycles_after_every_call():
 
 
 async def test_no_limit_keeps_the_worker():
-    pool = WorkerPool(size=1, max_idle_rss=None)
+    pool = WorkerPool(size=1, max_idle_rss=None, rss_of=resident_bytes)
     try:
         assert await pool.run(worker_jobs.hold_megabytes, 8) == 1
         assert await pool.run(worker_jobs.hold_megabytes, 8) == 2  # same process, still holding

@@ -253,11 +253,9 @@ async def test_identical_request_during_teardown_starts_a_new_run(make_app):
     provider = FakeProvider("a", lambda n: "hang" if n == 1 else "ok", teardown=released.wait)
     app = make_app(provider)
     first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="old")))
-    while not provider.requests:
-        await asyncio.sleep(0.01)
+    await provider.called.wait()
     cancelling = asyncio.ensure_future(run_ops.cancel_run(app, CancelRunParams(runId="old")))
-    while provider.cancelled == 0:
-        await asyncio.sleep(0.01)
+    await provider.was_cancelled.wait()
     # "old" is being torn down (its provider call is still closing): not joinable.
     again = await run_ops.run_workflow(app, params(runId="new"))
     assert (again.run_id, again.status, again.deduplicated) == ("new", "succeeded", False)
@@ -272,8 +270,7 @@ async def test_identical_request_after_the_deadline_passed_starts_a_new_run(make
     provider = FakeProvider("a", lambda n: "hang" if n == 1 else "ok", teardown=released.wait)
     app = make_app(provider)
     first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="late", timeoutMs=200)))
-    while provider.cancelled == 0:  # the run's deadline cancelled the provider call
-        await asyncio.sleep(0.01)
+    await provider.was_cancelled.wait()  # the run's deadline cancelled the provider call
     again = await run_ops.run_workflow(app, params(runId="fresh"))
     assert (again.run_id, again.status, again.deduplicated) == ("fresh", "succeeded", False)
     released.set()

@@ -36,6 +36,8 @@ class FakeProvider:
         self.teardown = teardown  # awaited (shielded) when a call is cancelled: a slow close
         self.requests: list[CompletionRequest] = []
         self.cancelled = 0
+        self.called = asyncio.Event()  # set at the first request
+        self.was_cancelled = asyncio.Event()  # set at the first cancelled call
 
     @property
     def id(self) -> str:
@@ -56,6 +58,7 @@ class FakeProvider:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.requests.append(request)
+        self.called.set()
         action = self.behave(len(self.requests))
         try:
             if self.gate is not None:
@@ -64,6 +67,7 @@ class FakeProvider:
                 await anyio.sleep_forever()
         except BaseException:
             self.cancelled += 1
+            self.was_cancelled.set()
             if self.teardown is not None:
                 with anyio.CancelScope(shield=True):
                     await self.teardown()

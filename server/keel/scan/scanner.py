@@ -13,6 +13,8 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
   a NUL byte in the first 8 KB — (``skipped_binary``) and unreadable files
   (``skipped_unreadable``) are skipped and counted. ``skipped_ignored`` counts
   entries excluded by ``.gitignore``: files, and pruned folders once each.
+  FIFOs, sockets and devices are never opened (``keel.files``), not even as
+  a ``.gitignore``; one that replaces a listed file counts as unreadable.
 - Files come out in walk order: a folder's files (sorted), then its
   subfolders (sorted), depth first. Chunk packing depends on that order.
 - ``should_stop`` is polled per folder and every few hundred files; when it
@@ -25,20 +27,21 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
+from keel.files import kind_of
 
 from .cache import OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntry
 from .ignore import (
     ALWAYS_SKIPPED_DIRS,
     GITIGNORE,
+    FileSig,
     IgnoreChain,
     IgnoreLevel,
     gitignore_sig,
@@ -46,45 +49,15 @@ from .ignore import (
 )
 from .memo import TreeMemo, unchanged
 from .reader import DEFAULT_READ_WORKERS, read_and_count, read_pool
+from .results import ScannedFile, ScanResult
 from .tokens import HEURISTIC_METHOD
+
+Sigs = tuple[FileSig, ...]  # the .gitignore files a folder's rules came from
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 STOP_CHECK_EVERY = 256
 READ_BATCH = 512
-
-_scan_tokens = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
-    rel_path: str  # POSIX, relative to the workspace root
-    size: int
-    tokens: int
-
-
-@dataclass
-class ScanResult:
-    files: list[ScannedFile] = field(default_factory=list)
-    bytes: int = 0
-    cached_files: int = 0
-    skipped_binary: int = 0
-    skipped_large: int = 0
-    skipped_ignored: int = 0
-    skipped_unreadable: int = 0
-    skipped_symlinks: int = 0
-    method: str = HEURISTIC_METHOD
-    # Identifies this exact file list (shared, read-only) for memoised planning.
-    scan_token: int = field(default_factory=lambda: next(_scan_tokens))
-
-    @property
-    def tokens(self) -> int:
-        return sum(f.tokens for f in self.files)
-
-    @property
-    def skipped_files(self) -> int:
-        """Input files the workflow would want but that were not read."""
-        return self.skipped_binary + self.skipped_large + self.skipped_unreadable
-
+FIRST_INPUT_BATCH = 16  # first_input_only: stop reading soon after one readable input
 
 _PLACEHOLDER = ScannedFile("", -1, -1)
 
@@ -113,13 +86,14 @@ class _Stopper:
 class _Walk:
     def __init__(self, workspace_root: Path, suffixes: tuple[str, ...] | None,
                  cache: EstimateCache, max_file_bytes: int, stopper: _Stopper,
-                 read_workers: int) -> None:
+                 read_workers: int, first_input_only: bool = False) -> None:
         self.root = os.path.abspath(workspace_root)
         self.suffixes = suffixes
         self.cache = cache
         self.max_file_bytes = max_file_bytes
         self.stopper = stopper
         self.read_workers = read_workers
+        self.first_input_only = first_input_only
         self.result = ScanResult()
         self.pending: list[_Pending] = []
         self.now_ns = time.time_ns()
@@ -128,7 +102,7 @@ class _Walk:
         self.memo_ok = True
         self.trace_dirs: list[tuple[str, int]] = []
         self.trace_files: list[tuple[str, int, int]] = []
-        self.trace_ignores: set = set()
+        self.trace_ignores: set[FileSig] = set()
 
     # -- files -----------------------------------------------------------
     def add_file(self, path: str, rel: str, st: os.stat_result) -> None:
@@ -160,12 +134,18 @@ class _Walk:
         result = self.result
         to_store: list[tuple[str, FileEntry]] = []
         dropped: set[int] = set()
-        for start in range(0, len(pending), READ_BATCH):
+        batch_size = FIRST_INPUT_BATCH if self.first_input_only else READ_BATCH
+        found = len(result.files) > len(pending)  # a cache hit already gave a readable file
+        for start in range(0, len(pending), batch_size):
+            if found and self.first_input_only:  # the rest is not read: a partial result
+                dropped.update(item.index for item in pending[start:])
+                self.memo_ok = False
+                break
             self.stopper.check()
-            batch = pending[start:start + READ_BATCH]
+            batch = pending[start:start + batch_size]
             paths = [p.path for p in batch]
             if self.read_workers > 1 and len(batch) > 8:
-                outcomes: Iterator = read_pool().map(read_and_count, paths,
+                outcomes: Iterator[tuple[str, int, int, int] | None] = read_pool().map(read_and_count, paths,
                                                       [self.max_file_bytes] * len(paths))
             else:
                 outcomes = (read_and_count(p, self.max_file_bytes) for p in paths)
@@ -178,6 +158,7 @@ class _Walk:
                 kind, tokens, size, mtime_ns = outcome
                 scanned = None
                 if kind == OUTCOME_OK:
+                    found = True
                     scanned = ScannedFile(item.rel, size, tokens)
                     result.files[item.index] = scanned
                     result.bytes += size
@@ -207,7 +188,7 @@ class _Walk:
         rel = os.path.relpath(path, self.root)
         return "" if rel == "." else rel.replace(os.sep, "/") + "/"
 
-    def ancestor_chain(self, target_dir: str) -> tuple[IgnoreChain, tuple]:
+    def ancestor_chain(self, target_dir: str) -> tuple[IgnoreChain, Sigs]:
         """The ignore levels of the folders above ``target_dir``, from the workspace root.
 
         When the target (or a folder above it) is itself ignored, the levels
@@ -215,7 +196,7 @@ class _Walk:
         ``.gitignore`` files inside it apply.
         """
         chain: IgnoreChain = ()
-        sigs: tuple = ()
+        sigs: Sigs = ()
         folder = self.root
         rel = ""
         for part in [p for p in self.rel_of(target_dir).split("/") if p]:
@@ -230,8 +211,8 @@ class _Walk:
                 chain, sigs = (), ()
         return chain, sigs
 
-    def with_level(self, folder: str, rel: str, chain: IgnoreChain, sigs: tuple,
-                   known_present: bool | None) -> tuple[IgnoreChain, tuple]:
+    def with_level(self, folder: str, rel: str, chain: IgnoreChain, sigs: Sigs,
+                   known_present: bool | None) -> tuple[IgnoreChain, Sigs]:
         if known_present is False:
             return chain, sigs
         sig = gitignore_sig(os.path.join(folder, GITIGNORE))
@@ -243,7 +224,7 @@ class _Walk:
             return chain, sigs
         return chain + (IgnoreLevel(rel, spec, sig),), sigs + (sig,)
 
-    def walk(self, top: str, chain: IgnoreChain, sigs: tuple) -> None:
+    def walk(self, top: str, chain: IgnoreChain, sigs: Sigs) -> None:
         stack = [(top, self.rel_of(top), chain, sigs)]
         result = self.result
         cache = self.cache
@@ -284,6 +265,7 @@ class _Walk:
             # because at 10,000 files every attribute lookup shows.
             for name in record.files:
                 if suffixes is not None and not name.endswith(suffixes):
+                    result.skipped_not_input += 1
                     continue
                 path = prefix + name
                 try:
@@ -293,6 +275,10 @@ class _Walk:
                     self.memo_ok = False
                     continue
                 except OSError:
+                    result.skipped_unreadable += 1
+                    self.memo_ok = False
+                    continue
+                if not stat_module.S_ISREG(st.st_mode):  # became a FIFO or device since listed
                     result.skipped_unreadable += 1
                     self.memo_ok = False
                     continue
@@ -318,7 +304,7 @@ class _Walk:
                 stack.append((prefix + name, rel + name + "/", chain, sigs))
         self.read_pending()
 
-    def list_folder(self, folder: str, rel: str, chain: IgnoreChain, sigs: tuple,
+    def list_folder(self, folder: str, rel: str, chain: IgnoreChain, sigs: Sigs,
                     dir_mtime: int) -> DirRecord | None:
         files: list[str] = []
         subdirs: list[str] = []
@@ -365,10 +351,16 @@ def scan(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     should_stop: Callable[[], bool] | None = None,
     read_workers: int = DEFAULT_READ_WORKERS,
+    first_input_only: bool = False,
 ) -> ScanResult:
-    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens."""
+    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens.
+
+    ``first_input_only``: stop reading once one input file is known to be
+    readable (the answer to "is there anything to read?"); the result is then
+    partial and not memoised, but complete whenever it has no files.
+    """
     walk = _Walk(workspace_root, suffixes, cache or EstimateCache(), max_file_bytes,
-                 _Stopper(should_stop), read_workers)
+                 _Stopper(should_stop), read_workers, first_input_only)
     top = os.path.abspath(target)
     try:
         st = os.stat(top)
@@ -381,9 +373,11 @@ def scan(
         if walk.wants(os.path.basename(top)):
             walk.add_file(top, walk.rel_of(top).rstrip("/"), st)
             walk.read_pending()
+        else:
+            walk.result.skipped_not_input += 1
     else:
-        raise InvalidInput("The target is neither a file nor a folder.",
-                           code="target.not_a_file", details={"field": "target"})
+        raise InvalidInput(f"The target is {kind_of(st.st_mode)}, neither a file nor a folder; "
+                           "it is not read.", code="target.not_a_file", details={"field": "target"})
     return walk.result
 
 
