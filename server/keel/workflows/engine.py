@@ -156,8 +156,8 @@ def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError 
     ]
     actual = sum(s.usd for s in state.stages)
     baseline = sum(s.baseline_usd for s in state.stages)
-    markdown = render_markdown(state, status, rel_by_uri, findings,
-                               error.message if error else None)
+    markdown = render_markdown(state, status, rel_by_uri, error.message if error else None,
+                               findings)
     return RunResult(
         run_id=spec.run_id, workflow=spec.workflow.id, target=spec.target_display,
         status=status, started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,

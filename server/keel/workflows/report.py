@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keel.protocol.advisor import Finding
 
+from .run_findings import ordered_findings
 from .state import RunState
 
 MAX_FINDINGS_LISTED = 50
@@ -22,8 +23,12 @@ def _finding_row(finding: Finding, rel_by_uri: dict[str, str]) -> str:
 
 
 def render_markdown(state: RunState, status: str, rel_by_uri: dict[str, str],
-                    findings: list[Finding], error_message: str | None = None) -> str:
-    """``findings``: all the run's findings in report order (``run_findings.ordered_findings``)."""
+                    error_message: str | None = None,
+                    findings: list[Finding] | None = None) -> str:
+    """``findings``: all the run's findings in report order, when the caller has them
+    ordered already (the run manager does); else they are ordered here."""
+    if findings is None:
+        findings = ordered_findings(state.findings(), rel_by_uri)
     lines = [f"# {state.workflow} on `{state.target}`", "",
              f"**Status:** {status} · {state.files} file(s)"]
     if error_message:
