@@ -14,7 +14,7 @@ from pathlib import Path
 import structlog
 
 from keel.cost.inputs import require_input
-from keel.errors import InvalidInput
+from keel.errors import DeadlineExceeded, InvalidInput
 from keel.health.config import note_workflows_file
 from keel.protocol.workflows import (
     CancelRunParams,
@@ -31,14 +31,19 @@ from keel.protocol.workflows import (
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
 from keel.resilience import ResponseCache, process_budgets, process_registry
-from keel.runtime.deadline import current_deadline
+from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
 from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
-from keel.workflows.definitions import WorkflowCatalog, WorkflowDef, load_catalog
+from keel.workflows.definitions import (
+    BUILTIN_WORKFLOWS,
+    WorkflowCatalog,
+    WorkflowDef,
+    load_catalog,
+)
 from keel.workflows.engine import RunSpec
-from keel.workflows.runs import RunManager, new_run_id, now_iso
+from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id, now_iso
 from keel.workflows.stages_llm import LlmContext, Resilience
 
 from .cost_ops import cost_state
@@ -161,7 +166,21 @@ async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWo
 
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
-    if params.run_id and params.run_id not in run_manager(app).active and await (
+    manager = run_manager(app)
+    # Preparing (history, catalog, target, the input check) counts against the deadline
+    # too. Out of time before the run could start (a cold server, a slow disk), the
+    # caller still gets a timedOut RunResult, as every run that reaches its deadline does.
+    try:
+        async with deadline_scope(answer_deadline_ms(None), "preparing the run"):
+            spec = await _prepare_run(app, params, manager)
+    except DeadlineExceeded:
+        return manager.timed_out_before_start(_unprepared_spec(app, params), params)
+    deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
+    return await manager.run(spec, params.options, params, deadline_ms)
+
+
+async def _prepare_run(app: KeelApp, params: RunWorkflowParams, manager: RunManager) -> RunSpec:
+    if params.run_id and params.run_id not in manager.active and await (
             in_thread(history_reader(app).run_id_taken, params.run_id)):
         raise InvalidInput(f"The run id {params.run_id!r} is already in this workspace's history.",
                            code="run.id_in_use", details={"field": "runId"})
@@ -179,8 +198,20 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
     await in_thread(  # nothing to read: -32602 target.no_input, not an empty success
         lambda: require_input(target, folder, spec.target_display, workflow.id, workflow.inputs,
                               spec.max_file_bytes, scan_cache, lambda: deadline.expired))
-    deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
-    return await run_manager(app).run(spec, params.options, params, deadline_ms)
+    return spec
+
+
+def _unprepared_spec(app: KeelApp, params: RunWorkflowParams) -> RunSpec:
+    """What is known of a run that ran out of time while being prepared."""
+    workflow = BUILTIN_WORKFLOWS.get(params.workflow) or WorkflowDef(
+        id=params.workflow, title=params.workflow, description="", profile="balanced",
+        stages=())
+    return RunSpec(
+        run_id=params.run_id or new_run_id(), workflow=workflow, target=Path(params.target),
+        target_display=params.target[:200], workspace_root=app.workspace_root,
+        thresholds=app.settings.advisor.thresholds,
+        max_file_bytes=app.settings.advisor.max_file_bytes,
+    )
 
 
 async def cancel_run(app: KeelApp, params: CancelRunParams) -> CancelRunResult:

@@ -73,6 +73,15 @@ ANSWER_MARGIN_MS = 50
 WRAP_UP_GRACE_S = 10.0
 
 
+def answer_deadline_ms(deadline_ms: int | None) -> int | None:
+    """``deadline_ms`` bounded by the request's deadline scope, less the answer margin."""
+    request_left = current_deadline().remaining()
+    if math.isinf(request_left):
+        return deadline_ms
+    left_ms = max(1, int(request_left * 1000) - ANSWER_MARGIN_MS)
+    return left_ms if deadline_ms is None else min(deadline_ms, left_ms)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -152,7 +161,7 @@ class RunManager:
                 raise InvalidInput(f"The run id {spec.run_id!r} is already in use.",
                                    code="run.id_in_use", run_id=spec.run_id,
                                    details={"field": "runId"})
-            run = ActiveRun(spec, new_state(spec), key, self._run_deadline(deadline_ms))
+            run = ActiveRun(spec, new_state(spec), key, answer_deadline_ms(deadline_ms))
             flight, joined = self.flights.join(key, lambda: self._in_fresh_context(run),
                                                stop=run.stop, run_id=spec.run_id)
             run.flight = flight
@@ -186,13 +195,16 @@ class RunManager:
         run = self.active.get(flight.meta["run_id"])
         return run if run is not None and run.joinable else None
 
-    @staticmethod
-    def _run_deadline(deadline_ms: int | None) -> int | None:
-        request_left = current_deadline().remaining()
-        if math.isinf(request_left):
-            return deadline_ms
-        left_ms = max(1, int(request_left * 1000) - ANSWER_MARGIN_MS)
-        return left_ms if deadline_ms is None else min(deadline_ms, left_ms)
+    def timed_out_before_start(self, spec: RunSpec, params: RunWorkflowParams) -> RunResult:
+        """The timedOut RunResult of a run whose deadline passed while it was being prepared."""
+        state, now = new_state(spec), now_iso()
+        error = stop_error("timedOut")
+        close_unfinished(state, "timedOut", error)
+        result, _ = _assemble(spec, state, "timedOut", error, now, now, 0,
+                              self.max_findings_in_result)
+        self._remember(spec.run_id, result.status)
+        log.info("run timed out before it started", client_run_id=params.run_id)
+        return result
 
     async def _in_fresh_context(self, run: ActiveRun) -> RunResult:
         # A fresh context: no request deadline, no request-bound log fields.
@@ -254,7 +266,10 @@ class RunManager:
 
     def _forget(self, run: ActiveRun, status: str) -> None:
         self.active.pop(run.spec.run_id, None)
-        self.recent[run.spec.run_id] = status
+        self._remember(run.spec.run_id, status)
+
+    def _remember(self, run_id: str, status: str) -> None:
+        self.recent[run_id] = status
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
 

@@ -325,3 +325,24 @@ async def test_the_result_is_assembled_off_the_event_loop(make_app, monkeypatch)
     app = make_app(FakeProvider("a"))
     result = await run_ops.run_workflow(app, params())
     assert result.status == "succeeded" and threads == [False]
+
+
+async def test_deadline_passing_while_the_run_is_prepared_still_answers_timed_out(make_app,
+                                                                                  monkeypatch):
+    # A cold server or a slow disk: resolving the target outlasts the request's deadline.
+    real = run_ops.resolve_target
+
+    def slow_resolve(*args):
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(run_ops, "resolve_target", slow_resolve)
+    app = make_app(FakeProvider("a"))
+    async with deadline_scope(200):
+        result = await run_ops.run_workflow(app, params(runId="cold"))
+    assert (result.run_id, result.status) == ("cold", "timedOut")
+    assert result.error.error_type == "timeout"
+    assert [s.status for s in result.stages] == ["skipped", "skipped", "skipped"]
+    assert all("not started" in s.note for s in result.stages)
+    answer = await run_ops.cancel_run(app, CancelRunParams(runId="cold"))
+    assert (answer.cancelled, answer.status) == (False, "timedOut")
