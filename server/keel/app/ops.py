@@ -7,6 +7,7 @@ until a request asks for them.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,12 +20,24 @@ Operation = Callable[[Any, Any], Awaitable[Any]]
 def _lazy(module: str, name: str) -> Operation:
     resolved: list[Operation] = []
 
+    loading: list[asyncio.Future[Any]] = []
+
     async def operation(app: Any, params: Any) -> Any:
         if not resolved:
             # On a thread: an import on the loop would block it for the import's whole
             # length, and longer while the warm-up's thread holds the module's import lock.
-            loaded = await in_thread(importlib.import_module, f"keel.app.{module}")
-            resolved.append(getattr(loaded, name))
+            # One shared import: its waiters resume in arrival order, so an operation that
+            # orders its callers by arrival (estimate superseding) still sees that order.
+            if not loading:
+                loading.append(asyncio.ensure_future(
+                    in_thread(importlib.import_module, f"keel.app.{module}")))
+            try:
+                loaded = await asyncio.shield(loading[0])
+            except Exception:
+                loading.clear()  # a failed import is retried by the next call
+                raise
+            if not resolved:
+                resolved.append(getattr(loaded, name))
         return await resolved[0](app, params)
 
     operation.__qualname__ = f"{module}.{name}"

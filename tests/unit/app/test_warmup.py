@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 
@@ -72,3 +73,20 @@ async def test_operations_are_imported_on_a_thread(monkeypatch, tmp_path):
     finally:
         app.close()
     assert seen == [("keel.app.health_ops", False)]
+
+
+async def test_callers_of_an_operation_still_loading_resume_in_arrival_order(tmp_path):
+    order = []
+    operation = ops._lazy("health_ops", "health")
+    app = KeelApp(workspace_folders=[tmp_path])
+
+    async def call(n: int) -> None:
+        await operation(app, HealthParams())
+        order.append(n)
+
+    try:
+        tasks = [asyncio.ensure_future(call(n)) for n in range(5)]
+        await asyncio.gather(*tasks)
+    finally:
+        app.close()
+    assert order == [0, 1, 2, 3, 4]
