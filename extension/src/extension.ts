@@ -34,7 +34,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   const runs = new RunTracker<RunResult>(newRunId);
 
   let lastPython: vscode.TextEditor | undefined = pythonEditor(vscode.window.activeTextEditor);
-  const dashboardDeps: DashboardDeps = { client, extensionUri: context.extensionUri, workspaceState: context.workspaceState, output, runs };
+  let lastFile: vscode.TextEditor | undefined = fileEditor(vscode.window.activeTextEditor);
+  const dashboardDeps: DashboardDeps = {
+    client, extensionUri: context.extensionUri, workspaceState: context.workspaceState, output, runs,
+    lastFileEditor: () => fileEditor(vscode.window.activeTextEditor) ?? (lastFile && !lastFile.document.isClosed ? lastFile : undefined),
+  };
   const advisorDeps: AdvisorDeps = {
     client, extensionUri: context.extensionUri, workspaceState: context.workspaceState, output, previews,
     lastPythonEditor: () => pythonEditor(vscode.window.activeTextEditor) ?? (lastPython && !lastPython.document.isClosed ? lastPython : undefined)
@@ -70,6 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
     }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       lastPython = pythonEditor(editor) ?? lastPython;
+      lastFile = fileEditor(editor) ?? lastFile;
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       const effect = affectsServer((section) => event.affectsConfiguration(section));
@@ -94,6 +99,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
 export async function deactivate(): Promise<void> {
   await keel?.deactivate();
   keel = undefined;
+}
+
+function fileEditor(editor: vscode.TextEditor | undefined): vscode.TextEditor | undefined {
+  return editor && editor.document.uri.scheme === "file" ? editor : undefined;
 }
 
 function pythonEditor(editor: vscode.TextEditor | undefined): vscode.TextEditor | undefined {
@@ -129,8 +138,8 @@ async function runWorkflowCommand(deps: DashboardDeps, workflow?: string, target
     workflow = picked?.id;
   }
   if (!workflow) return;
-  const editor = vscode.window.activeTextEditor;
-  target ??= editor && editor.document.uri.scheme === "file" ? relativeTarget(editor.document.uri) : ".";
+  const editor = deps.lastFileEditor();
+  target ??= editor ? relativeTarget(editor.document.uri) : ".";
   const panel = DashboardPanel.current;
   await startRun(deps, workflow, target, (update) => {
     panel?.post(update);

@@ -97,7 +97,8 @@ export class Provisioner {
         await fs.mkdir(path.dirname(venv), { recursive: true });
         await this.run(interpreter.path, ["-m", "venv", venv], token);
         progress.report({ message: "installing Keel (about a minute the first time)…" });
-        await this.run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", wheel], token);
+        // With the provider SDKs, so a key set later works without another install.
+        await this.run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `${wheel}[providers]`], token);
         await fs.writeFile(marker, path.basename(wheel));
       });
     this.lastInstallMs = Date.now() - started;

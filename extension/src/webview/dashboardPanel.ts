@@ -25,6 +25,8 @@ export interface DashboardDeps {
   workspaceState: vscode.Memento;
   output: vscode.LogOutputChannel;
   runs: RunTracker<RunResult>;
+  /** The file editor the user last worked in (the dashboard itself takes focus). */
+  lastFileEditor(): vscode.TextEditor | undefined;
 }
 
 /** Resolves the dashboard's run tracker and report store for the command-palette run too. */
@@ -165,8 +167,8 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
   }
 
   private currentFileTarget(): { target: string; label: string } {
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    if (editor && editor.document.uri.scheme === "file") {
+    const editor = this.deps.lastFileEditor();
+    if (editor) {
       const rel = relativeTarget(editor.document.uri);
       return { target: rel, label: `current file (${rel})` };
     }
