@@ -5,7 +5,7 @@
  */
 import * as vscode from "vscode";
 import {
-  CloseAction, ErrorAction, LanguageClient, State, TransportKind,
+  CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind,
   type LanguageClientOptions, type ServerOptions,
 } from "vscode-languageclient/node";
 import type { HealthReport, RunEvent } from "../protocol/keel-protocol";
@@ -81,6 +81,8 @@ export class KeelClient implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "python" }, { scheme: "untitled", language: "python" }],
       outputChannel: this.deps.output,
+      // Crashes and restarts are told by the status bar and one message of ours, not by a toast per error.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => this.initializationOptions(),
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),

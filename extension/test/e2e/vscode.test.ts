@@ -181,11 +181,15 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await fix.waitFor({ timeout: 30_000 });
     await screenshot("quick-fix-menu");
     await fix.click();
-    await page.locator(".tab.active.dirty", { hasText: "smelly.py" }).waitFor({ timeout: 15_000 });
+    // The fix removed `os`; the server re-published diagnostics for the edited buffer.
+    await page.locator(".markers-panel .monaco-list-row", { hasText: "'os' is imported" }).waitFor({ state: "detached", timeout: 15_000 });
+    await page.locator(".monaco-editor .view-line", { hasText: /^import\s+sys$/ } /* monaco renders spaces as U+00A0 */).first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator(".markers-panel .monaco-list-row", { hasText: "'sys' is imported" }).count(), 1);
     await screenshot("quick-fix-applied");
   });
 
   await step(t, "the dashboard shows an estimate, runs a workflow to its report, attaches a second Run, lists it", async () => {
+    await command("View: Close Panel"); // more room for the webviews in the screenshots
     await command("Keel: Show Dashboard");
     const dash = await webview("#run");
     await dash.waitForSelector("#workflow option[value='summarize']", { state: "attached", timeout: 30_000 });
@@ -210,7 +214,10 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.match(await dash.textContent("#report-status") ?? "", /succeeded|partial/);
     await dash.waitForSelector(`#runs button[data-run-id='${runId}']`, { timeout: 30_000 });
     assert.equal(await dash.locator(`#runs button[data-run-id='${runId}']`).count(), 1, "one run, not two");
+    await dash.locator("#report").scrollIntoViewIfNeeded();
     await screenshot("dashboard-report");
+    await dash.locator("#usage").scrollIntoViewIfNeeded();
+    await screenshot("dashboard-runs-usage");
   });
 
   await step(t, "the Refactor Advisor analyses a file, and a large file's analysis is cancelled from Cancel", async () => {
@@ -224,6 +231,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.ok(await advisor.locator("#findings li.finding").count() >= 2);
     await screenshot("advisor-findings");
     await openFile("large.py");
+    await command("Keel: Open Refactor Advisor"); // brings the panel back in front of large.py
     await advisor.click("#analyze");
     await advisor.waitForSelector("#status[data-phase='analyzing']");
     await advisor.waitForSelector("#cancel:visible");
