@@ -67,6 +67,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   context.subscriptions.push(
     output, statusBar, client,
     vscode.workspace.registerTextDocumentContentProvider(FIX_SCHEME, previews),
+    vscode.window.registerWebviewPanelSerializer("keel.dashboard", {
+      deserializeWebviewPanel: async (panel) => { DashboardPanel.revive(panel, dashboardDeps); },
+    }),
+    vscode.window.registerWebviewPanelSerializer("keel.advisor", {
+      deserializeWebviewPanel: async (panel) => { AdvisorPanel.revive(panel, advisorDeps); },
+    }),
     vscode.window.registerTreeDataProvider("keel.home", { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
     client.onDidChangeStatus((status) => {
       statusBar.update(status);
@@ -106,7 +112,9 @@ function fileEditor(editor: vscode.TextEditor | undefined): vscode.TextEditor | 
 }
 
 function pythonEditor(editor: vscode.TextEditor | undefined): vscode.TextEditor | undefined {
-  return editor && editor.document.languageId === "python" ? editor : undefined;
+  const scheme = editor?.document.uri.scheme;
+  // Not the fix preview's virtual document (also Python): only what the server can read.
+  return editor && editor.document.languageId === "python" && (scheme === "file" || scheme === "untitled") ? editor : undefined;
 }
 
 async function runDoctor(client: KeelClient, output: vscode.LogOutputChannel): Promise<void> {

@@ -49,8 +49,10 @@ export function rateChart(title: string, series: Series[]): SVGElement {
   const height = 100;
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, class: "chart" });
   for (const s of series) {
-    const n = s.values.length;
-    const points = s.values.map((v, i) => `${n <= 1 ? width / 2 : (i / (n - 1)) * width},${height - v * (height - 4) - 2}`).join(" ");
+    // One day is drawn as a flat line across, not as an invisible single point.
+    const values = s.values.length === 1 ? [s.values[0] ?? 0, s.values[0] ?? 0] : s.values;
+    const n = values.length;
+    const points = values.map((v, i) => `${(i / Math.max(n - 1, 1)) * width},${height - v * (height - 4) - 2}`).join(" ");
     const line = svg("polyline", { points, class: `line ${s.className}`, fill: "none" });
     const tip = svg("title", {});
     tip.textContent = s.name;

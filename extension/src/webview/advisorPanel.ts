@@ -37,6 +37,13 @@ export class AdvisorPanel extends KeelPanel<AdvisorMessage, AdvisorUpdate> {
   private analysisSeq = 0;
   private readonly fixes = new Map<string, PendingFix>();
 
+  /** Adopts a panel VS Code restored after a reload (registerWebviewPanelSerializer). */
+  static revive(panel: vscode.WebviewPanel, deps: AdvisorDeps): AdvisorPanel {
+    AdvisorPanel.current?.dispose();
+    AdvisorPanel.current = new AdvisorPanel(panel, deps);
+    return AdvisorPanel.current;
+  }
+
   static show(deps: AdvisorDeps): AdvisorPanel {
     if (AdvisorPanel.current && !AdvisorPanel.current.isDisposed) {
       AdvisorPanel.current.panel.reveal();

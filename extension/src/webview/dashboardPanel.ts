@@ -56,6 +56,13 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
   static current: DashboardPanel | undefined;
   private readonly estimates: LatestOnly<EstimateCostParams, CostEstimate>;
 
+  /** Adopts a panel VS Code restored after a reload (registerWebviewPanelSerializer). */
+  static revive(panel: vscode.WebviewPanel, deps: DashboardDeps): DashboardPanel {
+    DashboardPanel.current?.dispose();
+    DashboardPanel.current = new DashboardPanel(panel, deps);
+    return DashboardPanel.current;
+  }
+
   static show(deps: DashboardDeps): DashboardPanel {
     if (DashboardPanel.current && !DashboardPanel.current.isDisposed) {
       DashboardPanel.current.panel.reveal();
