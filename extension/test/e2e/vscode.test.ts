@@ -240,8 +240,9 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.ok(findings >= 2, `findings: ${findings}`);
     await screenshot("advisor-findings");
     // Closed and reopened, the panel comes back with its file and findings.
-    await command("View: Close Editor");
-    await page.locator(".tab", { hasText: "Keel Refactor Advisor" }).waitFor({ state: "detached" });
+    const advisorTab = page.locator(".tab", { hasText: "Keel Refactor Advisor" });
+    await advisorTab.click({ button: "middle" }); // VS Code closes a tab on a middle click
+    await advisorTab.waitFor({ state: "detached" });
     await command("Keel: Open Refactor Advisor");
     advisor = await webview("#findings li.finding");
     assert.equal(await advisor.locator("#findings li.finding").count(), findings);
