@@ -32,6 +32,11 @@ export interface DashboardDeps {
 /** Resolves the dashboard's run tracker and report store for the command-palette run too. */
 export async function startRun(deps: DashboardDeps, workflow: string, target: string,
   notify: (update: DashboardUpdate) => void): Promise<void> {
+  if (!vscode.workspace.isTrusted && await sendsCodeToProvider(deps, workflow)) {
+    notify({ type: "runFailed", workflow, target, runId: "",
+      message: `${workflow} sends code to a model provider, which needs a trusted workspace (Manage Workspace Trust).` });
+    return;
+  }
   const outcome = deps.runs.start(workflow, target, (runId) =>
     deps.client.request(ext.runWorkflow, { workflow, target, runId }));
   const { run } = outcome;
@@ -43,6 +48,13 @@ export async function startRun(deps: DashboardDeps, workflow: string, target: st
   } catch (error) {
     notify({ type: "runFailed", workflow, target, runId: run.clientRunId, message: describeError(error).message });
   }
+}
+
+/** True when the workflow has a model stage (and so would send code out). */
+async function sendsCodeToProvider(deps: DashboardDeps, workflow: string): Promise<boolean> {
+  const { workflows } = await deps.client.request(ext.listWorkflows, {});
+  const info = workflows.find((w) => w.id === workflow);
+  return info === undefined || info.stages.some((stage) => stage.kind === "llm");
 }
 
 async function rememberResult(state: vscode.Memento, result: RunResult): Promise<void> {
