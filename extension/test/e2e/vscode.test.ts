@@ -170,7 +170,13 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     console.log(`first status: ${await statusText()}`);
     await waitForStatus(/Keel: healthy/, 400_000);
     figure("activationToHealthyFirstInstallMs", Date.now() - workbenchAt);
-    await screenshot("status-healthy");
+    await page.locator(".statusbar-item", { hasText: "Keel:" }).first().hover();
+    const tooltip = page.locator(".monaco-hover, .workbench-hover", { hasText: "Keel: healthy" }).first();
+    await tooltip.waitFor({ timeout: 15_000 });
+    const text = await tooltip.textContent() ?? "";
+    for (const component of ["config", "storage", "analysis", "provider:chaos"]) assert.ok(text.includes(component), `tooltip lists ${component}: ${text}`);
+    await screenshot("status-healthy-tooltip");
+    await page.mouse.move(700, 400);
   });
 
   await step(t, "a smelly file shows Keel's diagnostics in Problems and a quick fix applies", async () => {
@@ -268,7 +274,19 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await screenshot("advisor-cancelled");
   });
 
-  await step(t, "killing the server shows the crash state; the Restart action brings it back to healthy", async () => {
+  await step(t, "a frozen server shows not responding; killing it shows the crash state; Restart brings it back to healthy", async () => {
+    await waitForStatus(/Keel: healthy/, 60_000);
+    // A server that stops answering (SIGSTOP) shows "not responding" after the next health
+    // check's 5 s deadline, and healthy again once it answers.
+    const [frozen] = keelServerPids(marker);
+    assert.ok(frozen, "a keel serve process to freeze");
+    process.kill(frozen, "SIGSTOP");
+    try {
+      await waitForStatus(/Keel: not responding/, 60_000);
+      await screenshot("not-responding");
+    } finally {
+      process.kill(frozen, "SIGCONT");
+    }
     await waitForStatus(/Keel: healthy/, 60_000);
     const killed = new Set<number>();
     const deadline = Date.now() + 180_000;
