@@ -11,7 +11,7 @@ import { describeError } from "../errors";
 import { statusView } from "../status/statusModel";
 import { AdvisorMessage, type AdvisorState, type AdvisorUpdate } from "./messages";
 import { KeelPanel } from "./panelBase";
-import type { FixPreviewProvider } from "./fixPreview";
+import { FIX_SCHEME, type FixPreviewProvider } from "./fixPreview";
 
 const STATE_KEY = "keel.advisorState";
 
@@ -192,6 +192,9 @@ export class AdvisorPanel extends KeelPanel<AdvisorMessage, AdvisorUpdate> {
     const document = await found.document;
     if (document.version !== pending.version) {
       this.fixes.clear();
+      // Every preview is stale now: back to "Generate fix".
+      const decisions = Object.fromEntries(Object.entries(this.state.decisions).filter(([, d]) => d !== "previewed"));
+      this.update({ decisions, proposals: {} });
       await this.analyze("The file changed since the fix was generated, so it was re-analysed; generate the fix again.");
       return;
     }
@@ -204,8 +207,17 @@ export class AdvisorPanel extends KeelPanel<AdvisorMessage, AdvisorUpdate> {
       return;
     }
     this.fixes.delete(findingId);
+    await this.closePreview(findingId);
     this.update({ decisions: { ...this.state.decisions, [findingId]: "applied" } });
     await this.analyze("Fix applied (undo with the editor's Undo).");
+  }
+
+  /** Closes the diff of a fix once it is applied (it would only show the file against itself). */
+  private async closePreview(findingId: string): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) =>
+      tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.scheme === FIX_SCHEME
+      && new URLSearchParams(tab.input.modified.query).get("finding") === findingId);
+    if (tabs.length) await vscode.window.tabGroups.close(tabs);
   }
 
   private update(change: Partial<AdvisorState>): void {

@@ -261,6 +261,18 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await advisor.click("details[data-rule='unused-import'] .apply-fix");
     await advisor.waitForSelector("#status[data-phase='done']:has-text('Fix applied')", { timeout: 30_000 });
     assert.equal(await advisor.locator("details[data-rule='unused-import']").count(), 0, "the fixed finding is gone");
+    // A fix generated before the file changed is not applied: the panel re-analyses and says so.
+    await advisor.click("details[data-rule='bare-except'] .generate-fix");
+    await advisor.waitForSelector("details[data-rule='bare-except'] .apply-fix");
+    await openFile("smelly.py");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("# edited after the fix was generated\n");
+    await advisor.click("details[data-rule='bare-except'] .apply-fix");
+    await advisor.waitForSelector("#status[data-phase='done']:has-text('changed since the fix was generated')", { timeout: 30_000 });
+    assert.equal(await advisor.locator("details[data-rule='bare-except']").count(), 1, "not applied: the finding is still there");
+    assert.equal(await advisor.locator("details[data-rule='bare-except'] .apply-fix").count(), 0, "the stale preview is gone");
+    await screenshot("advisor-stale-fix");
     await openFile("large.py");
     await command("Keel: Open Refactor Advisor"); // brings the panel back in front of large.py
     await advisor.click("#analyze");
