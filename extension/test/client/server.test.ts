@@ -13,12 +13,14 @@ import { sampleWorkspace, startServer, type RunningServer, type Workspace } from
 let server: RunningServer;
 let workspace: Workspace;
 const events: RunEvent[] = [];
+/** One handler per method in vscode-jsonrpc: tests watch events through this hook. */
+let onRunEvent: ((event: RunEvent) => void) | undefined;
 const healthSeqs: number[] = [];
 
 before(async () => {
   workspace = sampleWorkspace();
   server = startServer(workspace);
-  server.connection.onNotification(ext.runEvent, (event) => { events.push(event); });
+  server.connection.onNotification(ext.runEvent, (event) => { events.push(event); onRunEvent?.(event); });
   server.connection.onNotification(ext.healthChanged, (report) => { healthSeqs.push(report.seq); });
   const result = await server.connection.sendRequest("initialize", {
     processId: process.pid,
@@ -71,7 +73,13 @@ test("a target outside the workspace is a validation error that describeError na
 test("runWorkflow with the client's run id: events carry it, a concurrent identical run attaches", async () => {
   const { workflows } = await server.connection.sendRequest(ext.listWorkflows, {});
   const workflow = workflows[0]!.id;
+  const queued = new Promise<void>((resolve) => {
+    onRunEvent = (event) => { if (event.runId === "client-run-1" && event.kind === "queued") resolve(); };
+  });
   const first = server.connection.sendRequest(ext.runWorkflow, { workflow, target: "src", runId: "client-run-1" });
+  // The second click comes once the first run is in flight (queued), as a user's would; the
+  // static stages over src/large.py keep it in flight for a while.
+  await queued;
   const second = server.connection.sendRequest(ext.runWorkflow, { workflow, target: "src", runId: "client-run-2" });
   const [a, b] = await Promise.all([first, second]) as [RunResult, RunResult];
   assert.equal(a.runId, "client-run-1");
