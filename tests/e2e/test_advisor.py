@@ -78,6 +78,7 @@ async def test_generate_fix_and_content_modified(lsp, workspace):
     finding = next(f for f in result["findings"] if f["rule"] == "mutable-default-argument")
     proposal = await request(lsp, "keel/generateFix", {"uri": uri, "findingId": finding["id"]})
     assert proposal["source"] == "rule" and proposal["version"] == 1 and proposal["edits"]
+    assert proposal["safety"] == finding["fixSafety"] == "unsafe" and proposal["safetyReason"]
     # The user rewrites that function: the finding no longer exists in the new version.
     changed = SAMPLE.replace("def load(path, cache={}):", "def load(path, cache=None):")
     lsp.text_document_did_change(types.DidChangeTextDocumentParams(

@@ -61,6 +61,10 @@ export interface AnalysisResult {
  */
 export interface Finding {
   category: string;
+  /**
+   * For a fixable finding: 'safe' when the rule fix keeps what the code does (may be applied without review), 'unsafe' when it deliberately changes behaviour or cannot be proven not to (review before applying).
+   */
+  fixSafety?: ("safe" | "unsafe") | null;
   fixable?: boolean;
   /**
    * Stable for the same code, across unrelated edits.
@@ -259,6 +263,14 @@ export interface FixProposal {
   findingId: string;
   model?: string | null;
   provider?: string | null;
+  /**
+   * Rule fixes: 'safe' (behaviour preserved; may be applied by default) or 'unsafe' (changes behaviour or cannot be proven not to; apply after review). None for model-proposed fixes, which are never applied without review.
+   */
+  safety?: ("safe" | "unsafe") | null;
+  /**
+   * Why the fix is safe or unsafe, in one sentence.
+   */
+  safetyReason?: string | null;
   source: "rule" | "llm";
   uri: string;
   usd?: number | null;

@@ -85,6 +85,12 @@ _SPECS = [
         fixable=True,
     ),
     RuleSpec(
+        "jump-in-finally", "Jump out of finally", "warning", "correctness",
+        "A return, break or continue in a finally block silently discards the exception "
+        "that was being raised (ruff B012, Python 3.14 warns about it).",
+        "Move the jump after the try statement, or handle the exception explicitly.",
+    ),
+    RuleSpec(
         "shadowed-builtin", "Builtin shadowed", "warning", "correctness",
         "Rebinding a builtin name hides the builtin for the rest of the scope, which "
         "breaks later calls to it in surprising ways.",

@@ -97,7 +97,8 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
                                     app.settings.advisor.thresholds)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
-                               edits=fix.edits, explanation=fix.explanation, source="rule")
+                               edits=fix.edits, explanation=fix.explanation, source="rule",
+                               safety=fix.safety, safety_reason=fix.safety_reason)
     from .llm_fix import propose_llm_fix
 
     return await propose_llm_fix(app, source, finding)

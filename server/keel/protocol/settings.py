@@ -58,7 +58,7 @@ class AdvisorThresholds(SettingsModel):
     max_class_methods: int = Field(default=20, ge=1)
     min_duplicate_lines: int = Field(default=6, ge=2)
     max_boolean_operands: int = Field(default=4, ge=2)
-    max_returns: int = Field(default=4, ge=1)
+    max_returns: int = Field(default=6, ge=1)
 
 
 class AdvisorSettings(SettingsModel):
