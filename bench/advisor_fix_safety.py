@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import time
 import xml.etree.ElementTree as ET
@@ -43,7 +44,11 @@ class Project:
     packages: tuple[str, ...]  # packages / modules whose files get fixed
     tests: tuple[str, ...]
     test_deps: tuple[str, ...] = ()
+    stdlib: bool = False  # copies of standard-library modules, tested by CPython's own tests
 
+
+_STDLIB = Path(sysconfig.get_paths()["stdlib"])
+_STDLIB_MODULES = ("textwrap", "shlex", "configparser", "difflib", "json", "fractions", "calendar")
 
 PROJECTS = (
     Project("six", "1.16.0", ".", ("six",), ("test_six.py",)),
@@ -51,6 +56,12 @@ PROJECTS = (
     Project("more-itertools", "10.3.0", ".", ("more_itertools",), ("tests",)),
     Project("packaging", "24.1", "src", ("packaging",), ("tests",), ("pretend==1.0.9",)),
     Project("attrs", "23.2.0", "src", ("attr", "attrs"), ("tests",)),
+    Project("pyparsing", "3.1.2", ".", ("pyparsing",), ("tests",)),
+    Project("toolz", "0.12.1", ".", ("toolz", "tlz"), ("toolz/tests",)),
+    Project("docutils", "0.21.2", ".", ("docutils",), ("test",)),
+    Project("cpython-stdlib", sys.version.split()[0], "lib", _STDLIB_MODULES,
+            tuple(str(_STDLIB / "test" / f"test_{name}") + ("" if name == "json" else ".py")
+                  for name in _STDLIB_MODULES), stdlib=True),
 )
 QUICK = ("six",)
 
@@ -93,8 +104,17 @@ def fetch(project: Project, cache: Path) -> Path:
     unpacked = cache / f"{project.name}-{project.version}"
     if unpacked.is_dir():
         return unpacked
+    if project.stdlib:
+        (unpacked / "lib").mkdir(parents=True)
+        for name in project.packages:
+            if (_STDLIB / name).is_dir():
+                shutil.copytree(_STDLIB / name, unpacked / "lib" / name,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(_STDLIB / f"{name}.py", unpacked / "lib" / f"{name}.py")
+        return unpacked
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:",
-                    "--no-deps", "--no-build-isolation", f"{project.name}=={project.version}",
+                    "--no-deps", f"{project.name}=={project.version}",
                     "-d", str(cache)], check=True)
     stem = f"{project.name.replace('-', '_')}-{project.version}"
     archive = next(p for p in cache.iterdir() if p.name.endswith(".tar.gz") and p.name.lower()
@@ -155,7 +175,9 @@ def source_files(root: Path, project: Project) -> list[Path]:
     for name in project.packages:
         if (base / f"{name}.py").is_file():
             files.append(base / f"{name}.py")
-        files.extend(sorted((base / name).rglob("*.py")) if (base / name).is_dir() else [])
+        if (base / name).is_dir():
+            files.extend(path for path in sorted((base / name).rglob("*.py"))
+                         if not {"test", "tests"} & set(path.relative_to(base).parts))
     return files
 
 
