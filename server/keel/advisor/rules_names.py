@@ -123,9 +123,21 @@ def _parameter_names(ctx: RuleContext) -> set[str]:
     return names
 
 
+def _is_facade(imp, has_all: bool) -> bool:
+    """``from _impl import name`` in a module without ``__all__``: a public face re-exporting
+    a private implementation (``ssl`` from ``_ssl``, ``importlib.machinery``)."""
+    stmt = imp.stmt
+    if has_all or not isinstance(stmt, ast.ImportFrom):
+        return False
+    last = (stmt.module or "").rsplit(".", 1)[-1]
+    return last.startswith("_") and not last.startswith("__")
+
+
 def _reportable(imp) -> bool:
     if imp.guarded:  # try/except ImportError: an availability probe or a fallback chain
         return False
+    if imp.bound.startswith("__") and imp.bound.endswith("__"):
+        return False  # 'from _impl import __doc__': sets the module's own attribute
     # 'import a.b' loads the submodule for its effects (codec registration, plugins ...)
     return not (isinstance(imp.stmt, ast.Import) and "." in imp.alias.name
                 and not imp.alias.asname)
@@ -136,7 +148,9 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
     if not facts.imports or facts.all_dynamic or ctx.uri.endswith("__init__.py"):
         return []
     used = facts.loads | facts.all_names
-    candidates = [imp for imp in facts.imports if imp.bound not in used and _reportable(imp)]
+    has_all = bool(facts.all_names)
+    candidates = [imp for imp in facts.imports if imp.bound not in used and _reportable(imp)
+                  and not _is_facade(imp, has_all)]
     if candidates and facts.annotations:
         strings = string_annotation_names(facts.annotations)
         candidates = [imp for imp in candidates if imp.bound not in strings]

@@ -350,12 +350,21 @@ class Walker(ExprWalker):
         self._annotation(stmt.returns)
         self.cc_fn = saved_cc
         name = stmt.name
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        if name in BUILTIN_NAMES and self.kind == FUNCTION:  # module level: API (codecs.open)
             self._shadow(name, stmt, "function", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         fn = FunctionFacts(stmt, qual, self.kind == CLASS)
-        if self.kind != CLASS:  # a method's parameter names are set by its protocol/base
+        # a public function's or a method's parameter names are its API (keyword callers,
+        # protocols such as Codec.encode(self, input)): only private and nested ones count
+        if self.kind == FUNCTION or (name.startswith("_") and not name.endswith("__")):
+            positional = args.posonlyargs + args.args
+            defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                                strict=True))
+            defaults.update(zip(args.kwonlyargs, args.kw_defaults, strict=True))
             for param in params:
+                default = defaults.get(param)
+                if type(default) is Name and default.id == param.arg:
+                    continue  # 'float=float': a deliberate local alias of the builtin
                 if param.arg in BUILTIN_NAMES:
                     self._shadow(param.arg, param, "parameter", qual)
         saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual)
@@ -378,7 +387,7 @@ class Walker(ExprWalker):
         for kw in stmt.keywords:
             self.expr(kw.value)
         name = stmt.name
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        if name in BUILTIN_NAMES and self.kind == FUNCTION:
             self._shadow(name, stmt, "class", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         saved = (self.fn, self.kind, self.qual)
