@@ -141,7 +141,9 @@ def install_deps(deps: tuple[str, ...], cache: Path) -> Path | None:
 
 def _env(root: Path, project: Project, deps: Path | None) -> dict[str, str]:
     paths = [str(root / project.source_root)] + ([str(deps)] if deps else [])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1"}
+    # no plugins of this environment (pytest-lsp would import cattrs, which imports attrs ...)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 def run_tests(root: Path, project: Project, deps: Path | None, tag: str) -> dict[str, str]:
@@ -149,7 +151,7 @@ def run_tests(root: Path, project: Project, deps: Path | None, tag: str) -> dict
     report = root / f".junit-{tag}.xml"
     subprocess.run(
         [sys.executable, "-m", "pytest", *project.tests, "-q", "-p", "no:cacheprovider",
-         "-p", "no:randomly", f"--junitxml={report}", "-o", "addopts=", "-W", "ignore"],
+         "--continue-on-collection-errors", f"--junitxml={report}", "-o", "addopts=", "-W", "ignore"],
         cwd=root, env=_env(root, project, deps), capture_output=True, text=True, timeout=1800)
     results: dict[str, str] = {}
     if not report.exists():
