@@ -104,9 +104,14 @@ def suppressed_by_comments(source: str, lines: list[str],
     return kept
 
 
+def rule_of(name: str) -> str:
+    """The Keel rule id of a rule id or a ruff/flake8 code ('F401' -> 'unused-import')."""
+    return _RULE_OF_CODE.get(name.strip().upper(), name.strip())
+
+
 def selected(raw: list[RawFinding], disabled: Iterable[str]) -> list[RawFinding]:
     """``raw`` without the findings of disabled rules (ids or codes)."""
-    off = {_RULE_OF_CODE.get(name.upper(), name) for name in disabled}
+    off = {rule_of(name) for name in disabled}
     if not off:
         return raw
     return [item for item in raw if item.rule not in off]

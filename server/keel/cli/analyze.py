@@ -8,6 +8,8 @@ Prints a readable listing (file, line:column, severity, rule, message; line and
 column 1-based as editors show them) or, with ``--json``, a JSON array with one
 ``AnalysisResult`` (camelCase wire shape, 0-based ranges) per analysed file.
 
+``[tool.keel.advisor]`` of the nearest ``pyproject.toml`` applies (rules,
+thresholds, and ``exclude`` for the files a directory expands to).
 ``--select RULE`` (repeatable, or comma-separated; Keel rule ids or ruff codes
 such as F401) limits the rules. ``--fix`` applies the rule fixes labelled
 *safe* (behaviour preserved) and writes the files; ``--unsafe-fixes`` adds the
@@ -39,6 +41,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from keel.advisor.config import AdvisorConfig, pyproject_table, resolve
 from keel.advisor.engine import analyze_source
 from keel.errors import EXIT_OK, InvalidInput, KeelError, exit_code_for
 from keel.protocol import AnalysisResult
@@ -69,23 +72,48 @@ _SKIP_DIRS = {"__pycache__", "node_modules", "venv", "site-packages"}
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a directory becomes its ``*.py`` files (hidden and vendored dirs skipped)."""
+    """Files as given; a directory becomes its ``*.py`` files (hidden and vendored dirs, and
+    files ``[tool.keel.advisor] exclude`` of the nearest pyproject.toml names, skipped)."""
     out: list[Path] = []
+    configs: dict = {}
     for path in paths:
         if not path.is_dir():
             out.append(path)
             continue
         for found in sorted(path.rglob("*.py")):
             parts = found.relative_to(path).parts[:-1]
-            if not any(part.startswith(".") or part in _SKIP_DIRS for part in parts):
+            if not any(part.startswith(".") or part in _SKIP_DIRS for part in parts) \
+                    and not is_excluded(found, configs):
                 out.append(found)
     return out
 
 
-def analyze_file(path: Path) -> AnalysisResult:
+def config_for(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]] | None = None
+               ) -> tuple[Path, AdvisorConfig]:
+    """(folder of the nearest pyproject.toml, or the file's folder; its advisor config)."""
+    cache = {} if cache is None else cache
+    folder = path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if candidate in cache:
+            return cache[candidate]
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            table = pyproject_table(pyproject.read_text(encoding="utf-8"), str(pyproject))
+            cache[candidate] = (candidate, resolve(None, table, str(pyproject)))
+            return cache[candidate]
+    return folder, AdvisorConfig()
+
+
+def is_excluded(path: Path, cache: dict) -> bool:
+    base, config = config_for(path, cache)
+    return config.excludes(path.resolve().relative_to(base).as_posix())
+
+
+def analyze_file(path: Path, config: AdvisorConfig | None = None) -> AnalysisResult:
+    config = config or config_for(path)[1]
     source = read_source(path)
     started = time.perf_counter()
-    outcome = analyze_source(source, path.resolve().as_uri())
+    outcome = analyze_source(source, path.resolve().as_uri(), config.thresholds, config.disabled)
     return AnalysisResult(
         uri=path.resolve().as_uri(),
         findings=outcome.findings,
@@ -125,9 +153,10 @@ def _fix_file(path: Path, allowed: set[str], select: set[str], write: bool,
     """Apply the fixes to one file (or print their diff); (applied, findings left)."""
     from keel.advisor.fix_all import fix_all  # libcst: only when fixing
 
+    config = config_for(path)[1]
     source = read_source(path)
     uri = path.resolve().as_uri()
-    result = fix_all(source, uri, allowed, select)
+    result = fix_all(source, uri, allowed, select, config.thresholds, config.disabled)
     if result.text != source:
         if write:
             path.write_text(result.text, encoding="utf-8", newline="")
@@ -136,7 +165,7 @@ def _fix_file(path: Path, allowed: set[str], select: set[str], write: bool,
                                         result.text.splitlines(keepends=True),
                                         f"a/{path}", f"b/{path}")
             out.out("".join(diff), end="", highlight=False)
-    left = analyze_source(result.text, uri).findings
+    left = analyze_source(result.text, uri, config.thresholds, config.disabled).findings
     return result.applied, sum(1 for f in left if not select or f.rule in select)
 
 
@@ -184,16 +213,21 @@ def analyze_command(
 ) -> None:
     """Analyse Python files with the Refactor Advisor (offline, no server needed)."""
     rules = _rule_set(select or [])
-    if fix or diff:
-        allowed = {"safe", "unsafe"} if unsafe_fixes else {"safe"}
-        _fix_command(expand(files), allowed, rules, write=not diff)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        paths = expand(files)
+    except KeelError as error:  # e.g. a pyproject.toml with a bad [tool.keel.advisor]
+        err.print(f"[red]error[/red]: {escape(error.message)} [dim]({error.code})[/dim]")
+        raise typer.Exit(exit_code_for(error)) from None
+    if fix or diff:
+        allowed = {"safe", "unsafe"} if unsafe_fixes else {"safe"}
+        _fix_command(paths, allowed, rules, write=not diff)
     results: list[dict] = []
     first_error: KeelError | None = None
     counts = {"error": 0, "warning": 0, "info": 0}
     analysed = 0
-    for path in expand(files):
+    for path in paths:
         try:
             result = analyze_file(path)
         except KeelError as error:

@@ -65,6 +65,14 @@ class AdvisorSettings(SettingsModel):
     diagnostics: bool = True
     max_file_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
     thresholds: AdvisorThresholds = Field(default_factory=AdvisorThresholds)
+    rules: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Rule id (e.g. 'unused-import') or ruff code (e.g. 'F401') -> false to "
+        "turn the rule off, true to keep it on.")
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="gitignore-style patterns, relative to the workspace folder (or the "
+        "pyproject.toml), of files the advisor does not analyse, e.g. 'tests/'.")
 
 
 class TelemetrySettings(SettingsModel):

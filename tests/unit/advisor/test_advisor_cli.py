@@ -125,3 +125,25 @@ def test_diff_writes_nothing_and_exits_1_when_something_would_change(tmp_path):
     clean = tmp_path / "clean.py"
     clean.write_text("def f(x):\n    return x\n", encoding="utf-8")
     assert CliRunner().invoke(_app(), ["analyze", "--diff", str(clean)]).exit_code == 0
+
+
+def test_pyproject_rules_thresholds_and_exclude(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nexclude = ["tests/"]\nrules = { "F401" = false }\n', encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(CODE, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(CODE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--json", str(tmp_path)])
+    data = json.loads(result.stdout)
+    assert [item["uri"].rsplit("/", 2)[-2:] for item in data] == [["src", "a.py"]]
+    assert [f["rule"] for f in data[0]["findings"]] == ["mutable-default-argument"]
+
+
+def test_bad_pyproject_is_a_clear_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text(CODE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "thresholds.maxReturns" in result.stderr and "pyproject.toml" in result.stderr
