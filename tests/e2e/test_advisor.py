@@ -159,3 +159,17 @@ async def test_diagnostics_published_on_open(lsp, workspace):
         range=published.diagnostics[0].range,
         context=types.CodeActionContext(diagnostics=[d for d in published.diagnostics if d.code == "bare-except"])))
     assert actions and actions[0].edit.changes[path.as_uri()]
+
+
+async def test_rules_and_exclude_from_settings_and_pyproject(lsp, workspace):
+    (workspace / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nexclude = ["tests/"]\nrules = { "E722" = false }\n')
+    await initialize(lsp, workspace, {"settings": {"advisor": {"rules": {"F401": False}}}})
+    (workspace / "tests").mkdir()
+    for path in (workspace / "app.py", workspace / "tests" / "test_app.py"):
+        path.write_text(SAMPLE)
+    result = await request(lsp, "keel/analyze", {"uri": (workspace / "app.py").as_uri()})
+    assert {f["rule"] for f in result["findings"]} == {"mutable-default-argument"}
+    excluded = await request(lsp, "keel/analyze",
+                             {"uri": (workspace / "tests" / "test_app.py").as_uri()})
+    assert excluded["findings"] == [] and excluded["metrics"]["functions"] == 2

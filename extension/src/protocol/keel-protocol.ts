@@ -12,7 +12,17 @@ export interface KeelWireProtocol {
  */
 export interface AdvisorSettings {
   diagnostics?: boolean;
+  /**
+   * gitignore-style patterns, relative to the workspace folder (or the pyproject.toml), of files the advisor does not analyse, e.g. 'tests/'.
+   */
+  exclude?: string[];
   maxFileBytes?: number;
+  /**
+   * Rule id (e.g. 'unused-import') or ruff code (e.g. 'F401') -> false to turn the rule off, true to keep it on.
+   */
+  rules?: {
+    [k: string]: boolean;
+  };
   thresholds?: AdvisorThresholds;
 }
 /**

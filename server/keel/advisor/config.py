@@ -3,8 +3,10 @@
 ``[tool.keel.advisor]`` in a project's ``pyproject.toml`` takes the same keys as
 the ``advisor`` settings (``rules``, ``exclude``, ``thresholds``; camelCase or
 snake_case). Settings the user set explicitly in the editor win over the file;
-``rules`` merge key by key and ``exclude`` patterns add up. Pure functions:
-callers read the file and pass its text.
+``rules`` merge key by key and ``exclude`` patterns add up. ``resolve`` and
+``pyproject_table`` are pure; ``find_config`` is the one function here that
+reads a file (the ``pyproject.toml`` of the workspace folder): the server calls
+it in a thread and the CLI directly, the engine never does.
 
     [tool.keel.advisor]
     exclude = ["tests/", "docs/conf.py"]
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pathspec
 from pydantic import ValidationError
@@ -78,3 +80,27 @@ def resolve(settings: AdvisorSettings | None = None, pyproject: dict | None = No
         disabled=frozenset(rule_of(name) for name, on in rules.items() if not on),
         exclude=exclude,
     )
+
+
+def find_config(path: Path, roots: list[Path],
+                settings: AdvisorSettings | None = None) -> tuple[AdvisorConfig, str]:
+    """(the config for a file under one of ``roots``, the file's path relative to that root).
+
+    The root is the innermost workspace folder holding the file (else the file's own
+    folder); its ``pyproject.toml``, when present, supplies ``[tool.keel.advisor]``.
+    """
+    resolved = path.resolve()
+    holders = [root.resolve() for root in roots if resolved.is_relative_to(root.resolve())]
+    base = max(holders, key=lambda root: len(root.parts)) if holders else resolved.parent
+    pyproject = base / "pyproject.toml"
+    table: dict = {}
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        text = None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{pyproject} cannot be read: {err}.", code="config.invalid",
+                          details={"field": str(pyproject)}) from None
+    if text is not None:
+        table = pyproject_table(text, str(pyproject))
+    return resolve(settings, table, str(pyproject)), resolved.relative_to(base).as_posix()

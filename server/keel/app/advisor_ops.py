@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from keel.advisor.config import AdvisorConfig, find_config
 from keel.advisor.engine import AnalysisOutcome, analyze_source
 from keel.errors import ContentModified, InvalidInput
 from keel.protocol.advisor import (
@@ -39,24 +41,29 @@ def advisor_state(app: KeelApp) -> AdvisorState:
     return state  # type: ignore[return-value]
 
 
-def _key(app: KeelApp, source: SourceText) -> str:
-    thresholds = app.settings.advisor.thresholds.model_dump_json()
+def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
-    digest.update(thresholds.encode())
+    digest.update(repr(config).encode())
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
 async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
     state = advisor_state(app)
-    key = _key(app, source)
+    # settings' advisor.rules/exclude/thresholds over the folder's pyproject [tool.keel.advisor]
+    config, relative = await asyncio.to_thread(find_config, source.path, app.workspace_folders,
+                                               app.settings.advisor)
+    key = _key(app, source, config)
     hit = state.cache.get(key)
     if hit is not None:
         state.cache.move_to_end(key)
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
-        outcome = await app.workers.run(analyze_source, source.text, source.uri, app.settings.advisor.thresholds)
+        outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
+                                        config.disabled)
+        if config.excludes(relative):
+            outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
     state.cache[key] = outcome
     while len(state.cache) > CACHE_ENTRIES:
@@ -93,8 +100,10 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
     if finding.fixable:
         from keel.advisor.fixes import rule_fix  # libcst: imported when a fix is first asked for
 
+        config, _ = await asyncio.to_thread(find_config, source.path, app.workspace_folders,
+                                            app.settings.advisor)
         fix = await app.workers.run(rule_fix, source.text, source.uri, params.finding_id,
-                                    app.settings.advisor.thresholds)
+                                    config.thresholds)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
                                edits=fix.edits, explanation=fix.explanation, source="rule",

@@ -238,3 +238,9 @@ def test_every_fixable_finding_says_whether_its_fix_is_safe():
             fix = rule_fix(code, URI, finding.id)
             assert fix.safety == finding.fix_safety and fix.safety_reason
             apply_text_edits(code, fix.edits)
+
+
+def test_a_generated_function_with_hundreds_of_unused_variables_gives_ten_findings():
+    code = "def test_generated():\n" + "".join(f"    v{i} = {i}\n" for i in range(800))
+    found = findings(code, "unused-variable")
+    assert len(found) == 10 and "790 more unused variables" in found[-1].message
