@@ -111,6 +111,10 @@ class ModuleFacts:
     all_names: set[str] = field(default_factory=set)
     all_dynamic: bool = False
     finally_jumps: list[tuple[ast.stmt, ast.stmt, str]] = field(default_factory=list)
+    # functions/lambdas defined inside for loops (loops, node, qual), and the lambdas passed
+    # straight to a consumer that calls them at once (sorted(key=...), map, filter ...)
+    closures: list[tuple[tuple, ast.AST, str]] = field(default_factory=list)
+    consumed: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)

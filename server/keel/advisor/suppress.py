@@ -32,6 +32,8 @@ CODES: dict[str, frozenset[str]] = {
         "shadowed-builtin": ("A001", "A002", "A004"),
         "unreachable-code": ("PLW0101",),
         "jump-in-finally": ("B012",),
+        "loop-variable-closure": ("B023",),
+        "redefined-unused-name": ("F811",),
         "high-complexity": ("C901",),
         "too-many-returns": ("PLR0911",),
         "too-many-parameters": ("PLR0913", "PLR0917"),

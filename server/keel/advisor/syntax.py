@@ -228,3 +228,22 @@ def all_strings(node: ast.expr) -> list[str] | None:
             out.append(elt.value)
         return out
     return None
+
+
+# callables that call a function argument before they return (ruff's B023 list, abridged)
+IMMEDIATE_CONSUMERS = frozenset((
+    "all", "any", "filter", "map", "max", "min", "sorted", "sum", "list", "tuple", "set",
+    "dict", "frozenset", "next", "enumerate", "zip", "reduce", "accumulate", "groupby",
+    "takewhile", "dropwhile", "filterfalse", "starmap", "sort", "apply",
+))
+
+
+def consumed_now(call: Call, into: set[int]) -> None:
+    """Record the lambdas ``call`` calls before it returns (``key=`` or a known consumer)."""
+    func = call.func
+    name = func.id if type(func) is Name else func.attr if type(func) is Attribute else ""
+    if name in IMMEDIATE_CONSUMERS:
+        into.update(id(arg) for arg in call.args if type(arg) is Lambda)
+    for kw in call.keywords:
+        if kw.arg == "key" and type(kw.value) is Lambda:
+            into.add(id(kw.value))

@@ -224,7 +224,9 @@ class Walker(ExprWalker):
         self.expr(stmt.iter)
         self.expr(stmt.target)
         self._level(stmt, depth + 1)
+        self.loops.append(stmt)
         self._block(stmt.body, depth + 1)
+        self.loops.pop()
         if stmt.orelse:
             self._block(stmt.orelse, depth + 1)
 
@@ -367,13 +369,16 @@ class Walker(ExprWalker):
                     continue  # 'float=float': a deliberate local alias of the builtin
                 if param.arg in BUILTIN_NAMES:
                     self._shadow(param.arg, param, "parameter", qual)
-        saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual)
+        if self.loops:
+            self.facts.closures.append((tuple(self.loops), stmt, self.qual))
+        saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual, self.loops)
+        self.loops = []  # loops of the enclosing scope are not this function's
         self.fn = self.cc_fn = fn
         self.loads = fn.loads
         self.kind = FUNCTION
         self.qual = qual
         self._block(stmt.body, 0)
-        self.fn, self.cc_fn, self.loads, self.kind, self.qual = saved
+        self.fn, self.cc_fn, self.loads, self.kind, self.qual, self.loops = saved
         self.loads |= fn.loads
         self.facts.functions.append(fn)
 

@@ -34,6 +34,7 @@ from .syntax import (
     FIELDS,
     INTROSPECTION,
     MODULE,
+    consumed_now,
     fields_of,
     is_mutable_default,
 )
@@ -51,6 +52,7 @@ class ExprWalker:
         self.qual = ""
         self._shadowed: set[tuple[str, str]] = set()
         self.stmt: ast.stmt | None = None  # the statement being walked
+        self.loops: list[ast.For | ast.AsyncFor] = []  # enclosing for loops of this scope
 
     def expr(self, root: ast.AST) -> None:
         stack = [root]
@@ -80,6 +82,8 @@ class ExprWalker:
                 push(func)
                 extend(node.args)
                 extend(node.keywords)
+                if self.loops:
+                    consumed_now(node, self.facts.consumed)
             elif t is keyword:
                 push(node.value)
             elif t is BinOp:
@@ -126,6 +130,8 @@ class ExprWalker:
                 else:
                     push(node.elt)
             elif t is Lambda:
+                if self.loops:
+                    self.facts.closures.append((tuple(self.loops), node, self.qual))
                 args = node.args
                 for default in args.defaults:
                     push(default)

@@ -244,3 +244,67 @@ def test_a_generated_function_with_hundreds_of_unused_variables_gives_ten_findin
     code = "def test_generated():\n" + "".join(f"    v{i} = {i}\n" for i in range(800))
     found = findings(code, "unused-variable")
     assert len(found) == 10 and "790 more unused variables" in found[-1].message
+
+
+# -- the missing smells -------------------------------------------------------------
+
+
+def test_closure_over_a_loop_variable():
+    code = src("""
+        def build(items):
+            callbacks = []
+            for item in items:
+                callbacks.append(lambda: item.run())
+                callbacks.append(lambda item=item: item.run())
+                ordered = sorted(items, key=lambda other: other.rank(item))
+                def later():
+                    return item
+                callbacks.append(later)
+                def now():
+                    return item
+                now()
+            return callbacks, ordered
+    """)
+    found = findings(code, "loop-variable-closure")
+    assert [(f.range.start.line, f.message.split(" in ")[0]) for f in found] == [
+        (3, "Lambda"), (6, "Function 'later'")]
+
+
+def test_redefined_unused_name():
+    code = src("""
+        import os
+        from typing import overload
+
+
+        def helper():
+            return 1
+
+
+        def helper():
+            return 2
+
+
+        class P:
+            @property
+            def x(self):
+                return 1
+
+            @x.setter
+            def x(self, value):
+                pass
+
+            @overload
+            def f(self, a: int) -> int: ...
+            def f(self, a):
+                return a
+
+
+        try:
+            import simplejson as json
+        except ImportError:
+            import json
+        print(os, json, helper)
+    """)
+    found = findings(code, "redefined-unused-name")
+    assert [f.message.split(" defined")[0] for f in found] == ["'helper'"]
+    assert found[0].range.start.line == 4
