@@ -115,6 +115,7 @@ class ModuleFacts:
     # straight to a consumer that calls them at once (sorted(key=...), map, filter ...)
     closures: list[tuple[tuple, ast.AST, str]] = field(default_factory=list)
     consumed: set[int] = field(default_factory=set)
+    strings: list[str] = field(default_factory=list)  # string constants in expressions
 
 
 @dataclass(slots=True)

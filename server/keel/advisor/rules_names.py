@@ -97,16 +97,15 @@ _UNSAFE_IMPORT = ("Unsafe: other modules may import this name from here, and imp
 _SAFE_IMPORT = "Safe: the import is under 'if TYPE_CHECKING:', so it never runs."
 
 
-def _string_names(tree: ast.AST, wanted: set[str]) -> set[str]:
-    """Names of ``wanted`` read inside string literals that parse as expressions
+def _string_names(strings: list[str], wanted: set[str]) -> set[str]:
+    """Names of ``wanted`` read inside string constants that parse as expressions
     (``cast("TextIO", x)``, ``TypeVar("T", bound="Base")``, string annotations)."""
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(wanted))) + r")\b")
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if type(node) is ast.Constant and type(node.value) is str and len(node.value) < 500 \
-                and pattern.search(node.value):
+    for text in strings:
+        if len(text) < 500 and pattern.search(text):
             try:
-                parsed = ast.parse(node.value.strip(), mode="eval")
+                parsed = ast.parse(text.strip(), mode="eval")
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             found.update(inner.id for inner in ast.walk(parsed)
@@ -156,12 +155,10 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         candidates = [imp for imp in candidates if imp.bound not in strings]
     sm = ctx.sm
     if candidates:
-        # a name written only once in the file (its import) cannot be used anywhere else
-        again = {imp.bound for imp in candidates
-                 if len(re.findall(r"\b" + re.escape(imp.bound) + r"\b", sm.source)) > 1}
-        if again:
-            used_elsewhere = _string_names(ctx.tree, again) | (again & _parameter_names(ctx))
-            candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
+        names = {imp.bound for imp in candidates}
+        used_elsewhere = (_string_names(facts.strings, names) if facts.strings else set()) | (
+            names & _parameter_names(ctx))
+        candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
     out = []
     for imp in candidates:
         alias = imp.alias
@@ -289,7 +286,7 @@ def _default_fixable(fact) -> bool:
     if isinstance(func, ast.Lambda) or not _annotation_fixable(fact.param.annotation):
         return False
     mentioned = {node.id for node in ast.walk(fact.default) if type(node) is ast.Name}
-    return not mentioned & _bound_in(func)
+    return not mentioned or not mentioned & _bound_in(func)
 
 
 def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:

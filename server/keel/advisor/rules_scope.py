@@ -85,14 +85,20 @@ def _stored(name: str, loop: ast.For) -> bool:
 def _closures(ctx: RuleContext) -> list[RawFinding]:
     sm, facts = ctx.sm, ctx.facts
     out = []
+    if not facts.closures:
+        return out
+    by_node = {id(fn.node): fn for fn in facts.functions}
     for loops, func, qual in facts.closures:
         if id(func) in facts.consumed:
             continue
         loop_vars = set().union(*(_targets(loop.target) for loop in loops))
+        is_def = isinstance(func, FUNCS)
+        fn = by_node.get(id(func)) if is_def else None
+        if fn is not None and not (fn.loads & loop_vars):
+            continue  # the walk already knows every name the def reads: none is a loop variable
         late = sorted((_reads(func) - _own_bindings(func)) & loop_vars)
         if not late:
             continue
-        is_def = isinstance(func, FUNCS)
         if is_def and not _stored(func.name, loops[-1]):
             continue
         what = f"Function '{func.name}'" if is_def else "Lambda"

@@ -60,6 +60,7 @@ class ExprWalker:
         push = stack.append
         extend = stack.extend
         add = self.loads.add
+        strings = self.facts.strings
         table = FIELDS
         cc = 0
         while stack:
@@ -72,7 +73,8 @@ class ExprWalker:
                 else:
                     add(node.id)
             elif t is Constant:
-                continue
+                if type(node.value) is str:
+                    strings.append(node.value)  # names used only in strings: cast("T", x)
             elif t is Attribute:
                 push(node.value)
             elif t is Call:
