@@ -124,12 +124,17 @@ def _parameter_names(ctx: RuleContext) -> set[str]:
 
 def _is_facade(imp, has_all: bool) -> bool:
     """``from _impl import name`` in a module without ``__all__``: a public face re-exporting
-    a private implementation (``ssl`` from ``_ssl``, ``importlib.machinery``)."""
+    a private implementation (``ssl`` from ``_ssl``, ``importlib.machinery``); or a private
+    ``_name`` forwarded from one."""
     stmt = imp.stmt
-    if has_all or not isinstance(stmt, ast.ImportFrom):
+    if not isinstance(stmt, ast.ImportFrom):
         return False
     last = (stmt.module or "").rsplit(".", 1)[-1]
-    return last.startswith("_") and not last.startswith("__")
+    if not last.startswith("_") or last.startswith("__"):
+        return False
+    # a private name taken verbatim from a private module is forwarded to other modules
+    # (zipfile uses lzma._encode_filter_properties), __all__ or not
+    return not has_all or (imp.bound.startswith("_") and not imp.alias.asname)
 
 
 def _reportable(imp) -> bool:

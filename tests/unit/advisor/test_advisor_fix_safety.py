@@ -42,6 +42,7 @@ def _rules(code: str, **thresholds) -> list[str]:
     "from _ssl import HAS_SNI, RAND_add\n",
     "from ._bootstrap import BuiltinImporter\n",
     "from _datetime import __doc__\n",
+    "__all__ = ['open']\nfrom _lzma import _encode_filter_properties\n",
 ])
 def test_unused_import_is_not_reported_for_interface_effects_or_string_uses(code):
     assert findings(code, "unused-import") == []
