@@ -308,7 +308,7 @@ class Walker(ExprWalker):
             if alias.name == "*":
                 continue
             bound = alias.asname or (alias.name if is_from else alias.name.split(".")[0])
-            if bound in BUILTIN_NAMES and self.kind != CLASS:
+            if bound in BUILTIN_NAMES and self.kind == FUNCTION:  # module level: API (io.open)
                 self._shadow(bound, alias, "import", self.qual)
             if self.kind == MODULE and alias.asname != alias.name:  # 'import x as x' re-exports
                 self.facts.imports.append(ImportFact(
@@ -356,9 +356,10 @@ class Walker(ExprWalker):
             self._shadow(name, stmt, "function", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         fn = FunctionFacts(stmt, qual, self.kind == CLASS)
-        # a public function's or a method's parameter names are its API (keyword callers,
-        # protocols such as Codec.encode(self, input)): only private and nested ones count
-        if self.kind == FUNCTION or (name.startswith("_") and not name.endswith("__")):
+        # a public function's or any method's parameter names are its API (keyword callers,
+        # protocols such as Codec.encode(self, input)): only private module-level functions'
+        # and nested functions' count
+        if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")):
             positional = args.posonlyargs + args.args
             defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
                                 strict=True))

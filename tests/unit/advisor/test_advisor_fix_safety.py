@@ -141,8 +141,13 @@ def test_api_names_that_shadow_builtins_are_not_reported():
     """Codec classes must take 'input' (Codec.encode(self, input, errors)): 491 findings;
     a module's public 'open' or 'compile' function is its API (codecs.open, re.compile)."""
     code = src("""
+        from _io import open
+
         class Codec:
             def encode(self, input, errors='strict'):
+                return input
+
+            def _buffer_encode(self, input, errors, final):
                 return input
 
         def encode(input):

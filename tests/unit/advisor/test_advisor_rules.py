@@ -359,10 +359,10 @@ def test_shadowed_builtin():
                 pass
     """)
     found = findings(code, "shadowed-builtin")
-    assert [covered(code, f) for f in found] == ["list", "id", "type", "input", "len", "sum"]
-    assert span(found[0]) == (0, 15, 0, 19)
-    assert span(found[1]) == (3, 9, 3, 11)
-    assert "Parameter 'id' of '_max' shadows the builtin 'id'" in found[1].message
+    # a module-level 'import json as list' is the module's API, like io's 'open'
+    assert [covered(code, f) for f in found] == ["id", "type", "input", "len", "sum"]
+    assert span(found[0]) == (3, 9, 3, 11)
+    assert "Parameter 'id' of '_max' shadows the builtin 'id'" in found[0].message
 
 
 def test_unused_import():
