@@ -359,7 +359,8 @@ class Walker(ExprWalker):
         # a public function's or any method's parameter names are its API (keyword callers,
         # protocols such as Codec.encode(self, input)): only private module-level functions'
         # and nested functions' count
-        if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")):
+        if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")
+                                     and not name.endswith("__")):  # __import__ mirrors a builtin
             positional = args.posonlyargs + args.args
             defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
                                 strict=True))

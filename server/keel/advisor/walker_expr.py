@@ -197,7 +197,10 @@ class ExprWalker:
 
     def _store(self, target: ast.Name, kind: str, stmt, block, index, pure: bool) -> None:
         name = target.id
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        value = getattr(stmt, "value", None)
+        # 'dict = dict' / 'TimeoutError = TimeoutError': a deliberate alias of the builtin
+        if name in BUILTIN_NAMES and self.kind != CLASS and not (
+                type(value) is Name and value.id == name):
             self._shadow(name, target, "variable", self.qual)
         if self.fn is not None:
             self.fn.stores.setdefault(name, []).append(

@@ -155,6 +155,11 @@ def test_api_names_that_shadow_builtins_are_not_reported():
 
         def open(path):
             return path
+
+        def __import__(name, globals=None, locals=None):
+            return name
+
+        dict = dict
     """)
     assert findings(code, "shadowed-builtin") == []
     private = src("""
