@@ -195,12 +195,19 @@ class ExprWalker:
             self._shadowed.add(key)
             self.facts.shadows.append(ShadowFact(name, node, kind, qual))
 
+    def _is_param(self, name: str) -> bool:
+        """Rebinding a parameter (``dir = dir or gettempdir()``): the name is the API's."""
+        if self.fn is None:
+            return False
+        args = self.fn.node.args
+        return any(a.arg == name for a in args.posonlyargs + args.args + args.kwonlyargs)
+
     def _store(self, target: ast.Name, kind: str, stmt, block, index, pure: bool) -> None:
         name = target.id
         value = getattr(stmt, "value", None)
         # 'dict = dict' / 'TimeoutError = TimeoutError': a deliberate alias of the builtin
         if name in BUILTIN_NAMES and self.kind != CLASS and not (
-                type(value) is Name and value.id == name):
+                type(value) is Name and value.id == name) and not self._is_param(name):
             self._shadow(name, target, "variable", self.qual)
         if self.fn is not None:
             self.fn.stores.setdefault(name, []).append(

@@ -153,7 +153,8 @@ def test_api_names_that_shadow_builtins_are_not_reported():
         def encode(input):
             return input
 
-        def open(path):
+        def open(path, dir=None):
+            dir = dir or "."
             return path
 
         def __import__(name, globals=None, locals=None):
