@@ -587,6 +587,9 @@ export interface RunsResult {
 export interface Settings {
   advisor?: AdvisorSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
+  /**
+   * @maxItems 32
+   */
   providers?: ProviderSettings[];
   storage?: StorageSettings;
   telemetry?: TelemetrySettings;
