@@ -14,6 +14,8 @@ export interface AdvisorSettings {
   diagnostics?: boolean;
   /**
    * gitignore-style patterns, relative to the workspace folder (or the pyproject.toml), of files the advisor does not analyse, e.g. 'tests/'.
+   *
+   * @maxItems 500
    */
   exclude?: string[];
   maxFileBytes?: number;
