@@ -1,7 +1,10 @@
 """Rule-based fixes: ``rule_fix(source, uri, finding_id) -> FixResult | None``.
 
 Each fix is an edit of the given text; a fix is only proposed when the fixed
-text still parses. What each rule's fix does:
+text still parses. Each carries ``safety`` ("safe": behaviour preserved;
+"unsafe": changed on purpose or not provably kept) and ``safety_reason``, set
+by the rule that found it (docs/advisor.md has the table). What each rule's
+fix does:
 
 - mutable-default-argument (libcst): the default becomes ``None`` and
   ``if x is None: x = <old default>`` is inserted at the top of the body, after
@@ -11,10 +14,10 @@ text still parses. What each rule's fix does:
 - bare-except: ``except:`` becomes ``except Exception:``, so KeyboardInterrupt,
   SystemExit and cancellation propagate again; nothing else changes.
 - swallowed-exception: the handler first logs the exception with its traceback
-  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``,
-  adding ``import logging`` when the module lacks it) and then does what it did.
-  Control flow is unchanged (no re-raise is added: that could break callers);
-  the failure just stops being invisible.
+  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``;
+  ``__import__("logging")`` when the module has no ``import logging``), on the
+  line of the handler's first statement: no import is added and no line moves.
+  Control flow is unchanged (no re-raise is added: that could break callers).
 - unused-import (libcst): the name is removed from its import; the statement
   goes when it was the only name (``pass`` when a block would be left empty).
 - unused-variable: only when every binding can go safely: ``x = <literal or
