@@ -48,7 +48,8 @@ class Project:
 
 
 _STDLIB = Path(sysconfig.get_paths()["stdlib"])
-_STDLIB_MODULES = ("textwrap", "shlex", "configparser", "difflib", "json", "fractions", "calendar")
+_STDLIB_MODULES = ("textwrap", "shlex", "configparser", "difflib", "json", "fractions", "calendar",
+                   "imaplib", "pickle", "platform", "profile", "pyclbr", "tempfile")
 
 PROJECTS = (
     Project("six", "1.16.0", ".", ("six",), ("test_six.py",)),

@@ -4,7 +4,7 @@ For every ``*.py`` file under the given directories (default: the CPython
 standard library, tests and vendored code excluded), counts keel's findings per
 rule and ruff's findings of the equivalent codes (``keel.advisor.suppress.CODES``),
 and how many keel findings ruff also reports (same file, same line, same rule).
-With ``--sample N`` it prints N seeded random findings per rule with their
+It also counts the findings offering a fix, by fix safety. With ``--sample N`` it prints N seeded random findings per rule with their
 source line, to be judged true/false positive (docs/advisor.md keeps the table).
 
     python bench/advisor_precision.py [DIR ...] [--sample 10] [--seed 7]
@@ -67,6 +67,7 @@ def main() -> None:
     roots = args.roots or [Path(sysconfig.get_paths()["stdlib"])]
     files = files_under(roots)
     keel: dict[str, list[tuple[Path, int, str, str]]] = defaultdict(list)
+    fixes: dict[str, Counter] = defaultdict(Counter)  # rule -> fix safety -> findings
     lines = 0
     for path in files:
         try:
@@ -77,6 +78,8 @@ def main() -> None:
         source_lines = text.splitlines()
         lines += len(source_lines)
         for f in found:
+            if f.fixable:
+                fixes[f.rule][f.fix_safety] += 1
             line = f.range.start.line
             keel[f.rule].append((path.resolve(), line + 1, f.message,
                                  source_lines[line].strip() if line < len(source_lines) else ""))
@@ -87,7 +90,9 @@ def main() -> None:
         mine = keel.get(rule, [])
         both = sum(1 for path, line, _, _ in mine if (str(path), line, rule) in ruff)
         rows[rule] = {"keel": len(mine), "ruff": ruff_per_rule.get(rule, 0) if rule in CODES
-                      else None, "also_in_ruff": both if rule in CODES else None}
+                      else None, "also_in_ruff": both if rule in CODES else None,
+                       "fix_offered_safe": fixes[rule]["safe"],
+                       "fix_offered_unsafe": fixes[rule]["unsafe"]}
     print(json.dumps({"files": len(files), "lines": lines, "rules": rows}, indent=2))
     if args.sample:
         rng = random.Random(args.seed)
