@@ -356,21 +356,9 @@ class Walker(ExprWalker):
             self._shadow(name, stmt, "function", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         fn = FunctionFacts(stmt, qual, self.kind == CLASS)
-        # a public function's or any method's parameter names are its API (keyword callers,
-        # protocols such as Codec.encode(self, input)): only private module-level functions'
-        # and nested functions' count
         if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")
                                      and not name.endswith("__")):  # __import__ mirrors a builtin
-            positional = args.posonlyargs + args.args
-            defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
-                                strict=True))
-            defaults.update(zip(args.kwonlyargs, args.kw_defaults, strict=True))
-            for param in params:
-                default = defaults.get(param)
-                if type(default) is Name and default.id == param.arg:
-                    continue  # 'float=float': a deliberate local alias of the builtin
-                if param.arg in BUILTIN_NAMES:
-                    self._shadow(param.arg, param, "parameter", qual)
+            self._parameter_shadows(args, params, qual)
         if self.loops:
             self.facts.closures.append((tuple(self.loops), stmt, self.qual))
         saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual, self.loops)

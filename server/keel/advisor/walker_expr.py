@@ -195,6 +195,21 @@ class ExprWalker:
             self._shadowed.add(key)
             self.facts.shadows.append(ShadowFact(name, node, kind, qual))
 
+    def _parameter_shadows(self, args: ast.arguments, params: list[ast.arg], qual: str) -> None:
+        """Parameters named like builtins. Only for private module-level and nested
+        functions: a public function's or a method's parameter names are its API (keyword
+        callers, protocols such as ``Codec.encode(self, input)``)."""
+        positional = args.posonlyargs + args.args
+        defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                            strict=True))
+        defaults.update(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        for param in params:
+            default = defaults.get(param)
+            if type(default) is Name and default.id == param.arg:
+                continue  # 'float=float': a deliberate local alias of the builtin
+            if param.arg in BUILTIN_NAMES:
+                self._shadow(param.arg, param, "parameter", qual)
+
     def _is_param(self, name: str) -> bool:
         """Rebinding a parameter (``dir = dir or gettempdir()``): the name is the API's."""
         if self.fn is None:
