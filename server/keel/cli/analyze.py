@@ -46,6 +46,9 @@ from keel.advisor.engine import analyze_source
 from keel.errors import EXIT_OK, InvalidInput, KeelError, exit_code_for
 from keel.protocol import AnalysisResult
 
+from .common import VERBOSE, WORKSPACE, show_logs
+from .help import KeelCommand
+
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -109,11 +112,22 @@ def is_excluded(path: Path, cache: dict) -> bool:
     return config.excludes(path.resolve().relative_to(base).as_posix())
 
 
+_PYTHON_SUFFIXES = {".py", ".pyi", ".pyw"}
+
+
 def analyze_file(path: Path, config: AdvisorConfig | None = None) -> AnalysisResult:
     config = config or config_for(path)[1]
     source = read_source(path)
     started = time.perf_counter()
-    outcome = analyze_source(source, path.resolve().as_uri(), config.thresholds, config.disabled)
+    try:
+        outcome = analyze_source(source, path.resolve().as_uri(), config.thresholds,
+                                 config.disabled)
+    except InvalidInput as error:
+        if error.code == "analysis.syntax_error" and path.suffix.lower() not in _PYTHON_SUFFIXES:
+            raise InvalidInput(f"Not a Python file ({path.suffix or 'no'} suffix, and it does "
+                               "not parse as Python).", code="analysis.not_python",
+                               hint="Give .py files or a folder of them.") from None
+        raise
     return AnalysisResult(
         uri=path.resolve().as_uri(),
         findings=outcome.findings,
@@ -198,7 +212,8 @@ def _fix_command(paths: list[Path], allowed: set[str], select: set[str], write: 
 
 def analyze_command(
     files: Annotated[list[Path], typer.Argument(
-        metavar="FILE", help="Python files to analyse (a directory means its *.py files).")],
+        metavar="FILE...", show_default=False,
+        help="Python files to analyse (a folder means its *.py files).")],
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print a JSON array of AnalysisResult (camelCase, 0-based ranges).")] = False,
     select: Annotated[list[str] | None, typer.Option(
@@ -210,8 +225,18 @@ def analyze_command(
         "--unsafe-fixes", help="With --fix/--diff: also apply fixes that change behaviour.")] = False,
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print the diff --fix would make; write nothing.")] = False,
+    workspace: Path = WORKSPACE,
+    verbose: bool = VERBOSE,
 ) -> None:
-    """Analyse Python files with the Refactor Advisor (offline, no server needed)."""
+    """Analyse FILE... with the Refactor Advisor (offline, no server needed).
+
+    Relative paths are taken from the workspace folder. Exit code 0 when every
+    file was analysed, whatever it found; 2 when a file could not be. With --fix:
+    0 when no finding of the selected rules remains, else 1; with --diff: 1 when
+    a file would change.
+    """
+    show_logs(verbose)
+    files = [path if path.is_absolute() else workspace / path for path in files]
     rules = _rule_set(select or [])
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -234,6 +259,8 @@ def analyze_command(
             first_error = first_error or error
             err.print(f"[red]error[/red]: {escape(str(path))}: {escape(error.message)} "
                       f"[dim]({error.code})[/dim]")
+            if error.hint:
+                err.print(f"fix: {escape(error.hint)}")
             continue
         analysed += 1
         if rules:
@@ -256,4 +283,4 @@ def analyze_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("analyze")(analyze_command)
+    app.command("analyze", cls=KeelCommand)(analyze_command)

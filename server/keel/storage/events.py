@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from .metrics import METRIC_EVENTS
 from .owner import ProcessOwner
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
@@ -98,7 +99,7 @@ _INSERT_ESTIMATE = """INSERT INTO estimates (workflow, target, files, input_toke
 
 def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
     """Write ``events`` in order (the caller owns the transaction)."""
-    calls: list[tuple] = []
+    calls: list[tuple[Any, ...]] = []
     for kind, payload in events:
         if kind == MODEL_CALL:
             # Consecutive calls go in one executemany; order with runs is kept.
@@ -115,6 +116,8 @@ def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
             conn.executemany(_INSERT_STAGE, stages)
         elif kind == ESTIMATE:
             conn.execute(_INSERT_ESTIMATE, payload)
+        elif kind in METRIC_EVENTS:
+            METRIC_EVENTS[kind](conn, payload)
         else:
             raise ValueError(f"unknown storage event kind {kind!r}")
     if calls:

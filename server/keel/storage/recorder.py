@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -37,10 +38,12 @@ from .events import (
     utc_iso,
 )
 from .health import HealthListener, StorageHealth, StorageStatus
+from .metrics import record_writes, request_event, server_start_event
 from .owner import ProcessOwner, this_process
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
+RecordT = TypeVar("RecordT")
 
 
 def _log(level: str, event: str, **fields: object) -> None:
@@ -125,10 +128,18 @@ class StorageRecorder:
     def estimate_made(self, estimate: EstimateRecord) -> None:
         self._enqueue(estimate_event, estimate)
 
-    def _enqueue(self, make: Callable[[object], Event], record: object) -> None:
+    def request_done(self, method: str, failed: bool, at: str | None = None) -> None:
+        """One keel/* request answered (``failed``: with an error) for the reliability metrics."""
+        self._enqueue(lambda _: request_event(method, failed, utc_iso(at)), None)
+
+    def server_started(self, config_error: bool, at: str | None = None) -> None:
+        """This server started, with (``config_error``) or without invalid configuration."""
+        self._enqueue(lambda _: server_start_event(config_error, utc_iso(at)), None)
+
+    def _enqueue(self, make: Callable[[RecordT], Event], record: RecordT) -> None:
         try:
             event = make(record)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             # A malformed record is counted as a drop; it never raises into a run.
             _log("warning", "storage.record_rejected", error=repr(exc))
             with self._lock:
@@ -202,7 +213,7 @@ class StorageRecorder:
             while True:
                 try:
                     drained = self._drain()
-                except Exception as exc:  # a bug must not kill the only writer: retry later
+                except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer: retry later
                     drained = False
                     self._internal_error(exc)
                 if drained:
@@ -235,7 +246,7 @@ class StorageRecorder:
                                                   code=exc.code))
         except StorageError as exc:
             self._set_status("degraded" if exc.kind == "transient" else "down", exc)
-        except Exception as exc:  # a bug must not kill the only writer
+        except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer
             self._internal_error(exc)
         finally:
             self._first_open_done.set()
@@ -300,6 +311,7 @@ class StorageRecorder:
                 apply_events(conn, batch)
                 if drops:
                     record_drops(conn, utc_iso()[:10], drops)
+                record_writes(conn, utc_iso()[:10], len(batch))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -372,5 +384,5 @@ class StorageRecorder:
             for listener in list(self._listeners):
                 try:
                     listener(snapshot)
-                except Exception:  # a broken listener must not stop the writer
+                except Exception:  # noqa: BLE001  a broken listener must not stop the writer
                     _log("exception", "storage.listener_failed")
