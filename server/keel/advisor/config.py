@@ -3,10 +3,9 @@
 ``[tool.keel.advisor]`` in a project's ``pyproject.toml`` takes the same keys as
 the ``advisor`` settings (``rules``, ``exclude``, ``thresholds``; camelCase or
 snake_case). Settings the user set explicitly in the editor win over the file;
-``rules`` merge key by key and ``exclude`` patterns add up. ``resolve`` and
-``pyproject_table`` are pure; ``find_config`` is the one function here that
-reads a file (the ``pyproject.toml`` of the workspace folder): the server calls
-it in a thread and the CLI directly, the engine never does.
+``rules`` merge key by key and ``exclude`` patterns add up. Pure functions:
+``keel.app.advisor_config`` reads the file and matches the ``exclude`` patterns
+(the advisor does no I/O).
 
     [tool.keel.advisor]
     exclude = ["tests/", "docs/conf.py"]
@@ -18,9 +17,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 
-import pathspec
 from pydantic import ValidationError
 
 from keel.errors import ConfigError
@@ -33,14 +30,8 @@ from .suppress import rule_of
 class AdvisorConfig:
     thresholds: AdvisorThresholds = field(default_factory=AdvisorThresholds)
     disabled: frozenset[str] = frozenset()  # Keel rule ids
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # gitignore patterns; matched by keel.app.advisor_config
 
-    def excludes(self, relative_path: str) -> bool:
-        """Whether a file (path relative to the config's folder, '/'-separated) is excluded."""
-        if not self.exclude:
-            return False
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", self.exclude)
-        return spec.match_file(str(PurePosixPath(relative_path)))
 
 
 def pyproject_table(text: str, where: str = "pyproject.toml") -> dict:
@@ -81,26 +72,3 @@ def resolve(settings: AdvisorSettings | None = None, pyproject: dict | None = No
         exclude=exclude,
     )
 
-
-def find_config(path: Path, roots: list[Path],
-                settings: AdvisorSettings | None = None) -> tuple[AdvisorConfig, str]:
-    """(the config for a file under one of ``roots``, the file's path relative to that root).
-
-    The root is the innermost workspace folder holding the file (else the file's own
-    folder); its ``pyproject.toml``, when present, supplies ``[tool.keel.advisor]``.
-    """
-    resolved = path.resolve()
-    holders = [root.resolve() for root in roots if resolved.is_relative_to(root.resolve())]
-    base = max(holders, key=lambda root: len(root.parts)) if holders else resolved.parent
-    pyproject = base / "pyproject.toml"
-    table: dict = {}
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        text = None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{pyproject} cannot be read: {err}.", code="config.invalid",
-                          details={"field": str(pyproject)}) from None
-    if text is not None:
-        table = pyproject_table(text, str(pyproject))
-    return resolve(settings, table, str(pyproject)), resolved.relative_to(base).as_posix()

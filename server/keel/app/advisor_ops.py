@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from keel.advisor.config import AdvisorConfig, find_config
+from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
 from keel.errors import ContentModified, InvalidInput
 from keel.protocol.advisor import (
@@ -19,6 +19,7 @@ from keel.protocol.advisor import (
 )
 from keel.runtime.progress import work_done_progress
 
+from .advisor_config import excludes, find_config
 from .documents import SourceText, python_source
 from .state import KeelApp
 
@@ -62,7 +63,7 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
         outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
                                         config.disabled)
-        if config.excludes(relative):
+        if excludes(config, relative):
             outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
     state.cache[key] = outcome

@@ -41,8 +41,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from keel.advisor.config import AdvisorConfig, pyproject_table, resolve
+from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import analyze_source
+from keel.app.advisor_config import excludes, nearest_config
 from keel.errors import EXIT_OK, InvalidInput, KeelError, exit_code_for
 from keel.protocol import AnalysisResult
 
@@ -94,22 +95,12 @@ def expand(paths: list[Path]) -> list[Path]:
 def config_for(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]] | None = None
                ) -> tuple[Path, AdvisorConfig]:
     """(folder of the nearest pyproject.toml, or the file's folder; its advisor config)."""
-    cache = {} if cache is None else cache
-    folder = path.resolve().parent
-    for candidate in (folder, *folder.parents):
-        if candidate in cache:
-            return cache[candidate]
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            table = pyproject_table(pyproject.read_text(encoding="utf-8"), str(pyproject))
-            cache[candidate] = (candidate, resolve(None, table, str(pyproject)))
-            return cache[candidate]
-    return folder, AdvisorConfig()
+    return nearest_config(path, {} if cache is None else cache)
 
 
 def is_excluded(path: Path, cache: dict) -> bool:
     base, config = config_for(path, cache)
-    return config.excludes(path.resolve().relative_to(base).as_posix())
+    return excludes(config, path.resolve().relative_to(base).as_posix())
 
 
 _PYTHON_SUFFIXES = {".py", ".pyi", ".pyw"}
