@@ -15,6 +15,11 @@ rounds; the machine may be shared, so the best round is the headline):
   bound by (keel parses with the GC paused);
 - ``radon_cli`` (unless ``--no-cli``): the ``radon cc`` command on the corpus
   directory, start-up and output included;
+- ``ruff_cli`` (unless ``--no-cli``): ``ruff check`` on the corpus directory with
+  the rule families keel overlaps (F, E7, B, A, C90, PLR, PLW), no cache, one
+  process (ruff is multi-threaded: its figure uses every core);
+- ``per_file_ms``: keel's time per file, p50 / p99, for editor-sized files
+  (100-2,000 lines) of the corpus;
 - ``large_file``: one 50,000-line module, keel vs radon.
 
 Prints JSON (and writes it to ``--out`` if given). Not a test: nothing is asserted.
@@ -31,6 +36,7 @@ import gc
 import importlib.util
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -100,6 +106,37 @@ def _radon_cli(directory: Path, lines: int, repeat: int) -> dict:
     return _figures(times, lines)
 
 
+RUFF_SELECT = "F,E7,B,A,C90,PLR,PLW"
+
+
+def _ruff_cli(directory: Path, lines: int, repeat: int) -> dict | None:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        return None
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([ruff, "check", "--no-cache", "--isolated", "--exit-zero", "--quiet",
+                        "--select", RUFF_SELECT, str(directory)], stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return {**_figures(times, lines), "select": RUFF_SELECT}
+
+
+def _per_file(sources: list[str], uri: str) -> dict:
+    """keel's time per editor-sized file (100-2,000 lines): p50 / p99 in ms."""
+    durations = []
+    for source in sources:
+        if 100 <= source.count("\n") <= 2000:
+            started = time.perf_counter()
+            analyze_source(source, uri)
+            durations.append((time.perf_counter() - started) * 1000)
+    if not durations:
+        return {}
+    durations.sort()
+    return {"files": len(durations), "p50": round(statistics.median(durations), 2),
+            "p99": round(durations[min(len(durations) - 1, int(len(durations) * 0.99))], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
@@ -141,8 +178,10 @@ def main() -> None:
         }
         report["keel_vs_radon_cc_visit"] = round(
             report["keel"]["lines_per_s_best"] / report["radon_cc_visit"]["lines_per_s_best"], 2)
+        report["per_file_ms"] = _per_file(sources, uri)
         if not ns.no_cli:
             report["radon_cli"] = _radon_cli(directory, lines, max(1, ns.repeat // 2))
+            report["ruff_cli"] = _ruff_cli(directory, lines, max(1, ns.repeat // 2))
 
     big = generator.generate_module(ns.seed, 50_000)
     big_lines = big.count("\n")

@@ -79,6 +79,7 @@ async def test_generate_fix_and_content_modified(lsp, workspace):
     finding = next(f for f in result["findings"] if f["rule"] == "mutable-default-argument")
     proposal = await request(lsp, "keel/generateFix", {"uri": uri, "findingId": finding["id"]})
     assert proposal["source"] == "rule" and proposal["version"] == 1 and proposal["edits"]
+    assert proposal["safety"] == finding["fixSafety"] == "unsafe" and proposal["safetyReason"]
     # The user rewrites that function: the finding no longer exists in the new version.
     changed = SAMPLE.replace("def load(path, cache={}):", "def load(path, cache=None):")
     lsp.text_document_did_change(types.DidChangeTextDocumentParams(
@@ -171,3 +172,17 @@ async def test_analyze_of_a_fifo_is_refused_and_the_server_keeps_answering(lsp, 
         assert error_data(error)["code"] == "analysis.not_a_file"
         assert "pipe.py" in error.message and "FIFO" in error.message
     assert (await request(lsp, "keel/health"))["level"] == "healthy"
+
+
+async def test_rules_and_exclude_from_settings_and_pyproject(lsp, workspace):
+    (workspace / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nexclude = ["tests/"]\nrules = { "E722" = false }\n')
+    await initialize(lsp, workspace, {"settings": {"advisor": {"rules": {"F401": False}}}})
+    (workspace / "tests").mkdir()
+    for path in (workspace / "app.py", workspace / "tests" / "test_app.py"):
+        path.write_text(SAMPLE)
+    result = await request(lsp, "keel/analyze", {"uri": (workspace / "app.py").as_uri()})
+    assert {f["rule"] for f in result["findings"]} == {"mutable-default-argument"}
+    excluded = await request(lsp, "keel/analyze",
+                             {"uri": (workspace / "tests" / "test_app.py").as_uri()})
+    assert excluded["findings"] == [] and excluded["metrics"]["functions"] == 2

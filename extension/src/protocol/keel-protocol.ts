@@ -12,7 +12,19 @@ export interface KeelWireProtocol {
  */
 export interface AdvisorSettings {
   diagnostics?: boolean;
+  /**
+   * gitignore-style patterns, relative to the workspace folder (or the pyproject.toml), of files the advisor does not analyse, e.g. 'tests/'.
+   *
+   * @maxItems 500
+   */
+  exclude?: string[];
   maxFileBytes?: number;
+  /**
+   * Rule id (e.g. 'unused-import') or ruff code (e.g. 'F401') -> false to turn the rule off, true to keep it on.
+   */
+  rules?: {
+    [k: string]: boolean;
+  };
   thresholds?: AdvisorThresholds;
 }
 /**
@@ -116,6 +128,10 @@ export interface AnalysisResult {
  */
 export interface Finding {
   category: string;
+  /**
+   * For a fixable finding: 'safe' when the rule fix keeps what the code does (may be applied without review), 'unsafe' when it deliberately changes behaviour or cannot be proven not to (review before applying).
+   */
+  fixSafety?: ("safe" | "unsafe") | null;
   fixable?: boolean;
   /**
    * Stable for the same code, across unrelated edits.
@@ -315,6 +331,14 @@ export interface FixProposal {
   findingId: string;
   model?: string | null;
   provider?: string | null;
+  /**
+   * Rule fixes: 'safe' (behaviour preserved; may be applied by default) or 'unsafe' (changes behaviour or cannot be proven not to; apply after review). None for model-proposed fixes, which are never applied without review.
+   */
+  safety?: ("safe" | "unsafe") | null;
+  /**
+   * Why the fix is safe or unsafe, in one sentence.
+   */
+  safetyReason?: string | null;
   source: "rule" | "llm";
   uri: string;
   usd?: number | null;

@@ -5,7 +5,7 @@ Pure Python, no server code: ``keel.lsp``/``keel.runtime`` call these functions
 function over plain data).
 
 Entry points
-    ``engine.analyze_source(source, uri, thresholds=None) -> AnalysisOutcome``
+    ``engine.analyze_source(source, uri, thresholds=None, disabled=()) -> AnalysisOutcome``
         (``findings: list[keel.protocol.Finding]``, ``metrics: AnalysisMetrics``).
         Raises ``keel.errors.InvalidInput`` with code ``analysis.syntax_error``
         (``details``: 0-based ``line`` and ``character``; the message quotes the
@@ -17,12 +17,12 @@ Entry points
     ``edits.apply_text_edits(text, edits)`` applies LSP edits (for tests and callers).
 
 Rules (id: severity, category; thresholds from ``AdvisorThresholds``)
-    long-function             warning  size             max_function_lines
+    long-function             warning  size             max_function_lines (docstring not counted)
     too-many-parameters       warning  maintainability  max_parameters (self/cls not counted)
     large-class               warning  size             max_class_lines, max_class_methods
     high-complexity           warning  complexity       max_complexity (radon's cc, exactly)
     deep-nesting              warning  complexity       max_nesting (elif stays on its level)
-    too-many-returns          warning  maintainability  max_returns
+    too-many-returns          warning  maintainability  max_returns (6, as pylint and ruff)
     long-boolean-expression   warning  complexity       max_boolean_operands (and/or/not flattened)
     duplicate-code            warning  maintainability  min_duplicate_lines (code lines)
     mutable-default-argument  warning  correctness      fixable (not for lambdas)
@@ -30,9 +30,17 @@ Rules (id: severity, category; thresholds from ``AdvisorThresholds``)
     swallowed-exception       warning  correctness      fixable; except Exception/BaseException
                                                         whose body only passes/continues/returns
     unreachable-code          error    correctness      fixable; after return/raise/continue/break
-    shadowed-builtin          warning  correctness      module and function scopes (not class bodies)
+    jump-in-finally           warning  correctness      return/break/continue leaving a finally
+    loop-variable-closure     warning  correctness      lambda/def in a for loop reading its variable
+    redefined-unused-name     warning  correctness      def/class/import replaced before any use
+    shadowed-builtin          warning  correctness      not API names (methods, public params, module defs)
     unused-import             warning  style            fixable; module level, see rules_names
     unused-variable           warning  style            fixable when every binding is side-effect free
+
+Every fixable finding says whether its fix is safe (``Finding.fix_safety``);
+``suppress`` drops findings a ``# noqa`` / ``# keel: ignore`` comment or a
+disabled rule hides; ``config`` merges settings with ``[tool.keel.advisor]``;
+``fix_all`` applies fixes one at a time. Rules reference: docs/advisor.md.
 
 Severity: ``error`` only for code that cannot run as written (unreachable code);
 everything else is ``warning`` (advice, not breakage). Nothing is ``info`` today.

@@ -85,6 +85,24 @@ _SPECS = [
         fixable=True,
     ),
     RuleSpec(
+        "jump-in-finally", "Jump out of finally", "warning", "correctness",
+        "A return, break or continue in a finally block silently discards the exception "
+        "that was being raised (ruff B012, Python 3.14 warns about it).",
+        "Move the jump after the try statement, or handle the exception explicitly.",
+    ),
+    RuleSpec(
+        "loop-variable-closure", "Closure over a loop variable", "warning", "correctness",
+        "A function defined in a loop reads the loop variable when it is called, not when it "
+        "is defined, so every such function sees the variable's last value (ruff B023).",
+        "Bind the current value as a default ('lambda i=i: ...') or with functools.partial.",
+    ),
+    RuleSpec(
+        "redefined-unused-name", "Redefined before use", "warning", "correctness",
+        "A definition or import that is replaced before anything uses it is dead code, and "
+        "usually a copy-paste slip or a lost edit (pyflakes F811).",
+        "Remove the first definition, or rename one of the two.",
+    ),
+    RuleSpec(
         "shadowed-builtin", "Builtin shadowed", "warning", "correctness",
         "Rebinding a builtin name hides the builtin for the rest of the scope, which "
         "breaks later calls to it in surprising ways.",

@@ -22,7 +22,7 @@ import ast
 import gc
 import hashlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -33,6 +33,7 @@ from .catalog import RULES
 from .facts import FunctionFacts, ModuleFacts, RawFinding
 from .rules import RuleContext, run_rules
 from .source import SourceMap, normalise
+from .suppress import selected, suppressed_by_comments
 from .walker import Walker
 
 __all__ = [
@@ -122,16 +123,22 @@ def _assign_ids(raw: list[RawFinding], sm: SourceMap) -> None:
     """Ids from (rule, qual, anchor, context text, occurrence index among equal keys).
 
     The context (e.g. the body of the ``try`` a handler belongs to) tells apart
-    findings with the same anchor text without using positions, so fixing one of
-    two identical handlers leaves the other's id unchanged.
+    findings with the same anchor text without using positions. When a rule gives
+    a ``site`` (its occurrence among all equal *sites*, findings or not), that is
+    the index: fixing one of two identical handlers leaves the handler (now fixed)
+    in place, so the other keeps its index and its id.
     """
     seen: dict[tuple[str, str, str, str], int] = {}
     for item in raw:
         context = _context_text(sm, item.context) if item.context else ""
         key = (item.rule, item.qual, item.anchor, context)
-        index = seen.get(key, 0)
-        seen[key] = index + 1
-        digest = hashlib.sha1("\x00".join((*key, str(index))).encode("utf-8")).hexdigest()
+        if item.site is not None:
+            index = f"site:{item.site}"
+        else:
+            count = seen.get(key, 0)
+            seen[key] = count + 1
+            index = str(count)
+        digest = hashlib.sha1("\x00".join((*key, index)).encode("utf-8")).hexdigest()
         item.id = f"{item.rule}-{digest[:16]}"
 
 
@@ -153,8 +160,14 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None) -> Analysis:
-    """The internal analysis (tree, facts, raw findings with ids); see ``gc_paused``."""
+def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
+            disabled: Collection[str] = ()) -> Analysis:
+    """The internal analysis (tree, facts, raw findings with ids); see ``gc_paused``.
+
+    Findings of ``disabled`` rules (Keel ids or ruff codes) and findings that a
+    ``# noqa`` / ``# keel: ignore`` comment suppresses are left out (after the ids
+    are given, so suppressing one finding never moves another's id).
+    """
     thresholds = thresholds or AdvisorThresholds()
     sm = SourceMap(source)
     with gc_paused():
@@ -167,6 +180,7 @@ def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None) 
             raise _too_complex() from None
         raw.sort(key=lambda r: (r.span, r.rule))
         _assign_ids(raw, sm)
+        raw = suppressed_by_comments(source, sm.lines, selected(raw, disabled))
     return Analysis(sm, tree, facts, raw, thresholds, uri, facts.functions)
 
 
@@ -188,6 +202,7 @@ def _wire(raw: RawFinding, sm: SourceMap, uri: str) -> Finding:
         rationale=spec.rationale,
         suggestion=spec.suggestion,
         fixable=raw.fixable,
+        fix_safety=raw.safety if raw.fixable else None,
     )
 
 
@@ -208,15 +223,16 @@ def _metrics(analysis: Analysis) -> AnalysisMetrics:
 
 
 def analyze_source(
-    source: str, uri: str, thresholds: AdvisorThresholds | None = None
+    source: str, uri: str, thresholds: AdvisorThresholds | None = None,
+    disabled: Collection[str] = (),
 ) -> AnalysisOutcome:
-    """Analyse one Python source text.
+    """Analyse one Python source text (``disabled``: rules not to report, see ``analyze``).
 
     Raises ``InvalidInput`` with code ``analysis.syntax_error`` (details: 0-based
     ``line`` and UTF-16 ``character``) or ``analysis.too_complex``.
     """
     with gc_paused():
-        return _outcome(analyze(source, uri, thresholds), uri)
+        return _outcome(analyze(source, uri, thresholds, disabled), uri)
 
 
 def _outcome(analysis: Analysis, uri: str) -> AnalysisOutcome:

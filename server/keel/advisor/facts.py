@@ -64,6 +64,8 @@ class ImportFact:
     block: list
     index: int
     qual: str
+    guarded: bool = False  # in a try whose handlers catch ImportError: an availability probe
+    type_checking: bool = False  # under 'if TYPE_CHECKING:' (never runs)
 
 
 @dataclass(slots=True)
@@ -108,6 +110,12 @@ class ModuleFacts:
     loads: set[str] = field(default_factory=set)
     all_names: set[str] = field(default_factory=set)
     all_dynamic: bool = False
+    finally_jumps: list[tuple[ast.stmt, ast.stmt, str]] = field(default_factory=list)
+    # functions/lambdas defined inside for loops (loops, node, qual), and the lambdas passed
+    # straight to a consumer that calls them at once (sorted(key=...), map, filter ...)
+    closures: list[tuple[tuple, ast.AST, str]] = field(default_factory=list)
+    consumed: set[int] = field(default_factory=set)
+    strings: list[str] = field(default_factory=list)  # string constants in expressions
 
 
 @dataclass(slots=True)
@@ -123,3 +131,9 @@ class RawFinding:
     # the try a handler belongs to): equal anchors get distinct ids without positions
     context: Any = None
     id: str = ""
+    # "safe" (behaviour preserved) or "unsafe" (changed, or not provably kept), with why
+    safety: str | None = None
+    safety_reason: str = ""
+    # position-free key of the *site* (e.g. a handler's try body) counted for the occurrence
+    # index of equal findings; sites stay when a fix removes a finding, so ids do not move
+    site: Any = None

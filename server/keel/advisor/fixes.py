@@ -1,7 +1,10 @@
 """Rule-based fixes: ``rule_fix(source, uri, finding_id) -> FixResult | None``.
 
 Each fix is an edit of the given text; a fix is only proposed when the fixed
-text still parses. What each rule's fix does:
+text still parses. Each carries ``safety`` ("safe": behaviour preserved;
+"unsafe": changed on purpose or not provably kept) and ``safety_reason``, set
+by the rule that found it (docs/advisor.md has the table). What each rule's
+fix does:
 
 - mutable-default-argument (libcst): the default becomes ``None`` and
   ``if x is None: x = <old default>`` is inserted at the top of the body, after
@@ -11,10 +14,10 @@ text still parses. What each rule's fix does:
 - bare-except: ``except:`` becomes ``except Exception:``, so KeyboardInterrupt,
   SystemExit and cancellation propagate again; nothing else changes.
 - swallowed-exception: the handler first logs the exception with its traceback
-  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``,
-  adding ``import logging`` when the module lacks it) and then does what it did.
-  Control flow is unchanged (no re-raise is added: that could break callers);
-  the failure just stops being invisible.
+  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``;
+  ``__import__("logging")`` when the module has no ``import logging``), on the
+  line of the handler's first statement: no import is added and no line moves.
+  Control flow is unchanged (no re-raise is added: that could break callers).
 - unused-import (libcst): the name is removed from its import; the statement
   goes when it was the only name (``pass`` when a block would be left empty).
 - unused-variable: only when every binding can go safely: ``x = <literal or
@@ -53,13 +56,12 @@ from .source import SourceMap
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
 
-LOG_CALL = 'logging.getLogger(__name__).debug("Ignored exception", exc_info=True)'
-
-
 @dataclass
 class FixResult:
     edits: list[TextEdit]
     explanation: str
+    safety: str = "unsafe"  # "safe": behaviour preserved; "unsafe": review first
+    safety_reason: str = ""
 
 
 def find_finding(source: str, uri: str, finding_id: str,
@@ -96,7 +98,8 @@ def _rule_fix(analysis: Analysis, source: str, finding_id: str) -> FixResult | N
         ast.parse(apply_offset_edits(source, edits))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return FixResult(edits=to_text_edits(analysis.source, edits), explanation=explanation)
+    return FixResult(edits=to_text_edits(analysis.source, edits), explanation=explanation,
+                     safety=raw.safety or "unsafe", safety_reason=raw.safety_reason)
 
 
 # -- helpers ---------------------------------------------------------------
@@ -222,33 +225,10 @@ def _fix_bare_except(an: Analysis, raw: RawFinding):
     )
 
 
-def _logging_import_edit(an: Analysis) -> OffsetEdit | None:
-    for imp in an.facts.imports:
-        if isinstance(imp.stmt, ast.Import) and imp.alias.name == "logging" \
-                and imp.bound == "logging":
-            return None
-    sm = an.source
-    body = an.tree.body
-    after = None
-    for index, stmt in enumerate(body):
-        is_doc = index == 0 and isinstance(stmt, ast.Expr) and isinstance(
-            stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
-        is_future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
-        if is_doc or is_future:
-            after = stmt
-            continue
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)) and stmt.col_offset == 0:
-            at = statement_start_offset(sm, stmt)
-            return (at, at, "import logging\n")
-        break
-    if after is None:
-        return (0, 0, "import logging\n")
-    end = statement_end_offset(sm, after)
-    text = sm.source
-    newline = text.find("\n", end)
-    if newline < 0:
-        return (len(text), len(text), "\nimport logging\n")
-    return (newline + 1, newline + 1, "import logging\n")
+def _module_imports_logging(an: Analysis) -> bool:
+    return any(isinstance(imp.stmt, ast.Import) and imp.alias.name == "logging"
+               and imp.bound == "logging" and imp.qual == "" and imp.block is an.tree.body
+               for imp in an.facts.imports)
 
 
 def _fix_swallowed(an: Analysis, raw: RawFinding):
@@ -256,17 +236,12 @@ def _fix_swallowed(an: Analysis, raw: RawFinding):
     handler = raw.payload
     first = handler.body[0]
     at = statement_start_offset(sm, first)
-    if first.lineno > handler.lineno:
-        line_start = sm.offset(first.lineno - 1, 0)
-        indent = _leading(sm.lines[first.lineno - 1])
-        edit = (line_start, line_start, f"{indent}{LOG_CALL}\n")
-    else:
-        edit = (at, at, f"{LOG_CALL}; ")
-    edits = [edit]
-    imp = _logging_import_edit(an)
-    if imp is not None:
-        edits.append(imp)
-    return edits, (
+    # the call goes on the first statement's own line, so no line moves; without a
+    # module-level 'import logging' it imports on the spot ('import logging' in the
+    # handler would make 'logging' a local of the whole function)
+    logger = "logging" if _module_imports_logging(an) else '__import__("logging")'
+    call = f'{logger}.getLogger(__name__).debug("Ignored exception", exc_info=True)'
+    return [(at, at, f"{call}; ")], (
         "The handler now logs the exception and its traceback at DEBUG level before "
         "carrying on as before, so the failure is no longer invisible. Consider catching "
         "a narrower exception type."

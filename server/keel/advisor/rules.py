@@ -2,19 +2,22 @@
 
 Rule modules: ``rules_size`` (long-function, too-many-parameters, large-class),
 ``rules_flow`` (high-complexity, deep-nesting, too-many-returns,
-long-boolean-expression, unreachable-code, bare-except, swallowed-exception),
+long-boolean-expression, unreachable-code, bare-except, swallowed-exception,
+jump-in-finally),
 ``rules_names`` (shadowed-builtin, unused-import, unused-variable,
-mutable-default-argument) and ``rules_dup`` (duplicate-code).
+mutable-default-argument), ``rules_scope`` (loop-variable-closure,
+redefined-unused-name) and ``rules_dup`` (duplicate-code).
 """
 
 from __future__ import annotations
 
-from . import rules_dup, rules_flow, rules_names, rules_size
+from . import rules_dup, rules_flow, rules_names, rules_scope, rules_size
 from .catalog import RULES, RuleSpec
 from .facts import RawFinding
 from .rules_common import RuleContext
 
-CHECKS = (rules_size.check, rules_flow.check, rules_names.check, rules_dup.check)
+CHECKS = (rules_size.check, rules_flow.check, rules_names.check, rules_scope.check,
+          rules_dup.check)
 
 __all__ = ["CHECKS", "RULES", "RuleContext", "RuleSpec", "run_rules"]
 

@@ -1,5 +1,6 @@
 """Control-flow rules: high-complexity, deep-nesting, too-many-returns,
-long-boolean-expression, unreachable-code, bare-except, swallowed-exception."""
+long-boolean-expression, unreachable-code, bare-except, swallowed-exception,
+jump-in-finally."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .rules_common import (
     plural,
 )
 from .source import normalise
+from .syntax import binds_or_yields
 
 _JUMP = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}
 
@@ -74,31 +76,66 @@ def _boolops(ctx: RuleContext) -> list[RawFinding]:
     return out
 
 
+_SAFE_DEAD = "Safe: the statements can never run and bind no names."
+_UNSAFE_DEAD = ("Unsafe: the statements bind names, which makes them local to the scope "
+                "(or global/nonlocal) even though they never run; removing them changes "
+                "which variable other code sees.")
+
+
 def _unreachable(ctx: RuleContext) -> list[RawFinding]:
     sm = ctx.sm
     out = []
     for block, first, qual in ctx.facts.unreachable:
         jump = block[first - 1]
         dead = block[first:]
+        binds, yields = binds_or_yields(dead)
+        if yields:
+            continue  # 'return; yield' makes the function a generator on purpose
         lineno, col = statement_start(dead[0])
         last = dead[-1]
         line0, end0 = lineno - 1, last.end_lineno - 1
         span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, last.end_col_offset))
         start_offset = sm.offset(line0, span[1])
         end_offset = sm.offset(end0, span[3])
-        out.append(finding(
+        item = finding(
             "unreachable-code", span,
             f"{plural(len(dead), 'statement')} in '{display(qual)}' after the "
             f"'{_JUMP[type(jump)]}' on line {jump.lineno} can never run.",
             qual, normalise(sm.source[start_offset:end_offset]),
             payload=(block, first), context=block[:first],
-        ))
+        )
+        item.safety = "unsafe" if binds else "safe"
+        item.safety_reason = _UNSAFE_DEAD if binds else _SAFE_DEAD
+        out.append(item)
     return out
+
+
+_UNSAFE_BARE = ("Unsafe: KeyboardInterrupt, SystemExit and GeneratorExit will now propagate "
+                "instead of being caught (intended, but it changes behaviour).")
+_UNSAFE_LOGGED = ("Unsafe: the handler now also logs at DEBUG level (and imports logging "
+                  "where it runs); control flow is unchanged.")
+
+
+def _handler_sites(ctx: RuleContext) -> dict[int, str]:
+    """Each broad/bare handler's occurrence among handlers of equal try bodies in the
+    same scope. A fix leaves the handler in place, so the others keep their index."""
+    sm = ctx.sm
+    seen: dict[tuple[str, str, int], int] = {}
+    sites: dict[int, str] = {}
+    for fact in ctx.facts.handlers:
+        position = fact.try_stmt.handlers.index(fact.handler)
+        body = "\n".join(normalise(sm.segment(node)) for node in fact.try_stmt.body)
+        key = (fact.qual, body, position)
+        index = seen.get(key, 0)
+        seen[key] = index + 1
+        sites[id(fact.handler)] = f"{position}:{index}"
+    return sites
 
 
 def _handlers(ctx: RuleContext) -> list[RawFinding]:
     sm = ctx.sm
     out = []
+    sites = _handler_sites(ctx) if ctx.facts.handlers else {}
     for fact in ctx.facts.handlers:
         handler = fact.handler
         where = display(fact.qual)
@@ -108,29 +145,51 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
             tail = " and silently discards it" if fact.swallows else ""
-            out.append(finding(
+            item = finding(
                 "bare-except", (line0, col, line0, col + len("except")),
                 f"Bare 'except:' in '{where}' catches every exception, including "
                 f"KeyboardInterrupt, SystemExit and cancellation{tail}.",
                 fact.qual, normalise(sm.segment(handler)), payload=handler,
                 context=fact.try_stmt.body,
-            ))
+            )
+            item.safety_reason = _UNSAFE_BARE
         elif fact.broad and fact.swallows:
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
             type_node = handler.type
             end0 = type_node.end_lineno - 1
             caught = normalise(sm.segment(type_node))
-            out.append(finding(
+            item = finding(
                 "swallowed-exception",
                 (line0, col, end0, sm.char_col(end0, type_node.end_col_offset)),
                 f"'except {caught}' in '{where}' silently discards every exception: "
                 f"its body only passes, continues or returns.",
                 fact.qual, normalise(sm.segment(handler)), payload=handler,
                 context=fact.try_stmt.body,
-            ))
+            )
+            item.safety_reason = _UNSAFE_LOGGED
+        else:
+            continue
+        item.safety = "unsafe"
+        item.site = sites[id(handler)]
+        out.append(item)
+    return out
+
+
+def _finally_jumps(ctx: RuleContext) -> list[RawFinding]:
+    sm = ctx.sm
+    out = []
+    for jump, try_stmt, qual in ctx.facts.finally_jumps:
+        word = _JUMP[type(jump)]
+        out.append(finding(
+            "jump-in-finally", keyword_span(sm, jump),
+            f"'{word}' in the 'finally' block of the try on line {try_stmt.lineno} in "
+            f"'{display(qual)}' discards any exception being raised.",
+            qual, f"{word}:{normalise(sm.segment(jump))}", context=try_stmt.body,
+        ))
     return out
 
 
 def check(ctx: RuleContext) -> list[RawFinding]:
-    return _functions(ctx) + _boolops(ctx) + _unreachable(ctx) + _handlers(ctx)
+    return (_functions(ctx) + _boolops(ctx) + _unreachable(ctx) + _handlers(ctx)
+            + _finally_jumps(ctx))

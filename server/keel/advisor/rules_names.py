@@ -92,17 +92,79 @@ def string_annotation_names(annotations: list[ast.expr]) -> set[str]:
     return names
 
 
+_UNSAFE_IMPORT = ("Unsafe: other modules may import this name from here, and importing "
+                  "a module can have side effects; check before removing.")
+_SAFE_IMPORT = "Safe: the import is under 'if TYPE_CHECKING:', so it never runs."
+
+
+def _string_names(strings: list[str], wanted: set[str]) -> set[str]:
+    """Names of ``wanted`` read inside string constants that parse as expressions
+    (``cast("TextIO", x)``, ``TypeVar("T", bound="Base")``, string annotations)."""
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(wanted))) + r")\b")
+    found: set[str] = set()
+    for text in strings:
+        if len(text) < 500 and pattern.search(text):
+            try:
+                parsed = ast.parse(text.strip(), mode="eval")
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            found.update(inner.id for inner in ast.walk(parsed)
+                         if type(inner) is ast.Name and inner.id in wanted)
+    return found
+
+
+def _parameter_names(ctx: RuleContext) -> set[str]:
+    """Every parameter name: pytest injects fixtures imported into a test module by name."""
+    names: set[str] = set()
+    for fn in ctx.facts.functions:
+        args = fn.node.args
+        names.update(a.arg for a in args.posonlyargs + args.args + args.kwonlyargs)
+    return names
+
+
+def _is_facade(imp, has_all: bool) -> bool:
+    """``from _impl import name`` in a module without ``__all__``: a public face re-exporting
+    a private implementation (``ssl`` from ``_ssl``, ``importlib.machinery``); or a private
+    ``_name`` forwarded from one."""
+    stmt = imp.stmt
+    if not isinstance(stmt, ast.ImportFrom):
+        return False
+    last = (stmt.module or "").rsplit(".", 1)[-1]
+    if not last.startswith("_") or last.startswith("__"):
+        return False
+    # a private name taken verbatim from a private module is forwarded to other modules
+    # (zipfile uses lzma._encode_filter_properties), __all__ or not
+    return not has_all or (imp.bound.startswith("_") and not imp.alias.asname)
+
+
+def _reportable(imp) -> bool:
+    if imp.guarded:  # try/except ImportError: an availability probe or a fallback chain
+        return False
+    if imp.bound.startswith("__") and imp.bound.endswith("__"):
+        return False  # 'from _impl import __doc__': sets the module's own attribute
+    # 'import a.b' loads the submodule for its effects (codec registration, plugins ...)
+    return not (isinstance(imp.stmt, ast.Import) and "." in imp.alias.name
+                and not imp.alias.asname)
+
+
 def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
     facts = ctx.facts
     if not facts.imports or facts.all_dynamic or ctx.uri.endswith("__init__.py"):
         return []
     used = facts.loads | facts.all_names
-    candidates = [imp for imp in facts.imports if imp.bound not in used]
+    has_all = bool(facts.all_names)
+    candidates = [imp for imp in facts.imports if imp.bound not in used and _reportable(imp)
+                  and not _is_facade(imp, has_all)]
     if candidates and facts.annotations:
         strings = string_annotation_names(facts.annotations)
         candidates = [imp for imp in candidates if imp.bound not in strings]
-    out = []
     sm = ctx.sm
+    if candidates:
+        names = {imp.bound for imp in candidates}
+        used_elsewhere = (_string_names(facts.strings, names) if facts.strings else set()) | (
+            names & _parameter_names(ctx))
+        candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
+    out = []
     for imp in candidates:
         alias = imp.alias
         stmt = imp.stmt
@@ -112,11 +174,14 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         else:
             source = ""
             what = f"'{imp.bound}'" if imp.bound == alias.name else f"'{imp.bound}' ({alias.name})"
-        out.append(finding(
+        item = finding(
             "unused-import", node_span(sm, alias),
             f"{what} is imported but never used.",
             imp.qual, f"{source}:{normalise(sm.segment(alias))}", payload=imp,
-        ))
+        )
+        item.safety = "safe" if imp.type_checking else "unsafe"
+        item.safety_reason = _SAFE_IMPORT if imp.type_checking else _UNSAFE_IMPORT
+        out.append(item)
     return out
 
 
@@ -126,35 +191,107 @@ def _store_fixable(store) -> bool:
     return store.kind in ("assign", "annassign") and store.pure
 
 
+def _store_safe(store) -> bool:
+    """Removing the binding cannot change behaviour: a literal value (reading a name
+    could raise NameError), or an ``as`` target of a with/except."""
+    if store.kind in ("with", "except"):
+        return True
+    value = store.stmt.value
+    return not any(type(node) is ast.Name for node in ast.walk(value))
+
+
+_SAFE_VARIABLE = "Safe: the value is a literal and the name is never read."
+_UNSAFE_VARIABLE = ("Unsafe: the assigned value reads a name; removing it also removes the "
+                    "NameError it would raise if that name were undefined.")
+
+
+MAX_UNUSED_PER_FUNCTION = 10
+
+
 def _unused_variables(ctx: RuleContext) -> list[RawFinding]:
-    sm = ctx.sm
     out = []
     for fn in ctx.facts.functions:
         if fn.uses_locals or not fn.stores:
             continue
-        loads, declared = fn.loads, fn.declared
-        for name, stores in fn.stores.items():
-            if name in loads or name in declared or name.startswith("_"):
-                continue
-            first = stores[0]
-            if first.kind == "except":
-                span = as_name_span(sm, first.node)
-                anchor = f"except-as:{name}"
-            else:
-                span = node_span(sm, first.node)
-                stmt = first.stmt
-                anchor = normalise(sm.segment(stmt)) if stmt is not None else f"walrus:{name}"
-                if first.kind == "with":
-                    item = next(i for i in stmt.items if i.optional_vars is first.node)
-                    anchor = f"with-as:{name}:{normalise(sm.segment(item.context_expr))}"
-            times = f" ({len(stores)} times)" if len(stores) > 1 else ""
-            out.append(finding(
-                "unused-variable", span,
-                f"Local variable '{name}' in '{fn.qual}' is assigned{times} but never read.",
-                fn.qual, anchor, payload=stores,
-                fixable=all(_store_fixable(s) for s in stores),
-            ))
+        found = _unused_in(ctx.sm, fn)
+        if len(found) > MAX_UNUSED_PER_FUNCTION:
+            # one generated test function gave 800 findings: list a few, count the rest
+            hidden = len(found) - MAX_UNUSED_PER_FUNCTION
+            found = found[:MAX_UNUSED_PER_FUNCTION]
+            found[-1].message += f" ({hidden} more unused variables in '{fn.qual}' not listed.)"
+        out.extend(found)
     return out
+
+
+def _unused_in(sm, fn) -> list[RawFinding]:
+    out = []
+    loads, declared = fn.loads, fn.declared
+    for name, stores in fn.stores.items():
+        if name in loads or name in declared or name.startswith("_"):
+            continue
+        first = stores[0]
+        if first.kind == "except":
+            span = as_name_span(sm, first.node)
+            anchor = f"except-as:{name}"
+        else:
+            span = node_span(sm, first.node)
+            stmt = first.stmt
+            anchor = normalise(sm.segment(stmt)) if stmt is not None else f"walrus:{name}"
+            if first.kind == "with":
+                item = next(i for i in stmt.items if i.optional_vars is first.node)
+                anchor = f"with-as:{name}:{normalise(sm.segment(item.context_expr))}"
+        times = f" ({len(stores)} times)" if len(stores) > 1 else ""
+        fixable = all(_store_fixable(s) for s in stores)
+        item = finding(
+            "unused-variable", span,
+            f"Local variable '{name}' in '{fn.qual}' is assigned{times} but never read.",
+            fn.qual, anchor, payload=stores, fixable=fixable,
+        )
+        if fixable:
+            safe = all(_store_safe(s) for s in stores)
+            item.safety = "safe" if safe else "unsafe"
+            item.safety_reason = _SAFE_VARIABLE if safe else _UNSAFE_VARIABLE
+        out.append(item)
+    return out
+
+
+_UNSAFE_DEFAULT = ("Unsafe: callers that pass None explicitly now get a fresh object, and "
+                   "code that relied on the shared object (e.g. as a cache across calls) "
+                   "changes behaviour.")
+
+
+def _bound_in(func) -> set[str]:
+    """Parameters and names bound in the function body: the guard the fix inserts would
+    see those instead of the names the default saw at definition time."""
+    args = func.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    for stmt in func.body:
+        for node in ast.walk(stmt):
+            if type(node) is ast.Name and type(node.ctx) is not ast.Load:
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+def _annotation_fixable(annotation) -> bool:
+    """'| None' can only be added to something that is a type expression."""
+    if annotation is None:
+        return True
+    if type(annotation) is ast.Constant:
+        return isinstance(annotation.value, str)
+    return isinstance(annotation, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp))
+
+
+def _default_fixable(fact) -> bool:
+    func = fact.func
+    if isinstance(func, ast.Lambda) or not _annotation_fixable(fact.param.annotation):
+        return False
+    mentioned = {node.id for node in ast.walk(fact.default) if type(node) is ast.Name}
+    return not mentioned or not mentioned & _bound_in(func)
 
 
 def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:
@@ -162,17 +299,23 @@ def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:
     out = []
     for fact in ctx.facts.defaults:
         func = fact.func
+        param = fact.param.arg
+        if param.startswith("_"):
+            continue  # a private parameter no caller passes: a deliberately shared '_cache={}'
+
         is_lambda = isinstance(func, ast.Lambda)
         name = "<lambda>" if is_lambda else func.name
         qual = fact.qual if is_lambda else (f"{fact.qual}.{name}" if fact.qual else name)
         text = normalise(sm.segment(fact.default))
         shown = text if len(text) <= 40 else text[:37] + "..."
-        out.append(finding(
+        item = finding(
             "mutable-default-argument", node_span(sm, fact.default),
-            f"Parameter '{fact.param.arg}' of '{display(qual)}' has the mutable default "
+            f"Parameter '{param}' of '{display(qual)}' has the mutable default "
             f"'{shown}': one object is created at definition time and shared by every call.",
-            qual, f"{fact.param.arg}={text}", payload=fact, fixable=not is_lambda,
-        ))
+            qual, f"{param}={text}", payload=fact, fixable=_default_fixable(fact),
+        )
+        item.safety, item.safety_reason = "unsafe", _UNSAFE_DEFAULT
+        out.append(item)
     return out
 
 

@@ -41,6 +41,7 @@ _MUTABLE_LITERALS = frozenset((List, Dict, Set, ListComp, DictComp, SetComp))
 _MUTABLE_CALLS = frozenset(
     ("list", "dict", "set", "bytearray", "defaultdict", "OrderedDict", "deque", "Counter")
 )
+_PATTERN_BINDERS = frozenset((ast.MatchAs, ast.MatchStar, ast.MatchMapping))
 _BROAD = frozenset(("Exception", "BaseException"))
 _NOT_CHILDREN = frozenset(
     ("ctx", "op", "ops", "id", "attr", "name", "names", "module", "level", "kind",
@@ -101,7 +102,8 @@ def is_broad(node: ast.expr | None) -> bool:
 def swallows(body: list[ast.stmt], bound: str | None = None) -> bool:
     """The handler body only passes, continues, breaks or returns a plain value.
 
-    Returning the caught exception (``bound``) hands it on, so it does not count.
+    A body that mentions the caught exception (``bound``) anywhere hands it on
+    (``return (error, None)``), so it does not count.
     """
     for stmt in body:
         t = type(stmt)
@@ -111,11 +113,95 @@ def swallows(body: list[ast.stmt], bound: str | None = None) -> bool:
             continue
         if t is Return:
             value = stmt.value
-            if value is None or type(value) is Attribute or (
-                    is_pure(value) and not (type(value) is Name and value.id == bound)):
+            if value is None or type(value) is Attribute or is_pure(value):
                 continue
         return False
-    return True
+    return bound is None or not mentions(body, bound)
+
+
+def mentions(nodes: list[ast.AST], name: str) -> bool:
+    """``name`` is read anywhere in the nodes."""
+    return any(type(node) is Name and node.id == name
+               for root in nodes for node in ast.walk(root))
+
+
+def binds_or_yields(stmts: list[ast.stmt]) -> tuple[bool, bool]:
+    """(binds a name in this scope, contains yield/yield from in this scope).
+
+    Nested function and class bodies are their own scopes and are skipped, but
+    their names (and lambdas' defaults) are bound or evaluated here.
+    """
+    binds = yields = False
+    todo: list[ast.AST] = list(stmts)
+    while todo:
+        node = todo.pop()
+        t = type(node)
+        if t is ast.Yield or t is ast.YieldFrom:
+            yields = True
+        elif t in FUNCS or t is ClassDef:
+            binds = True
+            continue
+        elif t is Lambda:
+            continue
+        elif t in (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.NamedExpr):
+            binds = True
+        elif t is Name and type(node.ctx) is not ast.Load:
+            binds = True
+        elif t is ast.ExceptHandler and node.name or t in _PATTERN_BINDERS:
+            binds = True  # (comprehension targets count too: conservative, never wrong)
+        todo.extend(ast.iter_child_nodes(node))
+    return binds, yields
+
+
+def finally_jumps(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``return`` / ``break`` / ``continue`` that leave a ``finally`` block.
+
+    Such a jump discards the exception being propagated (B012). ``break`` and
+    ``continue`` of a loop inside the block, and anything in nested definitions,
+    stay inside and are not counted.
+    """
+    out: list[ast.stmt] = []
+    todo: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in body]
+    while todo:
+        node, in_loop = todo.pop()
+        t = type(node)
+        if t is Return or (not in_loop and (t is Break or t is Continue)):
+            out.append(node)
+            continue
+        if t in FUNCS or t is ClassDef:
+            continue
+        if t in (ast.For, ast.AsyncFor, ast.While):
+            todo.extend((child, True) for child in node.body)
+            todo.extend((child, in_loop) for child in node.orelse)
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.stmt, ast.ExceptHandler, ast.match_case)):
+                todo.append((child, in_loop))
+    out.sort(key=lambda n: (n.lineno, n.col_offset))
+    return out
+
+
+_IMPORT_ERRORS = frozenset(("ImportError", "ModuleNotFoundError"))
+
+
+def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
+    """A handler catches ImportError / ModuleNotFoundError (or everything)."""
+    for handler in handlers:
+        kind = handler.type
+        types = kind.elts if type(kind) is Tuple else [kind]
+        for node in types:
+            if node is None or is_broad(node):
+                return True
+            name = node.id if type(node) is Name else getattr(node, "attr", None)
+            if name in _IMPORT_ERRORS:
+                return True
+    return False
+
+
+def is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING`` (the test of an ``if``)."""
+    return (type(test) is Name and test.id == "TYPE_CHECKING") or (
+        type(test) is Attribute and test.attr == "TYPE_CHECKING")
 
 
 def has_raise(body: list[ast.stmt]) -> bool:
@@ -142,3 +228,22 @@ def all_strings(node: ast.expr) -> list[str] | None:
             out.append(elt.value)
         return out
     return None
+
+
+# callables that call a function argument before they return (ruff's B023 list, abridged)
+IMMEDIATE_CONSUMERS = frozenset((
+    "all", "any", "filter", "map", "max", "min", "sorted", "sum", "list", "tuple", "set",
+    "dict", "frozenset", "next", "enumerate", "zip", "reduce", "accumulate", "groupby",
+    "takewhile", "dropwhile", "filterfalse", "starmap", "sort", "apply",
+))
+
+
+def consumed_now(call: Call, into: set[int]) -> None:
+    """Record the lambdas ``call`` calls before it returns (``key=`` or a known consumer)."""
+    func = call.func
+    name = func.id if type(func) is Name else func.attr if type(func) is Attribute else ""
+    if name in IMMEDIATE_CONSUMERS:
+        into.update(id(arg) for arg in call.args if type(arg) is Lambda)
+    for kw in call.keywords:
+        if kw.arg == "key" and type(kw.value) is Lambda:
+            into.add(id(kw.value))

@@ -30,9 +30,12 @@ from .syntax import (
     MODULE,
     TERMINATORS,
     all_strings,
+    catches_import_error,
+    finally_jumps,
     has_raise,
     is_broad,
     is_pure,
+    is_type_checking,
     swallows,
 )
 from .walker_expr import ExprWalker
@@ -43,6 +46,8 @@ class Walker(ExprWalker):
 
     def __init__(self) -> None:
         super().__init__()
+        self.import_guard = False  # inside a try/except ImportError (body or handlers)
+        self.type_checking = False  # inside 'if TYPE_CHECKING:'
         self._stmt = {
             ast.Expr: self._expr_stmt, ast.Assign: self._assign, ast.Return: self._return,
             ast.If: self._if, ast.For: self._for, ast.AsyncFor: self._for,
@@ -200,7 +205,12 @@ class Walker(ExprWalker):
         self._count(1)
         self.expr(stmt.test)
         self._level(stmt, depth + 1)
-        self._block(stmt.body, depth + 1)
+        if is_type_checking(stmt.test) and not self.type_checking:
+            self.type_checking = True
+            self._block(stmt.body, depth + 1)
+            self.type_checking = False
+        else:
+            self._block(stmt.body, depth + 1)
         orelse = stmt.orelse
         if orelse:
             first = orelse[0]
@@ -214,7 +224,9 @@ class Walker(ExprWalker):
         self.expr(stmt.iter)
         self.expr(stmt.target)
         self._level(stmt, depth + 1)
+        self.loops.append(stmt)
         self._block(stmt.body, depth + 1)
+        self.loops.pop()
         if stmt.orelse:
             self._block(stmt.orelse, depth + 1)
 
@@ -242,6 +254,9 @@ class Walker(ExprWalker):
         if type(stmt) is ast.Try:  # radon does not count try/except*
             self._count(len(stmt.handlers) + bool(stmt.orelse))
         self._level(stmt, depth + 1)
+        guard = not self.import_guard and catches_import_error(stmt.handlers)
+        if guard:
+            self.import_guard = True
         self._block(stmt.body, depth + 1)
         for handler in stmt.handlers:
             if handler.type is not None:
@@ -263,9 +278,13 @@ class Walker(ExprWalker):
                     has_raise(handler.body),
                     self.qual, stmt))
             self._block(handler.body, depth + 1)
+        if guard:
+            self.import_guard = False
         if stmt.orelse:
             self._block(stmt.orelse, depth + 1)
         if stmt.finalbody:
+            for jump in finally_jumps(stmt.finalbody):
+                self.facts.finally_jumps.append((jump, stmt, self.qual))
             self._block(stmt.finalbody, depth + 1)
 
     def _match(self, stmt, depth, block, index) -> None:
@@ -289,12 +308,12 @@ class Walker(ExprWalker):
             if alias.name == "*":
                 continue
             bound = alias.asname or (alias.name if is_from else alias.name.split(".")[0])
-            if bound in BUILTIN_NAMES and self.kind != CLASS:
+            if bound in BUILTIN_NAMES and self.kind == FUNCTION:  # module level: API (io.open)
                 self._shadow(bound, alias, "import", self.qual)
             if self.kind == MODULE and alias.asname != alias.name:  # 'import x as x' re-exports
-                self.facts.imports.append(
-                    ImportFact(alias, stmt, bound, position, block, index, self.qual)
-                )
+                self.facts.imports.append(ImportFact(
+                    alias, stmt, bound, position, block, index, self.qual,
+                    self.import_guard, self.type_checking))
 
     def _generic_stmt(self, stmt, depth) -> None:
         for name in stmt._fields:
@@ -333,20 +352,23 @@ class Walker(ExprWalker):
         self._annotation(stmt.returns)
         self.cc_fn = saved_cc
         name = stmt.name
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        if name in BUILTIN_NAMES and self.kind == FUNCTION:  # module level: API (codecs.open)
             self._shadow(name, stmt, "function", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         fn = FunctionFacts(stmt, qual, self.kind == CLASS)
-        for param in params:
-            if param.arg in BUILTIN_NAMES:
-                self._shadow(param.arg, param, "parameter", qual)
-        saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual)
+        if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")
+                                     and not name.endswith("__")):  # __import__ mirrors a builtin
+            self._parameter_shadows(args, params, qual)
+        if self.loops:
+            self.facts.closures.append((tuple(self.loops), stmt, self.qual))
+        saved = (self.fn, self.cc_fn, self.loads, self.kind, self.qual, self.loops)
+        self.loops = []  # loops of the enclosing scope are not this function's
         self.fn = self.cc_fn = fn
         self.loads = fn.loads
         self.kind = FUNCTION
         self.qual = qual
         self._block(stmt.body, 0)
-        self.fn, self.cc_fn, self.loads, self.kind, self.qual = saved
+        self.fn, self.cc_fn, self.loads, self.kind, self.qual, self.loops = saved
         self.loads |= fn.loads
         self.facts.functions.append(fn)
 
@@ -360,7 +382,7 @@ class Walker(ExprWalker):
         for kw in stmt.keywords:
             self.expr(kw.value)
         name = stmt.name
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        if name in BUILTIN_NAMES and self.kind == FUNCTION:
             self._shadow(name, stmt, "class", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         saved = (self.fn, self.kind, self.qual)

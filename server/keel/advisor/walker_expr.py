@@ -34,6 +34,7 @@ from .syntax import (
     FIELDS,
     INTROSPECTION,
     MODULE,
+    consumed_now,
     fields_of,
     is_mutable_default,
 )
@@ -51,6 +52,7 @@ class ExprWalker:
         self.qual = ""
         self._shadowed: set[tuple[str, str]] = set()
         self.stmt: ast.stmt | None = None  # the statement being walked
+        self.loops: list[ast.For | ast.AsyncFor] = []  # enclosing for loops of this scope
 
     def expr(self, root: ast.AST) -> None:
         stack = [root]
@@ -58,6 +60,7 @@ class ExprWalker:
         push = stack.append
         extend = stack.extend
         add = self.loads.add
+        strings = self.facts.strings
         table = FIELDS
         cc = 0
         while stack:
@@ -70,7 +73,8 @@ class ExprWalker:
                 else:
                     add(node.id)
             elif t is Constant:
-                continue
+                if type(node.value) is str:
+                    strings.append(node.value)  # names used only in strings: cast("T", x)
             elif t is Attribute:
                 push(node.value)
             elif t is Call:
@@ -80,6 +84,8 @@ class ExprWalker:
                 push(func)
                 extend(node.args)
                 extend(node.keywords)
+                if self.loops:
+                    consumed_now(node, self.facts.consumed)
             elif t is keyword:
                 push(node.value)
             elif t is BinOp:
@@ -126,6 +132,8 @@ class ExprWalker:
                 else:
                     push(node.elt)
             elif t is Lambda:
+                if self.loops:
+                    self.facts.closures.append((tuple(self.loops), node, self.qual))
                 args = node.args
                 for default in args.defaults:
                     push(default)
@@ -187,9 +195,34 @@ class ExprWalker:
             self._shadowed.add(key)
             self.facts.shadows.append(ShadowFact(name, node, kind, qual))
 
+    def _parameter_shadows(self, args: ast.arguments, params: list[ast.arg], qual: str) -> None:
+        """Parameters named like builtins. Only for private module-level and nested
+        functions: a public function's or a method's parameter names are its API (keyword
+        callers, protocols such as ``Codec.encode(self, input)``)."""
+        positional = args.posonlyargs + args.args
+        defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                            strict=True))
+        defaults.update(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        for param in params:
+            default = defaults.get(param)
+            if type(default) is Name and default.id == param.arg:
+                continue  # 'float=float': a deliberate local alias of the builtin
+            if param.arg in BUILTIN_NAMES:
+                self._shadow(param.arg, param, "parameter", qual)
+
+    def _is_param(self, name: str) -> bool:
+        """Rebinding a parameter (``dir = dir or gettempdir()``): the name is the API's."""
+        if self.fn is None:
+            return False
+        args = self.fn.node.args
+        return any(a.arg == name for a in args.posonlyargs + args.args + args.kwonlyargs)
+
     def _store(self, target: ast.Name, kind: str, stmt, block, index, pure: bool) -> None:
         name = target.id
-        if name in BUILTIN_NAMES and self.kind != CLASS:
+        value = getattr(stmt, "value", None)
+        # 'dict = dict' / 'TimeoutError = TimeoutError': a deliberate alias of the builtin
+        if name in BUILTIN_NAMES and self.kind != CLASS and not (
+                type(value) is Name and value.id == name) and not self._is_param(name):
             self._shadow(name, target, "variable", self.qual)
         if self.fn is not None:
             self.fn.stores.setdefault(name, []).append(

@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
 from keel.errors import ContentModified, InvalidInput
 from keel.protocol.advisor import (
@@ -19,6 +20,7 @@ from keel.protocol.advisor import (
 from keel.runtime.progress import work_done_progress
 from keel.runtime.threads import in_thread
 
+from .advisor_config import excludes, find_config
 from .documents import SourceText, python_source
 from .state import KeelApp
 
@@ -45,24 +47,29 @@ def advisor_state(app: KeelApp) -> AdvisorState:
     return state  # type: ignore[return-value]
 
 
-def _key(app: KeelApp, source: SourceText) -> str:
-    thresholds = app.settings.advisor.thresholds.model_dump_json()
+def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
-    digest.update(thresholds.encode())
+    digest.update(repr(config).encode())
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
 async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
     state = advisor_state(app)
-    key = _key(app, source)
+    # settings' advisor.rules/exclude/thresholds over the folder's pyproject [tool.keel.advisor]
+    config, relative = await in_thread(find_config, source.path, app.workspace_folders,
+                                       app.settings.advisor)
+    key = _key(app, source, config)
     hit = state.cache.get(key)
     if hit is not None:
         state.cache.move_to_end(key)
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
-        outcome = await app.workers.run(analyze_source, source.text, source.uri, app.settings.advisor.thresholds)
+        outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
+                                        config.disabled)
+        if excludes(config, relative):
+            outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
     state.cache[key] = outcome
     state.cached_findings += len(outcome.findings)
@@ -102,10 +109,13 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
     if finding.fixable:
         # libcst: imported when a fix is first asked for (or by the warm-up), on a thread.
         fixes = await in_thread(importlib.import_module, "keel.advisor.fixes")
+        config, _ = await in_thread(find_config, source.path, app.workspace_folders,
+                                    app.settings.advisor)
         fix = await app.workers.run(fixes.rule_fix, source.text, source.uri, params.finding_id,
-                                    app.settings.advisor.thresholds)
+                                    config.thresholds)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
-                               edits=fix.edits, explanation=fix.explanation, source="rule")
+                               edits=fix.edits, explanation=fix.explanation, source="rule",
+                               safety=fix.safety, safety_reason=fix.safety_reason)
     llm_fix = await in_thread(importlib.import_module, "keel.app.llm_fix")
     return await llm_fix.propose_llm_fix(app, source, finding)

@@ -9,6 +9,7 @@ from pydantic import Field
 from .base import DeadlineParams, ProgressToken, Range, WireModel
 
 Severity = Literal["info", "warning", "error"]
+FixSafety = Literal["safe", "unsafe"]
 
 
 class Finding(WireModel):
@@ -23,6 +24,11 @@ class Finding(WireModel):
     rationale: str | None = None
     suggestion: str | None = None
     fixable: bool = False
+    fix_safety: FixSafety | None = Field(
+        default=None,
+        description="For a fixable finding: 'safe' when the rule fix keeps what the code does "
+        "(may be applied without review), 'unsafe' when it deliberately changes behaviour or "
+        "cannot be proven not to (review before applying).")
 
 
 class AnalysisMetrics(WireModel):
@@ -67,3 +73,10 @@ class FixProposal(WireModel):
     provider: str | None = None
     model: str | None = None
     usd: float | None = None
+    safety: FixSafety | None = Field(
+        default=None,
+        description="Rule fixes: 'safe' (behaviour preserved; may be applied by default) or "
+        "'unsafe' (changes behaviour or cannot be proven not to; apply after review). "
+        "None for model-proposed fixes, which are never applied without review.")
+    safety_reason: str | None = Field(
+        default=None, description="Why the fix is safe or unsafe, in one sentence.")

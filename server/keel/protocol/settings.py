@@ -87,13 +87,21 @@ class AdvisorThresholds(SettingsModel):
     max_class_methods: int = Field(default=20, ge=1, le=10_000)
     min_duplicate_lines: int = Field(default=6, ge=2, le=10_000)
     max_boolean_operands: int = Field(default=4, ge=2, le=1_000)
-    max_returns: int = Field(default=4, ge=1, le=1_000)
+    max_returns: int = Field(default=6, ge=1, le=1_000)
 
 
 class AdvisorSettings(SettingsModel):
     diagnostics: bool = True
     max_file_bytes: int = Field(default=2 * 1024 * 1024, ge=1, le=MAX_ADVISOR_FILE_BYTES)
     thresholds: AdvisorThresholds = Field(default_factory=AdvisorThresholds)
+    rules: dict[Annotated[str, Field(min_length=1, max_length=64)], bool] = Field(
+        default_factory=dict, max_length=500,
+        description="Rule id (e.g. 'unused-import') or ruff code (e.g. 'F401') -> false to "
+        "turn the rule off, true to keep it on.")
+    exclude: list[PathText] = Field(
+        default_factory=list, max_length=500,
+        description="gitignore-style patterns, relative to the workspace folder (or the "
+        "pyproject.toml), of files the advisor does not analyse, e.g. 'tests/'.")
 
 
 class TelemetrySettings(SettingsModel):

@@ -90,3 +90,60 @@ def test_directory_means_its_python_files(tmp_path):
     assert result.exit_code == 0, result.output
     assert [item["uri"] for item in json.loads(result.stdout)] == [
         (tmp_path / "pkg" / "a.py").resolve().as_uri()]
+
+
+FIXABLE = "import os\n\n\ndef f(x=[]):\n    y = 1\n    return x\n    print('dead')\n"
+
+
+def test_fix_applies_only_safe_fixes_and_reports_what_is_left(tmp_path):
+    path = tmp_path / "fixme.py"
+    path.write_text(FIXABLE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--fix", str(path)])
+    # unused-variable and unreachable-code are safe; unused-import and the default are not
+    assert path.read_text(encoding="utf-8") == "import os\n\n\ndef f(x=[]):\n    return x\n"
+    assert "Fixed 2 finding(s) in 1 file(s)" in result.stderr
+    assert "1 unreachable-code (safe)" in result.stderr and "2 finding(s) left" in result.stderr
+    assert result.exit_code == 1  # findings remain, like ruff
+
+
+def test_unsafe_fixes_and_select_by_code(tmp_path):
+    path = tmp_path / "fixme.py"
+    path.write_text(FIXABLE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--fix", "--unsafe-fixes", "--select",
+                                         "F401", str(path)])
+    assert path.read_text(encoding="utf-8") == FIXABLE.replace("import os\n\n\n", "\n\n")
+    assert "1 unused-import (unsafe)" in result.stderr and result.exit_code == 0
+
+
+def test_diff_writes_nothing_and_exits_1_when_something_would_change(tmp_path):
+    path = tmp_path / "fixme.py"
+    path.write_text(FIXABLE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--diff", str(path)])
+    assert path.read_text(encoding="utf-8") == FIXABLE
+    assert "-    y = 1" in result.stdout and "-    print('dead')" in result.stdout
+    assert result.exit_code == 1 and "Would fix 2 finding(s)" in result.stderr
+    clean = tmp_path / "clean.py"
+    clean.write_text("def f(x):\n    return x\n", encoding="utf-8")
+    assert CliRunner().invoke(_app(), ["analyze", "--diff", str(clean)]).exit_code == 0
+
+
+def test_pyproject_rules_thresholds_and_exclude(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nexclude = ["tests/"]\nrules = { "F401" = false }\n', encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(CODE, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(CODE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--json", str(tmp_path)])
+    data = json.loads(result.stdout)
+    assert [item["uri"].rsplit("/", 2)[-2:] for item in data] == [["src", "a.py"]]
+    assert [f["rule"] for f in data[0]["findings"]] == ["mutable-default-argument"]
+
+
+def test_bad_pyproject_is_a_clear_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text(CODE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "thresholds.maxReturns" in result.stderr and "pyproject.toml" in result.stderr

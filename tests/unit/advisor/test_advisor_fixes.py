@@ -106,11 +106,11 @@ def test_bare_except_becomes_except_exception():
     assert fix_round_trip(code, finding) == code.replace("except:", "except Exception:")
 
 
-def test_swallowed_exception_logs_and_adds_import_after_docstring_and_future():
+def test_swallowed_exception_fix_adds_no_import_and_moves_no_line():
+    """Regression: the fix added a module-level 'import logging' (a new import side effect)
+    and a line, shifting every line number below it."""
     code = src('''
         """Module."""
-        from __future__ import annotations
-
         import os
 
 
@@ -120,22 +120,31 @@ def test_swallowed_exception_logs_and_adds_import_after_docstring_and_future():
             except Exception:
                 pass
     ''')
-    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
-    assert fixed == src('''
-        """Module."""
-        from __future__ import annotations
+    result = rule_fix(code, URI, _one(code, "swallowed-exception").id)
+    fixed = apply_text_edits(code, result.edits)
+    assert "import logging" not in fixed
+    assert fixed.count("\n") == code.count("\n")
+    assert fixed.splitlines()[-1] == (
+        '        __import__("logging").getLogger(__name__).debug("Ignored exception", '
+        'exc_info=True); pass')
+    assert result.safety == "unsafe" and "logs" in result.safety_reason
 
+
+def test_swallowed_exception_fix_does_not_make_logging_a_local():
+    code = src("""
         import logging
-        import os
 
 
         def f():
+            logging.info("start")
             try:
-                os.remove("x")
+                work()
             except Exception:
-                logging.getLogger(__name__).debug("Ignored exception", exc_info=True)
                 pass
-    ''')
+    """)
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert "import logging" not in fixed.split("def f")[1]
+    assert "        logging.getLogger(__name__)" in fixed
 
 
 def test_swallowed_exception_on_one_line_with_logging_already_imported():
@@ -149,7 +158,14 @@ def test_swallowed_exception_on_one_line_with_logging_already_imported():
 def test_swallowed_exception_in_module_without_imports():
     code = "try:\n    x()\nexcept BaseException:\n    pass\n"
     fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
-    assert fixed.startswith("import logging\ntry:\n")
+    assert fixed.startswith("try:\n    x()\nexcept BaseException:\n    __import__(")
+
+
+def test_handler_that_hands_the_exception_back_is_not_swallowing():
+    """Regression: 'return (error, None)' returns the exception to the caller."""
+    code = "def f():\n    try:\n        g()\n    except Exception as error:\n" \
+           "        return (error, None)\n"
+    assert findings(code, "swallowed-exception") == []
 
 
 # -- unused-import --------------------------------------------------------
@@ -163,8 +179,7 @@ def test_swallowed_exception_in_module_without_imports():
     ("from a import b as c, d  # why\nprint(d)\n", "from a import d  # why\nprint(d)\n"),
     ("import sys; import os\nprint(sys)\n", "import sys\nprint(sys)\n"),
     ("import os; import sys\nprint(sys)\n", "import sys\nprint(sys)\n"),
-    ("try:\n    import os\nexcept ImportError:\n    pass\n",
-     "try:\n    pass\nexcept ImportError:\n    pass\n"),
+    ("if sys.platform == 'x':\n    import os\n", "if sys.platform == 'x':\n    pass\n"),
     ("if True: import os\n", "if True: pass\n"),
 ])
 def test_unused_import(code, expected):

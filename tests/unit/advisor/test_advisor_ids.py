@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from advisor_testlib import findings, src
+
+from keel.advisor.edits import apply_text_edits
+from keel.advisor.fixes import rule_fix
 
 CODE = src("""
     import os
     import sys
 
 
-    def load(path, cache={}):
+    def load(path, opts={}):
         try:
             return open(path).read()
         except:
@@ -19,7 +23,7 @@ CODE = src("""
     class Store:
         def put(self, key, value=[]):
             result = 1
-            if key and value and self and path and cache:
+            if key and value and self and path and opts:
                 return value
             return None
             print("dead")
@@ -63,9 +67,9 @@ def test_ids_survive_reindentation_free_edits_elsewhere_in_the_same_function():
 
 
 def test_changed_code_changes_the_id():
-    before = {f.rule: f.id for f in findings(CODE) if "cache" in f.message}
-    after = {f.rule: f.id for f in findings(CODE.replace("cache={}", "cache={1: 2}"))
-             if "cache" in f.message}
+    before = {f.rule: f.id for f in findings(CODE) if "opts" in f.message}
+    after = {f.rule: f.id for f in findings(CODE.replace("opts={}", "opts={1: 2}"))
+             if "opts" in f.message}
     assert before.keys() == after.keys() == {"mutable-default-argument"}
     assert before != after
 
@@ -94,3 +98,32 @@ def test_identical_findings_get_distinct_ids_that_survive_fixing_one():
     fixed = code.replace("except:", "except Exception:", 1)
     remaining = findings(fixed, "bare-except")
     assert [f.id for f in remaining] == [found[1].id]
+
+
+TWINS = src("""
+    def f():
+        try:
+            work()
+        except Exception:
+            pass
+        try:
+            work()
+        except Exception:
+            pass
+""")
+
+
+@pytest.mark.parametrize("fixed", [0, 1])
+def test_fixing_one_of_two_identical_findings_keeps_the_others_id(fixed):
+    """Regression: the survivor used to take the fixed finding's id (index among findings)."""
+    found = findings(TWINS, "swallowed-exception")
+    assert len(found) == 2 and found[0].id != found[1].id
+    fix = rule_fix(TWINS, "file:///t.py", found[fixed].id)
+    after = findings(apply_text_edits(TWINS, fix.edits), "swallowed-exception")
+    assert [f.id for f in after] == [found[1 - fixed].id]
+
+
+def test_identical_findings_keep_ids_across_an_unrelated_edit_in_the_same_function():
+    before = [f.id for f in findings(TWINS, "swallowed-exception")]
+    edited = TWINS.replace("def f():\n", "def f():\n    setup = prepare()\n    use(setup)\n")
+    assert [f.id for f in findings(edited, "swallowed-exception")] == before

@@ -343,7 +343,7 @@ def test_shadowed_builtin():
         import json as list
 
 
-        def max(id, *, type=None):
+        def _max(id, *, type=None):
             input = 1
             for len in []:
                 pass
@@ -359,11 +359,10 @@ def test_shadowed_builtin():
                 pass
     """)
     found = findings(code, "shadowed-builtin")
-    assert [covered(code, f) for f in found] == ["list", "max", "id", "type", "input", "len",
-                                                 "sum"]
-    assert span(found[0]) == (0, 15, 0, 19)
-    assert span(found[2]) == (3, 8, 3, 10)
-    assert "Parameter 'id' of 'max' shadows the builtin 'id'" in found[2].message
+    # a module-level 'import json as list' is the module's API, like io's 'open'
+    assert [covered(code, f) for f in found] == ["id", "type", "input", "len", "sum"]
+    assert span(found[0]) == (3, 9, 3, 11)
+    assert "Parameter 'id' of '_max' shadows the builtin 'id'" in found[0].message
 
 
 def test_unused_import():
@@ -389,8 +388,7 @@ def test_unused_import():
             return sys.maxsize
     ''')
     found = findings(code, "unused-import")
-    assert [covered(code, f) for f in found] == ["os", "json", "OrderedDict as OD",
-                                                 "xml.etree.ElementTree"]
+    assert [covered(code, f) for f in found] == ["os", "json", "OrderedDict as OD"]
     assert span(found[1]) == (4, 12, 4, 16)
     assert "'json' is imported but never used" in found[1].message
     assert "'OD' (from collections)" in found[2].message

@@ -1,0 +1,265 @@
+"""Fix safety on real code: apply every rule fix to real projects, run their own tests.
+
+For each pinned project (an sdist that ships its test suite, fetched once with
+``pip download`` into a cache, never committed): copy it, run its tests
+(before), apply the Refactor Advisor's rule fixes to every source file of the
+package one at a time (re-analysing after each, as a user pressing Apply would),
+run the tests again (after), and compare per test id; also compare the import
+surface (public names of every module of the package). Prints JSON figures.
+
+    python bench/advisor_fix_safety.py                 # safe fixes, every project
+    python bench/advisor_fix_safety.py --safety all    # safe and unsafe fixes
+    python bench/advisor_fix_safety.py --quick         # one small project (CI subset)
+
+Goal for ``--safety safe``: 0 new failures, import surface unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+
+from keel.advisor.fix_all import fix_all  # noqa: E402
+from keel.errors import InvalidInput  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    version: str
+    source_root: str  # where the importable code lives, relative to the sdist root
+    packages: tuple[str, ...]  # packages / modules whose files get fixed
+    tests: tuple[str, ...]
+    test_deps: tuple[str, ...] = ()
+    stdlib: bool = False  # copies of standard-library modules, tested by CPython's own tests
+
+
+_STDLIB = Path(sysconfig.get_paths()["stdlib"])
+_STDLIB_MODULES = ("textwrap", "shlex", "configparser", "difflib", "json", "fractions", "calendar",
+                   "imaplib", "pickle", "platform", "profile", "pyclbr", "tempfile")
+
+PROJECTS = (
+    Project("six", "1.16.0", ".", ("six",), ("test_six.py",)),
+    Project("idna", "3.7", ".", ("idna",), ("tests",)),
+    Project("more-itertools", "10.3.0", ".", ("more_itertools",), ("tests",)),
+    Project("packaging", "24.1", "src", ("packaging",), ("tests",), ("pretend==1.0.9",)),
+    Project("attrs", "23.2.0", "src", ("attr", "attrs"), ("tests",)),
+    Project("pyparsing", "3.1.2", ".", ("pyparsing",), ("tests",)),
+    Project("toolz", "0.12.1", ".", ("toolz", "tlz"), ("toolz/tests",)),
+    Project("docutils", "0.21.2", ".", ("docutils",), ("test",)),
+    Project("cpython-stdlib", sys.version.split()[0], "lib", _STDLIB_MODULES,
+            tuple(str(_STDLIB / "test" / f"test_{name}") + ("" if name == "json" else ".py")
+                  for name in _STDLIB_MODULES), stdlib=True),
+)
+QUICK = ("six",)
+
+SURFACE = r"""
+import importlib, json, pkgutil, sys
+out = {}
+for top in sys.argv[1:]:
+    try:
+        mod = importlib.import_module(top)
+    except Exception as err:
+        out[top] = f"import failed: {type(err).__name__}: {err}"
+        continue
+    names = [top]
+    if hasattr(mod, "__path__"):
+        names += [m.name for m in pkgutil.walk_packages(mod.__path__, top + ".")]
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+            out[name] = sorted(n for n in dir(module) if not n.startswith("_"))
+        except Exception as err:
+            out[name] = f"import failed: {type(err).__name__}: {err}"
+print(json.dumps(out))
+"""
+
+
+@dataclass
+class Outcome:
+    project: str
+    files: int = 0
+    applied: Counter = field(default_factory=Counter)
+    tests_before: dict = field(default_factory=dict)
+    tests_after: dict = field(default_factory=dict)
+    new_failures: list = field(default_factory=list)
+    surface_changed: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def fetch(project: Project, cache: Path) -> Path:
+    """The unpacked sdist in the cache (downloaded on first use)."""
+    unpacked = cache / f"{project.name}-{project.version}"
+    if unpacked.is_dir():
+        return unpacked
+    if project.stdlib:
+        (unpacked / "lib").mkdir(parents=True)
+        for name in project.packages:
+            if (_STDLIB / name).is_dir():
+                shutil.copytree(_STDLIB / name, unpacked / "lib" / name,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(_STDLIB / f"{name}.py", unpacked / "lib" / f"{name}.py")
+        return unpacked
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:",
+                    "--no-deps", f"{project.name}=={project.version}",
+                    "-d", str(cache)], check=True)
+    stem = f"{project.name.replace('-', '_')}-{project.version}"
+    archive = next(p for p in cache.iterdir() if p.name.endswith(".tar.gz") and p.name.lower()
+                   .replace("-", "_").startswith(stem.lower().replace("-", "_")))
+    with tarfile.open(archive) as tar:
+        tar.extractall(cache, filter="data")
+    extracted = cache / archive.name[: -len(".tar.gz")]
+    if extracted != unpacked:
+        extracted.rename(unpacked)
+    return unpacked
+
+
+def install_deps(deps: tuple[str, ...], cache: Path) -> Path | None:
+    if not deps:
+        return None
+    target = cache / "deps"
+    marker = target / ("." + "_".join(deps))
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(target),
+                        *deps], check=True)
+        marker.touch()
+    return target
+
+
+def _env(root: Path, project: Project, deps: Path | None) -> dict[str, str]:
+    paths = [str(root / project.source_root)] + ([str(deps)] if deps else [])
+    # no plugins of this environment (pytest-lsp would import cattrs, which imports attrs ...)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
+def run_tests(root: Path, project: Project, deps: Path | None, tag: str) -> dict[str, str]:
+    """Test id -> 'passed' | 'failed' | 'skipped' (collection errors count as failed)."""
+    report = root / f".junit-{tag}.xml"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", *project.tests, "-q", "-p", "no:cacheprovider",
+         "--continue-on-collection-errors", f"--junitxml={report}", "-o", "addopts=", "-W", "ignore"],
+        cwd=root, env=_env(root, project, deps), capture_output=True, text=True, timeout=1800)
+    results: dict[str, str] = {}
+    if not report.exists():
+        return {"<pytest did not run>": "failed"}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        test_id = f"{case.get('classname')}::{case.get('name')}"
+        kinds = {child.tag for child in case}
+        results[test_id] = ("failed" if kinds & {"failure", "error"}
+                            else "skipped" if "skipped" in kinds else "passed")
+    return results
+
+
+def surface(root: Path, project: Project, deps: Path | None) -> dict:
+    done = subprocess.run([sys.executable, "-c", SURFACE, *project.packages], cwd=root,
+                          env=_env(root, project, deps), capture_output=True, text=True,
+                          timeout=300)
+    return json.loads(done.stdout or "{}")
+
+
+def source_files(root: Path, project: Project) -> list[Path]:
+    base = root / project.source_root
+    files = []
+    for name in project.packages:
+        if (base / f"{name}.py").is_file():
+            files.append(base / f"{name}.py")
+        if (base / name).is_dir():
+            files.extend(path for path in sorted((base / name).rglob("*.py"))
+                         if not {"test", "tests"} & set(path.relative_to(base).parts))
+    return files
+
+
+def fix_file(path: Path, allowed: set[str], outcome: Outcome) -> None:
+    """Apply fixes one at a time, re-analysing after each (``keel.advisor.fix_all``)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        result = fix_all(text, path.resolve().as_uri(), allowed)
+    except InvalidInput:
+        return
+    for (rule, safety), count in result.applied.items():
+        outcome.applied[f"{rule}/{safety}"] += count
+    if result.text != text:
+        path.write_text(result.text, encoding="utf-8")
+
+
+def _counts(results: dict[str, str]) -> dict[str, int]:
+    return dict(Counter(results.values()))
+
+
+def run_project(project: Project, cache: Path, work: Path, allowed: set[str]) -> Outcome:
+    started = time.perf_counter()
+    outcome = Outcome(project.name)
+    pristine = fetch(project, cache)
+    deps = install_deps(project.test_deps, cache)
+    root = work / pristine.name
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(pristine, root)
+    before = run_tests(root, project, deps, "before")
+    surface_before = surface(root, project, deps)
+    files = source_files(root, project)
+    outcome.files = len(files)
+    for path in files:
+        fix_file(path, allowed, outcome)
+    after = run_tests(root, project, deps, "after")
+    surface_after = surface(root, project, deps)
+    outcome.tests_before, outcome.tests_after = _counts(before), _counts(after)
+    outcome.new_failures = sorted(t for t, r in before.items()
+                                  if r == "passed" and after.get(t, "failed") != "passed")
+    outcome.surface_changed = sorted(m for m in set(surface_before) | set(surface_after)
+                                     if surface_before.get(m) != surface_after.get(m))
+    outcome.seconds = round(time.perf_counter() - started, 1)
+    return outcome
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--safety", choices=("safe", "all"), default="safe")
+    parser.add_argument("--quick", action="store_true", help="only " + ", ".join(QUICK))
+    parser.add_argument("--project", action="append", help="only these projects")
+    parser.add_argument("--cache", type=Path,
+                        default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                        / "keel-fix-safety")
+    args = parser.parse_args()
+    allowed = {"safe"} if args.safety == "safe" else {"safe", "unsafe"}
+    chosen = [p for p in PROJECTS if (not args.quick or p.name in QUICK)
+              and (not args.project or p.name in args.project)]
+    args.cache.mkdir(parents=True, exist_ok=True)
+    work = args.cache / f"work-{args.safety}"
+    work.mkdir(exist_ok=True)
+    rows = []
+    for project in chosen:
+        o = run_project(project, args.cache, work, allowed)
+        rows.append({
+            "project": f"{project.name}=={project.version}", "files": o.files,
+            "fixes_applied": sum(o.applied.values()), "by_rule": dict(o.applied),
+            "tests_before": o.tests_before, "tests_after": o.tests_after,
+            "new_failures": len(o.new_failures), "new_failure_ids": o.new_failures[:10],
+            "import_surface_changed": o.surface_changed[:10], "seconds": o.seconds,
+        })
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print(json.dumps({
+        "safety": args.safety, "projects": len(rows),
+        "fixes_applied": sum(r["fixes_applied"] for r in rows),
+        "new_failures": sum(r["new_failures"] for r in rows),
+        "modules_with_changed_surface": sum(len(r["import_surface_changed"]) for r in rows),
+        "rows": rows,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""advisor.rules / advisor.exclude / thresholds from settings and [tool.keel.advisor]."""
+
+from __future__ import annotations
+
+import pytest
+
+from keel.advisor.config import pyproject_table, resolve
+from keel.app.advisor_config import excludes, find_config
+from keel.errors import ConfigError
+from keel.protocol import AdvisorSettings
+
+PYPROJECT = """
+[tool.keel.advisor]
+exclude = ["tests/"]
+rules = { "F401" = false, "shadowed-builtin" = false }
+thresholds = { maxReturns = 8, maxNesting = 3 }
+"""
+
+
+def test_pyproject_applies_and_explicit_settings_win():
+    settings = AdvisorSettings.model_validate(
+        {"thresholds": {"maxNesting": 5}, "rules": {"shadowed-builtin": True, "B006": False},
+         "exclude": ["docs/"]})
+    config = resolve(settings, pyproject_table(PYPROJECT))
+    assert config.thresholds.max_returns == 8 and config.thresholds.max_nesting == 5
+    assert config.disabled == {"unused-import", "mutable-default-argument"}
+    assert excludes(config, "tests/test_a.py") and excludes(config, "docs/conf.py")
+    assert not excludes(config, "src/a.py")
+
+
+def test_defaults_without_a_file():
+    config = resolve(None, {})
+    assert config.disabled == frozenset() and not excludes(config, "tests/a.py")
+    assert config.thresholds.max_returns == 6
+
+
+def test_find_config_uses_the_workspace_folder_holding_the_file(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    path = tmp_path / "tests" / "test_a.py"
+    config, relative = find_config(path, [tmp_path / "elsewhere", tmp_path])
+    assert relative == "tests/test_a.py" and excludes(config, relative)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[tool.keel.advisor\n", "not valid TOML"),
+    ("[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\n", "'thresholds.maxReturns'"),
+    ("[tool.keel.advisor]\nrulez = {}\n", "'rulez'"),
+    ("[tool.keel]\nadvisor = 3\n", "must be a table"),
+])
+def test_bad_pyproject_names_what_is_wrong_and_where(tmp_path, text, says):
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        find_config(tmp_path / "a.py", [tmp_path])
+    assert says in info.value.message and "pyproject.toml" in info.value.message
+
+
+def test_a_fifo_named_pyproject_is_an_error_not_a_hang(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pyproject.toml")
+    with pytest.raises(ConfigError) as info:
+        find_config(tmp_path / "a.py", [tmp_path])
+    assert "FIFO" in info.value.message
