@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+.venv/bin/ruff check server tests bench
 .venv/bin/python -m pytest tests "$@"
 
 if [[ "${KEEL_SKIP_EXTENSION:-}" == 1 ]]; then

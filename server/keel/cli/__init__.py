@@ -44,7 +44,7 @@ def run_cli(args: list[str]) -> int:
         # The reader of our output left (`keel history | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception as exc:  # the last line of defence: never a traceback on a terminal
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on a terminal
         return _unexpected(exc)
 
 
