@@ -38,6 +38,34 @@ def robustness(messages: int) -> dict[str, Any]:
     return json.loads(completed.stdout)
 
 
+# Standalone benches whose JSON goes into the results as it is (server figures of issue 9).
+SCRIPTS: dict[str, tuple[list[str], list[str]]] = {  # name: (full args, quick args)
+    "server_latency.py": (["7", "1000"], ["3", "200"]),
+    "first_click.py": (["--servers", "3"], ["--servers", "1", "--runs", "3", "--warm-s", "3",
+                                           "--idle-s", "3"]),
+    "big_run_loop.py": (["--rounds", "1"], ["--files", "40", "--rounds", "1"]),
+    "sdk_import_stall.py": (["--repeat", "2"], ["--repeat", "1"]),
+    "worker_memory.py": ([], ["--lines", "20000", "--runs", "2"]),
+    "exit_timing.py": (["--runs", "20"], ["--runs", "5"]),
+}
+
+
+def scripted(quick: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (full, small) in SCRIPTS.items():
+        path = ROOT / "bench" / name
+        if not path.exists():
+            continue
+        completed = subprocess.run([PYTHON, str(path), *(small if quick else full)],
+                                   capture_output=True, text=True, check=False, timeout=1200)
+        try:
+            out[name] = json.loads(completed.stdout)
+        except json.JSONDecodeError:
+            tail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+            out[name] = {"error": f"exit {completed.returncode}: {tail}"}
+    return out
+
+
 async def _curves(quick: bool) -> dict[str, Any]:
     return {
         "estimateByFiles": await curves.estimate_by_files((1_000, 10_000) if quick else (1_000, 10_000, 100_000)),
@@ -59,6 +87,7 @@ def sections(quick: bool) -> dict[str, Any]:
         "memory": lambda: comparisons.memory(1_000 if quick else 10_000),
         "curves": lambda: _curves(quick),
         "robustness": lambda: robustness(1_000 if quick else 10_000),
+        "serverBenches": lambda: scripted(quick),
     }
 
 
