@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the offline default: set up, check the machine, then talk to the server.
+# A readable walk through Keel on the offline default: set up (skipped when nothing changed),
+# check the machine with `keel doctor`, then start `keel serve` and use it as the extension does.
+# An argument is the sample workspace's folder (default: a new temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+printf '\n== Preflight (keel doctor)\n'
 .venv/bin/keel doctor || true   # a failing check is shown with its fix; the demo still runs
 .venv/bin/python scripts/demo_client.py "$@"
