@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 import pytest_asyncio
@@ -38,8 +37,15 @@ async def client(tmp_path):
     keep_raw_json(lsp)
     accept_registrations(lsp)
     events: list[dict] = []
-    lsp.feature("keel/runEvent")(lambda params: events.append(plain(params)))
+    arrived = asyncio.Event()
+
+    def on_run_event(params) -> None:
+        events.append(plain(params))
+        arrived.set()
+
+    lsp.feature("keel/runEvent")(on_run_event)
     lsp.run_events = events  # type: ignore[attr-defined]
+    lsp.run_event_arrived = arrived  # type: ignore[attr-defined]
     yield lsp
     try:
         await asyncio.wait_for(lsp.shutdown_session(), 10)
@@ -76,13 +82,19 @@ async def run(client, **params) -> dict:
     return await request(client, "keel/runWorkflow", params)
 
 
+async def until_event(client, run_id: str, kind: str, client_run_id: str | None = None) -> None:
+    """Wait until a `keel/runEvent` of this kind for this run has arrived (the test's
+    timeout bounds the wait)."""
+    while not any(e["runId"] == run_id and e["kind"] == kind
+                  and (client_run_id is None or e.get("clientRunId") == client_run_id)
+                  for e in client.run_events):
+        client.run_event_arrived.clear()
+        await client.run_event_arrived.wait()
+
+
 async def queued(client, run_id: str) -> None:
     """Wait until the server has started the run (its `queued` event arrived)."""
-    for _ in range(200):
-        if "queued" in kinds(client, run_id):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} was never queued")
+    await until_event(client, run_id, "queued")
 
 
 def kinds(client, run_id: str) -> list[str]:
@@ -112,7 +124,7 @@ async def test_successful_run_through_the_chaos_provider(client, ws):
         assert review["usd"] == 0  # a loopback OpenAI-compatible server is priced as local
         assert "Chaos says hello" in result["report"]["markdown"]
         assert chaos.requests_total == 1
-        await asyncio.sleep(0.1)
+        await until_event(client, "ok-1", "finished")
         seen = kinds(client, "ok-1")
         assert seen[0] == "queued" and seen[-1] == "finished"
         seqs = [e["seq"] for e in client.run_events if e["runId"] == "ok-1"]
@@ -127,8 +139,7 @@ async def test_first_provider_down_falls_back_to_second(client, ws):
         assert result["status"] == "succeeded"
         review = result["stages"][2]
         assert review["provider"] == "p1" and review["fallbackUsed"] is True
-        await asyncio.sleep(0.1)
-        assert "fallback" in kinds(client, "fb-1")
+        await until_event(client, "fb-1", "fallback")
 
 
 async def test_identical_runs_are_deduplicated(client, ws):
@@ -154,7 +165,7 @@ async def test_cancel_request_detaches_only_that_waiter(client, ws):
         await queued(client, "c-1")
         second = asyncio.ensure_future(
             client.protocol.send_request_async("keel/runWorkflow", params, "waiter-2"))
-        await asyncio.sleep(0.2)
+        await until_event(client, "c-1", "attached")
         client.protocol.notify("$/cancelRequest", types.CancelParams(id="waiter-2"))
         with pytest.raises(JsonRpcException) as info:
             await second
@@ -169,7 +180,7 @@ async def test_cancel_run_stops_it_for_every_waiter(client, ws):
         first = asyncio.ensure_future(run(client, runId="x-1"))
         await queued(client, "x-1")
         second = asyncio.ensure_future(run(client))
-        await asyncio.sleep(0.5)
+        await until_event(client, "x-1", "attached")
         answer = await request(client, "keel/cancelRun", {"runId": "x-1"})
         assert answer == {"cancelled": True, "status": "cancelled"}
         one, two = await asyncio.gather(first, second)
@@ -182,14 +193,13 @@ async def test_cancel_run_stops_it_for_every_waiter(client, ws):
 async def test_hanging_provider_gives_timed_out_result(client, ws):
     async with ChaosServer(Schedule.always(Fault.HANG)) as chaos:
         await start(client, ws, chaos)
-        started = time.monotonic()
         # Long enough for the first static stage to start a worker process on a busy machine.
+        # How close to the deadline it answers is a figure (bench/first_click.py), not a test.
         result = await run(client, timeoutMs=5000)
-        elapsed = time.monotonic() - started
         assert result["status"] == "timedOut"
         assert result["error"]["errorType"] == "timeout"
         assert result["stages"][0]["status"] == "succeeded"
-        assert elapsed < 5.0 + 1.5  # generous; precision is measured in bench/
+        assert result["stages"][2]["status"] in ("failed", "cancelled")  # the hung call was stopped
 
 
 async def test_offline_run_is_partial(client, ws):
