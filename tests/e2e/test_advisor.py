@@ -110,6 +110,17 @@ async def test_validation_errors_have_their_own_codes(lsp, workspace):
     assert error_data(exc)["code"] == "analysis.binary_file"
 
 
+async def until_a_worker_is_busy(lsp) -> None:
+    """Ask the server (keel/health's analysis component) until a worker is analysing."""
+    for _ in range(3000):
+        health = await request(lsp, "keel/health")
+        analysis = next(c for c in health["components"] if c["name"] == "analysis")
+        if " 0 busy" not in analysis["detail"]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no worker ever started the analysis")
+
+
 async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspace):
     await initialize(lsp, workspace)
     huge = workspace / "huge.py"
@@ -121,7 +132,7 @@ async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspac
     # send_request (not the async variant, which only sends once awaited) puts it on the wire now.
     future = asyncio.wrap_future(lsp.protocol.send_request("keel/analyze", {"uri": huge.as_uri()},
                                                            msg_id="huge-1"))
-    await asyncio.sleep(0.2)
+    await until_a_worker_is_busy(lsp)  # the analysis is running in a worker: cancel it there
     lsp.protocol.notify("$/cancelRequest", types.CancelParams(id="huge-1"))
     with pytest.raises(Exception) as info:
         await future
