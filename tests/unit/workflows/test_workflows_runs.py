@@ -146,9 +146,9 @@ async def test_identical_runs_are_deduplicated(make_app):
     provider = FakeProvider("a", gate=gate)
     app = make_app(provider)
     first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="mine")))
-    await asyncio.sleep(0.05)
+    await app.notifier.until("queued")
     second = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="theirs")))
-    await asyncio.sleep(0.05)
+    await app.notifier.until("attached")
     gate.set()
     one, two = await asyncio.gather(first, second)
     assert one.run_id == two.run_id == "mine"
@@ -162,9 +162,9 @@ async def test_cancelling_one_waiter_detaches_only_that_waiter(make_app):
     gate = asyncio.Event()
     app = make_app(FakeProvider("a", gate=gate))
     first = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    await asyncio.sleep(0.05)
+    await app.notifier.until("queued")
     second = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    await asyncio.sleep(0.05)
+    await app.notifier.until("attached")
     second.cancel()
     with pytest.raises(asyncio.CancelledError):
         await second
@@ -177,7 +177,7 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
     provider = FakeProvider("a", lambda n: "hang")
     app = make_app(provider)
     waiter = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    await asyncio.sleep(0.2)
+    await app.notifier.until("stageStarted", 3)  # the model stage: its call hangs
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
@@ -193,9 +193,9 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
 async def test_cancel_run_gives_every_waiter_cancelled(make_app):
     app = make_app(FakeProvider("a", lambda n: "hang"))
     first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="r1")))
-    await asyncio.sleep(0.05)
+    await app.notifier.until("queued")
     second = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    await asyncio.sleep(0.15)
+    await app.notifier.until("attached")
     answer = await run_ops.cancel_run(app, CancelRunParams(runId="r1"))
     assert (answer.cancelled, answer.status) == (True, "cancelled")
     one, two = await asyncio.gather(first, second)

@@ -95,6 +95,14 @@ class RecordingNotifier:
         return [p for m, p in self.sent if m == "keel/runEvent"
                 and (run_id is None or p["runId"] == run_id)]
 
+    async def until(self, kind: str, count: int = 1) -> None:
+        """Wait until `count` run events of this kind were sent (instead of sleeping)."""
+        for _ in range(4000):
+            if sum(e["kind"] == kind for e in self.events()) >= count:
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError(f"fewer than {count} {kind!r} run events: {self.events()}")
+
     def show_message(self, level: str, text: str) -> None:
         pass
 
