@@ -13,7 +13,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
         from .serve import serve_main
 
-        raise SystemExit(serve_main(sys.argv[2:]))
+        raise SystemExit(serve_main(sys.argv[2:], exit_when_done=True))
     from .app import app
 
     app()
