@@ -54,6 +54,15 @@ class CapturingTransport:
             await self._arrived.wait()
 
 
+    async def request_from_server(self, method: str) -> dict[str, Any]:
+        while True:
+            for message in self.messages:
+                if message.get("method") == method and "id" in message:
+                    return message
+            self._arrived.clear()
+            await self._arrived.wait()
+
+
 class InProcessServer:
     def __init__(self, app: KeelApp) -> None:
         self.app = app

@@ -4,9 +4,11 @@ Accepts what editors append: vscode-languageclient adds ``--stdio`` (stdio is
 the default anyway) and may add ``--clientProcessId=N``, a process watched
 like ``initialize.processId``: when it dies, the server stops.
 
-When the server is done the process ends at once (``os._exit`` after flushing
-logs): a thread stuck in a read must not keep it alive, since the editor kills
-the whole process tree 2 s after ``stop()``.
+When the server is done the process ends at once: every descendant (the
+fork server, workers busy or still starting) is killed, logs are flushed, and
+``os._exit`` ends the process without waiting for threads. A thread stuck in a
+read, or a worker finishing a long analysis, must not keep anything alive:
+the editor kills the whole process tree 2 s after ``stop()``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 
@@ -31,8 +34,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, children first (Linux /proc; elsewhere our direct children)."""
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        import multiprocessing
+
+        return [p.pid for p in multiprocessing.active_children() if p.pid]
+    children: dict[int, list[int]] = {}
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not readable
+        children.setdefault(parent, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def end_process(code: int) -> None:
-    """Flush what was logged and end now; worker processes were killed before this."""
+    """Kill every descendant, flush what was logged, and end now."""
+    for pid in descendants(os.getpid()):
+        try:
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
+            pass  # already gone
     logging.shutdown()
     sys.stderr.flush()
     os._exit(code)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from keel.app.ops import OPS
 from keel.app.state import KeelApp
-from keel.errors import InternalError, InvalidInput, KeelError, Unavailable
+from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError, Unavailable
 from keel.observability.logging import bind_request
 from keel.observability.otel import NULL_TELEMETRY
 from keel.observability.paths import PathScrubber
@@ -99,9 +99,12 @@ async def guarded(app: KeelApp, method: str, request_id: Any, call: Callable[[],
     """
     try:
         left = remaining_ms(deadline_ms, RECEIVED_AT.get())
-        grace = ANSWERS_DEADLINE_AS_DATA.get(method, 0)
+        grace = ANSWERS_DEADLINE_AS_DATA.get(method)
+        if left == 0 and grace is None:
+            raise DeadlineExceeded(f"{method} waited past its deadline before it could start",
+                                   hint="The server was busy or still starting; try again.")
         with app.registry.track(request_id, method):
-            async with deadline_scope(left, method, grace_ms=grace), admission_of(app).slot(method):
+            async with deadline_scope(left, method, grace_ms=grace or 0), admission_of(app).slot(method):
                 return await call()
     except KeelError as exc:
         raise mapped(app, exc, request_id) from None

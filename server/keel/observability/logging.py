@@ -112,15 +112,17 @@ def human_line(_logger, _name, event_dict: dict) -> str:
     event = _one_line(event_dict.pop("event", ""))
     exc_info = event_dict.pop("exc_info", None)
     exception = event_dict.pop("exception", None)
-    if exc_info and not exception:
-        error = exc_info[1] if isinstance(exc_info, tuple) else sys.exc_info()[1]
-        exception = f"{type(error).__name__}: {error}" if error is not None else None
+    error = exc_info[1] if isinstance(exc_info, tuple) else sys.exc_info()[1] if exc_info else None
+    if error is not None:
+        exception = f"{type(error).__name__}: {error}"
+    elif exception:
+        exception = str(exception).strip().splitlines()[-1]
     fields = " ".join(f"{k}={_one_line(v)}" for k, v in event_dict.items() if not k.startswith("_"))
     line = f"{when} {level} {source}: {event}".lstrip()
     if fields:
         line += f" ({fields})"
     if exception:
-        line += f" [{_one_line(str(exception).strip().splitlines()[-1])}]"
+        line += f" [{_one_line(exception)}]"
     return REDACTOR.text(line)
 
 
