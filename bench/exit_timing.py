@@ -26,41 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from keel.lsp.watchdog import descendants
+from keel.lsp.watchdog import running as alive
 from keel.rpc_client import KeelClient, RpcError
 
 
 def burn() -> None:
     while True:
         pass
-
-
-def descendants(pid: int) -> set[int]:
-    import os
-
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def pct(values: list[float], q: float) -> float:
@@ -73,14 +46,14 @@ async def exit_to_gone(workspace: Path) -> float:
     await client.initialize(str(workspace))
     tree: set[int] = set()
     while len(tree) < 2:
-        tree = descendants(client.process.pid)
+        tree = set(descendants(client.process.pid))
         await asyncio.sleep(0.02)
     big = (workspace / "big.py").as_uri()
     for _ in range(3):
         client.send_request("keel/analyze", {"uri": big})
     client.send_request("keel/estimateCost", {"workflow": "review", "target": "."})
     await asyncio.sleep(0.2)
-    tree |= descendants(client.process.pid)
+    tree |= set(descendants(client.process.pid))
     await client.request("shutdown", None)
     started = time.perf_counter()
     client.notify("exit", None)

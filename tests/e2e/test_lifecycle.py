@@ -149,37 +149,10 @@ async def test_did_change_configuration_applies_and_recovers(lsp, workspace):
 # --- issue 9: started the way editors start servers; gone after exit; one TCP client; readable logs
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live descendant of ``pid`` (from /proc), zombies excluded."""
-    import os
+def live_descendants(pid: int) -> set[int]:
+    from keel.lsp.watchdog import descendants, running
 
-    children: dict[int, list[int]] = {}
-    states: dict[int, str] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        states[int(entry)] = fields[0]
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if states.get(child) != "Z":
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return {child for child in descendants(pid) if running(child)}
 
 
 async def spawn(tmp_path, *args: str, stderr=None):
@@ -223,17 +196,19 @@ async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_fligh
         await client.initialize(str(workspace))
         tree: set[int] = set()
         while len(tree) < 2:  # the fork server and at least one warm worker
-            tree = descendants(client.process.pid)
+            tree = live_descendants(client.process.pid)
             await asyncio.sleep(0.05)
         big = workspace / "big.py"
         big.write_text("".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(20000)))
         busy = [client.send_request("keel/analyze", {"uri": big.as_uri()})[1] for _ in range(3)]
         busy.append(client.send_request("keel/estimateCost", {"workflow": "review", "target": "."})[1])
-        tree |= descendants(client.process.pid)
+        tree |= live_descendants(client.process.pid)
         await client.request("shutdown", None)
         client.notify("exit", None)
         assert await asyncio.wait_for(client.process.wait(), 30) == 0
-        while any(alive(pid) for pid in tree):
+        from keel.lsp.watchdog import running
+
+        while any(running(pid) for pid in tree):
             await asyncio.sleep(0.02)
         for future in busy:
             future.cancel()

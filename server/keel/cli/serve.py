@@ -34,33 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, children first (Linux /proc; elsewhere our direct children)."""
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        import multiprocessing
-
-        return [p.pid for p in multiprocessing.active_children() if p.pid]
-    children: dict[int, list[int]] = {}
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile, or not readable
-        children.setdefault(parent, []).append(int(entry))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def end_process(code: int) -> None:
     """Kill every descendant, flush what was logged, and end now."""
+    from keel.lsp.watchdog import descendants
+
     for pid in descendants(os.getpid()):
         try:
             os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
