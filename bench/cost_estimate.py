@@ -11,6 +11,10 @@ mtimes are set in the past so the cache's racy-clean rule does not apply.
 
 Goals: cold <= 1500 ms, warm <= 50 ms (median of 5 each).
 
+- runAdmission: what ``keel/runWorkflow`` pays before a run starts to refuse a
+  target with nothing to read (``keel.cost.inputs.require_input``: the same
+  scan), cold and with the estimate's warm cache.
+
     python bench/cost_estimate.py [--runs 5] [--dir /tmp/keel-cost-bench]
 """
 
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from keel.cost.cache import EstimateCache
 from keel.cost.estimate import estimate_cost
+from keel.cost.inputs import require_input
 from keel.cost.scan import scan
 from keel.protocol.settings import Settings
 
@@ -126,6 +131,11 @@ def main() -> None:
             _timed(lambda w=workers: scan(root, root, suffixes=(".py",), cache=EstimateCache(),
                                           read_workers=w))[0]
             for _ in range(3)), 1)
+    def admit(admission_cache: EstimateCache) -> None:
+        require_input(root, root, ".", "review", (".py",), 2 * 1024 * 1024, admission_cache)
+
+    admission_cold = [_timed(lambda: admit(EstimateCache()))[0] for _ in range(args.runs)]
+    admission_warm = [_timed(lambda: admit(cache))[0] for _ in range(args.runs)]
     print(json.dumps({
         "tree": str(root), "treeBuildMs": round(build_ms),
         "files": result.files, "bytes": result.bytes,
@@ -137,6 +147,8 @@ def main() -> None:
         "warmFloorStatOnlyMs": round(statistics.median(
             _timed(lambda: [os.stat(p) for p in paths])[0] for _ in range(args.runs)), 1),
         "coldScanMsByReadWorkers": read_workers,
+        "runAdmissionColdMsMedian": round(statistics.median(admission_cold), 1),
+        "runAdmissionWarmMsMedian": round(statistics.median(admission_warm), 1),
         "goals": {"coldMs": 1500, "warmMs": 50},
         "note": "cold = fresh Keel cache; the OS page cache stays warm (dropping it needs root "
                 "and affects the whole machine)",

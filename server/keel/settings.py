@@ -62,8 +62,9 @@ def configured_deadline_ms(settings: Settings, method: str) -> int | None:
     """The method's deadline: the settings override, else the protocol default."""
     spec = METHODS[method]
     if spec.timeout_setting:
-        override = getattr(settings.timeouts, spec.timeout_setting, None)
-        if override:
+        # No getattr default: a table key that names no setting must fail loudly, not be ignored.
+        override = getattr(settings.timeouts, spec.timeout_setting)
+        if override is not None:
             return int(override)
     return spec.deadline_ms
 

@@ -4,15 +4,59 @@ Shared by ``keel/estimateCost`` and ``keel/runWorkflow`` so that both agree on
 what a target means: a path relative to the first workspace folder, an absolute
 path, or a ``file://`` URI. Symlinks are followed before the containment check,
 so a link inside the workspace that points outside it is refused.
+
+This module is also the boundary where a client's text becomes a ``Path``
+(``path_of_uri`` for ``uri`` fields): a NUL (even percent-encoded) or a name
+longer than the file system allows would otherwise surface later as a
+``ValueError`` or ``OSError(ENAMETOOLONG)`` from deep inside ``pathlib``; here
+they become -32602 naming the field.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from keel.errors import InvalidInput
+
+# POSIX limits (Linux, macOS): a longer name or path can never be opened.
+NAME_MAX_BYTES = 255
+PATH_MAX_BYTES = 4096
+
+
+def checked_path(text: str, field: str) -> Path:
+    """``text`` (already decoded) as a ``Path``, refused when no file system could hold it."""
+    if "\x00" in text:
+        raise InvalidInput(f"The {field} contains a NUL character.", code="params.invalid",
+                           details={"field": field})
+    try:
+        encoded = os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate from JSON: no file can have this name
+        raise InvalidInput(f"The {field} is not valid text (a lone surrogate).",
+                           code="params.invalid", details={"field": field}) from None
+    longest = max((len(part) for part in encoded.split(b"/")), default=0)
+    if longest > NAME_MAX_BYTES or len(encoded) > PATH_MAX_BYTES:
+        raise _too_long(field)
+    return Path(text)
+
+
+def _too_long(field: str) -> InvalidInput:
+    return InvalidInput(
+        f"The {field} names a path longer than the file system allows "
+        f"({NAME_MAX_BYTES} bytes per name, {PATH_MAX_BYTES} in all).",
+        code="params.path_too_long", details={"field": field},
+    )
+
+
+def path_of_uri(uri: str, field: str = "uri") -> Path:
+    """The local path of a ``file://`` URI (percent-decoded and checked)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file" or not parsed.path:
+        raise InvalidInput(f"{field} must be a file:// URI, got {uri[:80]!r}.",
+                           code="params.invalid_uri", details={"field": field})
+    return checked_path(unquote(parsed.path), field)
 
 
 def _path_of(target: str) -> Path:
@@ -23,8 +67,8 @@ def _path_of(target: str) -> Path:
                 "Only local file:// URIs can be a target.",
                 code="target.invalid_uri", details={"field": "target"},
             )
-        return Path(unquote(parsed.path))
-    return Path(os.path.expanduser(target)) if target.startswith("~") else Path(target)
+        return checked_path(unquote(parsed.path), "target")
+    return checked_path(os.path.expanduser(target) if target.startswith("~") else target, "target")
 
 
 def containing_folder(path: Path, workspace_folders: list[Path]) -> Path | None:
@@ -57,7 +101,14 @@ def resolve_target(target: str, workspace_folders: list[Path]) -> Path:
             "The target does not exist.", code="target.not_found",
             details={"field": "target"},
         ) from None
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # a symlink expanded past the limit
+            raise _too_long("target") from None
+        raise InvalidInput(
+            f"The target cannot be resolved ({exc.strerror or type(exc).__name__}).",
+            code="target.not_found", details={"field": "target"},
+        ) from None
+    except RuntimeError as exc:  # a symlink loop
         raise InvalidInput(
             f"The target cannot be resolved ({type(exc).__name__}).",
             code="target.not_found", details={"field": "target"},

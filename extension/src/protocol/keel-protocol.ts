@@ -565,6 +565,9 @@ export interface RunsResult {
 export interface Settings {
   advisor?: AdvisorSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
+  /**
+   * @maxItems 32
+   */
   providers?: ProviderSettings[];
   storage?: StorageSettings;
   telemetry?: TelemetrySettings;

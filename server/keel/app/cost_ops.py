@@ -57,6 +57,8 @@ def _calibration(app: KeelApp, workflow: str):
 
 
 async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
+    from .run_ops import workflow_catalog
+
     state = cost_state(app)
     older = state.in_flight.get(params.workflow)
     if older is not None:
@@ -78,9 +80,12 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
                              cache=state.cache, calibration=_calibration(app, params.workflow),
                              should_stop=should_stop, environ=app.env,
                              max_file_bytes=app.settings.advisor.max_file_bytes,
-                             trusted=app.workspace_trusted)
+                             catalog=catalog)
 
     try:
+        # After the supersede bookkeeping above: newer requests win by arrival, not by who
+        # gets through this await first. The same workflows a run reads; built-ins always.
+        catalog = await workflow_catalog(app)
         result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
     except Exception:
         if mine.superseded:

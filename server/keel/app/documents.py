@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import anyio
 
+from keel import targets
 from keel.errors import InvalidInput
 
 from .ports import DocumentText
@@ -25,11 +25,7 @@ class SourceText:
 
 
 def path_of_uri(uri: str) -> Path:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file" or not parsed.path:
-        raise InvalidInput(f"uri must be a file:// URI, got {uri[:80]!r}.", code="params.invalid_uri",
-                           details={"field": "uri"})
-    return Path(unquote(parsed.path))
+    return targets.path_of_uri(uri, "uri")  # NUL and over-long names: -32602 naming the field
 
 
 def _read(path: Path, max_bytes: int) -> bytes:

@@ -47,7 +47,7 @@ def start_storage(app: KeelApp) -> None:
     loop = asyncio.get_running_loop()
     recorder = StorageRecorder(path, listeners=[_push_storage_health(app, loop)])
     app.extensions["recorder"] = recorder
-    app.extensions["history_reader"] = HistoryReader(path)
+    app.extensions["history_reader"] = HistoryReader(path, health=recorder.health)
     if isinstance(current, StorageRecorder):
         # Drain the old one off the loop; its events still land in the old database.
         loop.run_in_executor(None, current.close, 5.0)

@@ -14,7 +14,9 @@ from pathlib import Path
 import anyio
 import structlog
 
-from keel.errors import ConfigError
+from keel.cost.inputs import require_input
+from keel.errors import InvalidInput
+from keel.health.config import note_workflows_file
 from keel.protocol.workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -28,14 +30,17 @@ from keel.protocol.workflows import (
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
 from keel.resilience import ResponseCache, process_budgets, process_registry
+from keel.runtime.deadline import current_deadline
 from keel.settings import effective_deadline_ms
 from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
-from keel.workflows.definitions import BUILTIN_WORKFLOWS, WorkflowDef, get_workflow, list_workflows
+from keel.workflows.definitions import WorkflowCatalog, WorkflowDef, load_catalog
 from keel.workflows.engine import RunSpec
 from keel.workflows.runs import RunManager, new_run_id, now_iso
 from keel.workflows.stages_llm import LlmContext, Resilience
 
+from .cost_ops import cost_state
+from .history_ops import history_reader
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -131,15 +136,12 @@ def run_manager(app: KeelApp) -> RunManager:
     return manager
 
 
-def _workflow(app: KeelApp, workflow_id: str) -> WorkflowDef:
+async def workflow_catalog(app: KeelApp) -> WorkflowCatalog:
+    """The workspace's workflows (user file only when trusted); a broken file degrades config."""
     root = app.workspace_root if app.workspace_trusted else None
-    try:
-        return get_workflow(workflow_id, root)
-    except ConfigError:
-        # A broken workflows.toml must not block the built-ins.
-        if workflow_id in BUILTIN_WORKFLOWS:
-            return BUILTIN_WORKFLOWS[workflow_id]
-        raise
+    catalog = await anyio.to_thread.run_sync(load_catalog, root, abandon_on_cancel=True)
+    note_workflows_file(app.monitor, app.notifier.show_message, catalog.problem)
+    return catalog
 
 
 def _info(workflow: WorkflowDef) -> WorkflowInfo:
@@ -152,20 +154,17 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
 
 
 async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
-    root = app.workspace_root if app.workspace_trusted else None
-    try:
-        workflows = await anyio.to_thread.run_sync(list_workflows, root)
-    except ConfigError as error:
-        # The built-ins still work; say what is wrong with the user's file, and where.
-        app.monitor.set("config", "degraded", error.message,
-                        fix="Correct the named field in .keel/workflows.toml.")
-        app.notifier.show_message("warning", f"Keel: {error.message} Built-in workflows still work.")
-        workflows = list(BUILTIN_WORKFLOWS.values())
-    return ListWorkflowsResult(workflows=[_info(w) for w in workflows])
+    catalog = await workflow_catalog(app)
+    return ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()])
 
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
-    workflow = await anyio.to_thread.run_sync(_workflow, app, params.workflow)
+    if params.run_id and params.run_id not in run_manager(app).active and await (
+            anyio.to_thread.run_sync(history_reader(app).run_id_taken, params.run_id,
+                                     abandon_on_cancel=True)):
+        raise InvalidInput(f"The run id {params.run_id!r} is already in this workspace's history.",
+                           code="run.id_in_use", details={"field": "runId"})
+    workflow = (await workflow_catalog(app)).get(params.workflow)
     folders = list(app.workspace_folders) or [app.workspace_root]
     target: Path = await anyio.to_thread.run_sync(resolve_target, params.target, folders)
     folder = containing_folder(target, folders) or app.workspace_root.resolve()
@@ -175,6 +174,11 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
         thresholds=app.settings.advisor.thresholds,
         max_file_bytes=app.settings.advisor.max_file_bytes,
     )
+    deadline, scan_cache = current_deadline(), cost_state(app).cache
+    await anyio.to_thread.run_sync(  # nothing to read: -32602 target.no_input, not an empty success
+        lambda: require_input(target, folder, spec.target_display, workflow.id, workflow.inputs,
+                              spec.max_file_bytes, scan_cache, lambda: deadline.expired),
+        abandon_on_cancel=True)
     deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
     return await run_manager(app).run(spec, params.options, params, deadline_ms)
 

@@ -27,11 +27,12 @@ from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.registry import ModelInfo, price_usd, resolve_model
 from keel.targets import display_target
-from keel.workflows.definitions import StageDef, WorkflowDef, get_workflow
+from keel.workflows.definitions import StageDef, WorkflowCatalog, WorkflowDef, load_catalog
 from keel.workflows.planning import CallPlan, plan_llm_calls
 
 from .cache import EstimateCache
 from .calibration import CalibrationSource, resolve_calibration
+from .inputs import no_input_message
 from .pricing import PricingChoice, choose_pricing
 from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
 from .tokens import method as token_method
@@ -120,9 +121,12 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
         "skipped": {
             "binary": scanned.skipped_binary, "large": scanned.skipped_large,
             "unreadable": scanned.skipped_unreadable, "ignored": scanned.skipped_ignored,
-            "symlinks": scanned.skipped_symlinks,
+            "symlinks": scanned.skipped_symlinks, "notInput": scanned.skipped_not_input,
         },
     }
+    no_input = no_input_message(scanned, workflow.inputs, target_text, workflow.id)
+    if no_input is not None:
+        extra["noInput"] = no_input  # a run of this target would be refused (target.no_input)
     if choice.serving is None:
         extra["ifConfigured"] = {
             "provider": choice.reference_label,
@@ -157,8 +161,12 @@ def estimate_cost(
     environ: Mapping[str, str] | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     trusted: bool = True,
+    catalog: WorkflowCatalog | None = None,
 ) -> CostEstimate:
     """Estimate ``workflow_id`` on ``target_path`` (resolved, or relative to ``workspace_root``).
+
+    ``catalog`` is the workspace's workflows; without it, ``workspace_root``'s
+    file is read when ``trusted``.
 
     Synchronous and CPU/IO bound: run it in a thread. ``should_stop`` is polled
     during the scan; when it turns true ``DeadlineExceeded`` is raised.
@@ -170,8 +178,11 @@ def estimate_cost(
     if target != root and not target.is_relative_to(root):
         raise InvalidInput("The target is outside the workspace folder.",
                            code="target.outside_workspace", details={"field": "target"})
-    # An untrusted workspace's .keel/workflows.toml is not read (as for runs and listings).
-    workflow = get_workflow(workflow_id, root if trusted else None)
+    # An untrusted workspace's .keel/workflows.toml is not read (as for runs and listings);
+    # a broken one leaves the built-ins (the server passes the catalog it already loaded).
+    if catalog is None:
+        catalog = load_catalog(root if trusted else None)
+    workflow = catalog.get(workflow_id)
     scanned = scan(target, root, suffixes=tuple(workflow.inputs) or None, cache=cache,
                    max_file_bytes=max_file_bytes, should_stop=should_stop)
     choice = choose_pricing(settings, os.environ if environ is None else environ)

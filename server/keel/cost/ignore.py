@@ -14,9 +14,12 @@ per-clone, and an estimate should not change with who runs it.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 from pathspec import GitIgnoreSpec
+
+from keel.files import read_regular
 
 GITIGNORE = ".gitignore"
 ALWAYS_SKIPPED_DIRS = frozenset({".git"})
@@ -36,21 +39,29 @@ class IgnoreLevel:
 IgnoreChain = tuple[IgnoreLevel, ...]
 
 
+# A .gitignore larger than this is not a real one: it is not read.
+MAX_GITIGNORE_BYTES = 4 * 1024 * 1024
+
+
 def gitignore_sig(path: str) -> FileSig | None:
+    """The signature of a regular ``.gitignore`` (a FIFO or device of that name counts as none)."""
     try:
         st = os.stat(path)
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
         return None
     return (path, st.st_size, st.st_mtime_ns)
 
 
 def compile_gitignore(path: str) -> GitIgnoreSpec | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        data = read_regular(path, MAX_GITIGNORE_BYTES)
     except OSError:
         return None
-    return GitIgnoreSpec.from_lines(lines)
+    if len(data) > MAX_GITIGNORE_BYTES:
+        return None
+    return GitIgnoreSpec.from_lines(data.decode("utf-8", errors="replace").splitlines())
 
 
 def is_ignored(chain: IgnoreChain, rel_path: str, is_dir: bool) -> bool:

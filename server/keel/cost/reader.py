@@ -2,12 +2,15 @@
 
 ``os.open`` + ``fstat`` + ``os.read`` avoid the buffered-IO layers of ``open()``;
 the stat used as the cache key comes from the same open file as the bytes.
+Only regular files are opened (``keel.files``): anything else is unreadable.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+
+from keel.files import open_regular
 
 from .cache import OUTCOME_BINARY, OUTCOME_LARGE, OUTCOME_OK
 from .tokens import count_tokens_bytes
@@ -29,7 +32,7 @@ def read_pool() -> ThreadPoolExecutor:
 def read_and_count(path: str, max_file_bytes: int) -> tuple[str, int, int, int] | None:
     """(outcome, tokens, size, mtime_ns) from one open file; None when unreadable."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = open_regular(path)  # a FIFO or device in the tree must never block the scan
     except OSError:
         return None
     try:

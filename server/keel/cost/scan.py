@@ -13,6 +13,8 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
   a NUL byte in the first 8 KB — (``skipped_binary``) and unreadable files
   (``skipped_unreadable``) are skipped and counted. ``skipped_ignored`` counts
   entries excluded by ``.gitignore``: files, and pruned folders once each.
+  FIFOs, sockets and devices are never opened (``keel.files``), not even as
+  a ``.gitignore``; one that replaces a listed file counts as unreadable.
 - Files come out in walk order: a folder's files (sorted), then its
   subfolders (sorted), depth first. Chunk packing depends on that order.
 - ``should_stop`` is polled per folder and every few hundred files; when it
@@ -25,15 +27,15 @@ Rules (the run engine should reuse ``scan`` so both read the same files):
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
+from keel.files import kind_of
 
 from .cache import OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntry
 from .ignore import (
@@ -46,45 +48,13 @@ from .ignore import (
 )
 from .memo import TreeMemo, unchanged
 from .reader import DEFAULT_READ_WORKERS, read_and_count, read_pool
+from .results import ScannedFile, ScanResult
 from .tokens import HEURISTIC_METHOD
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 STOP_CHECK_EVERY = 256
 READ_BATCH = 512
-
-_scan_tokens = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
-    rel_path: str  # POSIX, relative to the workspace root
-    size: int
-    tokens: int
-
-
-@dataclass
-class ScanResult:
-    files: list[ScannedFile] = field(default_factory=list)
-    bytes: int = 0
-    cached_files: int = 0
-    skipped_binary: int = 0
-    skipped_large: int = 0
-    skipped_ignored: int = 0
-    skipped_unreadable: int = 0
-    skipped_symlinks: int = 0
-    method: str = HEURISTIC_METHOD
-    # Identifies this exact file list (shared, read-only) for memoised planning.
-    scan_token: int = field(default_factory=lambda: next(_scan_tokens))
-
-    @property
-    def tokens(self) -> int:
-        return sum(f.tokens for f in self.files)
-
-    @property
-    def skipped_files(self) -> int:
-        """Input files the workflow would want but that were not read."""
-        return self.skipped_binary + self.skipped_large + self.skipped_unreadable
-
+FIRST_INPUT_BATCH = 16  # first_input_only: stop reading soon after one readable input
 
 _PLACEHOLDER = ScannedFile("", -1, -1)
 
@@ -113,13 +83,14 @@ class _Stopper:
 class _Walk:
     def __init__(self, workspace_root: Path, suffixes: tuple[str, ...] | None,
                  cache: EstimateCache, max_file_bytes: int, stopper: _Stopper,
-                 read_workers: int) -> None:
+                 read_workers: int, first_input_only: bool = False) -> None:
         self.root = os.path.abspath(workspace_root)
         self.suffixes = suffixes
         self.cache = cache
         self.max_file_bytes = max_file_bytes
         self.stopper = stopper
         self.read_workers = read_workers
+        self.first_input_only = first_input_only
         self.result = ScanResult()
         self.pending: list[_Pending] = []
         self.now_ns = time.time_ns()
@@ -160,9 +131,15 @@ class _Walk:
         result = self.result
         to_store: list[tuple[str, FileEntry]] = []
         dropped: set[int] = set()
-        for start in range(0, len(pending), READ_BATCH):
+        batch_size = FIRST_INPUT_BATCH if self.first_input_only else READ_BATCH
+        found = len(result.files) > len(pending)  # a cache hit already gave a readable file
+        for start in range(0, len(pending), batch_size):
+            if found and self.first_input_only:  # the rest is not read: a partial result
+                dropped.update(item.index for item in pending[start:])
+                self.memo_ok = False
+                break
             self.stopper.check()
-            batch = pending[start:start + READ_BATCH]
+            batch = pending[start:start + batch_size]
             paths = [p.path for p in batch]
             if self.read_workers > 1 and len(batch) > 8:
                 outcomes: Iterator = read_pool().map(read_and_count, paths,
@@ -178,6 +155,7 @@ class _Walk:
                 kind, tokens, size, mtime_ns = outcome
                 scanned = None
                 if kind == OUTCOME_OK:
+                    found = True
                     scanned = ScannedFile(item.rel, size, tokens)
                     result.files[item.index] = scanned
                     result.bytes += size
@@ -284,6 +262,7 @@ class _Walk:
             # because at 10,000 files every attribute lookup shows.
             for name in record.files:
                 if suffixes is not None and not name.endswith(suffixes):
+                    result.skipped_not_input += 1
                     continue
                 path = prefix + name
                 try:
@@ -293,6 +272,10 @@ class _Walk:
                     self.memo_ok = False
                     continue
                 except OSError:
+                    result.skipped_unreadable += 1
+                    self.memo_ok = False
+                    continue
+                if not stat_module.S_ISREG(st.st_mode):  # became a FIFO or device since listed
                     result.skipped_unreadable += 1
                     self.memo_ok = False
                     continue
@@ -365,10 +348,16 @@ def scan(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     should_stop: Callable[[], bool] | None = None,
     read_workers: int = DEFAULT_READ_WORKERS,
+    first_input_only: bool = False,
 ) -> ScanResult:
-    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens."""
+    """Files of ``target`` (a resolved file or folder inside ``workspace_root``) and their tokens.
+
+    ``first_input_only``: stop reading once one input file is known to be
+    readable (the answer to "is there anything to read?"); the result is then
+    partial and not memoised, but complete whenever it has no files.
+    """
     walk = _Walk(workspace_root, suffixes, cache or EstimateCache(), max_file_bytes,
-                 _Stopper(should_stop), read_workers)
+                 _Stopper(should_stop), read_workers, first_input_only)
     top = os.path.abspath(target)
     try:
         st = os.stat(top)
@@ -381,9 +370,11 @@ def scan(
         if walk.wants(os.path.basename(top)):
             walk.add_file(top, walk.rel_of(top).rstrip("/"), st)
             walk.read_pending()
+        else:
+            walk.result.skipped_not_input += 1
     else:
-        raise InvalidInput("The target is neither a file nor a folder.",
-                           code="target.not_a_file", details={"field": "target"})
+        raise InvalidInput(f"The target is {kind_of(st.st_mode)}, neither a file nor a folder; "
+                           "it is not read.", code="target.not_a_file", details={"field": "target"})
     return walk.result
 
 

@@ -36,6 +36,25 @@ class ComponentState:
     fix: str | None = None
 
 
+@dataclass(frozen=True)
+class _Part:
+    status: str
+    detail: str
+    fix: str | None
+
+
+def _combined(parts: dict[str, _Part]) -> tuple[str, str, str | None]:
+    """The worst part's status; the details (and fixes) of every part that is not ok."""
+    # Worst first; among equals the unnamed part (the component's own) first.
+    bad = [p for _, p in sorted(((name, p) for name, p in parts.items() if ORDER[p.status] > 0),
+                                key=lambda item: (-ORDER[item[1].status], item[0]))]
+    if not bad:
+        shown = parts.get("") or next(reversed(parts.values()))
+        return shown.status, shown.detail, shown.fix
+    fixes = [p.fix for p in bad if p.fix]
+    return bad[0].status, "; ".join(p.detail for p in bad), " ".join(fixes) or None
+
+
 def derive_level(components: list[ComponentState]) -> str:
     counted = [c for c in components if c.status != "disabled"]
     if any(c.name == "analysis" and c.status == "down" for c in counted):
@@ -60,6 +79,7 @@ class HealthMonitor:
     def __init__(self, registry: InFlightRegistry | None = None) -> None:
         self._registry = registry or InFlightRegistry()
         self._components: dict[str, ComponentState] = {}
+        self._parts: dict[str, dict[str, _Part]] = {}
         self._seq = 0
         self._started = time.monotonic()
         self._listeners: list[Callable[[HealthReport], None]] = []
@@ -74,9 +94,18 @@ class HealthMonitor:
     def subscribe(self, listener: Callable[[HealthReport], None]) -> None:
         self._listeners.append(listener)
 
-    def set(self, name: str, status: str, detail: str, fix: str | None = None) -> bool:
-        """Set a component; listeners hear of it when its status or the level changed."""
+    def set(self, name: str, status: str, detail: str, fix: str | None = None, *,
+            part: str = "") -> bool:
+        """Set a component (or one ``part`` of it); listeners hear of a status or level change.
+
+        A component fed by several sources (``config``: the settings and
+        ``.keel/workflows.toml``) keeps one state per part and shows the worst:
+        one source turning ``ok`` cannot hide another's problem.
+        """
         assert status in ORDER, status
+        parts = self._parts.setdefault(name, {})
+        parts[part] = _Part(status, detail, fix)
+        status, detail, fix = _combined(parts)
         old = self._components.get(name)
         level_before = self.level()
         if old is not None and old.status == status:
@@ -90,7 +119,13 @@ class HealthMonitor:
                 listener(report)
         return True
 
+    def part(self, name: str, part: str) -> tuple[str, str] | None:
+        """(status, detail) of one part of a component, if it was ever set."""
+        found = self._parts.get(name, {}).get(part)
+        return None if found is None else (found.status, found.detail)
+
     def remove(self, name: str) -> None:
+        self._parts.pop(name, None)
         if self._components.pop(name, None) is not None:
             self._seq += 1
             report = self.report()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
+from pydantic.alias_generators import to_snake
 
 from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixParams
 from .cost import CostEstimate, EstimateCostParams
@@ -30,13 +31,14 @@ class MethodSpec:
     params: type[BaseModel]
     result: type[BaseModel] | None
     deadline_ms: int | None
-    # The key under settings.timeouts that overrides the default deadline.
+    # The TimeoutSettings field (snake_case) that overrides the default deadline.
     timeout_setting: str | None = None
 
 
 def _request(name: str, params: type[BaseModel], result: type[BaseModel], deadline_ms: int) -> MethodSpec:
-    short = name.removeprefix("keel/")
-    return MethodSpec(name, "request", params, result, deadline_ms, f"{short}_ms")
+    # The TimeoutSettings field: "keel/estimateCost" -> "estimate_cost_ms" (wire: estimateCostMs).
+    setting = f"{to_snake(name.removeprefix('keel/'))}_ms"
+    return MethodSpec(name, "request", params, result, deadline_ms, setting)
 
 
 REQUESTS: tuple[MethodSpec, ...] = (

@@ -1,4 +1,4 @@
-"""Opening a history database: pragmas, forward migrations, interrupted runs."""
+"""Opening a history database: pragmas, forward migrations, interrupted runs (of dead processes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import structlog
 
 from .boundary import STORAGE_FAILURES, ConnectionFactory, SchemaTooNew, default_connect, translate
+from .owner import is_gone
 from .schema import CURRENT_VERSION, MIGRATIONS
 
 log = structlog.get_logger(__name__)
@@ -91,9 +92,15 @@ def open_database(path: Path, connect: ConnectionFactory = default_connect,
 
 
 def mark_interrupted_runs(conn: sqlite3.Connection) -> int:
-    """Every run still ``running`` was left by a process that died: mark it ``interrupted``."""
-    cursor = conn.execute(
+    """Mark ``interrupted`` every run still ``running`` whose owning process is gone.
+
+    A run of a live process (a second editor window, the CLI beside the editor
+    on the same workspace) is left alone: it is still running.
+    """
+    rows = conn.execute(
+        "SELECT run_id, owner_pid, owner_token FROM runs WHERE status = 'running'").fetchall()
+    orphans = [(run_id,) for run_id, pid, token in rows if is_gone(pid, token)]
+    conn.executemany(
         "UPDATE runs SET status = 'interrupted', error_code = 'run.interrupted' "
-        "WHERE status = 'running'"
-    )
-    return cursor.rowcount
+        "WHERE run_id = ? AND status = 'running'", orphans)
+    return len(orphans)

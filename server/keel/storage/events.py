@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from .owner import ProcessOwner
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 Event = tuple[str, Any]
@@ -31,16 +32,16 @@ def utc_iso(value: str | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def run_started_event(run: RunRecord) -> Event:
+def run_started_event(run: RunRecord, owner: ProcessOwner) -> Event:
     return RUN_STARTED, (run.run_id, run.workflow, run.target, "running",
-                         utc_iso(run.started_at))
+                         utc_iso(run.started_at), owner.pid, owner.token)
 
 
-def run_finished_event(run: RunRecord) -> Event:
+def run_finished_event(run: RunRecord, owner: ProcessOwner) -> Event:
     row = (run.run_id, run.workflow, run.target, run.status, utc_iso(run.started_at),
            utc_iso(run.finished_at) if run.finished_at else None, int(run.duration_ms),
            float(run.actual_usd), float(run.baseline_usd), run.error_type, run.error_code,
-           json.dumps(list(run.degraded)))
+           json.dumps(list(run.degraded)), owner.pid, owner.token)
     stages = [
         (s.run_id or run.run_id, s.stage_id, s.status, s.tier, s.provider, s.model,
          int(s.attempts), int(bool(s.fallback_used)), int(s.input_tokens),
@@ -66,16 +67,21 @@ def estimate_event(estimate: EstimateRecord) -> Event:
                       utc_iso(estimate.at))
 
 
-_INSERT_STARTED = """INSERT INTO runs (run_id, workflow, target, status, started_at)
-    VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"""
+_INSERT_STARTED = """INSERT INTO runs (run_id, workflow, target, status, started_at,
+        owner_pid, owner_token)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"""
+# Only the process that started a run may finish it: a run id reused by another
+# process (refused up front, see HistoryReader.has_run) can never merge two runs.
 _UPSERT_FINISHED = """INSERT INTO runs (run_id, workflow, target, status, started_at,
-        finished_at, duration_ms, actual_usd, baseline_usd, error_type, error_code, degraded)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        finished_at, duration_ms, actual_usd, baseline_usd, error_type, error_code, degraded,
+        owner_pid, owner_token)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
         finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
         actual_usd = excluded.actual_usd, baseline_usd = excluded.baseline_usd,
         error_type = excluded.error_type, error_code = excluded.error_code,
-        degraded = excluded.degraded"""
+        degraded = excluded.degraded
+    WHERE runs.owner_pid IS excluded.owner_pid AND runs.owner_token IS excluded.owner_token"""
 # First finish wins for stages: the estimator rollup counts each stage once.
 _INSERT_STAGE = """INSERT INTO stages (run_id, stage_id, status, tier, provider, model,
         attempts, fallback_used, input_tokens, output_tokens, usd, duration_ms, error_type,

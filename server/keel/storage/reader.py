@@ -2,6 +2,8 @@
 
 Every sqlite3/OS failure is translated at the boundary into ``StorageError``.
 A workspace with no history yet reads as empty and nothing is created on disk.
+While the recorder (``health``) says storage is ``down``, reads fail with the
+recorder's ``storage.*`` error: an empty answer would claim "no history".
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import TypeVar
 from keel.protocol import RunSummary, UsageReport
 
 from . import queries, retention
-from .boundary import STORAGE_FAILURES, ConnectionFactory, default_connect, translate
+from .boundary import STORAGE_FAILURES, ConnectionFactory, StorageError, default_connect, translate
 from .database import open_database
+from .health import StorageHealth
 from .retention import CleanupReport
 
 T = TypeVar("T")
@@ -27,19 +30,30 @@ def _memory_connect(_: Path) -> sqlite3.Connection:
 
 
 class HistoryReader:
-    def __init__(self, db_path: Path, *, connect: ConnectionFactory = default_connect) -> None:
+    def __init__(self, db_path: Path, *, connect: ConnectionFactory = default_connect,
+                 health: Callable[[], StorageHealth] | None = None) -> None:
         self.db_path = Path(db_path)
         self._connect = connect
+        self._health = health
         self._conn: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            exists = self.db_path.exists()
-            # An absent database reads as empty: an in-memory one with the current schema.
-            self._conn = open_database(self.db_path, self._connect if exists else _memory_connect)
+            if not self.db_path.exists():
+                # An absent database reads as empty: an in-memory one with the current schema,
+                # not kept, so the file the recorder creates a moment later is read next time.
+                return open_database(self.db_path, _memory_connect)
+            self._conn = open_database(self.db_path, self._connect)
         return self._conn
 
+    def _refuse_when_down(self) -> None:
+        health = self._health() if self._health is not None else None
+        if health is not None and health.status == "down":
+            raise StorageError(health.detail, kind="persistent", fix=health.fix,
+                               code=health.last_error or "storage.unavailable")
+
     def _guard(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        self._refuse_when_down()
         try:
             return read(self._connection())
         except STORAGE_FAILURES as exc:
@@ -51,6 +65,18 @@ class HistoryReader:
 
     def usage_report(self, days: int = 30, now: datetime | None = None) -> UsageReport:
         return self._guard(lambda conn: queries.usage_report(conn, days, now))
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether history holds a run with this id (from any process, finished or not)."""
+        return self._guard(lambda conn: conn.execute(
+            "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None)
+
+    def run_id_taken(self, run_id: str) -> bool:
+        """``has_run``, or False when history cannot be read (the owner guard still applies)."""
+        try:
+            return self.has_run(run_id)
+        except StorageError:
+            return False
 
     def estimator_error(self, workflow: str | None = None) -> tuple[int, float | None]:
         return self._guard(lambda conn: queries.estimator_error(conn, workflow))

@@ -37,6 +37,7 @@ from .events import (
     utc_iso,
 )
 from .health import HealthListener, StorageHealth, StorageStatus
+from .owner import ProcessOwner, this_process
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
@@ -74,8 +75,11 @@ class StorageRecorder:
         retry_initial_s: float = 0.05,
         retry_max_s: float = 5.0,
         listeners: Iterable[HealthListener] = (),
+        owner: ProcessOwner | None = None,
     ) -> None:
         self.db_path = Path(db_path)
+        # The process its runs belong to (tests pass another process's identity).
+        self.owner = owner or this_process()
         self.interrupted_runs = 0
         self._connect = connect
         self._before_write = before_write
@@ -110,13 +114,13 @@ class StorageRecorder:
     # -- RunRecorder: enqueue only -------------------------------------------------
 
     def run_started(self, run: RunRecord) -> None:
-        self._enqueue(run_started_event, run)
+        self._enqueue(lambda record: run_started_event(record, self.owner), run)
 
     def model_call(self, call: ModelCallRecord) -> None:
         self._enqueue(model_call_event, call)
 
     def run_finished(self, run: RunRecord) -> None:
-        self._enqueue(run_finished_event, run)
+        self._enqueue(lambda record: run_finished_event(record, self.owner), run)
 
     def estimate_made(self, estimate: EstimateRecord) -> None:
         self._enqueue(estimate_event, estimate)

@@ -1,4 +1,4 @@
-"""The history schema as a list of forward migrations, v1 → v2 → v3.
+"""The history schema as a list of forward migrations, v1 → v2 → v3 → v4.
 
 Each step is the historical DDL of that version: applying steps 1..k yields
 exactly the database an older Keel wrote at version k. Never edit a released
@@ -8,6 +8,9 @@ v1  runs, stages, model_calls, meta (schema_version)
 v2  estimates table; stages gain estimated_* token columns (calibration)
 v3  per-day rollups kept by triggers, so reports read a few hundred rows
     instead of every model call; indexes for history listing and retention
+v4  runs record their owning process (pid + start token, ``owner.py``), so a
+    second server marks only a dead process's runs ``interrupted`` and a run
+    id never merges two processes' runs
 """
 
 from __future__ import annotations
@@ -155,9 +158,15 @@ def _backfill_v3(conn: sqlite3.Connection) -> None:
     rebuild_rollups(conn)
 
 
+V4 = (
+    "ALTER TABLE runs ADD COLUMN owner_pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN owner_token TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, stages, model_calls, meta", V1),
     Migration(2, "estimates table and stage estimate columns", V2),
     Migration(3, "per-day rollups and report indexes", V3, _backfill_v3),
+    Migration(4, "the owning process of each run", V4),
 )
 CURRENT_VERSION = MIGRATIONS[-1].version

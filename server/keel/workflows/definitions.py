@@ -2,7 +2,9 @@
 
 A workflow is an ordered list of stages (``static`` or ``llm``), a resilience
 profile and the inputs it reads. Built-ins live here; user-defined ones come
-from ``.keel/workflows.toml`` in the workspace (see ``user_workflows``).
+from ``.keel/workflows.toml`` in the workspace (see ``user_workflows``), and
+``load_catalog`` merges the two so that every path (listing, runs, estimates)
+keeps the built-ins when the user's file is broken.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from keel.errors import InvalidInput
+from keel.errors import ConfigError, InvalidInput
 
 Tier = Literal["cheap", "capable", "premium"]
 TIERS: tuple[Tier, ...] = ("cheap", "capable", "premium")
@@ -139,22 +141,53 @@ BUILTIN_WORKFLOWS: dict[str, WorkflowDef] = {
 }
 
 
-def list_workflows(workspace_root: Path | None = None) -> list[WorkflowDef]:
-    from .user_defined import user_workflows
+@dataclass(frozen=True)
+class WorkflowCatalog:
+    """The workflows of a workspace: built-ins, merged with the user's file when it is valid.
+
+    A broken ``.keel/workflows.toml`` never takes the built-ins down: the catalog
+    holds the built-ins alone and ``problem`` says what is wrong with the file.
+    """
+
+    workflows: dict[str, WorkflowDef]
+    problem: ConfigError | None = None
+
+    def get(self, workflow_id: str) -> WorkflowDef:
+        found = self.workflows.get(workflow_id)
+        if found is not None:
+            return found
+        if self.problem is not None:
+            raise self.problem  # the id may be one the broken file defines
+        known = ", ".join(self.workflows)
+        raise InvalidInput(
+            f"Unknown workflow {workflow_id[:80]!r}; known workflows: {known}.",
+            code="workflow.unknown",
+            details={"field": "workflow"},
+        )
+
+
+def load_catalog(workspace_root: Path | None = None) -> WorkflowCatalog:
+    """Built-ins plus the workspace's ``.keel/workflows.toml`` (None: built-ins only). Blocking I/O."""
+    from .user_defined import WORKFLOWS_FILE, user_workflows
 
     merged = dict(BUILTIN_WORKFLOWS)
-    if workspace_root is not None:
+    if workspace_root is None:
+        return WorkflowCatalog(merged)
+    try:
         merged.update(user_workflows(workspace_root))
-    return list(merged.values())
+    except ConfigError as problem:
+        return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), problem)
+    except Exception as exc:  # whatever the file holds, the built-ins keep working
+        # Not logged here: the CLI calls this with logging unconfigured (stdout).
+        return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), ConfigError(
+            f"{WORKFLOWS_FILE}: cannot be read ({type(exc).__name__}).",
+            code="config.workflows_invalid", details={"file": str(WORKFLOWS_FILE)}))
+    return WorkflowCatalog(merged)
+
+
+def list_workflows(workspace_root: Path | None = None) -> list[WorkflowDef]:
+    return list(load_catalog(workspace_root).workflows.values())
 
 
 def get_workflow(workflow_id: str, workspace_root: Path | None = None) -> WorkflowDef:
-    for workflow in list_workflows(workspace_root):
-        if workflow.id == workflow_id:
-            return workflow
-    known = ", ".join(w.id for w in list_workflows(workspace_root))
-    raise InvalidInput(
-        f"Unknown workflow {workflow_id!r}; known workflows: {known}.",
-        code="workflow.unknown",
-        details={"field": "workflow"},
-    )
+    return load_catalog(workspace_root).get(workflow_id)

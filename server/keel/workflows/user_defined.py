@@ -17,11 +17,16 @@ Format::
       tier = "cheap"
       prompt = "Point out missing or wrong docstrings."
 
-Errors name the file and the field (``workflow[0].stage[1].tier``).
+Errors name the file and the field (``workflow[0].stage[1].tier``), and the
+line where it can be known. Whatever is in the file (a FIFO, invalid UTF-8,
+5,000-deep nesting, a duplicate id) ends as one ``ConfigError``
+(``config.workflows_invalid``); ``definitions.load_catalog`` then falls back
+to the built-ins.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -29,15 +34,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from keel.errors import ConfigError
+from keel.files import NotRegularFile, read_regular
 
 from .definitions import StageDef, WorkflowDef
 
 WORKFLOWS_FILE = Path(".keel") / "workflows.toml"
+# A workflows file is a few KB; anything this large is a mistake, not a definition.
+MAX_WORKFLOWS_BYTES = 1024 * 1024
+_TOML_LINE = re.compile(r"\(at line (\d+)")
 
 
 class _StageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str | None = None
     kind: Literal["static", "llm"]
     analyzer: Literal["advisor", "bandit", "bugs", "metrics"] | None = None
@@ -60,7 +69,7 @@ class _StageSpec(BaseModel):
 
 class _WorkflowSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str | None = None
     description: str = ""
     profile: Literal["critical", "balanced", "tolerant"] = "balanced"
@@ -83,20 +92,81 @@ def _field_path(loc: tuple) -> str:
     return ".".join(parts) or "<root>"
 
 
-def parse_workflows(text: str, source: str) -> dict[str, WorkflowDef]:
+def _invalid(source: str, problem: str, field: str | None = None,
+             line: int | None = None) -> ConfigError:
+    where = f"{source}" + (f" line {line}" if line else "") + (f": {field}" if field else "")
+    details: dict = {"file": source}
+    if field:
+        details["field"] = field
+    if line:
+        details["line"] = line
+    return ConfigError(f"{where}: {problem}.", code="config.workflows_invalid", details=details)
+
+
+_TABLE = re.compile(r"^\s*\[\[\s*(workflow(?:\.stage)?)\s*\]\]")
+_ID = re.compile(r"""^\s*id\s*=\s*["']([^"']*)["']""")
+
+
+def _duplicate_line(text: str, value: str, workflow_index: int | None = None) -> int | None:
+    """The line of the second ``id = "value"`` (of a workflow, or of a stage in one workflow).
+
+    Found by a line scan of the usual ``[[workflow]]`` / ``[[workflow.stage]]``
+    layout; other layouts (inline tables) give no line rather than a wrong one.
+    """
+    table, workflows, seen = "", -1, 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if header := _TABLE.match(line):
+            table = header.group(1)
+            workflows += table == "workflow"
+            continue
+        found = _ID.match(line)
+        if not found or found.group(1) != value:
+            continue
+        wanted = ("workflow" if workflow_index is None else "workflow.stage")
+        if table == wanted and (workflow_index is None or workflows == workflow_index):
+            seen += 1
+            if seen == 2:
+                return number
+    return None
+
+
+def _load_toml(text: str, source: str) -> dict:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML ({exc}).", code="config.workflows_invalid") from None
+        found = _TOML_LINE.search(str(exc))
+        raise _invalid(source, f"not valid TOML ({exc})",
+                       line=int(found.group(1)) if found else None) from None
+    except RecursionError:
+        raise _invalid(source, "nested too deeply to read") from None
+
+
+def _check_unique_ids(spec: _FileSpec, text: str, source: str) -> None:
+    seen: dict[str, int] = {}
+    for index, wf in enumerate(spec.workflow):
+        if wf.id in seen:
+            raise _invalid(source, f"workflow id {wf.id!r} is defined twice",
+                           f"workflow[{index}].id", _duplicate_line(text, wf.id))
+        seen[wf.id] = index
+        stage_ids: set[str] = set()
+        for stage_index, stage in enumerate(wf.stage):
+            if stage.id in stage_ids:
+                raise _invalid(source, f"stage id {stage.id!r} appears twice in workflow {wf.id!r}",
+                               f"workflow[{index}].stage[{stage_index}].id",
+                               _duplicate_line(text, stage.id, index))
+            stage_ids.add(stage.id)
+
+
+def parse_workflows(text: str, source: str) -> dict[str, WorkflowDef]:
+    data = _load_toml(text, source)
     try:
         spec = _FileSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(
-            f"{source}: {_field_path(first['loc'])}: {first['msg']}.",
-            code="config.workflows_invalid",
-            details={"file": source, "field": _field_path(first["loc"])},
-        ) from None
+        raise _invalid(source, first["msg"], _field_path(first["loc"])) from None
+    except RecursionError:
+        raise _invalid(source, "nested too deeply to read") from None
+    _check_unique_ids(spec, text, source)
     result: dict[str, WorkflowDef] = {}
     for wf in spec.workflow:
         stages = tuple(
@@ -115,13 +185,26 @@ def parse_workflows(text: str, source: str) -> dict[str, WorkflowDef]:
     return result
 
 
-def user_workflows(workspace_root: Path) -> dict[str, WorkflowDef]:
-    path = workspace_root / WORKFLOWS_FILE
+def read_workflows_text(workspace_root: Path) -> str | None:
+    """The text of ``.keel/workflows.toml``; None when there is none. Never blocks."""
+    source = str(WORKFLOWS_FILE)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
+        data = read_regular(workspace_root / WORKFLOWS_FILE, MAX_WORKFLOWS_BYTES)
+    except (FileNotFoundError, NotADirectoryError):  # no file, or .keel is not a folder
+        return None
+    except NotRegularFile as exc:
+        raise _invalid(source, f"is {exc.kind}, not a regular file; it is not read") from None
     except OSError as exc:
-        raise ConfigError(f"{WORKFLOWS_FILE}: cannot be read ({exc.strerror}).",
-                          code="config.workflows_invalid") from None
-    return parse_workflows(text, str(WORKFLOWS_FILE))
+        raise _invalid(source, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_WORKFLOWS_BYTES:
+        raise _invalid(source, f"is larger than {MAX_WORKFLOWS_BYTES:,} bytes; it is not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _invalid(source, f"is not valid UTF-8 (byte {exc.start})", line=line) from None
+
+
+def user_workflows(workspace_root: Path) -> dict[str, WorkflowDef]:
+    text = read_workflows_text(workspace_root)
+    return {} if text is None else parse_workflows(text, str(WORKFLOWS_FILE))

@@ -76,3 +76,26 @@ def test_remote_uri_is_refused(ws: Path) -> None:
 def test_display_is_relative_posix(ws: Path) -> None:
     assert display_target(ws / "src" / "a.py", ws) == "src/a.py"
     assert display_target(ws, ws) == "."
+
+
+@pytest.mark.parametrize("make_target", [
+    lambda ws: (ws / "src").as_uri() + "/a%00.py",  # a NUL that only appears once decoded
+    lambda ws: "src/" + "n" * 5000 + ".py",  # one name longer than NAME_MAX
+    lambda ws: (ws / "src").as_uri() + "/" + "n" * 5000,
+    lambda ws: "src/" + "d/" * 2100,  # short names, but the path exceeds PATH_MAX
+    lambda ws: "src/\ud800.py",  # a lone surrogate (valid JSON, no file can be named so)
+])
+def test_hostile_paths_are_invalid_input_naming_the_target(ws: Path, make_target) -> None:
+    with pytest.raises(InvalidInput) as info:
+        resolve_target(make_target(ws), [ws])
+    assert info.value.details == {"field": "target"}
+    assert info.value.code in ("params.invalid", "params.path_too_long")
+
+
+@pytest.mark.parametrize("uri", ["file:///ws/a%00.py", "file:///ws/" + "n" * 5000 + ".py"])
+def test_hostile_uris_are_invalid_input_naming_the_uri(uri: str) -> None:
+    from keel.targets import path_of_uri
+
+    with pytest.raises(InvalidInput) as info:
+        path_of_uri(uri)
+    assert info.value.details == {"field": "uri"}

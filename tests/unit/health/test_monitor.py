@@ -76,3 +76,19 @@ def test_coalescer_sends_at_most_one_per_interval_and_always_the_last_state():
     clock.advance(1.0)
     coalescer.push("d")
     assert sent == ["a", "c", "d"]
+
+
+def test_a_component_with_parts_shows_the_worst_part_and_every_problem():
+    monitor = HealthMonitor()
+    monitor.set("config", "degraded", "workflows file broken", fix="fix the file", part="workflows")
+    monitor.set("config", "ok", "settings valid")  # the settings part: must not hide the file
+    assert monitor.component("config").status == "degraded"
+    monitor.set("config", "degraded", "settings invalid", fix="fix the setting")
+    config = monitor.component("config")
+    assert config.detail == "settings invalid; workflows file broken"
+    assert config.fix == "fix the setting fix the file"
+    monitor.set("config", "ok", "settings valid")
+    monitor.set("config", "ok", "workflows file valid", part="workflows")
+    assert (monitor.component("config").status, monitor.component("config").detail) == (
+        "ok", "settings valid")
+    assert monitor.part("config", "workflows") == ("ok", "workflows file valid")

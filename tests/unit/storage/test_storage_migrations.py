@@ -59,7 +59,7 @@ def test_migrations_are_numbered_one_step_at_a_time() -> None:
     assert CURRENT_VERSION >= 3
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_older_database_migrates_to_current_with_data_intact(tmp_path: Path,
                                                              version: int) -> None:
     old = tmp_path / f"v{version}.db"
@@ -78,7 +78,7 @@ def test_older_database_migrates_to_current_with_data_intact(tmp_path: Path,
     assert _schema(old) == _schema(fresh)
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_migration_backfills_rollups_so_reports_cover_old_history(tmp_path: Path,
                                                                   version: int) -> None:
     from datetime import UTC, datetime
@@ -133,4 +133,25 @@ def test_failed_migration_leaves_the_database_at_its_old_version(tmp_path: Path,
         migrate(conn, path)
     assert schema_version(conn) == 1
     assert conn.execute("SELECT count(*) FROM runs").fetchone() == (2,)
+    conn.close()
+
+
+def test_v3_runs_gain_an_empty_owner_and_a_left_running_one_counts_as_orphaned(tmp_path: Path) -> None:
+    from keel.storage import StorageRecorder
+
+    old = tmp_path / "v3.db"
+    _historical_db(old, 3)
+    conn = sqlite3.connect(old, isolation_level=None)
+    conn.execute("INSERT INTO runs (run_id, workflow, target, status, started_at) "
+                 "VALUES ('r-live', 'review', 'c.py', 'running', '2026-03-03T10:00:00.000Z')")
+    conn.close()
+    recorder = StorageRecorder(old)
+    assert recorder.flush(5)
+    assert recorder.interrupted_runs == 1  # written by a Keel that recorded no owner: gone
+    assert recorder.close(5)
+    conn = sqlite3.connect(old)
+    assert conn.execute("SELECT run_id, status, owner_pid, owner_token FROM runs "
+                        "ORDER BY run_id").fetchall() == [
+        ("r-live", "interrupted", None, None), ("r-mid", "failed", None, None),
+        ("r-old", "succeeded", None, None)]
     conn.close()

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from keel.storage import HistoryReader, StorageRecorder
+from keel.storage.owner import is_gone, owner_of
 from keel.storage.records import EstimateRecord, RunRecorder
 
 
@@ -124,10 +131,28 @@ def test_close_drains_the_queue_and_later_events_are_counted(db_path, build) -> 
     assert recorder.health().dropped == 1
 
 
-def test_previous_process_running_runs_are_marked_interrupted_once(db_path, build) -> None:
-    first = StorageRecorder(db_path)
+@pytest.fixture
+def other_process():
+    """A live process of this host (its owner identity), and a way to end it."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    owner = owner_of(child.pid)
+    assert owner is not None
+
+    def end() -> None:
+        child.kill()
+        child.wait()
+
+    yield owner, end
+    end()
+
+
+def test_a_dead_processes_running_runs_are_marked_interrupted(db_path, build,
+                                                                 other_process) -> None:
+    owner, end = other_process
+    first = StorageRecorder(db_path, owner=owner)
     first.run_started(build.run("left-running"))
     assert first.close(5)
+    end()
 
     second = StorageRecorder(db_path)
     second.run_started(build.run("mine"))
@@ -136,3 +161,46 @@ def test_previous_process_running_runs_are_marked_interrupted_once(db_path, buil
     assert second.close(5)
     assert _rows(db_path, "SELECT run_id, status FROM runs ORDER BY run_id") == \
         [("left-running", "interrupted"), ("mine", "running")]
+
+
+def test_a_live_processes_running_runs_are_left_running(db_path, build, other_process) -> None:
+    owner, _ = other_process
+    first = StorageRecorder(db_path, owner=owner)  # e.g. a second editor window on this workspace
+    first.run_started(build.run("theirs"))
+    assert first.flush(5)
+
+    second = StorageRecorder(db_path)
+    assert second.flush(5)
+    assert second.interrupted_runs == 0
+    first.run_finished(build.run("theirs", status="succeeded"))
+    assert first.close(5) and second.close(5)
+    assert _rows(db_path, "SELECT run_id, status FROM runs") == [("theirs", "succeeded")]
+
+
+def test_a_run_id_of_another_process_never_merges_into_its_row(db_path, build,
+                                                               other_process) -> None:
+    owner, _ = other_process
+    first = StorageRecorder(db_path, owner=owner)
+    first.run_started(build.run("same-id"))
+    first.run_finished(build.run("same-id", status="failed"))
+    assert first.close(5)
+    second = StorageRecorder(db_path)
+    second.run_started(build.run("same-id"))
+    second.run_finished(build.run("same-id", status="succeeded"))
+    assert second.close(5)
+    assert _rows(db_path, "SELECT run_id, status, owner_pid FROM runs") == \
+        [("same-id", "failed", owner.pid)]
+    assert HistoryReader(db_path).has_run("same-id") and not HistoryReader(db_path).has_run("x")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="zombie state needs /proc")
+def test_a_killed_but_unreaped_process_counts_as_gone() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    owner = owner_of(child.pid)
+    assert owner is not None and not is_gone(owner.pid, owner.token)
+    os.kill(child.pid, signal.SIGKILL)
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, not reaped: a zombie
+    try:
+        assert is_gone(owner.pid, owner.token)
+    finally:
+        child.wait()
