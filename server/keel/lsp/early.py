@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 from keel import __version__
 from keel.protocol.names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
 
+from .early_deadlines import StartupDeadlines
 from .framing import BrokenFrame, Frame, parse_error_reply, start_reading
 from .stdio import frame, stdio_streams
 
@@ -56,6 +58,25 @@ def initialize_id(body: bytes) -> Any:
     return None
 
 
+async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, startup: StartupDeadlines) -> None:
+    """Read messages as they come until loading is done, answering those whose own deadline passes."""
+    getter: asyncio.Future | None = None
+    while not loading.done():
+        if getter is None and not (startup.held and startup.held[-1] is None):
+            getter = asyncio.ensure_future(frames.get())
+        due = startup.next_deadline()
+        timeout = None if due is None else max(0.0, due - time.monotonic())
+        waiting = {loading} | ({getter} if getter is not None else set())
+        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if getter is not None and getter in done:
+            startup.hold(getter.result())
+            getter = None
+        startup.expire(time.monotonic())
+    if getter is not None:
+        getter.cancel()  # safe: a cancelled Queue.get leaves its item in the queue
+    await loading
+
+
 def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
                      on_done: Callable[[int], None] | None = None) -> int:
     loaded: dict[str, Any] = {}
@@ -78,15 +99,16 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
             transport.write(frame(json.dumps(parse_error_reply(first)).encode()))
             first = await frames.get()
-        if first is None:
-            frames.put_nowait(None)  # EOF before any message: the server stops at once
         answered = initialize_id(first.body) if isinstance(first, Frame) else None
         if answered is not None:
             reply = {"jsonrpc": "2.0", "id": answered, "result": initialize_result()}
             transport.write(frame(json.dumps(reply).encode()))
-        await loading
+        startup = StartupDeadlines(lambda reply: transport.write(frame(json.dumps(reply).encode())))
+        startup.hold(first)
+        await _hold_while_loading(frames, loading, startup)
         server = loaded["server"]
-        code = await server.serve_loaded(loaded["app"], frames, transport, first, answered, client_pid)
+        code = await server.serve_loaded(loaded["app"], frames, transport, startup.remaining(), answered,
+                                         client_pid)
         return server.finish(code, on_done)
 
     return asyncio.run(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +157,17 @@ def build_server(app: KeelApp) -> KeelServer:
 
 
 async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
-                 first: Frame | BrokenFrame | None = None, client_pid: int | None = None) -> None:
+                 held: Sequence[Frame | BrokenFrame | None] = (), client_pid: int | None = None) -> None:
+    """Serve ``held`` (read before the server was built; None is EOF), then the queue."""
     server.stop_event = asyncio.Event()
     server.protocol.set_writer(StreamWriter(transport))
     if client_pid:
         server.spawn(watch_parent(client_pid, server.request_stop))
-    if first is not None:
-        deliver_item(server.protocol, first)
+    for item in held:
+        if item is None:
+            frames.put_nowait(None)  # EOF came while loading: stop after what came before it
+            break
+        deliver_item(server.protocol, item)
     loop_task = asyncio.ensure_future(read_messages(frames, server.protocol, server.stop_event))
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -196,13 +200,14 @@ async def _shutdown_app(server: KeelServer) -> None:
             log.warning("shutdown cleanup did not finish in time")
 
 
-async def serve_loaded(app: KeelApp, frames: FrameQueue, transport: Any, first: Frame | BrokenFrame | None,
-                       answered_id: Any, client_pid: int | None = None) -> int:
-    """Serve after the fast start (keel.lsp.early) read ``first`` and maybe answered it."""
+async def serve_loaded(app: KeelApp, frames: FrameQueue, transport: Any,
+                       held: Sequence[Frame | BrokenFrame | None], answered_id: Any,
+                       client_pid: int | None = None) -> int:
+    """Serve after the fast start (keel.lsp.early) read ``held`` and maybe answered the first."""
     server = build_server(app)
     if answered_id is not None:
         server.protocol.suppressed_responses.add(answered_id)
-    await _serve(server, frames, transport, first, client_pid)
+    await _serve(server, frames, transport, held, client_pid)
     await _shutdown_app(server)
     transport.close()
     code = server.protocol.exit_code
@@ -215,7 +220,7 @@ def serve_stdio(app: KeelApp, client_pid: int | None = None) -> int:
     async def main() -> int:
         reader, transport = await stdio_streams()
         frames, _ = start_reading(reader)
-        return await serve_loaded(app, frames, transport, None, None, client_pid)
+        return await serve_loaded(app, frames, transport, (), None, client_pid)
 
     return asyncio.run(main())
 
