@@ -70,12 +70,12 @@ def register(app) -> None:
 
     @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def serve(
-        ctx: typer.Context,
         tcp: bool = typer.Option(False, "--tcp", help="Listen on TCP (127.0.0.1 only) instead of stdio."),
         port: int = typer.Option(0, "--port", help="TCP port (0 picks a free one)."),
-        log_level: str = typer.Option(None, "--log-level", help="debug | info | warning | error"),
+        log_level: str | None = typer.Option(None, "--log-level", help="debug | info | warning | error"),
+        extra: list[str] | None = typer.Argument(None, hidden=True),  # --stdio, --clientProcessId=N
     ) -> None:
         """Run the Keel server (stdio by default; stdout is the JSON-RPC channel)."""
         argv = (["--tcp"] if tcp else []) + ["--port", str(port)]
         argv += ["--log-level", log_level] if log_level else []
-        raise typer.Exit(serve_main(argv + list(ctx.args), exit_when_done=True))
+        raise typer.Exit(serve_main(argv + list(extra or []), exit_when_done=True))
