@@ -40,6 +40,7 @@ class KeelError(Exception):
         hint: str | None = None,
         retry_after_ms: int | None = None,
         run_id: str | None = None,
+        stage_id: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
@@ -49,6 +50,7 @@ class KeelError(Exception):
         self.hint = hint
         self.retry_after_ms = retry_after_ms
         self.run_id = run_id
+        self.stage_id = stage_id  # the workflow stage it belongs to, with run_id
         # Extra, wire-safe fields (e.g. the failing field path or a location).
         self.details = details or {}
 
@@ -63,6 +65,8 @@ class KeelError(Exception):
             data["retryAfterMs"] = int(self.retry_after_ms)
         if self.run_id is not None:
             data["runId"] = self.run_id
+        if self.stage_id is not None:
+            data["stageId"] = self.stage_id
         if request_id is not None:
             data["requestId"] = request_id
         if self.hint:

@@ -32,6 +32,61 @@ export interface AdvisorThresholds {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Alert".
+ */
+export interface Alert {
+  fix: string;
+  key?: string | null;
+  level: "warning" | "critical";
+  message: string;
+  metric: string;
+  threshold: number;
+  value: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AlertSettings".
+ */
+export interface AlertSettings {
+  configErrorRate?: Threshold;
+  fallbackRate?: Threshold;
+  historyWriteFailureRate?: Threshold;
+  meanTimeToRecoveryMs?: Threshold;
+  /**
+   * A rate over fewer samples never alerts.
+   */
+  minSamples?: number;
+  requestFailureRate?: Threshold;
+  successRate?: FloorThreshold;
+  timeoutRate?: Threshold;
+  /**
+   * Days (UTC, today included) the reliability health component looks at.
+   */
+  windowDays?: number;
+}
+/**
+ * When a metric where higher is worse alerts: at ``warning``, then at ``critical``.
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "Threshold".
+ */
+export interface Threshold {
+  critical: number;
+  warning: number;
+}
+/**
+ * When a metric where lower is worse (success rate) alerts: below ``warning``, ``critical``.
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "FloorThreshold".
+ */
+export interface FloorThreshold {
+  critical: number;
+  warning: number;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "AnalysisMetrics".
  */
 export interface AnalysisMetrics {
@@ -224,6 +279,7 @@ export interface ErrorData {
   requestId?: string | number | null;
   retryAfterMs?: number | null;
   runId?: string | null;
+  stageId?: string | null;
   transient: boolean;
   [k: string]: unknown;
 }
@@ -378,6 +434,17 @@ export interface StageInfo {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ModelsReport".
+ */
+export interface ModelsReport {
+  checks: PreflightCheck[];
+  entries: RegistryEntry[];
+  ok: boolean;
+  registryPath?: string | null;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "PreflightCheck".
  */
 export interface PreflightCheck {
@@ -388,6 +455,29 @@ export interface PreflightCheck {
   status: "pass" | "warn" | "fail";
   title: string;
   [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "RegistryEntry".
+ */
+export interface RegistryEntry {
+  checked: string;
+  inputUsdPerMtok: number;
+  kind: string;
+  model: string;
+  outputUsdPerMtok: number;
+  priceKnown: boolean;
+  provider: string;
+  source?: "builtin" | "file" | "settings";
+  tier: string;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ModelsSettings".
+ */
+export interface ModelsSettings {
+  registryPath?: string | null;
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
@@ -427,10 +517,43 @@ export interface TierModels {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ReliabilityMetric".
+ */
+export interface ReliabilityMetric {
+  denominator?: number;
+  id: string;
+  /**
+   * The method or provider, when per-key.
+   */
+  key?: string | null;
+  lowerIsBetter?: boolean;
+  met?: boolean | null;
+  numerator?: number;
+  target: number;
+  title: string;
+  unit?: "ratio" | "ms";
+  /**
+   * None: nothing to measure yet.
+   */
+  value?: number | null;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "ReportParams".
  */
 export interface ReportParams {
   days?: number;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ReportWarning".
+ */
+export interface ReportWarning {
+  code: string;
+  count?: number;
+  message: string;
+  [k: string]: unknown;
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
@@ -564,7 +687,9 @@ export interface RunsResult {
  */
 export interface Settings {
   advisor?: AdvisorSettings;
+  alerts?: AlertSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
+  models?: ModelsSettings;
   /**
    * @maxItems 32
    */
@@ -604,6 +729,7 @@ export interface TimeoutSettings {
   reportMs?: number | null;
   runWorkflowMs?: number | null;
   runsMs?: number | null;
+  validateModelsMs?: number | null;
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
@@ -631,6 +757,8 @@ export interface UsageBreakdown {
  */
 export interface UsageReport {
   actualUsd: number;
+  alerts?: Alert[];
+  baselineDefinition?: string | null;
   baselineUsd: number;
   byDay?: UsageBreakdown[];
   byProvider?: UsageBreakdown[];
@@ -641,13 +769,28 @@ export interface UsageReport {
   estimator?: EstimatorError | null;
   failed: number;
   fallbackRate: number;
+  interrupted?: number;
   meanTimeToRecoveryMs?: number | null;
+  metrics?: ReliabilityMetric[];
+  partial?: number;
   retryAmplification: number;
+  running?: number;
   runs: number;
   savingsUsd: number;
   succeeded: number;
   successRate: number;
   timedOut: number;
   timeoutRate: number;
+  warnings?: ReportWarning[];
   [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "ValidateModelsParams".
+ */
+export interface ValidateModelsParams {
+  /**
+   * Also ask each provider with a key which models it serves.
+   */
+  network?: boolean;
 }

@@ -36,7 +36,8 @@ OPS: dict[str, Operation] = {
     "keel/generateFix": _lazy("advisor_ops", "generate_fix"),
     "keel/estimateCost": _lazy("cost_ops", "estimate"),
     "keel/runs": _lazy("history_ops", "runs"),
-    "keel/report": _lazy("history_ops", "report"),
+    "keel/report": _lazy("reliability_ops", "report"),
+    "keel/validateModels": _lazy("models_ops", "validate_models_op"),
 }
 
 

@@ -181,3 +181,19 @@ def error_reply(api: Api | None, fault: Fault, retry_after_s: int, seq: int) -> 
 
 def not_found_reply(path: str) -> Reply:
     return Reply(404, _json({"error": {"message": f"no route for {path}", "type": "not_found"}}))
+
+
+def models_reply(models: list[str], path: str, headers: dict[str, str], page_size: int) -> Reply:
+    """GET /v1/models: Anthropic's paged shape when the client sends ``anthropic-version``,
+    else OpenAI's (and Ollama's) list."""
+    if "anthropic-version" not in headers:
+        return Reply(200, _json({"object": "list", "data": [
+            {"id": m, "object": "model", "created": 0, "owned_by": "chaos"} for m in models]}))
+    query = dict(part.split("=", 1) for part in path.partition("?")[2].split("&") if "=" in part)
+    start = models.index(query["after_id"]) + 1 if query.get("after_id") in models else 0
+    page = models[start:start + page_size]
+    return Reply(200, _json({
+        "data": [{"id": m, "type": "model", "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
+                 for m in page],
+        "has_more": start + page_size < len(models), "first_id": page[0] if page else None,
+        "last_id": page[-1] if page else None}))

@@ -23,7 +23,16 @@ from typing import Any, Literal
 
 import structlog
 
-from .responses import MALFORMED_BODY, Api, Reply, api_of, error_reply, not_found_reply, ok_reply
+from .responses import (
+    MALFORMED_BODY,
+    Api,
+    Reply,
+    api_of,
+    error_reply,
+    models_reply,
+    not_found_reply,
+    ok_reply,
+)
 from .schedule import Fault, Schedule
 
 log = structlog.get_logger(__name__)
@@ -61,6 +70,9 @@ class ChaosServer:
         self.set_schedule(schedule or Schedule.healthy())
         self.counts: Counter[str] = Counter()
         self.history: list[Served] = []
+        # What GET /v1/models lists (both API shapes); tests set their own.
+        self.served_models: list[str] = ["claude-haiku-4-5-20251001", "gpt-4o-mini"]
+        self.models_page_size = 1000
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> int:
@@ -166,6 +178,11 @@ class ChaosServer:
         api = api_of(request.path)
         if request.method == "GET" and request.path.rstrip("/") in ("", "/health"):
             await _send(writer, Reply(200, b'{"ok":true}'))
+            return
+        if request.method == "GET" and request.path.split("?", 1)[0] == "/v1/models":
+            self.counts["models"] += 1
+            await _send(writer, models_reply(self.served_models, request.path, request.headers,
+                                             self.models_page_size))
             return
         if api is None or request.method != "POST":
             self.counts["not_found"] += 1

@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "serve", "doctor", "analyze", "run", "estimate", "history", "chaos",
+    "serve", "doctor", "analyze", "run", "estimate", "history", "chaos", "models",
 )
 
 

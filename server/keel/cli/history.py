@@ -121,7 +121,9 @@ def register(app: typer.Typer) -> None:
         storage_dir: Path | None = STORAGE_DIR,
     ) -> None:
         """Usage, reliability and cost of the last N days."""
-        usage = _read(workspace, storage_dir, lambda r: r.usage_report(days))
+        from keel.reliability.report import reliability_report
+
+        usage = _read(workspace, storage_dir, lambda r: reliability_report(r, days))
         if as_json:
             typer.echo(json.dumps(usage.wire(), indent=2))
             return
@@ -129,7 +131,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_report(usage: UsageReport) -> None:
+    from .reliability_view import metrics_table, print_alerts, print_warnings
+
     console = Console()
+    print_alerts(usage, console)
     summary = Table(title=f"keel report: last {usage.days} days")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
@@ -137,7 +142,9 @@ def _print_report(usage: UsageReport) -> None:
     rows = [
         ("runs", str(usage.runs)), ("succeeded", str(usage.succeeded)),
         ("failed", str(usage.failed)), ("cancelled", str(usage.cancelled)),
-        ("timed out", str(usage.timed_out)), ("success rate", f"{usage.success_rate:.1%}"),
+        ("timed out", str(usage.timed_out)), ("partial", str(usage.partial)),
+        ("interrupted", str(usage.interrupted)), ("running", str(usage.running)),
+        ("success rate", f"{usage.success_rate:.1%}"),
         ("timeout rate", f"{usage.timeout_rate:.1%}"),
         ("fallback rate", f"{usage.fallback_rate:.1%}"),
         ("retry amplification", f"{usage.retry_amplification:.2f}x"),
@@ -152,10 +159,12 @@ def _print_report(usage: UsageReport) -> None:
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)
+    console.print(metrics_table(usage))
     for title, entries in (("by workflow", usage.by_workflow),
                            ("by provider", usage.by_provider), ("by day", usage.by_day)):
         if entries:
             console.print(_breakdown_table(title, entries))
+    print_warnings(usage, console)
 
 
 def _breakdown_table(title: str, entries: list[UsageBreakdown]) -> Table:

@@ -22,6 +22,7 @@ from keel.errors import DeadlineExceeded
 from keel.protocol.health import PreflightCheck, PreflightReport
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.credentials import is_loopback_url
+from keel.providers.registry_check import models_preflight_check
 from keel.runtime.deadline import deadline_scope
 from keel.settings import key_env_of
 
@@ -172,6 +173,7 @@ async def run_preflight(ctx: PreflightContext, network: bool = False) -> Preflig
     checks.append(await anyio.to_thread.run_sync(check_storage, ctx.storage_dir))
     checks.append(check_provider_keys(ctx.settings, ctx.env))
     checks.append(check_trust(ctx.workspace_trusted))
+    checks.append(await models_preflight_check(ctx.settings, ctx.env, network))
     if network:
         probes: list[Callable[[], Awaitable[PreflightCheck]]] = [
             (lambda p=p: check_network(p)) for p in ctx.settings.providers if p.kind != "offline"

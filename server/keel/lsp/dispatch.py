@@ -24,6 +24,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from keel.app.ops import OPS
+from keel.app.request_counts import count_request
 from keel.app.state import KeelApp
 from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError, Unavailable
 from keel.observability.logging import bind_request
@@ -154,6 +155,7 @@ async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) 
     finally:
         app.extensions.get("telemetry", NULL_TELEMETRY).request(  # type: ignore[union-attr]
             method, (time.perf_counter() - started) * 1000, outcome, error_type)
+        count_request(app, method, outcome)
 
 
 async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:

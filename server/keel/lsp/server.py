@@ -126,6 +126,7 @@ def build_server(app: KeelApp) -> KeelServer:
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
         from keel.app.history_ops import start_storage
         from keel.app.provider_health import install_provider_health
+        from keel.app.reliability_ops import install_reliability
         from keel.app.telemetry import install_telemetry
 
         app.start_health_push()
@@ -134,6 +135,7 @@ def build_server(app: KeelApp) -> KeelServer:
         install_provider_health(app)
         install_telemetry(app)
         ls.spawn(_watch_workspace_files(ls))
+        ls.spawn(install_reliability(app))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:

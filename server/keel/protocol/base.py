@@ -53,5 +53,6 @@ class ErrorData(WireModel):
     code: str
     retry_after_ms: int | None = None
     run_id: str | None = None
+    stage_id: str | None = None
     request_id: str | int | None = None
     hint: str | None = None

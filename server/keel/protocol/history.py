@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import ParamsModel, WireModel
+from .reliability import Alert, ReliabilityMetric, ReportWarning
 from .workflows import RunStatus
 
 
@@ -60,6 +61,9 @@ class UsageReport(WireModel):
     failed: int
     cancelled: int
     timed_out: int
+    partial: int = 0
+    interrupted: int = 0
+    running: int = 0
     success_rate: float
     timeout_rate: float
     fallback_rate: float
@@ -73,3 +77,7 @@ class UsageReport(WireModel):
     by_day: list[UsageBreakdown] = []
     estimator: EstimatorError | None = None
     dropped_events: int = 0
+    metrics: list[ReliabilityMetric] = []
+    alerts: list[Alert] = []
+    warnings: list[ReportWarning] = []
+    baseline_definition: str | None = None

@@ -13,6 +13,7 @@ from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
 from .names import PROTOCOL_VERSION  # noqa: F401  (re-exported: one definition)
+from .reliability import ModelsReport, ValidateModelsParams
 from .workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -52,6 +53,7 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
     _request("keel/runs", RunsParams, RunsResult, 5_000),
     _request("keel/report", ReportParams, UsageReport, 5_000),
+    _request("keel/validateModels", ValidateModelsParams, ModelsReport, 10_000),
 )
 
 NOTIFICATIONS: tuple[MethodSpec, ...] = (

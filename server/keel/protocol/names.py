@@ -7,5 +7,5 @@ PROTOCOL_VERSION = 1
 KEEL_METHOD_NAMES: tuple[str, ...] = (
     "keel/health", "keel/preflight", "keel/listWorkflows", "keel/estimateCost",
     "keel/runWorkflow", "keel/cancelRun", "keel/analyze", "keel/generateFix",
-    "keel/runs", "keel/report", "keel/healthChanged", "keel/runEvent",
+    "keel/runs", "keel/report", "keel/validateModels", "keel/healthChanged", "keel/runEvent",
 )

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from .base import WireModel
+from .reliability import AlertSettings, ModelsSettings
 
 Tier = Literal["cheap", "capable", "premium"]
 
@@ -52,6 +53,7 @@ class TimeoutSettings(SettingsModel):
     generate_fix_ms: DeadlineMs = None
     runs_ms: DeadlineMs = None
     report_ms: DeadlineMs = None
+    validate_models_ms: DeadlineMs = None
 
 
 class TierModels(SettingsModel):
@@ -104,6 +106,8 @@ class Settings(SettingsModel):
     advisor: AdvisorSettings = Field(default_factory=AdvisorSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
 
 
 class InitializationOptions(WireModel):

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from .metrics import METRIC_EVENTS
 from .owner import ProcessOwner
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
@@ -115,6 +116,8 @@ def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
             conn.executemany(_INSERT_STAGE, stages)
         elif kind == ESTIMATE:
             conn.execute(_INSERT_ESTIMATE, payload)
+        elif kind in METRIC_EVENTS:
+            METRIC_EVENTS[kind](conn, payload)
         else:
             raise ValueError(f"unknown storage event kind {kind!r}")
     if calls:

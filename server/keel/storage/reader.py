@@ -60,6 +60,10 @@ class HistoryReader:
             self.close()
             raise translate(exc, self.db_path) from exc
 
+    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``query`` on this reader's connection; storage failures come out translated."""
+        return self._guard(query)
+
     def list_runs(self, limit: int = 50, workflow: str | None = None) -> list[RunSummary]:
         return self._guard(lambda conn: queries.list_runs(conn, limit, workflow))
 

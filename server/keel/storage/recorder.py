@@ -37,6 +37,7 @@ from .events import (
     utc_iso,
 )
 from .health import HealthListener, StorageHealth, StorageStatus
+from .metrics import record_writes, request_event, server_start_event
 from .owner import ProcessOwner, this_process
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
@@ -124,6 +125,14 @@ class StorageRecorder:
 
     def estimate_made(self, estimate: EstimateRecord) -> None:
         self._enqueue(estimate_event, estimate)
+
+    def request_done(self, method: str, failed: bool, at: str | None = None) -> None:
+        """One keel/* request answered (``failed``: with an error) for the reliability metrics."""
+        self._enqueue(lambda _: request_event(method, failed, utc_iso(at)), None)
+
+    def server_started(self, config_error: bool, at: str | None = None) -> None:
+        """This server started, with (``config_error``) or without invalid configuration."""
+        self._enqueue(lambda _: server_start_event(config_error, utc_iso(at)), None)
 
     def _enqueue(self, make: Callable[[object], Event], record: object) -> None:
         try:
@@ -300,6 +309,7 @@ class StorageRecorder:
                 apply_events(conn, batch)
                 if drops:
                     record_drops(conn, utc_iso()[:10], drops)
+                record_writes(conn, utc_iso()[:10], len(batch))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

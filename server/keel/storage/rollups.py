@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from .metrics_schema import has_model_rollup, rebuild_model_rollup
 from .schema import FAILING_OUTCOMES
 
 _MAX_DAY = "9999-12-31"
@@ -53,6 +54,8 @@ def rebuild_rollups(conn: sqlite3.Connection, through_day: str = _MAX_DAY) -> No
            GROUP BY d, workflow""",
         (day,),
     )
+    if has_model_rollup(conn):  # absent while an older database migrates through v3
+        rebuild_model_rollup(conn, day)
     _rebuild_recoveries(conn)
 
 

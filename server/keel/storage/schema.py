@@ -1,4 +1,4 @@
-"""The history schema as a list of forward migrations, v1 → v2 → v3 → v4.
+"""The history schema as a list of forward migrations, v1 → … → v5.
 
 Each step is the historical DDL of that version: applying steps 1..k yields
 exactly the database an older Keel wrote at version k. Never edit a released
@@ -11,6 +11,8 @@ v3  per-day rollups kept by triggers, so reports read a few hundred rows
 v4  runs record their owning process (pid + start token, ``owner.py``), so a
     second server marks only a dead process's runs ``interrupted`` and a run
     id never merges two processes' runs
+v5  reliability rollups (requests, starts, writes, models) and cost-anomaly
+    indexes: see metrics_schema.py
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .metrics_schema import V5, rebuild_model_rollup
 
 FAILING_OUTCOMES = ("failed", "timedOut", "refused")
 
@@ -168,5 +172,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "estimates table and stage estimate columns", V2),
     Migration(3, "per-day rollups and report indexes", V3, _backfill_v3),
     Migration(4, "the owning process of each run", V4),
+    Migration(5, "reliability rollups and cost-anomaly indexes", V5, rebuild_model_rollup),
 )
 CURRENT_VERSION = MIGRATIONS[-1].version

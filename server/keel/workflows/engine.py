@@ -75,9 +75,12 @@ async def execute_stages(spec: RunSpec, state: RunState, llm: LlmContext, run_cp
              message=stage.status + (f": {stage.note}" if stage.note else ""))
 
 
-def error_data(error: KeelError, run_id: str) -> ErrorData:
+def error_data(error: KeelError, run_id: str, stage_id: str | None = None) -> ErrorData:
+    """The wire error of a run, naming the run and (when it has one) the stage it failed in."""
     data = error.to_error_data()
     data["runId"] = run_id
+    if stage_id is not None:
+        data["stageId"] = stage_id
     data.setdefault("message", error.message)
     return ErrorData.model_validate(data)
 
@@ -135,7 +138,7 @@ def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError 
             tier=s.tier, provider=s.provider, model=s.model, attempts=s.attempts,
             fallback_used=s.fallback_used, input_tokens=s.input_tokens,
             output_tokens=s.output_tokens, usd=round(s.usd, 8), duration_ms=s.duration_ms,
-            note=s.note, error=error_data(s.error, spec.run_id) if s.error else None,
+            note=s.note, error=error_data(s.error, spec.run_id, s.id) if s.error else None,
         )
         for s in state.stages
     ]
@@ -149,8 +152,16 @@ def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError 
         cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
                      savings_usd=round(max(0.0, baseline - actual), 8)),
         degraded=state.degraded,
-        error=error_data(error, spec.run_id) if error is not None else None,
+        error=(error_data(error, spec.run_id, _stage_of(state, error))
+               if error is not None else None),
     )
+
+
+def _stage_of(state: RunState, error: KeelError) -> str | None:
+    """The stage a run-level error came from (its own, or the first stage it stopped)."""
+    if error.stage_id is not None:
+        return error.stage_id
+    return next((s.id for s in state.stages if s.error is error), None)
 
 
 def stop_error(outcome: str) -> KeelError:

@@ -115,7 +115,8 @@ class RunManager:
         if joined_run is None:
             if spec.run_id in self.active or spec.run_id in self.recent:
                 raise InvalidInput(f"The run id {spec.run_id!r} is already in use.",
-                                   code="run.id_in_use", details={"field": "runId"})
+                                   code="run.id_in_use", run_id=spec.run_id,
+                                   details={"field": "runId"})
             run = ActiveRun(spec, new_state(spec), key, self._run_deadline(deadline_ms))
             flight, joined = self.flights.join(key, lambda: self._in_fresh_context(run),
                                                stop=run.stop, run_id=spec.run_id)
@@ -218,7 +219,7 @@ class RunManager:
             status = self.recent.get(run_id)
             if status is None:
                 raise InvalidInput(f"No run with id {run_id!r} is known.", code="run.unknown",
-                                   details={"field": "runId"})
+                                   run_id=run_id, details={"field": "runId"})
             return CancelRunResult(cancelled=False, status=status)  # type: ignore[arg-type]
         stopped = self.flights.cancel(run.key)
         # shield: a cancelled cancelRun request must not cancel the run's own wrap-up.

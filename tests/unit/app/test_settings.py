@@ -41,6 +41,7 @@ TIMEOUT_KEYS = {
     "keel/generateFix": "generateFixMs",
     "keel/runs": "runsMs",
     "keel/report": "reportMs",
+    "keel/validateModels": "validateModelsMs",
 }
 
 

@@ -1,0 +1,19 @@
+"""Counting keel/* request outcomes into history (the client request failure rate).
+
+Its own small module because ``keel.lsp.dispatch`` imports it at start-up.
+"""
+
+from __future__ import annotations
+
+from .state import KeelApp
+
+
+def count_request(app: KeelApp, method: str, outcome: str) -> None:
+    """One keel/* request answered; ``outcome`` is dispatch's ok / error / cancelled.
+
+    A cancelled request is counted but is not a failure: the client chose it.
+    Before storage starts (no recorder yet) nothing is counted.
+    """
+    recorder = app.extensions.get("recorder")
+    if hasattr(recorder, "request_done"):
+        recorder.request_done(method, failed=outcome == "error")  # type: ignore[union-attr]

@@ -1,0 +1,52 @@
+"""How `keel report` shows reliability: alerts first, the metrics against their targets,
+and the warnings (with the baseline's definition) under the figures."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from keel.protocol import ReliabilityMetric, UsageReport
+
+
+def _value(m: ReliabilityMetric) -> str:
+    if m.value is None:
+        return "-"
+    return f"{m.value / 1000:.1f} s" if m.unit == "ms" else f"{m.value:.1%}"
+
+
+def _target(m: ReliabilityMetric) -> str:
+    shown = f"{m.target / 1000:g} s" if m.unit == "ms" else f"{m.target:.0%}"
+    return ("< " if m.lower_is_better else "> ") + shown
+
+
+def print_alerts(usage: UsageReport, console: Console) -> None:
+    if not usage.alerts:
+        console.print("[green]no alerts[/]: every metric with enough samples is within its "
+                      "thresholds")
+        return
+    for alert in usage.alerts:
+        colour = "bold red" if alert.level == "critical" else "yellow"
+        console.print(f"[{colour}]{alert.level.upper()}[/] {escape(alert.message)}")
+        console.print(f"  fix: {escape(alert.fix)}")
+
+
+def metrics_table(usage: UsageReport) -> Table:
+    table = Table(title="reliability metrics")
+    for column in ("metric", "value", "target", "measured over", "met"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for m in usage.metrics:
+        name = m.title + (f" ({m.key})" if m.key else "")
+        over = (f"{m.denominator} recoveries" if m.unit == "ms"
+                else f"{m.numerator}/{m.denominator}")
+        met = "-" if m.met is None else ("yes" if m.met else "[red]no[/]")
+        table.add_row(escape(name), _value(m), _target(m), over, met)
+    return table
+
+
+def print_warnings(usage: UsageReport, console: Console) -> None:
+    for warning in usage.warnings:
+        console.print(f"[yellow]warning[/] ({warning.code}): {escape(warning.message)}")
+    if usage.baseline_definition:
+        console.print(f"[dim]{escape(usage.baseline_definition)}[/]")
