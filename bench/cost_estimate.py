@@ -29,11 +29,11 @@ import statistics
 import time
 from pathlib import Path
 
-from keel.cost.cache import EstimateCache
 from keel.cost.estimate import estimate_cost
 from keel.cost.inputs import require_input
-from keel.cost.scan import scan
 from keel.protocol.settings import Settings
+from keel.scan.cache import EstimateCache
+from keel.scan.scanner import scan
 
 PACKAGES, SUBPACKAGES, MODULES = 100, 10, 10  # 10,000 modules
 TARGET_MODULE_BYTES = 10_000

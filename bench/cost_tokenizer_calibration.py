@@ -1,4 +1,4 @@
-"""Check the token heuristic of keel.cost.tokens against exact OpenAI tokenizers.
+"""Check the token heuristic of keel.scan.tokens against exact OpenAI tokenizers.
 
 Needs the ``bpe-openai`` package (not a Keel dependency; it bundles the
 o200k_base and cl100k_base rank files, so it works offline):
@@ -19,7 +19,7 @@ import statistics
 import sysconfig
 from pathlib import Path
 
-from keel.cost.tokens import count_tokens_bytes
+from keel.scan.tokens import count_tokens_bytes
 
 
 def _features(data: bytes) -> list[float]:

@@ -2,7 +2,19 @@
 
 import sys as _sys
 
-import structlog as _structlog
+
+def _quiet_interrupt(kind, value, traceback, _default=_sys.excepthook):
+    # Ctrl-C while the `keel` command is still importing: one line, not a traceback.
+    if issubclass(kind, KeyboardInterrupt):
+        _sys.stderr.write("keel: interrupted.\n")
+    else:
+        _default(kind, value, traceback)
+
+
+if _sys.excepthook is _sys.__excepthook__:
+    _sys.excepthook = _quiet_interrupt
+
+import structlog as _structlog  # noqa: E402  (after the hook: importing it takes a while)
 
 __version__ = "0.1.0"
 

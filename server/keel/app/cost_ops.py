@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import anyio
 import structlog
 
-from keel.cost.cache import EstimateCache
 from keel.cost.calibration import Calibration
 from keel.cost.estimate import estimate_cost
 from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.runtime.deadline import current_deadline
+from keel.scan.cache import EstimateCache
 from keel.storage.records import EstimateRecord
 from keel.targets import containing_folder, resolve_target
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import anyio
 
 from keel.errors import ConfigError
+from keel.protocol.health import ComponentStatus
 from keel.protocol.reliability import ModelsReport, ValidateModelsParams
 from keel.providers import registry_file
 from keel.providers.registry_check import offline_checks, validate_models
@@ -45,7 +46,7 @@ def apply_registry_file(app: KeelApp) -> ConfigError | None:
     return None
 
 
-def assess_registry(app: KeelApp, today: date | None = None) -> tuple[str, str, str | None]:
+def assess_registry(app: KeelApp, today: date | None = None) -> tuple[ComponentStatus, str, str | None]:
     """Install the registry file, run the offline checks: the component's (status, detail, fix).
 
     Reads a file: call it from a thread.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from keel.protocol.health import ComponentStatus
 from keel.providers.factory import build_providers
 from keel.resilience import process_registry
 
@@ -11,7 +12,7 @@ from .state import KeelApp
 
 log = structlog.get_logger(__name__)
 
-BREAKER_STATUS = {"closed": "ok", "half_open": "degraded", "open": "down"}
+BREAKER_STATUS: dict[str, ComponentStatus] = {"closed": "ok", "half_open": "degraded", "open": "down"}
 
 
 def breakers(app: KeelApp):

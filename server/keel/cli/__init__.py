@@ -2,18 +2,74 @@
 
 ``keel serve`` skips typer and rich entirely: the editor spawns it and waits
 for ``initialize``, so every import on that path counts.
+
+``main`` is the one boundary between Keel and a person at a terminal: whatever
+escapes a command becomes one line on stderr and an exit code, never a Python
+traceback (the traceback goes to the log file).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
+from keel.errors import EXIT_CODES
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        from .serve import serve_main
 
-        raise SystemExit(serve_main(sys.argv[2:], exit_when_done=True))
-    from .app import app
+def main(argv: list[str] | None = None) -> None:
+    raise SystemExit(run_cli(sys.argv[1:] if argv is None else list(argv)))
 
-    app()
+
+def run_cli(args: list[str]) -> int:
+    """Run one ``keel`` command line; returns its exit code."""
+    try:
+        if args[:1] == ["serve"]:
+            from .serve import serve_main
+
+            return serve_main(args[1:], exit_when_done=True)  # ends the process: no stuck thread keeps it
+        if args[:1] == ["run"]:
+            from .interrupt import install_early
+
+            install_early()  # from now on Ctrl-C cancels the run, even before it exists
+        from .app import app
+
+        app(args=args, prog_name="keel")
+        return 0
+    except SystemExit as exc:
+        return _code_of(exc)
+    except KeyboardInterrupt:
+        print("keel: interrupted.", file=sys.stderr)
+        return EXIT_CODES["cancelled"]
+    except BrokenPipeError:
+        # The reader of our output left (`keel history | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # the last line of defence: never a traceback on a terminal
+        return _unexpected(exc)
+
+
+def _code_of(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _unexpected(exc: Exception) -> int:
+    import logging
+
+    from .common import log_file
+
+    # The traceback goes to the log file only; stderr gets one sentence.
+    record = logging.LogRecord("keel.cli", logging.ERROR, __file__, 0, "unexpected error", None,
+                               (type(exc), exc, exc.__traceback__))
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+    path = log_file()
+    where = f" The details are in {path}." if path else ""
+    print(f"keel: unexpected error: {type(exc).__name__}: {str(exc).rstrip('.')}.{where} "
+          "This is a bug in Keel; please report it.", file=sys.stderr)
+    return EXIT_CODES["internal"]

@@ -32,6 +32,9 @@ from keel.advisor.engine import analyze_source
 from keel.errors import EXIT_OK, InvalidInput, KeelError, exit_code_for
 from keel.protocol import AnalysisResult
 
+from .common import VERBOSE, WORKSPACE, show_logs
+from .help import KeelCommand
+
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -71,10 +74,20 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
+_PYTHON_SUFFIXES = {".py", ".pyi", ".pyw"}
+
+
 def analyze_file(path: Path) -> AnalysisResult:
     source = read_source(path)
     started = time.perf_counter()
-    outcome = analyze_source(source, path.resolve().as_uri())
+    try:
+        outcome = analyze_source(source, path.resolve().as_uri())
+    except InvalidInput as error:
+        if error.code == "analysis.syntax_error" and path.suffix.lower() not in _PYTHON_SUFFIXES:
+            raise InvalidInput(f"Not a Python file ({path.suffix or 'no'} suffix, and it does "
+                               "not parse as Python).", code="analysis.not_python",
+                               hint="Give .py files or a folder of them.") from None
+        raise
     return AnalysisResult(
         uri=path.resolve().as_uri(),
         findings=outcome.findings,
@@ -103,11 +116,20 @@ def _print_listing(console: Console, path: Path, result: AnalysisResult) -> None
 
 def analyze_command(
     files: Annotated[list[Path], typer.Argument(
-        metavar="FILE", help="Python files to analyse (a directory means its *.py files).")],
+        metavar="FILE...", show_default=False,
+        help="Python files to analyse (a folder means its *.py files).")],
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print a JSON array of AnalysisResult (camelCase, 0-based ranges).")] = False,
+    workspace: Path = WORKSPACE,
+    verbose: bool = VERBOSE,
 ) -> None:
-    """Analyse Python files with the Refactor Advisor (offline, no server needed)."""
+    """Analyse FILE... with the Refactor Advisor (offline, no server needed).
+
+    Relative paths are taken from the workspace folder. Exit code 0 when every
+    file was analysed, whatever it found; 2 when a file could not be.
+    """
+    show_logs(verbose)
+    files = [path if path.is_absolute() else workspace / path for path in files]
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     results: list[dict] = []
@@ -121,6 +143,8 @@ def analyze_command(
             first_error = first_error or error
             err.print(f"[red]error[/red]: {escape(str(path))}: {escape(error.message)} "
                       f"[dim]({error.code})[/dim]")
+            if error.hint:
+                err.print(f"fix: {escape(error.hint)}")
             continue
         analysed += 1
         for finding in result.findings:
@@ -141,4 +165,4 @@ def analyze_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("analyze")(analyze_command)
+    app.command("analyze", cls=KeelCommand)(analyze_command)

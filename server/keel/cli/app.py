@@ -12,9 +12,12 @@ import typer
 
 from keel import __version__
 
+from .help import KeelGroup
+
 app = typer.Typer(
     name="keel",
     help="Keel: the backend of AI-assisted code workflows (JSON-RPC server and CLI).",
+    cls=KeelGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,10 +42,9 @@ def _root(
 ) -> None:
     """Keel command line."""
     if ctx.invoked_subcommand != "serve":  # serve sets up its own log file
-        from keel.observability.logging import configure_logging
+        from .common import quiet_logging
 
-        # structlog's default writes to stdout; CLI output must stay clean for --json.
-        configure_logging("warning", to_file=False)
+        quiet_logging(ctx)
 
 
 def _register_all() -> None:
@@ -52,4 +54,3 @@ def _register_all() -> None:
 
 
 _register_all()
-

@@ -8,31 +8,57 @@ from pathlib import Path
 
 import typer
 
-from keel.errors import EXIT_FAILED, EXIT_OK
+from keel.errors import EXIT_FAILED, EXIT_OK, KeelError
+
+from .common import SETTINGS, VERBOSE, WORKSPACE, fail, read_settings_file, show_logs
+from .help import KeelCommand
+
+
+def _no_network_check():
+    from keel.protocol.health import PreflightCheck
+
+    return PreflightCheck(id="network", title="Provider endpoints reachable", status="pass",
+                          message="no model provider is configured, so there is no endpoint to "
+                                  "reach (offline analysis needs no network)",
+                          duration_ms=0)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(cls=KeelCommand)
     def doctor(
-        workspace: Path = typer.Option(Path("."), "--workspace", help="Workspace folder."),
-        settings_file: Path | None = typer.Option(None, "--settings", help="A JSON settings file."),
-        network: bool = typer.Option(False, "--network", help="Also check provider endpoints."),
+        workspace: Path = WORKSPACE,
+        settings_file: Path | None = SETTINGS,
+        network: bool = typer.Option(False, "--network",
+                                     help="Also check that each provider's endpoint answers."),
         as_json: bool = typer.Option(False, "--json", help="Print the PreflightReport as JSON."),
+        verbose: bool = VERBOSE,
     ) -> None:
-        """Check that Keel can run here, and say how to fix what cannot."""
+        """Check that Keel can run here, and say how to fix what cannot.
+
+        Exit code 0 when every check passes or warns, 1 when one fails, 3 when
+        the --settings file cannot be read.
+        """
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         from keel.app.health_ops import preflight_context
         from keel.app.state import KeelApp
         from keel.health.preflight import run_preflight
-        from keel.observability.logging import configure_logging
 
-        configure_logging("warning", to_file=False)
+        show_logs(verbose)
+        try:
+            raw, source = read_settings_file(settings_file)
+        except KeelError as error:
+            fail(error)
         state = KeelApp(workspace_folders=[workspace.resolve()])
-        raw = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file else None
-        state.apply_settings(raw, str(settings_file) if settings_file else "settings")
-        report = asyncio.run(run_preflight(preflight_context(state), network=network))
+        try:
+            state.apply_settings(raw, source)
+            report = asyncio.run(run_preflight(preflight_context(state), network=network))
+        finally:
+            state.close()
+        if network and not any(c.id.startswith("network") for c in report.checks):
+            report.checks.append(_no_network_check())
         if as_json:
             typer.echo(json.dumps(report.wire(), indent=2))
         else:
@@ -41,8 +67,8 @@ def register(app: typer.Typer) -> None:
                 table.add_column(column)
             style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
             for check in report.checks:
-                table.add_row(check.title, f"[{style[check.status]}]{check.status}[/]", check.message,
-                              check.fix or "")
+                table.add_row(escape(check.title), f"[{style[check.status]}]{check.status}[/]",
+                              escape(check.message), escape(check.fix or ""))
             Console().print(table)
             Console().print("[green]ready[/]" if report.ok else "[bold red]not ready[/]: see the fixes above")
         raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)

@@ -1,98 +1,136 @@
-"""`keel history`, `keel history cleanup` and `keel report`: run history from the workspace's database."""
+"""`keel history`, `keel history show`, `keel history cleanup` and `keel report`.
+
+Run history from the workspace's database. Exit code 0; 2 for an unknown run
+id; the storage error's code when the database cannot be read.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import structlog
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from keel.errors import KeelError, exit_code_for
-from keel.protocol import UsageBreakdown, UsageReport
+from keel.errors import InvalidInput, KeelError
+from keel.protocol import RunSummary, UsageBreakdown, UsageReport
 from keel.storage import HistoryReader, database_path
 from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
 
+from .common import VERBOSE, WORKSPACE, at_least, fail, show_logs
+from .help import KeelCommand, KeelGroup
+
 T = TypeVar("T")
 
-WORKSPACE = typer.Option(Path("."), "--workspace", help="Workspace folder (default: here).")
-STORAGE_DIR = typer.Option(None, "--storage-dir",
+STORAGE_DIR = typer.Option(None, "--storage-dir", metavar="DIR", file_okay=False,
                            help="Storage folder (keel.storage.dir); default: the user data dir.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
-class _CurrentStderr:
-    """Whatever ``sys.stderr`` is when a line is written (test runners swap it)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-def _quiet_logs() -> None:
-    # Logs go to stderr, never into the table or JSON on stdout.
-    structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-    )
-
-
 def _read(workspace: Path, storage_dir: Path | None, read: Callable[[HistoryReader], T]) -> T:
-    _quiet_logs()
     try:
         with HistoryReader(database_path(workspace, storage_dir)) as reader:
             return read(reader)
     except KeelError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        if error.hint:
-            typer.echo(f"fix: {error.hint}", err=True)
-        raise typer.Exit(exit_code_for(error)) from error
+        fail(error)
+
+
+def _find_run(reader: HistoryReader, run_id: str) -> RunSummary:
+    runs = reader.list_runs(1_000_000)
+    found = [run for run in runs if run.run_id == run_id or run.run_id.startswith(run_id)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InvalidInput(f"No run {run_id!r} in this workspace's history.", code="run.unknown",
+                           hint="`keel history` lists the run ids (use -w for another workspace).")
+    raise InvalidInput(f"{len(found)} runs start with {run_id!r}.", code="run.ambiguous",
+                       hint="Give more of the run id.")
+
+
+def _print_run(run: RunSummary) -> None:
+    console = Console()
+    table = Table(title=f"run {run.run_id}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    for name, value in (("workflow", run.workflow), ("target", run.target),
+                        ("status", run.status), ("started", run.started_at),
+                        ("duration", f"{run.duration_ms / 1000:.1f} s"),
+                        ("cost", f"${run.actual_usd:.4f}")):
+        table.add_row(name, escape(value))
+    console.print(table)
+    console.print(f"To see its full report again: keel run {run.workflow} {run.target}",
+                  style="dim")
 
 
 def register(app: typer.Typer) -> None:
-    history = typer.Typer(help="Past workflow runs of this workspace.",
-                          invoke_without_command=True)
+    history = typer.Typer(help="Past workflow runs of this workspace.", cls=KeelGroup,
+                          invoke_without_command=True, subcommand_metavar="[COMMAND [ARGS]...]")
     app.add_typer(history, name="history")
 
     @history.callback()
     def list_history(
         ctx: typer.Context,
-        limit: int = typer.Option(20, "--limit", min=1, max=10_000, help="How many runs."),
-        workflow: str | None = typer.Option(None, "--workflow", help="Only this workflow."),
+        limit: int = typer.Option(20, "--limit", metavar="N", callback=at_least(1),
+                                  help="How many runs."),
+        workflow: str | None = typer.Option(None, "--workflow", metavar="ID",
+                                            help="Only this workflow."),
         as_json: bool = AS_JSON,
         workspace: Path = WORKSPACE,
         storage_dir: Path | None = STORAGE_DIR,
+        verbose: bool = VERBOSE,
     ) -> None:
-        """List the newest runs first."""
+        """List the newest runs first; `keel history show RUN_ID` shows one."""
+        show_logs(verbose)
         if ctx.invoked_subcommand is not None:
+            ctx.obj = {"workspace": workspace, "storage_dir": storage_dir, "as_json": as_json}
             return
         runs = _read(workspace, storage_dir, lambda r: r.list_runs(limit, workflow))
         if as_json:
             typer.echo(json.dumps({"runs": [run.wire() for run in runs]}, indent=2))
             return
         table = Table(title=f"keel history ({len(runs)} runs, newest first)")
-        for column in ("started", "workflow", "target", "status", "duration", "cost"):
-            table.add_column(column)
+        for column in ("run id", "started", "workflow", "target", "status", "duration", "cost"):
+            table.add_column(column, overflow="fold")
         for run in runs:
-            table.add_row(run.started_at, run.workflow, run.target, run.status,
-                          f"{run.duration_ms / 1000:.1f} s", f"${run.actual_usd:.4f}")
+            table.add_row(run.run_id, run.started_at, escape(run.workflow), escape(run.target),
+                          run.status, f"{run.duration_ms / 1000:.1f} s", f"${run.actual_usd:.4f}")
         Console().print(table)
+        if not runs:
+            Console().print(f"No runs recorded for the workspace {escape(str(workspace.resolve()))}"
+                            " (use -w for another one).", style="dim")
 
-    @history.command("cleanup")
+    @history.command("show", cls=KeelCommand)
+    def show(
+        ctx: typer.Context,
+        run_id: str = typer.Argument(..., metavar="RUN_ID", show_default=False,
+                                     help="A run id from `keel history` (a unique prefix will do)."),
+        as_json: bool = AS_JSON,
+        workspace: Path | None = typer.Option(None, "--workspace", "-w", metavar="DIR",
+                                              help="Workspace folder (default: the current folder)."),
+        storage_dir: Path | None = STORAGE_DIR,
+    ) -> None:
+        """Show one past run: workflow, target, status, duration and cost."""
+        parent = ctx.obj or {}
+        workspace = workspace or parent.get("workspace") or Path(".")
+        storage_dir = storage_dir or parent.get("storage_dir")
+        run = _read(workspace, storage_dir, lambda r: _find_run(r, run_id))
+        if as_json or parent.get("as_json"):
+            typer.echo(json.dumps(run.wire(), indent=2))
+            return
+        _print_run(run)
+
+    @history.command("cleanup", cls=KeelCommand)
     def cleanup(
         apply: bool = typer.Option(False, "--apply/--dry-run",
                                    help="Delete for real (default: only say what would go)."),
-        days: int = typer.Option(DEFAULT_RETENTION_DAYS, "--days", min=1,
-                                 help="Keep runs of the last N days."),
-        max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1,
+        days: int = typer.Option(DEFAULT_RETENTION_DAYS, "--days", metavar="N",
+                                 callback=at_least(1), help="Keep runs of the last N days."),
+        max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", metavar="BYTES",
+                                      callback=at_least(1),
                                       help="Then delete the oldest runs until data fits."),
         as_json: bool = AS_JSON,
         workspace: Path = WORKSPACE,
@@ -113,21 +151,35 @@ def register(app: typer.Typer) -> None:
                    f"size {report.bytes_before} → {report.bytes_after} bytes"
                    + (" (run with --apply to do it)" if report.dry_run else ""))
 
-    @app.command("report")
+    @app.command("report", cls=KeelCommand)
     def report(
-        days: int = typer.Option(30, "--days", min=1, max=3650, help="Last N days (UTC)."),
+        days: int = typer.Option(30, "--days", metavar="N", callback=_days,
+                                 help="Last N days (UTC), 1 to 3650."),
         as_json: bool = AS_JSON,
         workspace: Path = WORKSPACE,
         storage_dir: Path | None = STORAGE_DIR,
+        verbose: bool = VERBOSE,
     ) -> None:
         """Usage, reliability and cost of the last N days."""
         from keel.reliability.report import reliability_report
 
+        show_logs(verbose)
         usage = _read(workspace, storage_dir, lambda r: reliability_report(r, days))
         if as_json:
             typer.echo(json.dumps(usage.wire(), indent=2))
             return
         _print_report(usage)
+
+
+def _days(value: int) -> int:
+    if not 1 <= value <= 3650:
+        raise typer.BadParameter(f"must be between 1 and 3650, got {value}.")
+    return value
+
+
+def _rate(value: float, denominator: int) -> str:
+    """A share, or "–" when nothing was counted (0 of 0 is not 0 %)."""
+    return f"{value:.1%}" if denominator else "–"
 
 
 def _print_report(usage: UsageReport) -> None:
@@ -139,15 +191,17 @@ def _print_report(usage: UsageReport) -> None:
     summary.add_column("measure")
     summary.add_column("value", justify="right")
     mttr = usage.mean_time_to_recovery_ms
+    calls = sum(p.calls for p in usage.by_provider)
     rows = [
         ("runs", str(usage.runs)), ("succeeded", str(usage.succeeded)),
+        ("partial", str(usage.partial)),
         ("failed", str(usage.failed)), ("cancelled", str(usage.cancelled)),
-        ("timed out", str(usage.timed_out)), ("partial", str(usage.partial)),
+        ("timed out", str(usage.timed_out)),
         ("interrupted", str(usage.interrupted)), ("running", str(usage.running)),
-        ("success rate", f"{usage.success_rate:.1%}"),
-        ("timeout rate", f"{usage.timeout_rate:.1%}"),
-        ("fallback rate", f"{usage.fallback_rate:.1%}"),
-        ("retry amplification", f"{usage.retry_amplification:.2f}x"),
+        ("success rate", _rate(usage.success_rate, usage.runs)),
+        ("timeout rate", _rate(usage.timeout_rate, usage.runs)),
+        ("fallback rate", _rate(usage.fallback_rate, calls)),
+        ("retry amplification", f"{usage.retry_amplification:.2f}x" if calls else "–"),
         ("mean time to recovery", "-" if mttr is None else f"{mttr} ms"),
         ("actual", f"${usage.actual_usd:.4f}"), ("premium baseline", f"${usage.baseline_usd:.4f}"),
         ("savings", f"${usage.savings_usd:.4f}"), ("dropped events", str(usage.dropped_events)),
@@ -160,8 +214,10 @@ def _print_report(usage: UsageReport) -> None:
         summary.add_row(name, value)
     console.print(summary)
     console.print(metrics_table(usage))
+    # "none" stands for stages that ran no model: not a provider to report on.
+    providers = [e for e in usage.by_provider if e.key != "none"]
     for title, entries in (("by workflow", usage.by_workflow),
-                           ("by provider", usage.by_provider), ("by day", usage.by_day)):
+                           ("by provider", providers), ("by day", usage.by_day)):
         if entries:
             console.print(_breakdown_table(title, entries))
     print_warnings(usage, console)
@@ -174,7 +230,8 @@ def _breakdown_table(title: str, entries: list[UsageBreakdown]) -> Table:
         table.add_column(column, justify="left" if column == "key" else "right")
     for e in entries:
         mttr = "-" if e.mean_time_to_recovery_ms is None else f"{e.mean_time_to_recovery_ms} ms"
-        table.add_row(e.key, str(e.runs), str(e.calls), f"{e.success_rate:.1%}",
+        table.add_row(escape(e.key), str(e.runs), str(e.calls),
+                      _rate(e.success_rate, e.runs or e.calls),
                       str(e.fallbacks), str(e.attempts), f"${e.actual_usd:.4f}",
                       f"${e.savings_usd:.4f}", mttr)
     return table

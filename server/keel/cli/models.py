@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
-from keel.errors import EXIT_FAILED, EXIT_OK, exit_code_for
+from keel.errors import EXIT_FAILED, EXIT_OK, KeelError
 
-WORKSPACE = typer.Option(Path("."), "--workspace", help="Workspace folder (default: here).")
-SETTINGS = typer.Option(None, "--settings",
-                        help="A JSON settings file (providers, models.registryPath).")
+from .common import SETTINGS, VERBOSE, WORKSPACE, apply_settings_file, fail, show_logs
+from .help import KeelCommand, KeelGroup
+
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
@@ -22,23 +22,13 @@ def _app_with_registry(workspace: Path, settings_file: Path | None):
     from keel.app.state import KeelApp
 
     state = KeelApp(workspace_folders=[workspace.resolve()])
-    raw = None
-    if settings_file is not None:
-        try:
-            raw = json.loads(settings_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            typer.echo(f"error: cannot read settings file {settings_file}: {exc}", err=True)
-            raise typer.Exit(3) from None
-    problem = state.apply_settings(raw, str(settings_file) if settings_file else "settings")
-    if problem:
-        typer.echo(f"error: invalid setting {problem}", err=True)
-        raise typer.Exit(3)
-    error = apply_registry_file(state)
+    try:
+        apply_settings_file(state, settings_file)
+        error = apply_registry_file(state)
+    except KeelError as exc:
+        error = exc
     if error is not None:
-        typer.echo(f"error: {error.message}", err=True)
-        if error.hint:
-            typer.echo(f"fix: {error.hint}", err=True)
-        raise typer.Exit(exit_code_for(error))
+        fail(error)
     return state
 
 
@@ -48,7 +38,8 @@ def _price(value: float) -> str:
 
 def register(app: typer.Typer) -> None:
     models = typer.Typer(help="The model registry: tiers, model ids, prices and their dates.",
-                         invoke_without_command=True)
+                         cls=KeelGroup, invoke_without_command=True,
+                         subcommand_metavar="[COMMAND [ARGS]...]")
     app.add_typer(models, name="models")
 
     @models.callback()
@@ -57,11 +48,14 @@ def register(app: typer.Typer) -> None:
         workspace: Path = WORKSPACE,
         settings_file: Path | None = SETTINGS,
         as_json: bool = AS_JSON,
+        verbose: bool = VERBOSE,
     ) -> None:
         """List each configured provider's tiers: model id, prices, the date each was checked."""
+        show_logs(verbose)
         if ctx.invoked_subcommand is not None:
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         from keel.providers.registry_check import registry_entries
@@ -75,12 +69,13 @@ def register(app: typer.Typer) -> None:
         for column in ("provider", "tier", "model", "input", "output", "checked", "source"):
             table.add_column(column)
         for e in entries:
-            table.add_row(e.provider, e.tier, e.model + ("" if e.price_known else " (unpriced)"),
+            table.add_row(escape(e.provider), e.tier,
+                          escape(e.model + ("" if e.price_known else " (unpriced)")),
                           _price(e.input_usd_per_mtok), _price(e.output_usd_per_mtok),
                           e.checked, e.source)
         Console().print(table)
 
-    @models.command("validate")
+    @models.command("validate", cls=KeelCommand)
     def validate(
         network: bool = typer.Option(False, "--network",
                                      help="Also ask each provider with a key which models it "
@@ -88,8 +83,10 @@ def register(app: typer.Typer) -> None:
         workspace: Path = WORKSPACE,
         settings_file: Path | None = SETTINGS,
         as_json: bool = AS_JSON,
+        verbose: bool = VERBOSE,
     ) -> None:
         """Check every registry entry; exit 1 when a check fails."""
+        show_logs(verbose)
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table

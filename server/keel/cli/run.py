@@ -7,8 +7,9 @@ by outcome:
 | status     | exit code |
 |------------|-----------|
 | succeeded  | 0 |
-| partial    | 0, with a warning on stderr (the static report is usable; the
-|            |   degraded reasons say what is missing) |
+| partial    | 0 with a warning on stderr when a stage was skipped (e.g. no provider
+|            |   configured); the code of the stage's error (4 provider, 3 config,
+|            |   5 timeout, ...) when a stage failed; with --strict never 0 |
 | failed     | by the error's type (keel.errors.EXIT_CODES), else 1 |
 | timedOut   | 5 (timeout) |
 | cancelled  | 130 (Ctrl-C cancels the run cleanly: it ends `cancelled`) |
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import structlog
 import typer
 from rich.console import Console
 from rich.live import Live
@@ -29,28 +30,47 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from keel.app.ports import NullNotifier
-from keel.app.run_ops import list_workflows_op, run_manager, run_workflow
+from keel.app.run_ops import run_manager, run_workflow
 from keel.app.state import KeelApp
-from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError, exit_code_for
-from keel.protocol.workflows import ListWorkflowsParams, RunResult, RunWorkflowParams
+from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError
+from keel.protocol.workflows import RunResult, RunWorkflowParams
 from keel.workflows.runs import new_run_id
+
+from .common import (
+    SETTINGS,
+    VERBOSE,
+    WORKSPACE,
+    apply_settings_file,
+    at_least,
+    fail,
+    show_logs,
+    with_target_context,
+)
+from .help import KeelCommand
+from .interrupt import RunInterrupts, for_this_run
+
+log = structlog.get_logger(__name__)
 
 # Tests install fakes (providers, workers) here; called with the app before the run.
 APP_SETUP: list[Callable[[KeelApp], None]] = []
-STATUS_EXIT = {"succeeded": 0, "partial": 0, "timedOut": EXIT_CODES["timeout"],
+STATUS_EXIT = {"succeeded": 0, "timedOut": EXIT_CODES["timeout"],
                "cancelled": EXIT_CODES["cancelled"]}
 
 
 class _LiveNotifier(NullNotifier):
-    """Turns keel/runEvent notifications into a per-stage table."""
+    """Turns keel/runEvent notifications into a per-stage table (and log lines for -v)."""
 
-    def __init__(self, stage_ids: list[str], live: Live | None) -> None:
+    def __init__(self, stage_ids: list[str]) -> None:
         self.rows = {sid: ("pending", "") for sid in stage_ids}
-        self.live = live
+        self.live: Live | None = None
+        self.on_queued: Callable[[], None] = lambda: None
 
     def notify(self, method: str, payload: dict) -> None:
         stage = payload.get("stage")
         kind = payload.get("kind")
+        log.info("run event", kind=kind, stage=stage, message=payload.get("message"))
+        if kind == "queued":
+            self.on_queued()
         if stage in self.rows:
             if kind == "stageStarted":
                 self.rows[stage] = ("running", "")
@@ -62,6 +82,9 @@ class _LiveNotifier(NullNotifier):
         if self.live is not None:
             self.live.update(self.table())
 
+    def show_message(self, level: str, text: str) -> None:
+        typer.echo(f"{level}: {text}", err=True)
+
     def table(self) -> Table:
         table = Table(show_header=True)
         for column in ("stage", "status", "detail"):
@@ -71,17 +94,7 @@ class _LiveNotifier(NullNotifier):
         return table
 
 
-def _settings_raw(path: Path | None) -> tuple[object, str]:
-    if path is None:
-        return None, "defaults"
-    try:
-        return json.loads(path.read_text(encoding="utf-8")), path.name
-    except (OSError, ValueError) as exc:
-        typer.echo(f"warning: {path.name}: cannot be read ({exc}); using defaults", err=True)
-        return None, "defaults"
-
-
-async def _run(app: KeelApp, params: RunWorkflowParams) -> RunResult:
+async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupts) -> RunResult:
     from keel.app.history_ops import close_storage, start_storage
 
     for setup in APP_SETUP:
@@ -89,100 +102,130 @@ async def _run(app: KeelApp, params: RunWorkflowParams) -> RunResult:
     if "recorder" not in app.extensions:
         start_storage(app)  # CLI runs belong in the workspace's history too
     manager = run_manager(app)
-    loop = asyncio.get_running_loop()
-    pending: set[asyncio.Task] = set()
 
     async def cancel() -> None:
         try:
             await manager.cancel(params.run_id or "")
         except KeelError:
-            pass  # not started yet or already over: nothing to cancel
+            pass  # already over: nothing to cancel
 
-    def on_sigint() -> None:
-        task = asyncio.ensure_future(cancel())
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-
-    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    if isinstance(app.notifier, _LiveNotifier):
+        app.notifier.on_queued = lambda: interrupts.registered(cancel)
+    interrupts.attach(asyncio.get_running_loop())
     try:
         return await run_workflow(app, params)
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        interrupts.detach()
         await close_storage(app)
 
 
-def _exit_code(result: RunResult) -> int:
+def _first_stage_error(result: RunResult) -> str | None:
+    return next((s.error.error_type for s in result.stages if s.error is not None), None)
+
+
+def exit_code(result: RunResult, strict: bool = False) -> int:
+    """The exit code of a finished run (the table in this module's docstring)."""
     if result.status in STATUS_EXIT:
         return STATUS_EXIT[result.status]
+    if result.status == "partial":
+        error_type = _first_stage_error(result)
+        if error_type is not None:
+            return EXIT_CODES.get(error_type, EXIT_FAILED)
+        return EXIT_CODES["unavailable"] if strict else 0
     if result.error is not None:
         return EXIT_CODES.get(result.error.error_type, EXIT_FAILED)
     return EXIT_FAILED
 
 
+def outcome_lines(result: RunResult, code: int) -> list[str]:
+    """What stderr says after the report: why the run is not a plain success, and the fix."""
+    lines: list[str] = []
+    if result.status == "partial":
+        level = "error" if code else "warning"
+        lines.append(f"{level}: the run is partial: " + "; ".join(result.degraded))
+    elif result.status == "cancelled":
+        lines.append(f"cancelled: run {result.run_id} was stopped and recorded as cancelled.")
+    elif result.status in ("failed", "timedOut") and result.error is not None:
+        lines.append(f"error: run {result.run_id} {result.status} ({result.error.code}); "
+                     "the report above says where.")
+    hints = [result.error.hint] if result.error is not None else []
+    hints += [s.error.hint for s in result.stages if s.error is not None]
+    told = " ".join(lines)
+    lines += [f"fix: {hint}" for hint in dict.fromkeys(h for h in hints if h) if hint not in told]
+    return lines
+
+
+def _stage_ids(workflow: str, root: Path) -> list[str]:
+    from keel.workflows.definitions import get_workflow
+
+    try:
+        return [s.id for s in get_workflow(workflow, root).stages]
+    except KeelError:
+        return []  # the run itself reports what is wrong
+
+
+def _execute(kapp: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupts,
+             stage_ids: list[str], console: Console, live_table: bool) -> RunResult:
+    notifier = _LiveNotifier(stage_ids)
+    kapp.notifier = notifier
+    if not live_table:
+        return asyncio.run(_run(kapp, params, interrupts))
+    with Live(notifier.table(), console=console, transient=True) as live:
+        notifier.live = live
+        result = asyncio.run(_run(kapp, params, interrupts))
+    console.print(notifier.table())
+    return result
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("workflows")
-    def workflows(
-        workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="Workspace folder."),
-    ) -> None:
-        """List the workflows (built-in and the workspace's .keel/workflows.toml)."""
-        kapp = KeelApp(workspace_folders=[workspace.resolve()])
-        try:
-            result = asyncio.run(list_workflows_op(kapp, ListWorkflowsParams()))
-        except KeelError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(exit_code_for(exc)) from None
-        table = Table(title="Keel workflows")
-        for column in ("id", "profile", "stages", "description"):
-            table.add_column(column, overflow="fold")
-        for wf in result.workflows:
-            stages = ", ".join(f"{s.id}" + (f" ({s.tier})" if s.tier else "") for s in wf.stages)
-            table.add_row(wf.id, wf.profile, stages, wf.description)
-        Console(width=max(120, Console().width)).print(table)
+    from . import workflows
 
-    @app.command("run")
+    workflows.register(app)  # `keel workflows` lists what `keel run` can run
+
+    @app.command("run", cls=KeelCommand)
     def run(
-        workflow: str = typer.Argument(..., help="Workflow id, e.g. review."),
-        target: str = typer.Argument(..., help="File or folder, relative to the workspace."),
+        workflow: str = typer.Argument(..., metavar="WORKFLOW", show_default=False,
+                                       help="Workflow id, e.g. review (`keel workflows` lists them)."),
+        target: str = typer.Argument(..., metavar="TARGET", show_default=False,
+                                     help="File or folder, relative to the workspace."),
         as_json: bool = typer.Option(False, "--json", help="Print the RunResult as JSON."),
-        timeout_ms: int | None = typer.Option(None, "--timeout-ms", min=1,
-                                              help="Stop the run after this many ms."),
-        workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="Workspace folder."),
-        settings_file: Path | None = typer.Option(None, "--settings",
-                                                  help="Settings JSON (as in initializationOptions)."),
+        timeout_ms: int | None = typer.Option(None, "--timeout-ms", metavar="MS",
+                                              callback=at_least(1),
+                                              help="Stop the run after this many milliseconds."),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="A partial run exits non-zero (6 when a stage was skipped)."),
+        workspace: Path = WORKSPACE,
+        settings_file: Path | None = SETTINGS,
+        verbose: bool = VERBOSE,
     ) -> None:
-        """Run WORKFLOW on TARGET in this process; Ctrl-C cancels the run."""
-        console = Console(stderr=as_json)
-        kapp = KeelApp(workspace_folders=[workspace.resolve()])
-        raw, source = _settings_raw(settings_file)
-        kapp.apply_settings(raw, source)
-        params = RunWorkflowParams(workflow=workflow, target=target, run_id=new_run_id(),
-                                   timeout_ms=timeout_ms)
-        try:
-            from keel.workflows.definitions import get_workflow
+        """Run WORKFLOW on TARGET in this process; Ctrl-C cancels the run.
 
-            stage_ids = [s.id for s in get_workflow(workflow, workspace.resolve()).stages]
-        except KeelError:
-            stage_ids = []
+        Exit code: 0 succeeded (or partial with a skipped stage, unless --strict),
+        the error's code when it failed (2 validation, 3 config, 4 provider,
+        6 unavailable, 70 internal), 5 timed out, 130 cancelled.
+        """
+        interrupts = for_this_run()
+        show_logs(verbose)
+        log.info("keel run: starting", workflow=workflow, target=target)
+        console = Console(stderr=as_json)
+        root = workspace.resolve()
+        kapp = KeelApp(workspace_folders=[root])
         try:
-            if as_json:
-                kapp.notifier = _LiveNotifier(stage_ids, None)
-                result = asyncio.run(_run(kapp, params))
-            else:
-                notifier = _LiveNotifier(stage_ids, None)
-                with Live(notifier.table(), console=console, transient=True) as live:
-                    notifier.live = live
-                    kapp.notifier = notifier
-                    result = asyncio.run(_run(kapp, params))
-                console.print(notifier.table())
-        except KeelError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(exit_code_for(exc)) from None
+            apply_settings_file(kapp, settings_file)
+            params = RunWorkflowParams(workflow=workflow, target=target, run_id=new_run_id(),
+                                       timeout_ms=timeout_ms)
+            result = _execute(kapp, params, interrupts, _stage_ids(workflow, root), console,
+                              live_table=not as_json)
+        except KeelError as error:
+            fail(with_target_context(error, target, root))
         finally:
             kapp.close()
+            interrupts.uninstall()
         if as_json:
             typer.echo(json.dumps(result.wire(), indent=2))
         else:
             console.print(Markdown(result.report.markdown))
-        if result.status == "partial":
-            typer.echo("warning: the run is partial: " + "; ".join(result.degraded), err=True)
-        raise typer.Exit(_exit_code(result))
+        code = exit_code(result, strict)
+        for line in outcome_lines(result, code):
+            typer.echo(line, err=True)
+        raise typer.Exit(code)

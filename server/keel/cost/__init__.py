@@ -1,12 +1,10 @@
-"""Cost estimates: token counting, the scan of a target, the estimate cache, calibration.
+"""Cost estimates: pricing, calibration, the "nothing to read" rule and the estimate itself.
 
 Entry point: ``keel.cost.estimate.estimate_cost``; see each module's docstring.
+The scan and the token heuristic it builds on are in ``keel.scan``.
 """
 
-from .cache import EstimateCache
 from .calibration import Calibration
 from .estimate import estimate_cost
-from .scan import ScanResult, scan
-from .tokens import count_tokens
 
-__all__ = ["Calibration", "EstimateCache", "ScanResult", "count_tokens", "estimate_cost", "scan"]
+__all__ = ["Calibration", "estimate_cost"]

@@ -17,25 +17,28 @@ Honesty rules:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from keel.errors import InvalidInput
 from keel.protocol.cost import CostEstimate, StageEstimate
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.registry import ModelInfo, price_usd, resolve_model
+from keel.scan.cache import EstimateCache
+from keel.scan.results import ScanResult
+from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES, scan
+from keel.scan.tokens import method as token_method
 from keel.targets import display_target
 from keel.workflows.definitions import StageDef, WorkflowCatalog, WorkflowDef, load_catalog
 from keel.workflows.planning import CallPlan, plan_llm_calls
 
-from .cache import EstimateCache
 from .calibration import CalibrationSource, resolve_calibration
 from .inputs import no_input_message
 from .pricing import PricingChoice, choose_pricing
-from .scan import DEFAULT_MAX_FILE_BYTES, ScanResult, scan
-from .tokens import method as token_method
 
 OUTPUT_NOTE = "output at the per-call budget (an upper bound)"
 
@@ -71,15 +74,14 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     """The stage's estimate and what it would cost on the reference provider."""
     notes = _plan_note(stage, plan)
     ref_model, ref_usd = _price(choice.reference, plan)
-    extra: dict = {"calls": plan.calls, "downgraded": plan.downgraded}
     if choice.serving is None:
         notes.insert(0, f"would be skipped: {choice.reason}; on {choice.reference_label} "
                         f"{ref_model.model} it would cost about {_usd_text(ref_usd)}")
         estimate = StageEstimate(
             id=stage.id, tier=plan.tier, provider="offline", model=None,
             input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=0.0,
-            note="; ".join(notes), **extra,
-            **{"ifConfiguredUsd": round(ref_usd, 6), "ifConfiguredModel": ref_model.model},
+            note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+            if_configured_usd=round(ref_usd, 6), if_configured_model=ref_model.model,
         )
         return estimate, ref_usd
     model, usd = _price(choice.serving, plan)
@@ -88,7 +90,8 @@ def _llm_stage(stage: StageDef, plan: CallPlan,
     estimate = StageEstimate(
         id=stage.id, tier=plan.tier, provider=model.provider_id, model=model.model,
         input_tokens=plan.input_tokens, output_tokens=plan.output_tokens, usd=round(usd, 6),
-        note="; ".join(notes), **extra, **{"priceKnown": model.price_known},
+        note="; ".join(notes), calls=plan.calls, downgraded=plan.downgraded,
+        price_known=model.price_known,
     )
     return estimate, ref_usd
 
@@ -109,14 +112,14 @@ def build_estimate(workflow: WorkflowDef, target_text: str, scanned: ScanResult,
             stages.append(_static_stage(stage))
             continue
         plan = cache.plan(scanned.scan_token, stage,
-                          lambda stage=stage: plan_llm_calls(stage, file_tokens))
+                          functools.partial(plan_llm_calls, stage, file_tokens))
         estimate, ref_usd = _llm_stage(stage, plan, choice)
         stages.append(estimate)
         expected += estimate.usd
         reference_total += ref_usd
     cal = resolve_calibration(calibration)
     kind = choice.serving.kind if choice.serving is not None else "offline"
-    extra: dict = {
+    extra: dict[str, Any] = {
         "codeTokens": sum(file_tokens),
         "skipped": {
             "binary": scanned.skipped_binary, "large": scanned.skipped_large,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keel.errors import DeadlineExceeded, InvalidInput
-
-from .cache import EstimateCache
-from .scan import ScanResult, scan
+from keel.scan.cache import EstimateCache
+from keel.scan.results import ScanResult
+from keel.scan.scanner import scan
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from keel import __version__
-from keel.protocol.health import HealthComponent, HealthReport, InFlight
+from keel.protocol.health import (
+    ComponentStatus,
+    HealthComponent,
+    HealthLevel,
+    HealthReport,
+    InFlight,
+)
 
 from ..runtime.registry import InFlightRegistry
 
@@ -30,7 +36,7 @@ def utc_now_iso() -> str:
 @dataclass(frozen=True)
 class ComponentState:
     name: str
-    status: str
+    status: ComponentStatus
     detail: str
     since: str
     fix: str | None = None
@@ -38,12 +44,12 @@ class ComponentState:
 
 @dataclass(frozen=True)
 class _Part:
-    status: str
+    status: ComponentStatus
     detail: str
     fix: str | None
 
 
-def _combined(parts: dict[str, _Part]) -> tuple[str, str, str | None]:
+def _combined(parts: dict[str, _Part]) -> tuple[ComponentStatus, str, str | None]:
     """The worst part's status; the details (and fixes) of every part that is not ok."""
     # Worst first; among equals the unnamed part (the component's own) first.
     bad = [p for _, p in sorted(((name, p) for name, p in parts.items() if ORDER[p.status] > 0),
@@ -55,7 +61,7 @@ def _combined(parts: dict[str, _Part]) -> tuple[str, str, str | None]:
     return bad[0].status, "; ".join(p.detail for p in bad), " ".join(fixes) or None
 
 
-def derive_level(components: list[ComponentState]) -> str:
+def derive_level(components: list[ComponentState]) -> HealthLevel:
     counted = [c for c in components if c.status != "disabled"]
     if any(c.name == "analysis" and c.status == "down" for c in counted):
         return "unhealthy"
@@ -66,7 +72,7 @@ def derive_level(components: list[ComponentState]) -> str:
     return "healthy"
 
 
-def summarize(level: str, components: list[ComponentState]) -> str:
+def summarize(level: HealthLevel, components: list[ComponentState]) -> str:
     if level == "healthy":
         return "Keel is healthy."
     worst = sorted((c for c in components if c.status in ("degraded", "down")),
@@ -94,7 +100,7 @@ class HealthMonitor:
     def subscribe(self, listener: Callable[[HealthReport], None]) -> None:
         self._listeners.append(listener)
 
-    def set(self, name: str, status: str, detail: str, fix: str | None = None, *,
+    def set(self, name: str, status: ComponentStatus, detail: str, fix: str | None = None, *,
             part: str = "") -> bool:
         """Set a component (or one ``part`` of it); listeners hear of a status or level change.
 
@@ -119,7 +125,7 @@ class HealthMonitor:
                 listener(report)
         return True
 
-    def part(self, name: str, part: str) -> tuple[str, str] | None:
+    def part(self, name: str, part: str) -> tuple[ComponentStatus, str] | None:
         """(status, detail) of one part of a component, if it was ever set."""
         found = self._parts.get(name, {}).get(part)
         return None if found is None else (found.status, found.detail)
@@ -138,7 +144,7 @@ class HealthMonitor:
     def components(self) -> list[ComponentState]:
         return list(self._components.values())
 
-    def level(self) -> str:
+    def level(self) -> HealthLevel:
         return derive_level(self.components())
 
     def report(self) -> HealthReport:

@@ -6,6 +6,7 @@ Never reveals a key's value: only whether the variable is set.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import os
 import sys
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 import anyio
 
 from keel.errors import DeadlineExceeded
-from keel.protocol.health import PreflightCheck, PreflightReport
+from keel.protocol.health import PreflightCheck, PreflightReport, PreflightStatus
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.credentials import is_loopback_url
 from keel.providers.registry_check import models_preflight_check
@@ -41,7 +42,7 @@ class PreflightContext:
     env: Mapping[str, str]
 
 
-def _check(id_: str, title: str, status: str, message: str, fix: str | None, started: float) -> PreflightCheck:
+def _check(id_: str, title: str, status: PreflightStatus, message: str, fix: str | None, started: float) -> PreflightCheck:
     return PreflightCheck(id=id_, title=title, status=status, message=message, fix=fix,
                           duration_ms=int((time.perf_counter() - started) * 1000))
 
@@ -176,7 +177,7 @@ async def run_preflight(ctx: PreflightContext, network: bool = False) -> Preflig
     checks.append(await models_preflight_check(ctx.settings, ctx.env, network))
     if network:
         probes: list[Callable[[], Awaitable[PreflightCheck]]] = [
-            (lambda p=p: check_network(p)) for p in ctx.settings.providers if p.kind != "offline"
+            functools.partial(check_network, p) for p in ctx.settings.providers if p.kind != "offline"
         ]
         checks.extend(await asyncio.gather(*(probe() for probe in probes)))
     return PreflightReport(ok=all(c.status != "fail" for c in checks), checks=checks)

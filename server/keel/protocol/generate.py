@@ -3,7 +3,9 @@
 - ``extension/src/protocol/keel-protocol.schema.json``: the JSON Schema of the models;
 - ``extension/src/protocol/keel-protocol.ts``: TypeScript types from that schema
   (json-schema-to-typescript, via ``npm run gen:protocol``);
-- ``docs/protocol-reference.md``: the method table and every shape, from the models.
+- ``docs/protocol-reference.md``: the method table and every shape, from the models;
+- ``server/keel/protocol/names.py``: the method names and protocol version, for code that
+  must not import the models (the fast start).
 
 With ``--check`` nothing is written: exit 1 and name the files that drifted.
 """
@@ -15,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .methods import PROTOCOL_VERSION, method_names
 from .reference import reference_markdown
 from .schema import schema_json
 
@@ -23,6 +26,7 @@ PROTOCOL_DIR = REPO / "extension" / "src" / "protocol"
 SCHEMA_PATH = PROTOCOL_DIR / "keel-protocol.schema.json"
 TS_PATH = PROTOCOL_DIR / "keel-protocol.ts"
 REFERENCE_PATH = REPO / "docs" / "protocol-reference.md"
+NAMES_PATH = Path(__file__).resolve().parent / "names.py"
 BANNER = "/* Generated from keel.protocol by 'python -m keel.protocol.generate'. Do not edit. */"
 
 
@@ -39,13 +43,30 @@ def typescript_from(schema_path: Path) -> str:
     return out.stdout
 
 
+def names_module() -> str:
+    """``names.py``: the method names as plain strings, importing nothing."""
+    names = "".join(f'    "{name}",\n' for name in method_names())
+    return ('"""The names of every keel/* method, without importing the models.\n\n'
+            "Generated from keel.protocol.methods by `python -m keel.protocol.generate`; do not edit.\n"
+            "The server's fast start answers ``initialize`` with them before anything heavy loads.\n"
+            '"""\n\n'
+            f"PROTOCOL_VERSION = {PROTOCOL_VERSION}\n\n"
+            f"KEEL_METHOD_NAMES: tuple[str, ...] = (\n{names})\n")
+
+
+def generated_without_node() -> dict[Path, str]:
+    """Every generated file that Python alone can build."""
+    return {SCHEMA_PATH: schema_json(), REFERENCE_PATH: reference_markdown(),
+            NAMES_PATH: names_module()}
+
+
 def generated() -> dict[Path, str]:
-    schema = schema_json()
+    files = generated_without_node()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_schema = Path(tmp) / "keel-protocol.schema.json"
-        tmp_schema.write_text(schema, encoding="utf-8")
-        ts = typescript_from(tmp_schema)
-    return {SCHEMA_PATH: schema, TS_PATH: ts, REFERENCE_PATH: reference_markdown()}
+        tmp_schema.write_text(files[SCHEMA_PATH], encoding="utf-8")
+        files[TS_PATH] = typescript_from(tmp_schema)
+    return files
 
 
 def main(argv: list[str]) -> int:

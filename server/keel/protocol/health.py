@@ -8,6 +8,7 @@ from .base import ParamsModel, WireModel
 
 HealthLevel = Literal["healthy", "degraded", "unhealthy"]
 ComponentStatus = Literal["ok", "degraded", "down", "disabled"]
+PreflightStatus = Literal["pass", "warn", "fail"]
 
 
 class HealthParams(ParamsModel):
@@ -44,7 +45,7 @@ class PreflightParams(ParamsModel):
 class PreflightCheck(WireModel):
     id: str
     title: str
-    status: Literal["pass", "warn", "fail"]
+    status: PreflightStatus
     message: str
     fix: str | None = None
     duration_ms: int

@@ -1,4 +1,8 @@
-"""The method table: every keel/* request and notification, with its models and deadline."""
+"""The method table: every keel/* request and notification, with its models and deadline.
+
+The one list of methods. ``names.py`` (the bare names, for code that must not load the
+models) is generated from it by ``python -m keel.protocol.generate``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from .advisor import AnalysisResult, AnalyzeParams, FixProposal, GenerateFixPara
 from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
-from .names import PROTOCOL_VERSION  # noqa: F401  (re-exported: one definition)
 from .reliability import ModelsReport, ValidateModelsParams
 from .workflows import (
     CancelRunParams,
@@ -23,6 +26,8 @@ from .workflows import (
     RunResult,
     RunWorkflowParams,
 )
+
+PROTOCOL_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def reference_markdown() -> str:
         "|---|---|---|---|",
     ]
     for spec in REQUESTS:
-        lines.append(f"| `{spec.name}` | `{spec.params.__name__}` | `{spec.result.__name__}` | "
+        result = spec.result.__name__ if spec.result is not None else "null"
+        lines.append(f"| `{spec.name}` | `{spec.params.__name__}` | `{result}` | "
                      f"{(spec.deadline_ms or 0) / 1000:g} s |")
     lines += ["", "## Notifications (server → client)", "", "| method | payload |", "|---|---|"]
     for spec in NOTIFICATIONS:

@@ -7,7 +7,7 @@ gives each metric's formula, target and default thresholds.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -50,7 +50,7 @@ class FloorThreshold(_UserSettings):
         return self
 
 
-def _rate(warning: float, critical: float):
+def _rate(warning: float, critical: float) -> Any:  # a pydantic Field
     return Field(default_factory=lambda: Threshold(warning=warning, critical=critical))
 
 

@@ -8,7 +8,7 @@ lists the bounds.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -111,6 +111,6 @@ class Settings(SettingsModel):
 
 
 class InitializationOptions(WireModel):
-    settings: dict | None = None
+    settings: dict[str, Any] | None = None
     workspace_trusted: bool = True
     client_name: str | None = None

@@ -9,6 +9,7 @@ A mean time to recovery alerts from its first recovery.
 
 from __future__ import annotations
 
+from keel.protocol.health import ComponentStatus
 from keel.protocol.reliability import Alert, AlertSettings, ReliabilityMetric
 
 from .metrics import (
@@ -90,12 +91,12 @@ def evaluate(metrics: list[ReliabilityMetric], settings: AlertSettings) -> list[
     return alerts
 
 
-def component_status(alerts: list[Alert], days: int) -> tuple[str, str, str | None]:
+def component_status(alerts: list[Alert], days: int) -> tuple[ComponentStatus, str, str | None]:
     """(status, detail, fix) of the ``reliability`` health component for these alerts."""
     span = "today" if days == 1 else f"the last {days} days"
     if not alerts:
         return "ok", f"every reliability metric is within its thresholds over {span}", None
     worst = alerts[0]
-    status = "down" if worst.level == "critical" else "degraded"
+    status: ComponentStatus = "down" if worst.level == "critical" else "degraded"
     more = f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
     return status, f"{worst.level}: {worst.message} over {span}{more}", worst.fix

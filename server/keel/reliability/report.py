@@ -6,14 +6,13 @@ and bench/storage_report.py. Call from a thread: it reads SQLite.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from keel.protocol.history import UsageReport
 from keel.protocol.reliability import Alert, AlertSettings
 from keel.storage import queries
 from keel.storage.metrics import ReliabilityCounts, reliability_counts
-from keel.storage.reader import HistoryReader
+from keel.storage.reader import Connection, HistoryReader
 
 from .alerts import evaluate
 from .metrics import reliability_metrics
@@ -34,7 +33,7 @@ def complete(report: UsageReport, counts: ReliabilityCounts, alerts: AlertSettin
     return report
 
 
-def _read(conn: sqlite3.Connection, days: int, now: datetime | None,
+def _read(conn: Connection, days: int, now: datetime | None,
           alerts: AlertSettings) -> UsageReport:
     report = queries.usage_report(conn, days, now)
     first, last = queries.report_window(days, now)

@@ -10,11 +10,12 @@ background, so the next request finds a warm worker instead of a busy one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import multiprocessing
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -36,7 +37,10 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
         warm = getattr(module, "warm", None)
         if callable(warm):
             warm()
-    conn.send(("ready", None))
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return  # the parent left while we warmed up (e.g. Ctrl-C): no traceback, just go
     while True:
         try:
             fn, args = conn.recv()
@@ -52,6 +56,26 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
             conn.send(reply)
         except Exception as exc:  # e.g. an unpicklable result
             conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Start processes with SIGINT blocked: the fork server and every worker inherit the mask.
+
+    Ctrl-C in a terminal reaches the whole process group; a worker (or the fork
+    server while it imports) must not die of it with a KeyboardInterrupt
+    traceback. Only the parent decides, and kills workers when it needs to.
+    The mask is this thread's only; a Ctrl-C meanwhile waits until it is lifted.
+    The resource tracker is started first: starting it unblocks SIGINT again.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -117,7 +141,8 @@ class WorkerPool:
             parent, child = self._ctx.Pipe()
             process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports),
                                         daemon=True, name="keel-worker")
-            process.start()
+            with _sigint_blocked():
+                process.start()
         except OSError as exc:  # no processes, no memory, no fds: analysis cannot run
             self.start_error = f"cannot start a worker process: {exc.strerror or exc}"
             raise InternalError(f"Analysis workers cannot start ({exc.strerror or exc}).",

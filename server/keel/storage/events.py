@@ -99,7 +99,7 @@ _INSERT_ESTIMATE = """INSERT INTO estimates (workflow, target, files, input_toke
 
 def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
     """Write ``events`` in order (the caller owns the transaction)."""
-    calls: list[tuple] = []
+    calls: list[tuple[Any, ...]] = []
     for kind, payload in events:
         if kind == MODEL_CALL:
             # Consecutive calls go in one executemany; order with runs is kept.

@@ -27,14 +27,14 @@ def server_start_event(config_error: bool, at: str) -> tuple[str, Any]:
     return SERVER_START, (at[:10], int(bool(config_error)))
 
 
-def _apply_request(conn: sqlite3.Connection, payload: tuple) -> None:
+def _apply_request(conn: sqlite3.Connection, payload: tuple[Any, ...]) -> None:
     conn.execute(
         "INSERT INTO request_rollup (day, method, requests, failed) VALUES (?, ?, 1, ?) "
         "ON CONFLICT (day, method) DO UPDATE SET requests = requests + 1, "
         "failed = failed + excluded.failed", payload)
 
 
-def _apply_start(conn: sqlite3.Connection, payload: tuple) -> None:
+def _apply_start(conn: sqlite3.Connection, payload: tuple[Any, ...]) -> None:
     conn.execute(
         "INSERT INTO start_rollup (day, starts, config_errors) VALUES (?, 1, ?) "
         "ON CONFLICT (day) DO UPDATE SET starts = starts + 1, "

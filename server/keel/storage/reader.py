@@ -23,6 +23,8 @@ from .health import StorageHealth
 from .retention import CleanupReport
 
 T = TypeVar("T")
+# What a ``read`` query is given: code outside storage names it without importing sqlite3.
+Connection = sqlite3.Connection
 
 
 def _memory_connect(_: Path) -> sqlite3.Connection:
@@ -60,7 +62,7 @@ class HistoryReader:
             self.close()
             raise translate(exc, self.db_path) from exc
 
-    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+    def read(self, query: Callable[[Connection], T]) -> T:
         """Run ``query`` on this reader's connection; storage failures come out translated."""
         return self._guard(query)
 

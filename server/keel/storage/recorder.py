@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -42,6 +43,7 @@ from .owner import ProcessOwner, this_process
 from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
+RecordT = TypeVar("RecordT")
 
 
 def _log(level: str, event: str, **fields: object) -> None:
@@ -134,10 +136,10 @@ class StorageRecorder:
         """This server started, with (``config_error``) or without invalid configuration."""
         self._enqueue(lambda _: server_start_event(config_error, utc_iso(at)), None)
 
-    def _enqueue(self, make: Callable[[object], Event], record: object) -> None:
+    def _enqueue(self, make: Callable[[RecordT], Event], record: RecordT) -> None:
         try:
             event = make(record)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             # A malformed record is counted as a drop; it never raises into a run.
             _log("warning", "storage.record_rejected", error=repr(exc))
             with self._lock:
@@ -211,7 +213,7 @@ class StorageRecorder:
             while True:
                 try:
                     drained = self._drain()
-                except Exception as exc:  # a bug must not kill the only writer: retry later
+                except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer: retry later
                     drained = False
                     self._internal_error(exc)
                 if drained:
@@ -244,7 +246,7 @@ class StorageRecorder:
                                                   code=exc.code))
         except StorageError as exc:
             self._set_status("degraded" if exc.kind == "transient" else "down", exc)
-        except Exception as exc:  # a bug must not kill the only writer
+        except Exception as exc:  # noqa: BLE001  a bug must not kill the only writer
             self._internal_error(exc)
         finally:
             self._first_open_done.set()
@@ -382,5 +384,5 @@ class StorageRecorder:
             for listener in list(self._listeners):
                 try:
                     listener(snapshot)
-                except Exception:  # a broken listener must not stop the writer
+                except Exception:  # noqa: BLE001  a broken listener must not stop the writer
                     _log("exception", "storage.listener_failed")

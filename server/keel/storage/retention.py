@@ -25,14 +25,17 @@ class CleanupReport:
 
 def used_bytes(conn: sqlite3.Connection) -> int:
     """Bytes in pages that hold data (free pages only go away with VACUUM)."""
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    return (pages - free) * conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = _pragma_int(conn, "page_count")
+    free = _pragma_int(conn, "freelist_count")
+    return (pages - free) * _pragma_int(conn, "page_size")
 
 
 def file_bytes(conn: sqlite3.Connection) -> int:
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    return pages * conn.execute("PRAGMA page_size").fetchone()[0]
+    return _pragma_int(conn, "page_count") * _pragma_int(conn, "page_size")
+
+
+def _pragma_int(conn: sqlite3.Connection, name: str) -> int:
+    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
 
 
 def cleanup(conn: sqlite3.Connection, retention_days: int = DEFAULT_RETENTION_DAYS,

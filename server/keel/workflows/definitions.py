@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from keel.errors import ConfigError, InvalidInput
 
@@ -51,7 +51,7 @@ class WorkflowDef:
     stages: tuple[StageDef, ...]
     inputs: tuple[str, ...] = (".py",)  # file suffixes the workflow reads
     source: str = "builtin"  # or the path of the workflows.toml that defined it
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 _REVIEW = WorkflowDef(
@@ -177,7 +177,7 @@ def load_catalog(workspace_root: Path | None = None) -> WorkflowCatalog:
         merged.update(user_workflows(workspace_root))
     except ConfigError as problem:
         return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), problem)
-    except Exception as exc:  # whatever the file holds, the built-ins keep working
+    except Exception as exc:  # noqa: BLE001  whatever the file holds, the built-ins keep working
         # Not logged here: the CLI calls this with logging unconfigured (stdout).
         return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), ConfigError(
             f"{WORKFLOWS_FILE}: cannot be read ({type(exc).__name__}).",

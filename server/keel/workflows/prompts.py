@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from keel.cost.tokens import count_tokens
 from keel.protocol.advisor import Finding
+from keel.scan.tokens import count_tokens
 
 from .definitions import StageDef
 from .sources import SourceFile

@@ -1,4 +1,4 @@
-"""The files a run reads: the same walk as the cost estimate (``keel.cost.scan``).
+"""The files a run reads: the same walk as the cost estimate (``keel.scan.scanner``).
 
 Reusing ``scan`` keeps "what the estimate priced" and "what the run sent"
 identical: same ``.gitignore`` rules, same suffix filter, same order (chunk
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import anyio
 
-from keel.cost.scan import ScanResult, scan
 from keel.runtime.deadline import current_deadline
+from keel.scan.results import ScanResult
+from keel.scan.scanner import scan
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,12 @@ async def collect_sources(
     target: Path, workspace_root: Path, suffixes: tuple[str, ...], max_file_bytes: int
 ) -> tuple[list[SourceFile], ScanResult]:
     deadline = current_deadline()
-    result = await anyio.to_thread.run_sync(
-        lambda: scan(target, workspace_root, suffixes=suffixes, max_file_bytes=max_file_bytes,
-                     should_stop=lambda: deadline.expired),
-        abandon_on_cancel=True,
-    )
-    root = workspace_root.resolve()
+
+    def scan_in_thread() -> tuple[ScanResult, Path]:  # resolve() touches the disk too
+        return scan(target, workspace_root, suffixes=suffixes, max_file_bytes=max_file_bytes,
+                    should_stop=lambda: deadline.expired), workspace_root.resolve()
+
+    result, root = await anyio.to_thread.run_sync(scan_in_thread, abandon_on_cancel=True)
     files = [SourceFile(f.rel_path, root / f.rel_path, f.tokens, f.size) for f in result.files]
     return files, result
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -82,7 +82,7 @@ class _FileSpec(BaseModel):
     workflow: list[_WorkflowSpec] = Field(default_factory=list)
 
 
-def _field_path(loc: tuple) -> str:
+def _field_path(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int) and parts:
@@ -95,7 +95,7 @@ def _field_path(loc: tuple) -> str:
 def _invalid(source: str, problem: str, field: str | None = None,
              line: int | None = None) -> ConfigError:
     where = f"{source}" + (f" line {line}" if line else "") + (f": {field}" if field else "")
-    details: dict = {"file": source}
+    details: dict[str, Any] = {"file": source}
     if field:
         details["field"] = field
     if line:
@@ -130,7 +130,7 @@ def _duplicate_line(text: str, value: str, workflow_index: int | None = None) ->
     return None
 
 
-def _load_toml(text: str, source: str) -> dict:
+def _load_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from keel.cost.cache import EstimateCache
+from keel.scan.cache import EstimateCache
 
 OLD_NS = 1_600_000_000 * 10**9  # 2020-09-13: far outside any racy window
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from keel.cost.cache import EstimateCache
-from keel.cost.scan import scan
+from keel.scan.cache import EstimateCache
+from keel.scan.scanner import scan
 
 from .conftest import OLD_NS, age_tree, write
 

@@ -8,11 +8,11 @@ import typer
 from typer.testing import CliRunner
 
 from keel.cli.estimate import register
-from keel.cost.cache import EstimateCache
 from keel.cost.estimate import estimate_cost
 from keel.errors import DeadlineExceeded, InvalidInput
 from keel.protocol.settings import Settings
 from keel.providers.registry import MODEL_PRICES, TIER_DEFAULTS
+from keel.scan.cache import EstimateCache
 from keel.workflows.definitions import get_workflow
 
 from .conftest import write

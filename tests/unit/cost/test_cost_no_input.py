@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from keel.cost.inputs import no_input_message, require_input
-from keel.cost.scan import scan
 from keel.errors import InvalidInput
+from keel.scan.scanner import scan
 
 from .conftest import write
 

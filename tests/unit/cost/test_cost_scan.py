@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from keel.cost.scan import scan
 from keel.errors import DeadlineExceeded
+from keel.scan.scanner import scan
 
 from .conftest import write
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from keel.cost.reader import read_and_count
-from keel.cost.scan import scan
 from keel.errors import InvalidInput
 from keel.files import NotRegularFile, open_regular
+from keel.scan.reader import read_and_count
+from keel.scan.scanner import scan
 
 from .conftest import write
 

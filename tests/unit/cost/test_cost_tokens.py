@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from keel.cost.tokens import HEURISTIC_METHOD, count_tokens, count_tokens_bytes, method
+from keel.scan.tokens import HEURISTIC_METHOD, count_tokens, count_tokens_bytes, method
 
 
 @pytest.mark.parametrize(

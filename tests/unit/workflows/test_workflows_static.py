@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from keel.cost.tokens import count_tokens
 from keel.protocol.advisor import Finding
 from keel.protocol.base import Position, Range
+from keel.scan.tokens import count_tokens
 from keel.workflows.analyzers.bandit_runner import parse_report, run_bandit
 from keel.workflows.analyzers.bugs import find_bugs
 from keel.workflows.definitions import StageDef

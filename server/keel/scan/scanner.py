@@ -41,6 +41,7 @@ from .cache import OUTCOME_LARGE, OUTCOME_OK, DirRecord, EstimateCache, FileEntr
 from .ignore import (
     ALWAYS_SKIPPED_DIRS,
     GITIGNORE,
+    FileSig,
     IgnoreChain,
     IgnoreLevel,
     gitignore_sig,
@@ -50,6 +51,8 @@ from .memo import TreeMemo, unchanged
 from .reader import DEFAULT_READ_WORKERS, read_and_count, read_pool
 from .results import ScannedFile, ScanResult
 from .tokens import HEURISTIC_METHOD
+
+Sigs = tuple[FileSig, ...]  # the .gitignore files a folder's rules came from
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 STOP_CHECK_EVERY = 256
@@ -99,7 +102,7 @@ class _Walk:
         self.memo_ok = True
         self.trace_dirs: list[tuple[str, int]] = []
         self.trace_files: list[tuple[str, int, int]] = []
-        self.trace_ignores: set = set()
+        self.trace_ignores: set[FileSig] = set()
 
     # -- files -----------------------------------------------------------
     def add_file(self, path: str, rel: str, st: os.stat_result) -> None:
@@ -142,7 +145,7 @@ class _Walk:
             batch = pending[start:start + batch_size]
             paths = [p.path for p in batch]
             if self.read_workers > 1 and len(batch) > 8:
-                outcomes: Iterator = read_pool().map(read_and_count, paths,
+                outcomes: Iterator[tuple[str, int, int, int] | None] = read_pool().map(read_and_count, paths,
                                                       [self.max_file_bytes] * len(paths))
             else:
                 outcomes = (read_and_count(p, self.max_file_bytes) for p in paths)
@@ -185,7 +188,7 @@ class _Walk:
         rel = os.path.relpath(path, self.root)
         return "" if rel == "." else rel.replace(os.sep, "/") + "/"
 
-    def ancestor_chain(self, target_dir: str) -> tuple[IgnoreChain, tuple]:
+    def ancestor_chain(self, target_dir: str) -> tuple[IgnoreChain, Sigs]:
         """The ignore levels of the folders above ``target_dir``, from the workspace root.
 
         When the target (or a folder above it) is itself ignored, the levels
@@ -193,7 +196,7 @@ class _Walk:
         ``.gitignore`` files inside it apply.
         """
         chain: IgnoreChain = ()
-        sigs: tuple = ()
+        sigs: Sigs = ()
         folder = self.root
         rel = ""
         for part in [p for p in self.rel_of(target_dir).split("/") if p]:
@@ -208,8 +211,8 @@ class _Walk:
                 chain, sigs = (), ()
         return chain, sigs
 
-    def with_level(self, folder: str, rel: str, chain: IgnoreChain, sigs: tuple,
-                   known_present: bool | None) -> tuple[IgnoreChain, tuple]:
+    def with_level(self, folder: str, rel: str, chain: IgnoreChain, sigs: Sigs,
+                   known_present: bool | None) -> tuple[IgnoreChain, Sigs]:
         if known_present is False:
             return chain, sigs
         sig = gitignore_sig(os.path.join(folder, GITIGNORE))
@@ -221,7 +224,7 @@ class _Walk:
             return chain, sigs
         return chain + (IgnoreLevel(rel, spec, sig),), sigs + (sig,)
 
-    def walk(self, top: str, chain: IgnoreChain, sigs: tuple) -> None:
+    def walk(self, top: str, chain: IgnoreChain, sigs: Sigs) -> None:
         stack = [(top, self.rel_of(top), chain, sigs)]
         result = self.result
         cache = self.cache
@@ -301,7 +304,7 @@ class _Walk:
                 stack.append((prefix + name, rel + name + "/", chain, sigs))
         self.read_pending()
 
-    def list_folder(self, folder: str, rel: str, chain: IgnoreChain, sigs: tuple,
+    def list_folder(self, folder: str, rel: str, chain: IgnoreChain, sigs: Sigs,
                     dir_mtime: int) -> DirRecord | None:
         files: list[str] = []
         subdirs: list[str] = []

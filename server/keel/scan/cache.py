@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pathspec import GitIgnoreSpec
 
 from .ignore import FileSig, compile_gitignore
 from .memo import TreeKey, TreeMemo
+
+PlanT = TypeVar("PlanT")
 
 MAX_TREES = 16
 MAX_PLANS = 256
@@ -104,7 +106,7 @@ class EstimateCache:
                 self._trees.clear()
             self._trees[key] = memo
 
-    def plan(self, scan_token: int, stage: Any, compute: Callable[[], Any]) -> Any:
+    def plan(self, scan_token: int, stage: Hashable, compute: Callable[[], PlanT]) -> PlanT:
         """A call plan memoised per (scan result, stage): planning 10,000 files shows at 50 ms."""
         key = (scan_token, stage)
         plan = self._plans.get(key)
@@ -136,14 +138,16 @@ class EstimateCache:
                 self._files.clear()
 
     def spec(self, sig: FileSig) -> GitIgnoreSpec | None:
-        spec = self._specs.get(sig, False)
-        if spec is False:
-            spec = compile_gitignore(sig[0])
-            with self._lock:
-                stale = [key for key in self._specs if key[0] == sig[0]]
-                for key in stale:
-                    del self._specs[key]
-                self._specs[sig] = spec
+        try:
+            return self._specs[sig]  # None is a known answer too: no rules in that file
+        except KeyError:
+            pass
+        spec = compile_gitignore(sig[0])
+        with self._lock:
+            stale = [key for key in self._specs if key[0] == sig[0]]
+            for key in stale:
+                del self._specs[key]
+            self._specs[sig] = spec
         return spec
 
     def invalidate(self, paths: Iterable[str | os.PathLike[str]]) -> int:

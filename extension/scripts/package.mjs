@@ -1,0 +1,26 @@
+// `npm run package`: Keel's wheel + a production bundle → extension/dist/keel-<version>.vsix.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: repo, stdio: ["ignore", "inherit", "inherit"] });
+const python = process.env.KEEL_PYTHON ?? (existsSync(path.join(repo, ".venv/bin/python")) ? path.join(repo, ".venv/bin/python") : "python3");
+const version = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")).version;
+
+const wheelDir = path.join(repo, "extension", "wheel");
+rmSync(wheelDir, { recursive: true, force: true });
+mkdirSync(wheelDir, { recursive: true });
+// The wheel only: its dependencies come from the package index when the extension provisions.
+run(python, ["-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check", ".", "-w", wheelDir]);
+const wheels = readdirSync(wheelDir).filter((f) => f.endsWith(".whl"));
+if (wheels.length !== 1) throw new Error(`expected one wheel in ${wheelDir}, found ${wheels.join(", ") || "none"}`);
+
+run(process.execPath, [path.join(repo, "extension/scripts/build.mjs"), "--production"]);
+const outDir = path.join(repo, "extension", "dist");
+mkdirSync(outDir, { recursive: true });
+const vsix = path.join(outDir, `keel-${version}.vsix`);
+run(process.execPath, [path.join(repo, "node_modules/@vscode/vsce/vsce"), "package", "--no-dependencies",
+  "--allow-missing-repository", "--skip-license", "--no-rewrite-relative-links", "--out", vsix]);
+console.log(`${vsix} (${(statSync(vsix).size / 1024).toFixed(0)} KiB, wheel ${wheels[0]})`);

@@ -1,0 +1,72 @@
+/**
+ * Maps the `keel.*` VS Code settings one to one onto the server's settings object
+ * (docs/configuration.md). Settings the user left unset are not sent, so the server's own
+ * defaults apply; client-only settings (`keel.server.path`, `keel.python`, `keel.trace.server`)
+ * never reach the server.
+ */
+import type { Settings } from "./protocol/keel-protocol";
+
+/** Dotted keys under `keel.` that are server settings, in the server's own shape. */
+export const SERVER_SETTING_KEYS = [
+  "logLevel",
+  "providers",
+  "timeouts.healthMs", "timeouts.preflightMs", "timeouts.listWorkflowsMs", "timeouts.estimateCostMs",
+  "timeouts.runWorkflowMs", "timeouts.cancelRunMs", "timeouts.analyzeMs", "timeouts.generateFixMs",
+  "timeouts.runsMs", "timeouts.reportMs",
+  "storage.dir", "storage.retentionDays", "storage.maxBytes",
+  "advisor.diagnostics", "advisor.maxFileBytes", "advisor.thresholds",
+  "telemetry.otlpEndpoint",
+] as const;
+
+export const CLIENT_SETTING_KEYS = ["server.path", "python", "trace.server"] as const;
+
+/** Reads a `keel.`-relative key; undefined when the user set nothing (or null/empty). */
+export type SettingReader = (key: string) => unknown;
+
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === null || value === ""
+    || (typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length === 0);
+}
+
+export function serverSettings(read: SettingReader): Settings {
+  const settings: Record<string, unknown> = {};
+  for (const key of SERVER_SETTING_KEYS) {
+    const value = read(key);
+    if (isUnset(value)) continue;
+    const parts = key.split(".");
+    let node = settings;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1] as string] = value;
+  }
+  return settings as Settings;
+}
+
+/** True when a configuration change touches anything the server or the client's start depends on. */
+export function affectsServer(affects: (section: string) => boolean): "restart" | "notify" | "none" {
+  if (affects("keel.server.path") || affects("keel.python")) return "restart";
+  return SERVER_SETTING_KEYS.some((key) => affects(`keel.${key}`)) ? "notify" : "none";
+}
+
+export interface ProviderKeyTarget {
+  providerId: string;
+  kind: string;
+  envVar: string;
+}
+
+const DEFAULT_KEY_ENV: Record<string, string> = { anthropic: "ANTHROPIC_API_KEY", openai: "OPENAI_API_KEY" };
+
+/** The providers that take a key, with the environment variable the server reads it from. */
+export function providerKeyTargets(settings: Settings): ProviderKeyTarget[] {
+  const providers = settings.providers?.length
+    ? settings.providers
+    : [{ id: "anthropic", kind: "anthropic" as const }, { id: "openai", kind: "openai" as const }];
+  const targets: ProviderKeyTarget[] = [];
+  for (const provider of providers) {
+    const envVar = provider.apiKeyEnv ?? DEFAULT_KEY_ENV[provider.kind];
+    if (envVar) targets.push({ providerId: provider.id, kind: provider.kind, envVar });
+  }
+  return targets;
+}

@@ -1,0 +1,224 @@
+/**
+ * Owns the language client's whole lifecycle in one place (like rust-analyzer's `Ctx`):
+ * provisioning, start, crash restarts with backoff, the stopped state, manual restart, health
+ * polling, and the events the UI listens to.
+ */
+import * as vscode from "vscode";
+import {
+  CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind,
+  type LanguageClientOptions, type ServerOptions,
+} from "vscode-languageclient/node";
+import type { HealthReport, RunEvent } from "../protocol/keel-protocol";
+import * as ext from "../lspExt";
+import { serverSettings } from "../config";
+import { RestartPolicy } from "./restartPolicy";
+import { HealthWatch } from "./healthWatch";
+import type { ClientPhase, StatusInput } from "../status/statusModel";
+import type { ServerCommand } from "../provisioning/provision";
+
+export interface KeelClientDeps {
+  output: vscode.LogOutputChannel;
+  /** Resolves the server command (provisioning on first use); undefined when it failed. */
+  resolveServer(): Promise<ServerCommand | undefined>;
+  /** Environment additions (API keys from SecretStorage). */
+  serverEnv(): Promise<Record<string, string>>;
+}
+
+export class KeelClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly policy = new RestartPolicy();
+  private readonly healthWatch: HealthWatch;
+  private disposed = false;
+  private status: StatusInput = { phase: "starting", responsive: true };
+  private readonly stateEmitter = new vscode.EventEmitter<StatusInput>();
+  private readonly healthEmitter = new vscode.EventEmitter<HealthReport>();
+  private readonly runEventEmitter = new vscode.EventEmitter<RunEvent>();
+  readonly onDidChangeStatus = this.stateEmitter.event;
+  readonly onHealth = this.healthEmitter.event;
+  readonly onRunEvent = this.runEventEmitter.event;
+  private serverPid: number | undefined;
+
+  constructor(private readonly deps: KeelClientDeps) {
+    this.healthWatch = new HealthWatch(
+      (abort) => this.probeHealth(abort),
+      (report) => this.onHealthReport(report),
+      (responsive) => this.update({ responsive }),
+    );
+  }
+
+  get current(): StatusInput {
+    return this.status;
+  }
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  get pid(): number | undefined {
+    return this.serverPid;
+  }
+
+  setPhase(phase: ClientPhase, reason?: string): void {
+    this.update({ phase, reason, ...(phase === "running" ? {} : { health: undefined, responsive: true }) });
+  }
+
+  async start(): Promise<void> {
+    if (this.disposed) return;
+    this.setPhase("installing");
+    const server = await this.deps.resolveServer();
+    if (!server) {
+      this.setPhase("stopped", "Its Python environment could not be set up.");
+      return;
+    }
+    this.setPhase("starting");
+    const env = { ...process.env, ...(await this.deps.serverEnv()) };
+    const serverOptions: ServerOptions = {
+      command: server.command,
+      args: server.args,
+      transport: TransportKind.stdio,
+      options: { env, ...(server.cwd ? { cwd: server.cwd } : {}) },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file", language: "python" }, { scheme: "untitled", language: "python" }],
+      outputChannel: this.deps.output,
+      // Crashes and restarts are told by the status bar and one message of ours, not by a toast per error.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: () => this.initializationOptions(),
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: async () => this.onServerClosed(),
+      },
+      middleware: {},
+    };
+    const client = new LanguageClient("keel", "Keel", serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification(ext.healthChanged, (report) => this.onHealthReport(report));
+    client.onNotification(ext.runEvent, (event) => this.runEventEmitter.fire(event));
+    client.onDidChangeState((change) => {
+      if (change.newState === State.Running) {
+        this.serverPid = this.pidOf(client);
+        this.update({ phase: "running", responsive: true });
+        this.healthWatch.start();
+      } else if (change.newState === State.Stopped) {
+        this.healthWatch.stop();
+      }
+    });
+    try {
+      await client.start();
+    } catch (error) {
+      this.deps.output.error(`The Keel server did not start: ${String(error)}`);
+      if (this.client === client && this.status.phase !== "restarting") {
+        this.setPhase("stopped", "It did not start; see the Keel output.");
+      }
+    }
+  }
+
+  /** The manual restart (command, status bar action, a key or trust change). */
+  async restart(): Promise<void> {
+    this.policy.reset();
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.healthWatch.stop();
+    const client = this.client;
+    this.client = undefined;
+    this.serverPid = undefined;
+    if (client && client.needsStop()) {
+      try {
+        await client.stop(2000);
+      } catch (error) {
+        this.deps.output.warn(`Stopping the Keel server: ${String(error)}`);
+      }
+    }
+    this.setPhase("stopped", "Use Restart to start it.");
+  }
+
+  sendSettings(read: (key: string) => unknown): void {
+    if (!this.running) return;
+    void this.client?.sendNotification("workspace/didChangeConfiguration", { settings: serverSettings(read) });
+  }
+
+  /** Sends a keel/* request; fails with a clear message when the server is not running. */
+  async request<P, R>(type: import("vscode-jsonrpc").RequestType<P, R, void>, params: P,
+    token?: vscode.CancellationToken): Promise<R> {
+    const client = this.client;
+    if (!client || client.state !== State.Running) {
+      throw new Error(`The Keel server is ${this.status.phase === "running" ? "not ready" : this.status.phase}.`);
+    }
+    return token ? client.sendRequest(type, params, token) : client.sendRequest(type, params);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.healthWatch.stop();
+  }
+
+  async deactivate(): Promise<void> {
+    this.dispose();
+    await this.stop();
+  }
+
+  private initializationOptions(): Record<string, unknown> {
+    const config = vscode.workspace.getConfiguration("keel");
+    return {
+      settings: serverSettings((key) => config.get(key)),
+      workspaceTrusted: vscode.workspace.isTrusted,
+      clientName: `vscode-keel ${vscode.version}`,
+    };
+  }
+
+  private async onServerClosed(): Promise<{ action: CloseAction; handled: boolean }> {
+    this.healthWatch.stop();
+    this.serverPid = undefined;
+    const decision = this.policy.onCrash(Date.now());
+    if (this.disposed || decision.action === "stop") {
+      const reason = `It crashed ${decision.crashes} times in 3 minutes.`;
+      this.deps.output.error(`The Keel server stopped: ${reason}`);
+      this.setPhase("stopped", reason);
+      if (!this.disposed) {
+        void vscode.window.showErrorMessage(`The Keel server keeps crashing (${reason}).`, "Restart", "Show log")
+          .then((choice) => {
+            if (choice === "Restart") void vscode.commands.executeCommand("keel.restartServer");
+            if (choice === "Show log") this.deps.output.show();
+          });
+      }
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    this.setPhase("restarting", `Attempt ${decision.crashes} in ${decision.delayMs} ms.`);
+    this.deps.output.warn(`The Keel server exited; restarting in ${decision.delayMs} ms (crash ${decision.crashes}).`);
+    await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    if (this.disposed || this.status.phase !== "restarting") return { action: CloseAction.DoNotRestart, handled: true };
+    this.setPhase("starting");
+    return { action: CloseAction.Restart, handled: true };
+  }
+
+  private onHealthReport(report: HealthReport): void {
+    const previous = this.status.health;
+    if (previous && previous.seq > report.seq && previous.version === report.version) return; // stale
+    this.update({ health: report, responsive: true });
+    this.healthEmitter.fire(report);
+  }
+
+  private async probeHealth(abort: AbortSignal): Promise<HealthReport> {
+    const source = new vscode.CancellationTokenSource();
+    abort.addEventListener("abort", () => source.cancel());
+    try {
+      return await this.request(ext.health, {}, source.token);
+    } finally {
+      source.dispose();
+    }
+  }
+
+  private pidOf(client: LanguageClient): number | undefined {
+    // The process is private in vscode-languageclient; the pid is only used for diagnostics/tests.
+    const proc = (client as unknown as { _serverProcess?: { pid?: number } })._serverProcess;
+    return proc?.pid;
+  }
+
+  private update(change: Partial<StatusInput>): void {
+    this.status = { ...this.status, ...change };
+    this.stateEmitter.fire(this.status);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Provider API keys live in VS Code's SecretStorage, never in settings; they reach the server only
+ * through its environment (the variable its settings name), so a changed key means a restart.
+ */
+import * as vscode from "vscode";
+import { providerKeyTargets, serverSettings } from "./config";
+
+const PREFIX = "keel.apiKey.";
+
+export class ApiKeys {
+  constructor(private readonly secrets: vscode.SecretStorage) {}
+
+  onDidChange(listener: () => void): vscode.Disposable {
+    return this.secrets.onDidChange((event) => {
+      if (event.key.startsWith(PREFIX)) listener();
+    });
+  }
+
+  /** The environment the server starts with: one variable per provider key that is stored. */
+  async environment(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const target of providerKeyTargets(currentSettings())) {
+      const value = await this.secrets.get(PREFIX + target.envVar);
+      if (value) env[target.envVar] = value;
+    }
+    return env;
+  }
+
+  /** "Keel: Set API Key…": pick the provider (or take it from a command link), then the key. */
+  async promptAndStore(providerId?: string): Promise<boolean> {
+    const targets = providerKeyTargets(currentSettings());
+    let target = targets.find((t) => t.providerId === providerId);
+    if (!target) {
+      const picked = await vscode.window.showQuickPick(
+        targets.map((t) => ({ label: t.providerId, description: `${t.kind} · $${t.envVar}`, target: t })),
+        { title: "Keel: Set API Key", placeHolder: "Which provider?" });
+      target = picked?.target;
+    }
+    if (!target) return false;
+    const value = await vscode.window.showInputBox({
+      title: `API key for ${target.providerId}`,
+      prompt: `Stored in VS Code's secret storage and given to the Keel server as $${target.envVar}. Leave empty to remove it.`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (value === undefined) return false;
+    if (value.trim()) await this.secrets.store(PREFIX + target.envVar, value.trim());
+    else await this.secrets.delete(PREFIX + target.envVar);
+    return true;
+  }
+}
+
+function currentSettings(): ReturnType<typeof serverSettings> {
+  const config = vscode.workspace.getConfiguration("keel");
+  return serverSettings((key) => config.get(key));
+}

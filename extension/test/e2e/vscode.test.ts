@@ -1,0 +1,342 @@
+/**
+ * End to end in a real VS Code: code-server with the built .vsix on a sample workspace, driven
+ * by Playwright in Debian's chromium. Screenshots go to test-results/e2e/, figures to
+ * test-results/e2e/figures.json. When code-server is not installed this test says so loudly and
+ * skips itself (only itself).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/webviewHarness";
+import { largeModule, REPO, SMELLY } from "../support/keelServer";
+import { startSlowProvider } from "../support/slowProvider";
+import {
+  codeServerMissing, freePort, installExtension, keelServerPids, markedPids, prepareHome, startCodeServer, type CodeServerHome,
+} from "../support/codeServer";
+
+const SHOTS = path.join(REPO, "test-results", "e2e");
+const missing = codeServerMissing();
+const figures: Record<string, number> = {};
+const marker = randomUUID();
+let home: CodeServerHome;
+let codeServer: ChildProcess | undefined;
+let provider: Awaited<ReturnType<typeof startSlowProvider>> | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let workspace: string;
+let shot = 0;
+
+if (missing) {
+  const line = "=".repeat(78);
+  console.error(`\n${line}\nE2E SKIPPED: ${missing}.\nOnly the VS Code end-to-end test is skipped; everything else ran.\n${line}\n`);
+}
+
+function figure(name: string, value: number): void {
+  figures[name] = Math.round(value);
+  console.log(`E2E-FIGURE ${name}=${figures[name]}`);
+}
+
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`) });
+}
+
+async function statusText(): Promise<string> {
+  return (await page.locator(".statusbar-item", { hasText: "Keel:" }).first().textContent({ timeout: 5_000 }).catch(() => "")) ?? "";
+}
+
+async function waitForStatus(pattern: RegExp, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  await page.locator(".statusbar-item", { hasText: pattern }).first().waitFor({ state: "visible", timeout: timeoutMs });
+  return Date.now() - started;
+}
+
+/** Opens the quick input from the title bar's command center: works wherever the focus is (even in a webview). */
+async function quickInput(text: string, row: string, rowClass = ".focused"): Promise<void> {
+  await page.keyboard.press("Escape");
+  await page.locator(".command-center .command-center-center").first().click();
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(text);
+  // Enter only once the filtered list's focused row is the one we want (not a recent entry).
+  const focused = page.locator(`.quick-input-widget .monaco-list-row${rowClass}`, { hasText: row });
+  try {
+    await focused.first().waitFor({ timeout: 5_000 });
+  } catch {
+    await input.fill("");
+    await input.fill(text);
+    await focused.first().waitFor({ timeout: 15_000 });
+  }
+  await page.keyboard.press("Enter");
+}
+
+async function command(title: string): Promise<void> {
+  await quickInput(`>${title}`, title);
+}
+
+async function openFile(name: string): Promise<void> {
+  await quickInput(name, name);
+  await page.locator(".tab.active", { hasText: name }).first().waitFor({ timeout: 15_000 });
+}
+
+/** Runs one step; on failure leaves a screenshot of what the screen showed. */
+function step(t: { test: (name: string, fn: () => Promise<void>) => Promise<void> }, name: string, fn: () => Promise<void>): Promise<void> {
+  return t.test(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      await screenshot(`FAILED-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** The inner frame of the webview that contains `selector` (webviews are nested iframes). */
+async function webview(selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview shows ${selector}`);
+}
+
+function sampleWorkspace(root: string): string {
+  const dir = path.join(root, "workspace");
+  mkdirSync(path.join(dir, "src"), { recursive: true });
+  writeFileSync(path.join(dir, "src", "smelly.py"), SMELLY);
+  writeFileSync(path.join(dir, "src", "large.py"), largeModule(4000));
+  return dir;
+}
+
+before(async () => {
+  if (missing) return;
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(path.join(REPO, "test-results", ".gitignore"), "*\n");
+  for (const old of readdirSync(SHOTS)) if (old.endsWith(".png")) rmSync(path.join(SHOTS, old));
+  const vsix = process.env["KEEL_VSIX"] ?? path.join(REPO, "extension", "dist", "keel-0.1.0.vsix");
+  assert.ok(existsSync(vsix), `${vsix} is missing: run npm run package first`);
+  const root = mkdtempSync(path.join(tmpdir(), "keel-e2e-"));
+  workspace = sampleWorkspace(root);
+  provider = await startSlowProvider(6_000);
+  home = prepareHome(root, marker, {
+    "keel.providers": [{ id: "chaos", kind: "anthropic", baseUrl: provider.url, apiKeyEnv: "KEEL_E2E_CHAOS_KEY" }],
+  }, { KEEL_E2E_CHAOS_KEY: "e2e-test-key" });
+  installExtension(home, vsix);
+  const port = await freePort();
+  codeServer = startCodeServer(home, port, workspace, path.join(SHOTS, "code-server.log"));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: CHROMIUM_ARGS, // Playwright gives the browser a fresh temporary --user-data-dir of its own
+    env: home.env as Record<string, string>,
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  for (let i = 0; i < 60; i++) {
+    try {
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { timeout: 10_000 });
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+});
+
+after(async () => {
+  if (missing) return;
+  writeFileSync(path.join(SHOTS, "figures.json"), JSON.stringify(figures, null, 2));
+  await browser?.close().catch(() => undefined);
+  if (codeServer?.pid) {
+    try { process.kill(codeServer.pid, "SIGTERM"); } catch { /* already gone */ }
+  }
+  await provider?.close();
+});
+
+test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : false, timeout: 900_000 }, async (t) => {
+  const suiteStarted = Date.now();
+
+  await step(t, "the status bar reaches healthy (first install provisions the private environment)", async () => {
+    await page.locator(".monaco-workbench").waitFor({ timeout: 180_000 });
+    const workbenchAt = Date.now();
+    await page.locator(".statusbar-item", { hasText: "Keel:" }).first().waitFor({ timeout: 120_000 });
+    await screenshot("status-first");
+    console.log(`first status: ${await statusText()}`);
+    await waitForStatus(/Keel: healthy/, 400_000);
+    figure("activationToHealthyFirstInstallMs", Date.now() - workbenchAt);
+    await page.locator(".statusbar-item", { hasText: "Keel:" }).first().hover();
+    const tooltip = page.locator(".monaco-hover, .workbench-hover", { hasText: "Keel: healthy" }).first();
+    await tooltip.waitFor({ timeout: 15_000 });
+    const text = await tooltip.textContent() ?? "";
+    for (const component of ["config", "storage", "analysis", "provider:chaos"]) assert.ok(text.includes(component), `tooltip lists ${component}: ${text}`);
+    await screenshot("status-healthy-tooltip");
+    await page.mouse.move(700, 400);
+  });
+
+  await step(t, "a smelly file shows Keel's diagnostics in Problems and a quick fix applies", async () => {
+    await openFile("smelly.py");
+    const opened = Date.now();
+    await page.keyboard.press("Control+Shift+M");
+    const row = page.locator(".markers-panel .monaco-list-row", { hasText: "keel" });
+    await row.first().waitFor({ timeout: 60_000 });
+    figure("openToDiagnosticsMs", Date.now() - opened);
+    const problems = await page.locator(".markers-panel .monaco-list-row").count();
+    assert.ok(problems >= 2, `problems shown: ${problems}`);
+    await screenshot("problems");
+    await quickInput(":1:9", "line 1", "");  // onto `os`, the first unused import
+    await command("Quick Fix...");
+    const fix = page.locator(".action-widget .monaco-list-row", { hasText: "Keel" }).first();
+    await fix.waitFor({ timeout: 30_000 });
+    await screenshot("quick-fix-menu");
+    await fix.click();
+    // The fix removed `os`; the server re-published diagnostics for the edited buffer.
+    await page.locator(".markers-panel .monaco-list-row", { hasText: "'os' is imported" }).waitFor({ state: "detached", timeout: 15_000 });
+    await page.locator(".monaco-editor .view-line", { hasText: /^import\s+sys$/ } /* monaco renders spaces as U+00A0 */).first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator(".markers-panel .monaco-list-row", { hasText: "'sys' is imported" }).count(), 1);
+    await screenshot("quick-fix-applied");
+  });
+
+  await step(t, "the dashboard shows an estimate, runs a workflow to its report, attaches a second Run, lists it", async () => {
+    await command("View: Toggle Panel Visibility"); // hides Problems: more room for the webviews in the screenshots
+    await command("Keel: Show Dashboard");
+    const dash = await webview("#run");
+    await dash.waitForSelector("#workflow option[value='summarize']", { state: "attached", timeout: 30_000 });
+    await dash.selectOption("#workflow", "summarize");
+    await dash.waitForSelector("#estimate-expected", { timeout: 30_000 });
+    assert.equal(await dash.inputValue("#target"), "src/smelly.py");
+    await screenshot("dashboard-estimate");
+    const clicked = Date.now();
+    await dash.click("#run");
+    await dash.waitForSelector("#run:disabled");
+    const runStatus = await dash.textContent("#run-status") ?? "";
+    const runId = /Run (\S+) started/.exec(runStatus)?.[1];
+    assert.ok(runId, runStatus);
+    // A second Run of the same workflow and target (from the command palette) attaches.
+    await command("Keel: Run Workflow…");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "summarize" }).first().click();
+    await page.locator(".notification-toast", { hasText: `attached to run ${runId}` }).waitFor({ timeout: 15_000 });
+    assert.match(await dash.textContent("#run-status") ?? "", new RegExp(`Attached to run ${runId}`));
+    await screenshot("dashboard-attached");
+    await dash.waitForSelector("#report-status", { timeout: 120_000 });
+    figure("runClickToReportMs", Date.now() - clicked);
+    assert.match(await dash.textContent("#report-status") ?? "", /succeeded|partial/);
+    await dash.waitForSelector(`#runs button[data-run-id='${runId}']`, { timeout: 30_000 });
+    assert.equal(await dash.locator(`#runs button[data-run-id='${runId}']`).count(), 1, "one run, not two");
+    await dash.locator("#report").scrollIntoViewIfNeeded();
+    await screenshot("dashboard-report");
+    await dash.locator("#usage").scrollIntoViewIfNeeded();
+    await screenshot("dashboard-runs-usage");
+  });
+
+  await step(t, "the Refactor Advisor analyses a file, and a large file's analysis is cancelled from Cancel", async () => {
+    await openFile("smelly.py");
+    await command("Keel: Open Refactor Advisor");
+    let advisor = await webview("#analyze");
+    let started = Date.now();
+    await advisor.click("#analyze");
+    await advisor.waitForSelector("#status[data-phase='done']", { timeout: 60_000 });
+    figure("analyzeToFindingsMs", Date.now() - started);
+    const findings = await advisor.locator("#findings li.finding").count();
+    assert.ok(findings >= 2, `findings: ${findings}`);
+    await screenshot("advisor-findings");
+    // Closed and reopened, the panel comes back with its file and findings.
+    const advisorTab = page.locator(".tab", { hasText: "Keel Refactor Advisor" });
+    await advisorTab.click({ button: "middle" }); // VS Code closes a tab on a middle click
+    await advisorTab.waitFor({ state: "detached" });
+    await command("Keel: Open Refactor Advisor");
+    advisor = await webview("#findings li.finding");
+    assert.equal(await advisor.locator("#findings li.finding").count(), findings);
+    assert.equal(await advisor.textContent("#file"), "src/smelly.py");
+    // Generate fix → diff preview → Apply (the document has not changed since).
+    await advisor.click("details[data-rule='unused-import'] .generate-fix");
+    await page.locator(".tab", { hasText: "Keel rule fix" }).first().waitFor({ timeout: 30_000 });
+    await advisor.waitForSelector("details[data-rule='unused-import'] .apply-fix");
+    await screenshot("advisor-fix-preview");
+    await advisor.click("details[data-rule='unused-import'] .apply-fix");
+    await advisor.waitForSelector("#status[data-phase='done']:has-text('Fix applied')", { timeout: 30_000 });
+    assert.equal(await advisor.locator("details[data-rule='unused-import']").count(), 0, "the fixed finding is gone");
+    // A fix generated before the file changed is not applied: the panel re-analyses and says so.
+    await advisor.click("details[data-rule='bare-except'] .generate-fix");
+    await advisor.waitForSelector("details[data-rule='bare-except'] .apply-fix");
+    await openFile("smelly.py");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("# edited after the fix was generated\n");
+    await advisor.click("details[data-rule='bare-except'] .apply-fix");
+    await advisor.waitForSelector("#status[data-phase='done']:has-text('changed since the fix was generated')", { timeout: 30_000 });
+    assert.equal(await advisor.locator("details[data-rule='bare-except']").count(), 1, "not applied: the finding is still there");
+    assert.equal(await advisor.locator("details[data-rule='bare-except'] .apply-fix").count(), 0, "the stale preview is gone");
+    await screenshot("advisor-stale-fix");
+    await openFile("large.py");
+    await command("Keel: Open Refactor Advisor"); // brings the panel back in front of large.py
+    await advisor.click("#analyze");
+    await advisor.waitForSelector("#status[data-phase='analyzing']");
+    await advisor.waitForSelector("#cancel:visible");
+    started = Date.now();
+    await advisor.click("#cancel");
+    await advisor.waitForSelector("#status[data-phase='cancelled']", { timeout: 10_000 });
+    figure("cancelToIdleMs", Date.now() - started);
+    assert.equal(await advisor.isEnabled("#analyze"), true);
+    await screenshot("advisor-cancelled");
+  });
+
+  await step(t, "a frozen server shows not responding; killing it shows the crash state; Restart brings it back to healthy", async () => {
+    await waitForStatus(/Keel: healthy/, 60_000);
+    // A server that stops answering (SIGSTOP) shows "not responding" after the next health
+    // check's 5 s deadline, and healthy again once it answers.
+    const [frozen] = keelServerPids(marker);
+    assert.ok(frozen, "a keel serve process to freeze");
+    process.kill(frozen, "SIGSTOP");
+    try {
+      await waitForStatus(/Keel: not responding/, 60_000);
+      await screenshot("not-responding");
+    } finally {
+      process.kill(frozen, "SIGCONT");
+    }
+    await waitForStatus(/Keel: healthy/, 60_000);
+    const killed = new Set<number>();
+    const deadline = Date.now() + 180_000;
+    while (!/stopped/.test(await statusText()) && Date.now() < deadline) {
+      for (const pid of keelServerPids(marker)) {
+        if (killed.has(pid)) continue;
+        try { process.kill(pid, "SIGKILL"); killed.add(pid); } catch { /* gone */ }
+      }
+      await page.waitForTimeout(200);
+    }
+    assert.match(await statusText(), /Keel: stopped/);
+    assert.ok(killed.size >= 2, `killed ${killed.size} server processes`);
+    const toast = page.locator(".notification-toast", { hasText: "keeps crashing" });
+    await toast.waitFor({ timeout: 15_000 });
+    await screenshot("crash-stopped");
+    const restarted = Date.now();
+    await toast.locator(".monaco-button", { hasText: "Restart" }).click();
+    await waitForStatus(/Keel: healthy/, 120_000);
+    figure("restartToHealthyWarmMs", Date.now() - restarted);
+    await screenshot("restarted-healthy");
+  });
+
+  await step(t, "closing the window and stopping code-server leaves no Keel process behind", async () => {
+    assert.ok(keelServerPids(marker).length >= 1, "a server runs before closing");
+    await browser?.close();
+    browser = undefined;
+    if (codeServer?.pid) process.kill(codeServer.pid, "SIGTERM");
+    if (codeServer && codeServer.exitCode === null) await new Promise((resolve) => codeServer!.once("exit", resolve));
+    // Wait (bounded) for the process tree to wind down, then nothing of this VS Code may be left.
+    let left: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      left = markedPids(marker);
+      if (!left.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.deepEqual(keelServerPids(marker), [], "no keel serve process left");
+    assert.deepEqual(left, [], "no process of this VS Code left");
+  });
+
+  figure("e2eWallMs", Date.now() - suiteStarted);
+});

@@ -1,0 +1,69 @@
+"""Ctrl-C reaches the whole process group: the worker fork server must not die of it.
+
+The fork server imports the warm modules first; a SIGINT in that window used
+to kill it with a KeyboardInterrupt traceback (and with it every worker).
+The scenario runs in a fresh interpreter so that the fork server is started
+(and warmed) inside the test, with a warm module that waits for the test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+WARM_MODULE = textwrap.dedent("""
+    import os, pathlib, time
+    here = pathlib.Path(__file__).parent
+    (here / "importing.pid").write_text(str(os.getpid()))
+    while not (here / "go").exists():  # the test signals us now, then says go
+        time.sleep(0.01)
+""")
+
+SCENARIO = textwrap.dedent("""
+    import asyncio, os
+    from keel.runtime.workers import WorkerPool
+
+    async def main():
+        pool = WorkerPool(size=1, warm_imports=("slow_warm",))
+        try:
+            print(await pool.run(os.getpid), flush=True)
+        finally:
+            pool.close()
+
+    asyncio.run(main())
+""")
+
+
+def _wait_for(path, process) -> str:
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    while not (text := path.read_text()):
+        time.sleep(0.01)
+    return text
+
+
+@pytest.mark.timeout(60)
+def test_a_sigint_while_the_fork_server_warms_up_does_not_kill_it(tmp_path):
+    (tmp_path / "slow_warm.py").write_text(WARM_MODULE)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    process = subprocess.Popen([sys.executable, "-c", SCENARIO], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        fork_server = int(_wait_for(tmp_path / "importing.pid", process))
+        assert fork_server != process.pid
+        os.kill(fork_server, signal.SIGINT)  # what a terminal's Ctrl-C does to it
+        (tmp_path / "go").write_text("")
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert process.returncode == 0, err
+    assert int(out.strip()) not in (process.pid, fork_server)  # answered by a worker
