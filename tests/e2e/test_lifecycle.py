@@ -171,22 +171,21 @@ async def spawn(tmp_path, *args: str, stderr=None):
 
 @pytest.mark.parametrize("form", ["equals", "separate"])
 async def test_serve_takes_the_arguments_vscode_languageclient_appends(tmp_path, workspace, form):
-    import subprocess
     import sys
 
-    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    parent = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(600)")
     pid_args = [f"--clientProcessId={parent.pid}"] if form == "equals" else ["--clientProcessId", str(parent.pid)]
     client = await spawn(tmp_path, "--stdio", *pid_args)
     try:
         await client.initialize(str(workspace))  # no processId here: only the argument names the editor
         assert (await client.request("keel/health"))["version"]
         parent.kill()
-        parent.wait()
+        await parent.wait()
         assert await asyncio.wait_for(client.process.wait(), 30) is not None
     finally:
         if client.process.returncode is None:
             client.process.kill()
-        if parent.poll() is None:
+        if parent.returncode is None:
             parent.kill()
 
 
@@ -208,7 +207,7 @@ async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_fligh
         assert await asyncio.wait_for(client.process.wait(), 30) == 0
         from keel.lsp.watchdog import running
 
-        while any(running(pid) for pid in tree):
+        while any(running(pid) for pid in tree):  # noqa: ASYNC110 (a process's death is no event here)
             await asyncio.sleep(0.02)
         for future in busy:
             future.cancel()

@@ -116,8 +116,12 @@ async def read_messages(frames: asyncio.Queue[Frame | BrokenFrame | None], proto
         item = await frames.get()
         if item is None:
             return
-        try:
-            deliver_item(protocol, item)
-        except Exception:  # one message must never end the loop
-            logger.exception("message delivery failed")
+        _deliver_contained(protocol, item)
         await asyncio.sleep(0)  # let handlers run between messages of a burst
+
+
+def _deliver_contained(protocol: KeelProtocol, item: Frame | BrokenFrame) -> None:
+    try:
+        deliver_item(protocol, item)
+    except Exception:  # one message must never end the loop (not a retry: the next message is new)
+        logger.exception("message delivery failed")

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import anyio
+import anyio.lowlevel
 import pytest
 from pydantic import BaseModel
 
@@ -52,7 +53,7 @@ async def test_a_request_that_waited_past_its_deadline_times_out_without_running
 
     async def op(app, params):
         ran.append(True)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return Answer(status="ok")
 
     monkeypatch.setitem(OPS, "keel/health", op)
@@ -76,12 +77,14 @@ async def test_a_run_answering_its_timeout_as_data_is_not_turned_into_an_error(a
 
 
 async def test_no_method_runs_more_than_its_limit_and_health_is_never_queued(app, monkeypatch):
-    running, peak, release = 0, 0, asyncio.Event()
+    running, peak, release, full = 0, 0, asyncio.Event(), asyncio.Event()
 
     async def blocking(app, params):
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
+        if running == LIMIT:
+            full.set()
         try:
             await release.wait()
         finally:
@@ -90,8 +93,8 @@ async def test_no_method_runs_more_than_its_limit_and_health_is_never_queued(app
 
     monkeypatch.setitem(OPS, "keel/listWorkflows", blocking)
     calls = [asyncio.ensure_future(dispatch(app, "keel/listWorkflows", {}, i)) for i in range(LIMIT + 3)]
-    while running < LIMIT:
-        await asyncio.sleep(0.01)
+    await full.wait()
+    await asyncio.sleep(0.05)  # let the extra requests reach their admission wait
     report = await dispatch(app, "keel/health", {}, "health")  # answered while the others wait
     assert report["inFlight"]["byMethod"]["keel/listWorkflows"] == LIMIT + 3
     assert peak == LIMIT
