@@ -67,6 +67,7 @@ def configure_logging(level: str | None = "info", log_dir: Path | None = None, t
     ))
     root.addHandler(stderr)
     _state["stderr"], _state["file"] = stderr, None
+    _auto_level.pop("stderr", None)
     log_file: Path | None = None
     if to_file:
         json_lines = structlog.stdlib.ProcessorFormatter(
@@ -93,15 +94,26 @@ def _numeric(level: str | None, default: int) -> int:
 
 
 def set_level(level: str | None, stderr_level: str | None = None) -> None:
-    """Apply the level asked for: the file keeps at least info; stderr shows warnings unless asked."""
+    """Apply the level asked for: the file keeps at least info; stderr shows warnings unless asked.
+
+    A stderr level someone else set on the handler (a CLI's ``-v`` or quiet mode) is left alone.
+    """
     asked = _numeric(level, logging.INFO)
     file_level = min(asked, logging.INFO)
     shown = _numeric(stderr_level, logging.WARNING if asked == logging.INFO else asked)
-    if (handler := _state["stderr"]) is not None:
-        handler.setLevel(shown)
-    if (handler := _state["file"]) is not None:
-        handler.setLevel(file_level)
-    logging.getLogger().setLevel(min(file_level, shown))
+    handler = _state["stderr"]
+    if handler is not None:
+        if stderr_level is not None or handler.level == _auto_level.get("stderr", handler.level):
+            handler.setLevel(shown)
+            _auto_level["stderr"] = shown
+        else:
+            shown = handler.level
+    if (file_handler := _state["file"]) is not None:
+        file_handler.setLevel(file_level)
+    logging.getLogger().setLevel(min(file_level, shown) if shown else file_level)
+
+
+_auto_level: dict[str, int] = {}
 
 
 def human_line(_logger, _name, event_dict: dict) -> str:
