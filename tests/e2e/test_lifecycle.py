@@ -144,3 +144,149 @@ async def test_did_change_configuration_applies_and_recovers(lsp, workspace):
             break
         await asyncio.sleep(0.05)
     assert report["level"] == "healthy"
+
+
+# --- issue 9: started the way editors start servers; gone after exit; one TCP client; readable logs
+
+
+def live_descendants(pid: int) -> set[int]:
+    from keel.lsp.watchdog import descendants, running
+
+    return {child for child in descendants(pid) if running(child)}
+
+
+async def spawn(tmp_path, *args: str, stderr=None):
+    import sys
+
+    from keel.rpc_client import KeelClient
+
+    from .helpers import server_env
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "keel", "serve", *args, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=stderr or asyncio.subprocess.DEVNULL,
+        env=server_env(tmp_path), limit=2**24)
+    return KeelClient(process)
+
+
+@pytest.mark.parametrize("form", ["equals", "separate"])
+async def test_serve_takes_the_arguments_vscode_languageclient_appends(tmp_path, workspace, form):
+    import sys
+
+    parent = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(600)")
+    pid_args = [f"--clientProcessId={parent.pid}"] if form == "equals" else ["--clientProcessId", str(parent.pid)]
+    client = await spawn(tmp_path, "--stdio", *pid_args)
+    try:
+        await client.initialize(str(workspace))  # no processId here: only the argument names the editor
+        assert (await client.request("keel/health"))["version"]
+        parent.kill()
+        await parent.wait()
+        assert await asyncio.wait_for(client.process.wait(), 30) is not None
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()
+        if parent.returncode is None:
+            parent.kill()
+
+
+async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_flight(tmp_path, workspace):
+    client = await spawn(tmp_path)
+    try:
+        await client.initialize(str(workspace))
+        tree: set[int] = set()
+        while len(tree) < 2:  # the fork server and at least one warm worker
+            tree = live_descendants(client.process.pid)
+            await asyncio.sleep(0.05)
+        big = workspace / "big.py"
+        big.write_text("".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(20000)))
+        busy = [client.send_request("keel/analyze", {"uri": big.as_uri()})[1] for _ in range(3)]
+        busy.append(client.send_request("keel/estimateCost", {"workflow": "review", "target": "."})[1])
+        tree |= live_descendants(client.process.pid)
+        await client.request("shutdown", None)
+        client.notify("exit", None)
+        assert await asyncio.wait_for(client.process.wait(), 30) == 0
+        from keel.lsp.watchdog import running
+
+        while any(running(pid) for pid in tree):  # noqa: ASYNC110 (a process's death is no event here)
+            await asyncio.sleep(0.02)
+        for future in busy:
+            future.cancel()
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()
+
+
+async def test_tcp_serves_one_client_and_refuses_a_second(tmp_path, workspace):
+    import sys
+
+    from .helpers import server_env
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "keel", "serve", "--tcp", "--port", "0", "--log-level", "warning",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE, env=server_env(tmp_path))
+    try:
+        line = b""
+        while b"listening on" not in line:
+            line = await asyncio.wait_for(process.stderr.readline(), 30)
+        port = int(line.rsplit(b":", 1)[1])
+        first_reader, first_writer = await asyncio.open_connection("127.0.0.1", port)
+        first = TcpClient(first_reader, first_writer)
+        await first.request(1, "initialize", {"processId": None, "rootUri": workspace.as_uri(),
+                                              "capabilities": {}})
+        second_reader, second_writer = await asyncio.open_connection("127.0.0.1", port)
+        second = TcpClient(second_reader, second_writer)
+        second.send(2, "keel/health")
+        assert await closed_unanswered(second_reader)
+        assert "result" in await first.request(3, "keel/health")  # the first client is unaffected
+        second_writer.close()
+    finally:
+        process.kill()
+        await process.wait()
+
+
+async def closed_unanswered(reader: asyncio.StreamReader) -> bool:
+    try:
+        return await asyncio.wait_for(reader.read(), 30) == b""
+    except ConnectionResetError:  # closed with our request unread
+        return True
+
+
+class TcpClient:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, msg_id, method: str, params=None) -> None:
+        import json
+
+        body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params or {}}).encode()
+        self.writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def request(self, msg_id, method: str, params=None) -> dict:
+        import json
+
+        self.send(msg_id, method, params)
+        while True:
+            length = None
+            while (line := await asyncio.wait_for(self.reader.readline(), 30)) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            message = json.loads(await self.reader.readexactly(length))
+            if message.get("id") == msg_id:
+                return message
+
+
+async def test_stderr_carries_readable_lines_not_json(tmp_path, workspace):
+    client = await spawn(tmp_path, stderr=asyncio.subprocess.PIPE)
+    try:
+        await client.initialize(str(workspace))
+        client.write_raw(b"this is not a header\r\nContent-Length: 5\r\n\r\n{oops")
+        assert (await client.request("keel/health"))["version"]
+        assert await client.shutdown() == 0
+        lines = (await client.process.stderr.read()).decode().splitlines()
+        assert lines and not any(line.lstrip().startswith("{") for line in lines)
+        assert any("WARNING keel.lsp.transport: unparsable message body" in line for line in lines)
+        assert not any(" INFO " in line for line in lines)
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()

@@ -78,3 +78,43 @@ async def test_server_exits_when_parent_process_dies(tmp_path, workspace):
     finally:
         if client.process.returncode is None:
             client.process.kill()
+
+
+# --- issue 9 point 5: the same hostile input as the FIRST message, on the fast-start path
+
+
+def deep_json() -> bytes:
+    body = b'{"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def long_header() -> bytes:
+    return b"Content-Length: 2\r\nX-Padding: " + b"p" * (2 * 1024 * 1024) + b"\r\n\r\n{}"
+
+
+def huge_body() -> bytes:
+    size = 64 * 1024 * 1024 + 1
+    return b"Content-Length: %d\r\n\r\n" % size + b" " * size
+
+
+def bad_length() -> bytes:
+    return b"Content-Length: -7\r\n\r\n{}"
+
+
+def missing_blank_line() -> bytes:
+    return b'Content-Length: 10\r\n{"a": 1}  '
+
+
+@pytest.mark.parametrize("first", [deep_json, long_header, huge_body, bad_length, missing_blank_line])
+async def test_hostile_first_message_then_initialize_is_served(tmp_path, workspace, first):
+    client = await KeelClient.spawn(env=server_env(tmp_path))
+    try:
+        client.write_raw(first())
+        result = await client.initialize(str(workspace))
+        assert result["capabilities"]["experimental"]["keel"]["version"] == 1
+        assert (await client.request("keel/health"))["version"]
+        assert await client.shutdown() == 0
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()
+            await client.process.wait()

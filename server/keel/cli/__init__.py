@@ -26,7 +26,7 @@ def run_cli(args: list[str]) -> int:
         if args[:1] == ["serve"]:
             from .serve import serve_main
 
-            return serve_main(args[1:])
+            return serve_main(args[1:], exit_when_done=True)  # ends the process: no stuck thread keeps it
         if args[:1] == ["run"]:
             from .interrupt import install_early
 

@@ -1,21 +1,60 @@
-"""`keel serve`: the JSON-RPC server over stdio, or TCP on loopback."""
+"""`keel serve`: the JSON-RPC server over stdio, or TCP on loopback.
+
+Accepts what editors append: vscode-languageclient adds ``--stdio`` (stdio is
+the default anyway) and may add ``--clientProcessId=N``, a process watched
+like ``initialize.processId``: when it dies, the server stops.
+
+When the server is done the process ends at once: every descendant (the
+fork server, workers busy or still starting) is killed, logs are flushed, and
+``os._exit`` ends the process without waiting for threads. A thread stuck in a
+read, or a worker finishing a long analysis, must not keep anything alive:
+the editor kills the whole process tree 2 s after ``stop()``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
+import sys
 
 
-def serve_main(argv: list[str]) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keel serve",
                                      description="Run the Keel server (stdout is the JSON-RPC channel).")
-    parser.add_argument("--tcp", action="store_true", help="Listen on TCP (127.0.0.1 only) instead of stdio.")
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="Serve on stdin/stdout (the default).")
+    transport.add_argument("--tcp", action="store_true", help="Listen on TCP (127.0.0.1 only) instead of stdio.")
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one).")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    args = parser.parse_args(argv)
+    parser.add_argument("--clientProcessId", "--client-process-id", dest="client_pid", type=int, default=None,
+                        metavar="PID", help="Stop when this process exits (as initialize.processId).")
+    parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
+                        help="Also show this level and above on stderr (default: warnings and errors).")
+    return parser
+
+
+def end_process(code: int) -> None:
+    """Kill every descendant, flush what was logged, and end now."""
+    from keel.lsp.watchdog import descendants
+
+    for pid in descendants(os.getpid()):
+        try:
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
+            pass  # already gone
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
+    args = _parser().parse_args(argv)
+    on_done = end_process if exit_when_done else None
     if not args.tcp:
         from keel.lsp.early import serve_stdio_fast
 
-        return serve_stdio_fast(args.log_level)
+        return serve_stdio_fast(args.log_level, args.client_pid, on_done)
     from keel.observability.logging import configure_logging
 
     configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
@@ -23,7 +62,7 @@ def serve_main(argv: list[str]) -> int:
     from keel.lsp.server import serve_tcp
 
     app_state = create_app()
-    return serve_tcp(app_state, args.port)
+    return serve_tcp(app_state, args.port, client_pid=args.client_pid, on_done=on_done)
 
 
 def register(app) -> None:
@@ -33,8 +72,10 @@ def register(app) -> None:
     def serve(
         tcp: bool = typer.Option(False, "--tcp", help="Listen on TCP (127.0.0.1 only) instead of stdio."),
         port: int = typer.Option(0, "--port", help="TCP port (0 picks a free one)."),
-        log_level: str = typer.Option("info", "--log-level", help="debug | info | warning | error"),
+        log_level: str | None = typer.Option(None, "--log-level", help="debug | info | warning | error"),
+        extra: list[str] | None = typer.Argument(None, hidden=True),  # --stdio, --clientProcessId=N
     ) -> None:
         """Run the Keel server (stdio by default; stdout is the JSON-RPC channel)."""
-        argv = (["--tcp"] if tcp else []) + ["--port", str(port), "--log-level", log_level]
-        raise typer.Exit(serve_main(argv))
+        argv = (["--tcp"] if tcp else []) + ["--port", str(port)]
+        argv += ["--log-level", log_level] if log_level else []
+        raise typer.Exit(serve_main(argv + list(extra or []), exit_when_done=True))

@@ -1,4 +1,11 @@
-"""Advisor findings as diagnostics (open, save, debounced change) and quick fixes as code actions."""
+"""Advisor findings as diagnostics (open, save, debounced change) and quick fixes as code actions.
+
+Both go through the dispatch path's ``guarded`` runner, like every keel/*
+request: admitted per method, bounded by the deadline of the keel/* method
+doing the same work (``keel/analyze`` for diagnostics, ``keel/generateFix``
+for code actions), counted in flight, errors mapped, text scrubbed. A
+cancelled code action propagates its cancellation (answered -32800).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,11 @@ import structlog
 from lsprotocol import types
 
 from keel.errors import KeelError
+from keel.observability.paths import PathScrubber
 from keel.protocol.advisor import Finding, GenerateFixParams
+from keel.settings import configured_deadline_ms
 
+from .dispatch import DispatchError, guarded
 from .features import FEATURE_REGISTRARS
 
 log = structlog.get_logger(__name__)
@@ -25,9 +35,9 @@ def _range(r) -> types.Range:
                        end=types.Position(line=r.end.line, character=r.end.character))
 
 
-def diagnostic_of(finding: Finding) -> types.Diagnostic:
+def diagnostic_of(finding: Finding, scrub: PathScrubber | None = None) -> types.Diagnostic:
     return types.Diagnostic(
-        range=_range(finding.range), message=finding.message, severity=SEVERITY[finding.severity],
+        range=_range(finding.range), message=scrub.text(finding.message) if scrub else finding.message, severity=SEVERITY[finding.severity],
         source="keel", code=finding.rule,
         data={"findingId": finding.id, "fixable": finding.fixable},
     )
@@ -56,16 +66,23 @@ class DiagnosticsPublisher:
         from keel.app.documents import python_source
 
         app = self._server.app
-        try:
+
+        async def analyse():
             source = await python_source(app, uri)
             outcome, _ = await advisor_ops.analyze_text(app, source)
-        except KeelError as exc:
-            self._publish_error(uri, exc)
+            return source, outcome
+
+        try:
+            source, outcome = await guarded(app, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, f"diagnostics {uri}",
+                                            analyse, configured_deadline_ms(app.settings, "keel/analyze"))
+        except DispatchError as failure:
+            self._publish_error(uri, failure.error)
             return
         finally:
             if self._pending.get(uri) is asyncio.current_task():
                 del self._pending[uri]
-        self._send(uri, source.version, [diagnostic_of(f) for f in outcome.findings])
+        scrub = PathScrubber(app.workspace_folders)
+        self._send(uri, source.version, [diagnostic_of(f, scrub) for f in outcome.findings])
 
     def _publish_error(self, uri: str, exc: KeelError) -> None:
         if exc.code != "analysis.syntax_error":
@@ -95,6 +112,7 @@ async def _code_actions(server, params: types.CodeActionParams) -> list[types.Co
     from keel.app import advisor_ops
 
     actions: list[types.CodeAction] = []
+    scrub = PathScrubber(server.app.workspace_folders)
     uri = params.text_document.uri
     for diagnostic in params.context.diagnostics:
         data: Any = diagnostic.data
@@ -108,7 +126,7 @@ async def _code_actions(server, params: types.CodeActionParams) -> list[types.Co
             continue
         edits = [types.TextEdit(range=_range(e.range), new_text=e.new_text) for e in proposal.edits]
         actions.append(types.CodeAction(
-            title=f"Keel: {proposal.explanation}", kind=types.CodeActionKind.QuickFix,
+            title=scrub.text(f"Keel: {proposal.explanation}"), kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic], is_preferred=True,
             edit=types.WorkspaceEdit(changes={uri: edits}),
         ))
@@ -138,7 +156,9 @@ def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return await _code_actions(ls, params)
+        return await guarded(ls.app, types.TEXT_DOCUMENT_CODE_ACTION, ls.protocol.msg_id,
+                             lambda: _code_actions(ls, params),
+                             configured_deadline_ms(ls.app.settings, "keel/generateFix"))
 
 
 FEATURE_REGISTRARS.append(register)

@@ -1,15 +1,24 @@
-"""The one dispatch path of every keel/* request.
+"""The one dispatch path of every keel/* request, and of the standard features' work.
 
-validate raw params (pydantic) → run the operation under its deadline and in
-the in-flight registry → dump the result by alias → map errors. Cancellation
-propagates untouched (pygls answers -32800 for a cancelled task).
+validate raw params (pydantic) → ``guarded``: admit the request (per-method
+limit), run it under its deadline and in the in-flight registry, map errors →
+dump the result by alias and scrub it. Cancellation propagates untouched
+(``_send_handler_result`` answers -32800 for a cancelled task).
+
+The deadline counts from the moment the message was read off the wire
+(``RECEIVED_AT``, stamped by the transport), so time spent waiting for the
+server to finish starting, or for a method slot, is part of it: the client
+measures from when it sent the request, and so do we.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import structlog
 from pydantic import BaseModel, ValidationError
@@ -17,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from keel.app.ops import OPS
 from keel.app.request_counts import count_request
 from keel.app.state import KeelApp
-from keel.errors import InternalError, InvalidInput, KeelError
+from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError, Unavailable
 from keel.observability.logging import bind_request
 from keel.observability.otel import NULL_TELEMETRY
 from keel.observability.paths import PathScrubber
@@ -25,7 +34,20 @@ from keel.protocol.methods import METHODS
 from keel.runtime.deadline import deadline_scope
 from keel.settings import describe_validation_error, effective_deadline_ms
 
+from .admission import admission_of
+from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, cap, capped
+
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+# When the message was read off the wire (time.monotonic); set by the transport.
+RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
+# Methods that answer their own deadline as data (a timedOut RunResult): the
+# request's cancel waits this long past the deadline for that answer.
+ANSWERS_DEADLINE_AS_DATA = {"keel/runWorkflow": 1000}
+# Long operations that show progress: without a client workDoneToken, the
+# server creates one (window/workDoneProgress/create) when the client can.
+SERVER_PROGRESS = frozenset({"keel/runWorkflow", "keel/analyze"})
 
 
 def wire_safe(app: KeelApp, payload: Any) -> Any:
@@ -57,8 +79,63 @@ def validate_params(method: str, raw: Any) -> BaseModel:
         raise InvalidInput(
             f"{method}: invalid params: {describe_validation_error(exc)}.",
             code="params.invalid",
-            details={"field": field},
+            details={"field": cap(field, MAX_DATA_STRING_CHARS)},
         ) from None
+
+
+def remaining_ms(deadline_ms: int | None, received_at: float | None,
+                 now: Callable[[], float] = time.monotonic) -> int | None:
+    """What is left of ``deadline_ms`` counted from ``received_at`` (never negative)."""
+    if deadline_ms is None or received_at is None:
+        return deadline_ms
+    waited_ms = max(0.0, (now() - received_at) * 1000)
+    return max(0, round(deadline_ms - waited_ms))
+
+
+async def guarded(app: KeelApp, method: str, request_id: Any, call: Callable[[], Awaitable[T]],
+                  deadline_ms: int | None) -> T:
+    """Run ``call`` as request ``request_id`` of ``method``: admitted, bounded, tracked, errors mapped.
+
+    Raises ``DispatchError`` for every failure except cancellation.
+    """
+    try:
+        left = remaining_ms(deadline_ms, RECEIVED_AT.get())
+        grace = ANSWERS_DEADLINE_AS_DATA.get(method)
+        if left == 0 and grace is None:
+            raise DeadlineExceeded(f"{method} waited past its deadline before it could start",
+                                   hint="The server was busy or still starting; try again.")
+        with app.registry.track(request_id, method):
+            async with deadline_scope(left, method, grace_ms=grace or 0), admission_of(app).slot(method):
+                return await call()
+    except KeelError as exc:
+        raise mapped(app, exc, request_id) from None
+    except Exception:
+        log.exception("unexpected error")
+        raise DispatchError(
+            InternalError("Keel hit an unexpected error; details are in the Keel log.",
+                          hint="Run `keel doctor`; report the log excerpt if it persists."),
+            request_id,
+        ) from None
+
+
+def mapped(app: KeelApp, exc: KeelError, request_id: Any) -> DispatchError:
+    log.info("request failed", error_type=exc.error_type, code=exc.code)
+    scrub = PathScrubber(app.workspace_folders)
+    # Capped before scrubbing: the message may quote a 50 MB input.
+    exc.message = scrub.text(cap(exc.message, MAX_MESSAGE_CHARS))
+    exc.hint = scrub.text(cap(exc.hint, MAX_MESSAGE_CHARS)) if exc.hint else exc.hint
+    exc.details = scrub.value(capped(exc.details))
+    return DispatchError(exc, request_id)
+
+
+async def with_progress_token(app: KeelApp, method: str, params: BaseModel) -> BaseModel:
+    if method not in SERVER_PROGRESS or getattr(params, "work_done_token", "absent") is not None:
+        return params
+    create = getattr(app.notifier, "create", None)
+    token = f"keel-{uuid.uuid4()}"
+    if create is None or not await create(token):
+        return params
+    return params.model_copy(update={"work_done_token": token})
 
 
 async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
@@ -84,28 +161,16 @@ async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) 
 async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
     try:
         params = validate_params(method, raw_params)
-        op = OPS.get(method)
-        if op is None:
-            from keel.errors import Unavailable
+    except KeelError as exc:
+        raise mapped(app, exc, request_id) from None
+    op = OPS.get(method)
 
+    async def call() -> Any:
+        if op is None:
             raise Unavailable(f"{method} is not available in this build of Keel.",
                               code="method.unavailable", transient=False)
-        deadline = effective_deadline_ms(app.settings, method, getattr(params, "timeout_ms", None))
-        with app.registry.track(request_id, method):
-            async with deadline_scope(deadline, method):
-                result = await op(app, params)
+        result = await op(app, await with_progress_token(app, method, params))
         return wire_safe(app, result.model_dump(mode="json", by_alias=True, exclude_none=True))
-    except KeelError as exc:
-        log.info("request failed", error_type=exc.error_type, code=exc.code)
-        scrub = PathScrubber(app.workspace_folders)
-        exc.message = scrub.text(exc.message)
-        exc.hint = scrub.text(exc.hint) if exc.hint else exc.hint
-        exc.details = scrub.value(exc.details)
-        raise DispatchError(exc, request_id) from None
-    except Exception:
-        log.exception("unexpected error")
-        raise DispatchError(
-            InternalError("Keel hit an unexpected error; details are in the Keel log.",
-                          hint="Run `keel doctor`; report the log excerpt if it persists."),
-            request_id,
-        ) from None
+
+    deadline = effective_deadline_ms(app.settings, method, getattr(params, "timeout_ms", None))
+    return await guarded(app, method, request_id, call, deadline)

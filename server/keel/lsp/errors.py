@@ -1,4 +1,10 @@
-"""The boundary of keel.errors → JSON-RPC errors (one place)."""
+"""The boundary of keel.errors → JSON-RPC errors (one place).
+
+Whatever an error quotes from the client's input is capped here: a 50 MB uri
+must not come back as a 50 MB message. Messages keep their first
+``MAX_MESSAGE_CHARS`` characters, every string in ``data`` its first
+``MAX_DATA_STRING_CHARS``, with an ellipsis saying how much was cut.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,37 @@ from lsprotocol.types import ResponseError
 
 from keel.errors import JSONRPC_REQUEST_CANCELLED, KeelError, jsonrpc_code
 
+MAX_MESSAGE_CHARS = 1000
+MAX_DATA_STRING_CHARS = 500
+MAX_QUOTE_CHARS = 120
+
+
+def cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def quote(value: Any, limit: int = MAX_QUOTE_CHARS) -> str:
+    """``value`` as a short repr for a message or a log line."""
+    return cap(repr(value) if not isinstance(value, str) else repr(value[:limit + 1]), limit + 2)
+
+
+def capped(value: Any, limit: int = MAX_DATA_STRING_CHARS, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return cap(value, limit)
+    if depth > 20:
+        return "…"
+    if isinstance(value, dict):
+        return {cap(str(k), limit): capped(v, limit, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [capped(v, limit, depth + 1) for v in value]
+    return value
+
 
 def response_error(error: KeelError, request_id: Any = None) -> ResponseError:
-    return ResponseError(code=jsonrpc_code(error), message=error.message,
-                         data=error.to_error_data(request_id))
+    return ResponseError(code=jsonrpc_code(error), message=cap(error.message, MAX_MESSAGE_CHARS),
+                         data=capped(error.to_error_data(request_id)))
 
 
 def cancelled_error(request_id: Any) -> ResponseError:
@@ -24,4 +57,4 @@ def cancelled_error(request_id: Any) -> ResponseError:
 
 
 def plain_error(code: int, message: str) -> dict[str, Any]:
-    return {"code": code, "message": message}
+    return {"code": code, "message": cap(message, MAX_MESSAGE_CHARS)}

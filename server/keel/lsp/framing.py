@@ -1,40 +1,217 @@
-"""LSP base framing: read ``Content-Length`` framed bodies, skipping garbage (no pygls)."""
+"""LSP base framing that no input can stop or leave deaf (no pygls, so the fast start can use it).
+
+Our own reader because asyncio's ``readline`` raises on a line over the
+stream limit and pygls' reader trusts ``Content-Length``. This one reads
+chunks into a buffer and always looks for the next ``Content-Length:`` header,
+so every broken message costs only itself:
+
+- bytes before a ``Content-Length:`` header are framing garbage: logged, dropped;
+- a header block over ``MAX_HEADER_BYTES``, a non-numeric, negative or
+  over-``MAX_BODY`` length, or a header block that is not ``Name: value`` lines
+  up to a blank line (a missing blank line) is a ``BrokenFrame``; reading
+  resumes at the next ``Content-Length:``, discarding what is between, chunk by
+  chunk (memory stays flat whatever the declared length);
+- a body that runs into a ``Content-Length: N`` line (a length a few bytes too
+  long, or a header with no body) is cut there, as soon as that line is seen,
+  so the next message is still read. A JSON body cannot hold that line: a
+  string cannot hold a raw line break, and outside strings it is not JSON.
+
+Each frame carries the monotonic time its header was read (``received_at``):
+deadlines count from there, including time spent waiting for start-up.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
-HEADER = re.compile(rb"^([A-Za-z-]+):\s*(.*?)\s*$")
 MAX_BODY = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+CHUNK = 64 * 1024
+PARSE_ERROR = -32700
+
+MARKER = re.compile(rb"content-length:", re.IGNORECASE)
+MARKER_LEN = len(b"content-length:")
+HEADER_IN_BODY = re.compile(rb"content-length:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
+LOOKAHEAD = 64  # bytes past a body's end in which a header starting inside it is still seen
+BLANK = re.compile(rb"\r?\n")
+HEADER_LINE = re.compile(rb"^([A-Za-z0-9-]+):[ \t]*(.*?)[ \t]*\r?$")
+HEADER_PREFIX = re.compile(rb"^[A-Za-z0-9-]*(:|$)")
+LENGTH_VALUE = re.compile(rb"^\d{1,12}$")
+ID_HINT = re.compile(rb'"id"\s*:\s*(-?\d{1,15}(?![\d.eE])|"(?:[^"\\\r\n]|\\.){0,256}")')
+HINT_WINDOW = 4096
 
 
-async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
-    """The next message body, or None at EOF. Header garbage is logged and skipped."""
-    content_length: int | None = None
-    while True:
-        line = await reader.readline()
-        if not line:
-            return None  # EOF: the client is gone
-        if line in (b"\r\n", b"\n"):
-            if content_length is not None:
-                break
-            continue
-        match = HEADER.match(line.rstrip(b"\r\n"))
-        if match and match.group(1).lower() == b"content-length":
-            try:
-                content_length = int(match.group(2))
-            except ValueError:
-                content_length = None
-            if content_length is not None and not 0 <= content_length <= MAX_BODY:
-                logger.warning("ignoring message with Content-Length %s", content_length)
-                content_length = None
-        elif not match:
-            logger.warning("framing garbage skipped (%d bytes)", len(line))
-    try:
-        return await reader.readexactly(content_length)
-    except asyncio.IncompleteReadError:
+@dataclass(frozen=True)
+class Frame:
+    body: bytes
+    received_at: float
+
+
+@dataclass(frozen=True)
+class BrokenFrame:
+    """A message that could be told apart but not read; ``request_id`` when its body named one."""
+
+    reason: str
+    request_id: Any
+    received_at: float
+
+
+def id_hint(data: bytes) -> Any:
+    """The request id a (possibly truncated) body names at its top, or None."""
+    window = data[:HINT_WINDOW]
+    match = ID_HINT.search(window)
+    if match is None:
         return None
+    params_at = window.find(b'"params"')
+    if 0 <= params_at < match.start():
+        return None  # the first "id" is inside params, not the request's
+    try:
+        return json.loads(match.group(1))
+    except ValueError:
+        return None
+
+
+def parse_error_reply(broken: BrokenFrame) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": broken.request_id,
+            "error": {"code": PARSE_ERROR, "message": f"Parse error: {broken.reason}."}}
+
+
+class FrameReader:
+    """Frames from an asyncio stream; ``next()`` returns None only at EOF."""
+
+    def __init__(self, reader: asyncio.StreamReader, clock: Callable[[], float] = time.monotonic) -> None:
+        self._reader = reader
+        self._clock = clock
+        self._buf = bytearray()
+        self._eof = False
+        self._garbage = 0  # bytes skipped since the last marker, logged once per resync
+
+    async def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = await self._reader.read(CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buf += chunk
+        return True
+
+    def _drop_garbage(self) -> bool:
+        """Drop bytes before the next marker; True when a marker now starts the buffer."""
+        match = MARKER.search(self._buf)
+        keep_from = match.start() if match else max(0, len(self._buf) - MARKER_LEN + 1)
+        if keep_from and bytes(self._buf[:keep_from]).strip():
+            self._garbage += keep_from
+        del self._buf[:keep_from]
+        if match is not None and self._garbage:
+            logger.warning("framing garbage skipped (%d bytes)", self._garbage)
+            self._garbage = 0
+        return match is not None
+
+    async def next(self) -> Frame | BrokenFrame | None:
+        while True:
+            while not self._drop_garbage():
+                if not await self._fill():
+                    return None
+            received_at = self._clock()
+            header = await self._read_header()
+            if header is None:
+                return None
+            if isinstance(header, str):
+                return self._broken(header, received_at, skip=MARKER_LEN)
+            length, header_end = header
+            if length is None or length > MAX_BODY:
+                value = "over 64 MiB" if length else "not a non-negative integer"
+                return self._broken(f"Content-Length is {value}", received_at, skip=header_end)
+            return await self._read_body(header_end, length, received_at)
+
+    async def _read_header(self) -> tuple[int | None, int] | str | None:
+        """(length, end of the blank line) | the reason the header block is broken | None at EOF."""
+        while True:
+            result = self._scan_header()
+            if result is not None:
+                return result
+            if len(self._buf) > MAX_HEADER_BYTES:
+                return "the header block is over 64 KiB"
+            if not await self._fill():
+                return None
+
+    def _scan_header(self) -> tuple[int | None, int] | str | None:
+        pos, length = 0, None
+        while True:
+            newline = self._buf.find(b"\n", pos)
+            if newline < 0:
+                rest = bytes(self._buf[pos:pos + 256])
+                if rest and not HEADER_PREFIX.match(rest) and rest != b"\r":
+                    return "no blank line after the headers"
+                return None
+            line = bytes(self._buf[pos:newline + 1])
+            pos = newline + 1
+            if BLANK.fullmatch(line):
+                return length, pos
+            match = HEADER_LINE.match(line.rstrip(b"\n"))
+            first_line = pos == len(line)
+            # A marker inside a header line: garbage ran into the next message's header.
+            if match is None or MARKER.search(line, MARKER_LEN if first_line else 1):
+                return "no blank line after the headers"
+            if match.group(1).lower() == b"content-length":
+                value = match.group(2)
+                length = int(value) if LENGTH_VALUE.match(value) else None
+            if len(line) > MAX_HEADER_BYTES:
+                return "a header line is over 64 KiB"
+
+    def _broken(self, reason: str, received_at: float, skip: int) -> BrokenFrame:
+        """Resynchronise at the next marker after ``skip``; name the request id if visible."""
+        del self._buf[:skip]
+        upto = MARKER.search(self._buf)
+        request_id = id_hint(bytes(self._buf[:upto.start() if upto else HINT_WINDOW]))
+        logger.warning("unreadable message skipped: %s", reason)
+        return BrokenFrame(reason, request_id, received_at)
+
+    async def _read_body(self, start: int, length: int, received_at: float) -> Frame | None:
+        searched = start
+        while True:
+            window_end = min(len(self._buf), start + length + LOOKAHEAD)
+            cut = HEADER_IN_BODY.search(self._buf, searched, window_end)
+            if cut is not None and cut.start() < start + length:
+                logger.warning("message body runs into the next header; cut at %d bytes", cut.start() - start)
+                return self._frame(start, cut.start() - start, received_at)
+            if len(self._buf) >= start + length:
+                return self._frame(start, length, received_at)
+            searched = max(start, window_end - LOOKAHEAD)
+            if not await self._fill():
+                return None  # EOF mid-body: the client is gone
+
+    def _frame(self, start: int, length: int, received_at: float) -> Frame:
+        body = bytes(self._buf[start:start + length])
+        del self._buf[:start + length]
+        return Frame(body, received_at)
+
+
+FrameQueue = asyncio.Queue  # of Frame | BrokenFrame | None (EOF)
+QUEUE_LIMIT = 1024  # backpressure: beyond this, unread messages wait in the pipe
+
+
+def start_reading(reader: asyncio.StreamReader) -> tuple[FrameQueue, asyncio.Task[None]]:
+    """Start reading frames off ``reader`` now (stamping each on arrival) into a queue."""
+    queue: FrameQueue = asyncio.Queue(maxsize=QUEUE_LIMIT)
+    return queue, asyncio.ensure_future(pump_frames(FrameReader(reader), queue))
+
+
+async def pump_frames(frames: FrameReader, queue: FrameQueue) -> None:
+    """Read frames into ``queue`` as they arrive (stamped on arrival); None marks EOF."""
+    try:
+        while (item := await frames.next()) is not None:
+            await queue.put(item)
+    except Exception:  # a bug here must end the server visibly, never leave it deaf
+        logger.exception("the message reader failed")
+    await queue.put(None)

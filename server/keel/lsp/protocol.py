@@ -4,6 +4,9 @@
 - errors are answered with ``ErrorData``, never a traceback;
 - a cancelled request answers -32800 with ``ErrorData``;
 - requests after ``shutdown`` get -32600 instead of silence;
+- a request before ``initialize`` gets -32002 (notifications are dropped, as
+  LSP says); a second ``initialize`` gets -32600 and changes nothing (the
+  workspace is rooted once);
 - ``exit`` stops the transport loop (the process exits after cleanup);
 - ``initialize`` advertises ``capabilities.experimental.keel``.
 """
@@ -22,12 +25,13 @@ from keel.errors import InternalError
 from keel.protocol.methods import PROTOCOL_VERSION, method_names
 
 from .dispatch import DispatchError
-from .errors import cancelled_error, response_error
+from .errors import MAX_MESSAGE_CHARS, cancelled_error, cap, response_error
 from .messages import KeelNotification, KeelRequest
 
 logger = logging.getLogger(__name__)
 
 INVALID_REQUEST = -32600
+SERVER_NOT_INITIALIZED = -32002
 
 
 class KeelProtocol(LanguageServerProtocol):
@@ -37,8 +41,11 @@ class KeelProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         # Ids already answered by the fast start (keel.lsp.early): pygls' reply is dropped.
         self.suppressed_responses: set = set()
+        self.initialize_seen = False
 
     def _send_response(self, msg_id, result=None, error=None):
+        if error is not None and isinstance(getattr(error, "message", None), str):
+            error.message = cap(error.message, MAX_MESSAGE_CHARS)  # pygls' own errors quote the method
         if msg_id in self.suppressed_responses:
             self.suppressed_responses.discard(msg_id)
             if error is not None:
@@ -59,14 +66,26 @@ class KeelProtocol(LanguageServerProtocol):
 
     def handle_message(self, message):
         method = getattr(message, "method", "")
-        if self._shutdown and method != types.EXIT and hasattr(message, "id") and method:
-            self._send_response(
-                message.id,
-                error=types.ResponseError(code=INVALID_REQUEST,
-                                          message="The server is shutting down; no more requests."),
-            )
+        is_request = hasattr(message, "id") and bool(method)
+        refusal = self._refusal(method)
+        if refusal is not None:
+            if is_request:
+                self._send_response(message.id, error=types.ResponseError(code=refusal[0], message=refusal[1]))
             return
+        if method == types.INITIALIZE:
+            self.initialize_seen = True
         super().handle_message(message)
+
+    def _refusal(self, method: str) -> tuple[int, str] | None:
+        if not method or method == types.EXIT:
+            return None
+        if self._shutdown:
+            return INVALID_REQUEST, "The server is shutting down; no more requests."
+        if method == types.INITIALIZE and self.initialize_seen:
+            return INVALID_REQUEST, "The server is already initialized; initialize is accepted once."
+        if method != types.INITIALIZE and not self.initialize_seen:
+            return SERVER_NOT_INITIALIZED, "The server is not initialized; send initialize first."
+        return None
 
     def _send_handler_result(self, future: Future, *, msg_id):
         self._request_futures.pop(msg_id, None)

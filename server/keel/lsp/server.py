@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,16 @@ from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
 
 from .dispatch import dispatch
+from .framing import BrokenFrame, Frame, FrameQueue, start_reading
 from .messages import keel_converter
 from .notifier import LspNotifier
 from .protocol import KeelProtocol
 from .stdio import stdio_streams
-from .transport import StreamWriter, deliver, read_messages
+from .transport import StreamWriter, deliver_item, read_messages
 from .watchdog import watch_parent
 
 log = structlog.get_logger(__name__)
+EXIT_BUDGET_S = 0.5
 
 
 class KeelServer(LanguageServer):
@@ -157,67 +160,93 @@ def build_server(app: KeelApp) -> KeelServer:
     return server
 
 
-async def _serve(server: KeelServer, reader: asyncio.StreamReader, transport: asyncio.WriteTransport,
-                 first: bytes | None = None) -> None:
+async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
+                 held: Sequence[Frame | BrokenFrame | None] = (), client_pid: int | None = None) -> None:
+    """Serve ``held`` (read before the server was built; None is EOF), then the queue."""
     server.stop_event = asyncio.Event()
     server.protocol.set_writer(StreamWriter(transport))
-    if first is not None:
-        deliver(server.protocol, first)
-    loop_task = asyncio.ensure_future(read_messages(reader, server.protocol, server.stop_event))
+    if client_pid:
+        server.spawn(watch_parent(client_pid, server.request_stop))
+    for item in held:
+        if item is None:
+            frames.put_nowait(None)  # EOF came while loading: stop after what came before it
+            break
+        deliver_item(server.protocol, item)
+    loop_task = asyncio.ensure_future(read_messages(frames, server.protocol, server.stop_event))
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (loop_task, stop_task, *server.background):
+    # Requests still running are cancelled too: that is what kills their worker processes.
+    requests = [f for f in server.protocol._request_futures.values() if isinstance(f, asyncio.Future)]
+    for task in (loop_task, stop_task, *server.background, *requests):
         task.cancel()
 
 
 async def _shutdown_app(server: KeelServer) -> None:
-    closer = server.app.extensions.get("aclose")
-    try:
-        if closer is not None:
-            await asyncio.wait_for(closer(), timeout=1.0)  # type: ignore[operator]
-        if "recorder" in server.app.extensions:
-            from keel.app.history_ops import close_storage
+    """Release everything within ``EXIT_BUDGET_S``: the editor kills the tree 2 s after ``stop()``."""
+    app = server.app
+    app.close()  # idle workers die first: killing a process cannot be slow
+    steps = []
+    closer = app.extensions.get("aclose")
+    if closer is not None:
+        steps.append(closer())  # type: ignore[operator]
+    if "recorder" in app.extensions:
+        from keel.app.history_ops import close_storage
 
-            await asyncio.wait_for(close_storage(server.app), timeout=1.5)
-    except Exception:
-        log.warning("shutdown cleanup did not finish")
-    hub = server.app.extensions.get("telemetry")
+        steps.append(close_storage(app))
+    hub = app.extensions.get("telemetry")
     if hub is not None:
-        await asyncio.to_thread(hub.shutdown, 1.0)  # type: ignore[attr-defined]
-    server.app.close()
+        steps.append(asyncio.to_thread(hub.shutdown, EXIT_BUDGET_S))  # type: ignore[attr-defined]
+    if steps:
+        done, pending = await asyncio.wait([asyncio.ensure_future(s) for s in steps], timeout=EXIT_BUDGET_S)
+        for task in pending:
+            task.cancel()
+        if pending or any(t.exception() for t in done):
+            log.warning("shutdown cleanup did not finish in time")
 
 
-async def serve_loaded(app: KeelApp, reader: asyncio.StreamReader, transport: Any,
-                       first: bytes | None, answered_id: Any) -> int:
-    """Serve stdio after the fast start (keel.lsp.early) read ``first`` and maybe answered it."""
+async def serve_loaded(app: KeelApp, frames: FrameQueue, transport: Any,
+                       held: Sequence[Frame | BrokenFrame | None], answered_id: Any,
+                       client_pid: int | None = None) -> int:
+    """Serve after the fast start (keel.lsp.early) read ``held`` and maybe answered the first."""
     server = build_server(app)
     if answered_id is not None:
         server.protocol.suppressed_responses.add(answered_id)
-    await _serve(server, reader, transport, first)
+    await _serve(server, frames, transport, held, client_pid)
     await _shutdown_app(server)
     transport.close()
     code = server.protocol.exit_code
     return 0 if code is None else code
 
 
-def serve_stdio(app: KeelApp) -> int:
+def serve_stdio(app: KeelApp, client_pid: int | None = None) -> int:
     """The plain path (no fast start): used when the fast start is not wanted."""
 
     async def main() -> int:
         reader, transport = await stdio_streams()
-        return await serve_loaded(app, reader, transport, None, None)
+        frames, _ = start_reading(reader)
+        return await serve_loaded(app, frames, transport, (), None, client_pid)
 
     return asyncio.run(main())
 
 
-def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1") -> int:
+def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1", client_pid: int | None = None,
+              on_done: Callable[[int], None] | None = None) -> int:
+    """One client per server: a second connection while one is open is refused (closed at once)."""
     server = build_server(app)
 
-    async def main() -> None:
+    async def main() -> int:
         done = asyncio.Event()
+        connected = False
 
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _serve(server, reader, writer.transport)  # type: ignore[arg-type]
+            nonlocal connected
+            if connected or done.is_set():
+                log.warning("refused a second TCP connection; one client is already connected")
+                writer.close()
+                return
+            connected = True
+            frames, _ = start_reading(reader)
+            await _serve(server, frames, writer.transport, client_pid=client_pid)
             writer.close()
             done.set()
 
@@ -230,7 +259,13 @@ def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1") -> int:
         finally:
             tcp.close()  # one client per server: stop listening once it has gone
         await _shutdown_app(server)
+        code = server.protocol.exit_code
+        return finish(0 if code is None else code, on_done)
 
-    asyncio.run(main())
-    code = server.protocol.exit_code
-    return 0 if code is None else code
+    return asyncio.run(main())
+
+
+def finish(code: int, on_done: Callable[[int], None] | None) -> int:
+    if on_done is not None:
+        on_done(code)  # the CLI ends the process here, not waiting for stuck threads
+    return code

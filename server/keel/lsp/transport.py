@@ -1,9 +1,15 @@
-"""The message loop: LSP base framing over an asyncio stream, robust to garbage.
+"""The message loop: frames from ``framing.py`` into the pygls protocol.
 
 pygls' own loop parses with an object hook that turns keel/* params into
 namedtuples and says nothing to the client about a broken message. This loop
-answers -32700 for unparsable JSON and -32600 for something that is not a
-request, logs framing garbage, and keeps serving. stdin closing ends it.
+answers -32700 for an unreadable frame or unparsable JSON (with the request's
+id when the body names one), -32600 for something that is not a request or
+whose id is not a string or number, and keeps serving: nothing a message
+holds ends the loop. stdin closing ends it.
+
+Each message is delivered with the time it was read off the wire in
+``RECEIVED_AT`` (a context variable pygls copies into the handler's task), so
+the dispatch path counts deadlines from there.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import json
 import logging
 from typing import Any
 
-from .framing import read_frame
+from .dispatch import RECEIVED_AT
+from .errors import quote
+from .framing import PARSE_ERROR, BrokenFrame, Frame, id_hint, parse_error_reply
 from .protocol import KeelProtocol
 
 logger = logging.getLogger(__name__)
 
-PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 
 
@@ -40,19 +47,43 @@ def send_error(protocol: KeelProtocol, msg_id: Any, code: int, message: str) -> 
     protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
 
-def deliver(protocol: KeelProtocol, body: bytes) -> None:
+def _valid_id(msg_id: Any) -> bool:
+    return msg_id is None or (isinstance(msg_id, int | str) and not isinstance(msg_id, bool))
+
+
+def deliver(protocol: KeelProtocol, body: bytes, received_at: float | None = None) -> None:
+    token = RECEIVED_AT.set(received_at)
+    try:
+        _deliver(protocol, body)
+    finally:
+        RECEIVED_AT.reset(token)
+
+
+def deliver_item(protocol: KeelProtocol, item: Frame | BrokenFrame) -> None:
+    if isinstance(item, BrokenFrame):
+        protocol._send_data(parse_error_reply(item))
+    else:
+        deliver(protocol, item.body, item.received_at)
+
+
+def _deliver(protocol: KeelProtocol, body: bytes) -> None:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("unparsable message body (%d bytes)", len(body))
-        send_error(protocol, None, PARSE_ERROR, "Parse error: the message body is not valid JSON.")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        logger.warning("unparsable message body (%d bytes): %s", len(body), reason)
+        send_error(protocol, _safe_id(id_hint(body)), PARSE_ERROR, f"Parse error: the message body is {reason}.")
         return
     if not isinstance(data, dict) or data.get("jsonrpc") != "2.0":
-        send_error(protocol, data.get("id") if isinstance(data, dict) else None, INVALID_REQUEST,
+        send_error(protocol, _safe_id(data.get("id") if isinstance(data, dict) else None), INVALID_REQUEST,
                    "Invalid request: expected a JSON-RPC 2.0 object.")
         return
     method = data.get("method")
     msg_id = data.get("id")
+    if not _valid_id(msg_id):
+        send_error(protocol, None, INVALID_REQUEST,
+                   f"Invalid request: 'id' must be a string or a number, not {type(msg_id).__name__}.")
+        return
     if method is not None and not isinstance(method, str):
         send_error(protocol, msg_id, INVALID_REQUEST, "Invalid request: 'method' must be a string.")
         return
@@ -62,23 +93,35 @@ def deliver(protocol: KeelProtocol, body: bytes) -> None:
         else:
             message = json.loads(body, object_hook=protocol.structure_message)
     except Exception:
-        logger.warning("message could not be structured: method=%r", method)
+        logger.warning("message could not be structured: method=%s", quote(method))
         if msg_id is not None and method:
-            send_error(protocol, msg_id, -32602, f"Invalid params for {method}.")
+            send_error(protocol, msg_id, -32602, f"Invalid params for {quote(method)}.")
         return
     try:
         protocol.handle_message(message)
     except Exception:
-        logger.exception("message handling failed: method=%r", method)
+        logger.exception("message handling failed: method=%s", quote(method))
         if msg_id is not None and method:
             send_error(protocol, msg_id, -32603, "Internal error; details are in the Keel log.")
 
 
-async def read_messages(reader: asyncio.StreamReader, protocol: KeelProtocol, stop: asyncio.Event) -> None:
-    """Read framed messages until EOF or ``stop``."""
+def _safe_id(msg_id: Any) -> Any:
+    return msg_id if _valid_id(msg_id) else None
+
+
+async def read_messages(frames: asyncio.Queue[Frame | BrokenFrame | None], protocol: KeelProtocol,
+                        stop: asyncio.Event) -> None:
+    """Deliver frames from the reader's queue until EOF or ``stop``."""
     while not stop.is_set():
-        body = await read_frame(reader)
-        if body is None:
+        item = await frames.get()
+        if item is None:
             return
-        deliver(protocol, body)
+        _deliver_contained(protocol, item)
         await asyncio.sleep(0)  # let handlers run between messages of a burst
+
+
+def _deliver_contained(protocol: KeelProtocol, item: Frame | BrokenFrame) -> None:
+    try:
+        deliver_item(protocol, item)
+    except Exception:  # one message must never end the loop (not a retry: the next message is new)
+        logger.exception("message delivery failed")

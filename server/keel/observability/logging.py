@@ -1,7 +1,15 @@
-"""Logging: JSON lines to stderr and to a size-rotated file; never to stdout.
+"""Logging: JSON lines to a size-rotated file, one readable line per problem on stderr; never stdout.
+
+stderr is what an editor shows in its Output channel, so it gets one
+human-readable line per warning or error (no JSON, no traceback: the
+exception's last line only); the rotating file keeps every info event as JSON
+with the traceback. A level asked for (``--log-level``, the ``logLevel``
+setting) other than the default ``info`` applies to stderr too: ``debug``
+shows everything there, ``error`` only errors.
 
 ``configure_logging`` must run before anything logs (structlog's default
-logger writes to stdout, which is the JSON-RPC channel).
+logger writes to stdout, which is the JSON-RPC channel). Calling it again
+rebuilds the handlers (a CLI command or a test may ask for other ones).
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ import structlog
 
 from .redaction import REDACTOR
 
-_configured = False
+_state: dict[str, logging.Handler | None] = {"stderr": None, "file": None}
+MAX_VALUE_CHARS = 200
 
 
 class CurrentStderrHandler(logging.StreamHandler):
@@ -39,39 +48,99 @@ def default_log_dir() -> Path:
     return Path(platformdirs.user_log_dir("keel", appauthor=False))
 
 
-def configure_logging(level: str = "info", log_dir: Path | None = None, to_file: bool = True) -> Path | None:
-    """Idempotent; returns the log file path (None when file logging is off or impossible)."""
-    global _configured
-    numeric = getattr(logging, level.upper(), logging.INFO)
+def configure_logging(level: str | None = "info", log_dir: Path | None = None, to_file: bool = True,
+                      stderr_level: str | None = None) -> Path | None:
+    """Returns the log file path (None when file logging is off or impossible).
+
+    ``level`` is the level asked for (None: the default); ``stderr_level``
+    overrides what stderr shows.
+    """
     root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        if handler is _state["file"]:
+            handler.close()
+    stderr = CurrentStderrHandler()
+    stderr.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, human_line],
+        foreign_pre_chain=_shared_processors(),
+    ))
+    root.addHandler(stderr)
+    _state["stderr"], _state["file"] = stderr, None
+    _auto_level.pop("stderr", None)
     log_file: Path | None = None
-    if not _configured:
-        root.handlers.clear()
-        formatter = structlog.stdlib.ProcessorFormatter(
-            processor=structlog.processors.JSONRenderer(),
+    if to_file:
+        json_lines = structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.format_exc_info, REDACTOR, structlog.processors.JSONRenderer()],
             foreign_pre_chain=_shared_processors(),
         )
-        stderr = CurrentStderrHandler()
-        stderr.setFormatter(formatter)
-        root.addHandler(stderr)
-        if to_file:
-            log_file = _add_file_handler(root, formatter, log_dir or default_log_dir())
-        structlog.configure(
-            processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-            logger_factory=structlog.stdlib.LoggerFactory(),
-            wrapper_class=structlog.stdlib.BoundLogger,
-            cache_logger_on_first_use=True,
-        )
-        # pygls logs every message body at INFO: bodies may hold code and are noisy.
-        for name in ("pygls", "lsprotocol", "httpx", "httpcore", "anthropic", "openai", "asyncio"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-        _configured = True
-    root.setLevel(numeric)
+        log_file = _add_file_handler(root, json_lines, log_dir or default_log_dir())
+    structlog.configure(
+        processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    # pygls logs every message body at INFO: bodies may hold code and are noisy.
+    for name in ("pygls", "lsprotocol", "httpx", "httpcore", "anthropic", "openai", "asyncio"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    set_level(level, stderr_level)
     return log_file
 
 
-def set_level(level: str) -> None:
-    logging.getLogger().setLevel(getattr(logging, level.upper(), logging.INFO))
+def _numeric(level: str | None, default: int) -> int:
+    return getattr(logging, level.upper(), default) if level else default
+
+
+def set_level(level: str | None, stderr_level: str | None = None) -> None:
+    """Apply the level asked for: the file keeps at least info; stderr shows warnings unless asked.
+
+    A stderr level someone else set on the handler (a CLI's ``-v`` or quiet mode) is left alone.
+    """
+    asked = _numeric(level, logging.INFO)
+    file_level = min(asked, logging.INFO)
+    shown = _numeric(stderr_level, logging.WARNING if asked == logging.INFO else asked)
+    handler = _state["stderr"]
+    if handler is not None:
+        if stderr_level is not None or handler.level == _auto_level.get("stderr", handler.level):
+            handler.setLevel(shown)
+            _auto_level["stderr"] = shown
+        else:
+            shown = handler.level
+    if (file_handler := _state["file"]) is not None:
+        file_handler.setLevel(file_level)
+    logging.getLogger().setLevel(min(file_level, shown) if shown else file_level)
+
+
+_auto_level: dict[str, int] = {}
+
+
+def human_line(_logger, _name, event_dict: dict) -> str:
+    """``12:00:01 WARNING keel.lsp.framing: what happened (key=value …) [ErrorType: text]``."""
+    when = str(event_dict.pop("timestamp", ""))[11:19]
+    level = str(event_dict.pop("level", "info")).upper()
+    source = event_dict.pop("logger", "") or "keel"
+    event = _one_line(event_dict.pop("event", ""))
+    exc_info = event_dict.pop("exc_info", None)
+    exception = event_dict.pop("exception", None)
+    error = exc_info[1] if isinstance(exc_info, tuple) else sys.exc_info()[1] if exc_info else None
+    if error is not None:
+        exception = f"{type(error).__name__}: {error}"
+    elif exception:
+        exception = str(exception).strip().splitlines()[-1]
+    fields = " ".join(f"{k}={_one_line(v)}" for k, v in event_dict.items() if not k.startswith("_"))
+    line = f"{when} {level} {source}: {event}".lstrip()
+    if fields:
+        line += f" ({fields})"
+    if exception:
+        line += f" [{_one_line(exception)}]"
+    return REDACTOR.text(line)
+
+
+def _one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
 
 
 def _shared_processors() -> list:
@@ -80,7 +149,6 @@ def _shared_processors() -> list:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
         REDACTOR,
     ]
 
@@ -97,6 +165,7 @@ def _add_file_handler(root: logging.Logger, formatter: logging.Formatter, log_di
         return None
     handler.setFormatter(formatter)
     root.addHandler(handler)
+    _state["file"] = handler
     return path
 
 

@@ -67,8 +67,13 @@ def remaining() -> float:
 
 
 @asynccontextmanager
-async def deadline_scope(ms: int | None, what: str = "the request") -> AsyncIterator[Deadline]:
-    """Run the body under a deadline of ``ms`` (or the enclosing one, if sooner)."""
+async def deadline_scope(ms: int | None, what: str = "the request", grace_ms: int = 0) -> AsyncIterator[Deadline]:
+    """Run the body under a deadline of ``ms`` (or the enclosing one, if sooner).
+
+    ``grace_ms`` delays only the cancel, not the deadline the body sees: a body
+    that answers its own deadline as data (a run's ``timedOut`` result) gets
+    that long to do so before it is cut off.
+    """
     outer = _current.get()
     mine = Deadline.after_ms(ms)
     effective = mine if mine.at < outer.at else outer
@@ -79,7 +84,8 @@ async def deadline_scope(ms: int | None, what: str = "the request") -> AsyncIter
             return
         # A CancelScope (not fail_after) so that a TimeoutError raised by the
         # body itself is never mistaken for our deadline.
-        with anyio.CancelScope(deadline=anyio.current_time() + effective.remaining()) as scope:
+        cutoff = effective.remaining() + grace_ms / 1000.0
+        with anyio.CancelScope(deadline=anyio.current_time() + cutoff) as scope:
             yield effective
         if scope.cancelled_caught:
             raise DeadlineExceeded(

@@ -76,10 +76,10 @@ async def test_logs_carry_the_request_id_and_method(app, capsys, tmp_path):
 
     from keel.observability.logging import configure_logging
 
-    configure_logging("info", log_dir=tmp_path, to_file=False)
+    log_file = configure_logging("info", log_dir=tmp_path)
     with pytest.raises(DispatchError):
         await dispatch(app, "keel/runs", {"limit": "many"}, "req-42")
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     failed = next(line for line in lines if line.get("event") == "request failed")
     assert failed["request_id"] == "req-42" and failed["method"] == "keel/runs"
     assert failed["code"] == "params.invalid"

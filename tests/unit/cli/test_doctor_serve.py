@@ -58,12 +58,18 @@ async def test_serve_tcp_listens_on_loopback_only(tmp_path):
         host, port = host_port.rsplit(":", 1)
         assert host == "127.0.0.1"
         reader, writer = await asyncio.open_connection(host, int(port))
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "keel/health", "params": {}}).encode()
-        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        await writer.drain()
-        header = await reader.readuntil(b"\r\n\r\n")
-        length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        reply = json.loads(await reader.readexactly(length))
+        async def ask(msg_id: int, method: str, params: dict) -> dict:
+            body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode()
+            writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            await writer.drain()
+            header = await reader.readuntil(b"\r\n\r\n")
+            length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            return json.loads(await reader.readexactly(length))
+
+        # initialize first: a request before it is refused with -32002 (LSP)
+        assert "result" in await ask(0, "initialize", {"processId": None, "capabilities": {},
+                                                        "rootUri": tmp_path.as_uri()})
+        reply = await ask(1, "keel/health", {})
         assert reply["id"] == 1 and reply["result"]["version"]
         writer.close()
         for _ in range(300):  # the client left: the server exits

@@ -27,15 +27,21 @@ def test_nested_event_values_and_secret_keys():
     assert CANARY not in json.dumps(event)
 
 
-def test_log_lines_go_to_stderr_as_json_and_never_carry_the_canary(capsys, tmp_path, monkeypatch):
+def test_log_lines_go_to_the_file_as_json_and_never_carry_the_canary(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
     from keel.observability.redaction import REDACTOR
 
     REDACTOR.watch_env(["ANTHROPIC_API_KEY"])
-    configure_logging("info", log_dir=tmp_path, to_file=False)
-    structlog.get_logger("t").info("calling provider", key=CANARY, note=f"with {CANARY}")
+    log_file = configure_logging("info", log_dir=tmp_path)
+    structlog.get_logger("t").warning("calling provider", key=CANARY, note=f"with {CANARY}")
+    try:
+        raise RuntimeError(f"provider said {CANARY}")
+    except RuntimeError:
+        structlog.get_logger("t").exception("provider failed")
     out, err = capsys.readouterr()
     assert out == ""
-    line = err.strip().splitlines()[-1]
-    record = json.loads(line)
-    assert record["event"] == "calling provider" and CANARY not in line
+    records = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert [r["event"] for r in records] == ["calling provider", "provider failed"]
+    assert "RuntimeError" in records[1]["exception"]
+    assert CANARY not in log_file.read_text() and CANARY not in err
+    assert "calling provider" in err

@@ -1,0 +1,42 @@
+"""Per-method admission: no method can take every thread or worker and starve the others.
+
+Each method gets at most ``LIMIT`` requests running at once; the rest wait for
+a slot inside their deadline (the wait counts against it, and a cancel while
+waiting leaves at once). The default thread pool has 40 threads; with at most
+six thread-hungry methods at ``LIMIT`` each, one method can never hold it all.
+``keel/health`` and ``keel/cancelRun`` are never queued: they are how a user
+sees and stops everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+LIMIT = 6
+NEVER_QUEUED = frozenset({"keel/health", "keel/cancelRun"})
+
+
+class Admission:
+    def __init__(self, limit: int = LIMIT) -> None:
+        self._limit = limit
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def slot(self, method: str) -> AsyncIterator[None]:
+        if method in NEVER_QUEUED:
+            yield
+            return
+        semaphore = self._slots.setdefault(method, asyncio.Semaphore(self._limit))
+        async with semaphore:
+            yield
+
+
+def admission_of(app: Any) -> Admission:
+    extensions = app.extensions
+    admission = extensions.get("admission")
+    if admission is None:
+        admission = extensions["admission"] = Admission()
+    return admission
