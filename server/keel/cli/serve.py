@@ -26,12 +26,36 @@ def _parser() -> argparse.ArgumentParser:
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="Serve on stdin/stdout (the default).")
     transport.add_argument("--tcp", action="store_true", help="Listen on TCP (127.0.0.1 only) instead of stdio.")
-    parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one).")
+    parser.add_argument("--port", type=_port, default=None,
+                        help="TCP port for --tcp, 0..65535 (0, the default, picks a free one).")
     parser.add_argument("--clientProcessId", "--client-process-id", dest="client_pid", type=int, default=None,
                         metavar="PID", help="Stop when this process exits (as initialize.processId).")
     parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
                         help="Also show this level and above on stderr (default: warnings and errors).")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 0..65535 (0 picks a free one)")
+    return value
+
+
+def _stdin_is_usable() -> str | None:
+    """Why stdin cannot carry JSON-RPC (a closed descriptor, /dev/null, a terminal), or None."""
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return "stdin is closed"
+    import stat
+
+    if stat.S_ISCHR(mode) and not os.isatty(0):
+        return "stdin is a device (such as /dev/null), not a client's pipe"
+    return None
 
 
 def end_process(code: int) -> None:
@@ -49,9 +73,17 @@ def end_process(code: int) -> None:
 
 
 def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.port is not None and not args.tcp:
+        parser.error("--port needs --tcp (on stdio there is no port)")
     on_done = end_process if exit_when_done else None
     if not args.tcp:
+        problem = _stdin_is_usable()
+        if problem is not None:
+            print(f"keel serve: {problem}; an editor or `keel.rpc_client` starts it with a pipe, "
+                  "or use --tcp.", file=sys.stderr)
+            return 2
         from keel.lsp.early import serve_stdio_fast
 
         return serve_stdio_fast(args.log_level, args.client_pid, on_done)
@@ -62,7 +94,7 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
     from keel.lsp.server import serve_tcp
 
     app_state = create_app()
-    return serve_tcp(app_state, args.port, client_pid=args.client_pid, on_done=on_done)
+    return serve_tcp(app_state, args.port or 0, client_pid=args.client_pid, on_done=on_done)
 
 
 def register(app) -> None:
@@ -71,11 +103,12 @@ def register(app) -> None:
     @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def serve(
         tcp: bool = typer.Option(False, "--tcp", help="Listen on TCP (127.0.0.1 only) instead of stdio."),
-        port: int = typer.Option(0, "--port", help="TCP port (0 picks a free one)."),
-        log_level: str | None = typer.Option(None, "--log-level", help="debug | info | warning | error"),
+        port: int | None = typer.Option(None, "--port", help="TCP port for --tcp, 0..65535 (0 picks a free one)."),
+        log_level: str | None = typer.Option(
+            None, "--log-level", help="Also show this level and above on stderr: debug, info, warning or error."),
         extra: list[str] | None = typer.Argument(None, hidden=True),  # --stdio, --clientProcessId=N
     ) -> None:
         """Run the Keel server (stdio by default; stdout is the JSON-RPC channel)."""
-        argv = (["--tcp"] if tcp else []) + ["--port", str(port)]
+        argv = (["--tcp"] if tcp else []) + (["--port", str(port)] if port is not None else [])
         argv += ["--log-level", log_level] if log_level else []
         raise typer.Exit(serve_main(argv + list(extra or []), exit_when_done=True))
