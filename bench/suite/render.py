@@ -26,6 +26,8 @@ README = ROOT / "README.md"
 PLOTS = ROOT / "docs" / "perf"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 CLAIMS_BEGIN, CLAIMS_END = "<!-- bench-claims:begin -->", "<!-- bench-claims:end -->"
+FAULTS_BEGIN, FAULTS_END = "<!-- bench-faults:begin -->", "<!-- bench-faults:end -->"
+RELIABILITY_DOC = ROOT / "docs" / "reliability.md"
 
 
 def _n(value: Any, unit: str = "") -> str:
@@ -224,6 +226,18 @@ def render_performance(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n\n" + END
 
 
+def render_faults(results: dict[str, Any]) -> str:
+    """The fault matrix for docs/reliability.md: fault → what the user sees → figure."""
+    rows = _resilience(results["sections"].get("resilience"))
+    fuzz = results["sections"].get("robustness") or {}
+    if rows and rows[0].startswith("|") and not _error(fuzz):
+        rows.insert(-1, f"| {_n(fuzz.get('fuzzed_messages'))} malformed or fuzzed JSON-RPC messages | "
+                        f"-32700/-32600 answers, the server keeps serving | alive "
+                        f"{fuzz.get('server_alive')}, probes {fuzz.get('probes_answered_correctly')}/"
+                        f"{fuzz.get('probes')} answered right |")
+    return "\n".join([FAULTS_BEGIN, "", machine_line(results), "", *rows]).rstrip() + "\n" + FAULTS_END
+
+
 def render_claims(results: dict[str, Any]) -> str:
     s = results["sections"]
     m = results["machine"]
@@ -305,6 +319,8 @@ def plot(results: dict[str, Any]) -> None:
 def render(results: dict[str, Any]) -> None:
     PERF_DOC.write_text(_replace_block(PERF_DOC.read_text(), BEGIN, END, render_performance(results)))
     README.write_text(_replace_block(README.read_text(), CLAIMS_BEGIN, CLAIMS_END, render_claims(results)))
+    RELIABILITY_DOC.write_text(_replace_block(RELIABILITY_DOC.read_text(), FAULTS_BEGIN, FAULTS_END,
+                                              render_faults(results)))
     plot(results)
 
 

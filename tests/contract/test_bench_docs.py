@@ -41,6 +41,13 @@ def test_readme_claims_match_the_committed_results(results):
     assert committed == render.render_claims(results), "run `python bench/suite/render.py`"
 
 
+def test_reliability_fault_matrix_matches_the_committed_results(results):
+    committed = _block((ROOT / "docs" / "reliability.md").read_text(), render.FAULTS_BEGIN,
+                       render.FAULTS_END)
+    assert committed == render.render_faults(results), "run `python bench/suite/render.py`"
+    assert "a provider hangs" in committed
+
+
 def test_every_plot_the_doc_shows_exists():
     text = (ROOT / "docs" / "performance.md").read_text()
     images = re.findall(r"\]\((perf/[^)]+\.svg)\)", text)
