@@ -108,7 +108,8 @@ def test_the_matrix_covers_every_command():
 
 
 @pytest.mark.parametrize(("args", "phrase"), [
-    (["serve", "--port", "many"], "invalid int value"),
+    (["serve", "--tcp", "--port", "many"], "is not a port number"),
+    (["serve", "--port", "8000"], "--port needs --tcp"),
     (["serve", "--log-level", "loud"], "invalid choice"),
     (["doctor", "--settings", "missing.json"], "no such file"),
 ])
