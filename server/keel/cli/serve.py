@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,9 +73,26 @@ def end_process(code: int) -> None:
     os._exit(code)
 
 
+def _record_native_crashes() -> None:
+    """A crash in native code (a segfault) leaves every thread's Python stack in
+    `crash.log` beside `keel.log`, not on the editor's Output channel."""
+    import faulthandler
+
+    try:
+        import platformdirs  # the same folder as default_log_dir(), without importing logging
+
+        folder = Path(platformdirs.user_log_dir("keel", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / "crash.log", "a", buffering=1)  # noqa: SIM115 - open for the process's life
+    except OSError:
+        return  # no log folder: crashes go unrecorded rather than onto stderr
+    faulthandler.enable(file=handle, all_threads=True)
+
+
 def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _record_native_crashes()
     if args.port is not None and not args.tcp:
         parser.error("--port needs --tcp (on stdio there is no port)")
     on_done = end_process if exit_when_done else None

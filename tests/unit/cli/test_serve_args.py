@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -40,3 +41,16 @@ def test_serve_help_describes_every_option():
     for option in ("--stdio", "--tcp", "--port", "--clientProcessId", "--log-level"):
         assert option in done.stdout
     assert "Also show this level" in done.stdout
+
+
+def test_a_native_crash_leaves_every_threads_stack_in_crash_log(tmp_path):
+    crash = ("from keel.cli.serve import _record_native_crashes\n"
+             "_record_native_crashes()\n"
+             "import ctypes\nctypes.string_at(0)\n")
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode != 0
+    logs = list((tmp_path / "state").rglob("crash.log"))
+    assert len(logs) == 1 and "Segmentation fault" in logs[0].read_text()
+    assert "Fatal Python error" not in done.stderr  # not on the editor's Output channel
