@@ -74,7 +74,8 @@ async def run_by_target(sizes: tuple[int, ...] = (10, 50, 200)) -> list[dict[str
             elapsed = (time.perf_counter() - started) * 1000
         points.append({"files": files, "lines": total, "ms": round(elapsed, 1),
                        "status": result.get("status"),
-                       "findings": len((result.get("report") or {}).get("findings") or [])})
+                       "findings": len((result.get("report") or {}).get("findings") or []),
+                       "findingsTotal": result.get("findingsTotal")})
     return points
 
 

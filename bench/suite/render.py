@@ -108,7 +108,7 @@ def _curve_tables(section: dict[str, Any]) -> list[str]:
               "![analysis against file size](perf/analysis_by_size.svg)", ""]
     run = section.get("runByTarget") or []
     lines += ["#### `review` run time against target size (offline)", "",
-              "| files | lines | time | findings | status |", "|---|---|---|---|---|"]
+              "| files | lines | time | findings in the answer (capped at 500) | status |", "|---|---|---|---|---|"]
     lines += [f"| {_n(p['files'])} | {_n(p['lines'])} | {_n(p['ms'], 'ms')} | {_n(p['findings'])} | "
               f"{p['status']} |" for p in run]
     lines += ["", f"Growth: {_slopes(run, 'lines', 'ms')}.", "",

@@ -46,7 +46,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {  # name: (full args, quick a
     "big_run_loop.py": (["--rounds", "1"], ["--files", "40", "--rounds", "1"]),
     "sdk_import_stall.py": (["--repeat", "2"], ["--repeat", "1"]),
     "worker_memory.py": ([], ["--lines", "20000", "--runs", "2"]),
-    "exit_timing.py": (["--runs", "20"], ["--runs", "5"]),
+    "exit_timing.py": (["20", "2"], ["5", "1"]),  # runs, CPU burners beside it
 }
 
 
