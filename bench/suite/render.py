@@ -231,9 +231,11 @@ def render_faults(results: dict[str, Any]) -> str:
     rows = _resilience(results["sections"].get("resilience"))
     fuzz = results["sections"].get("robustness") or {}
     if rows and rows[0].startswith("|") and not _error(fuzz):
-        rows.insert(-1, f"| {_n(fuzz.get('fuzzed_messages'))} malformed or fuzzed JSON-RPC messages | "
-                        f"-32700/-32600 answers, the server keeps serving | alive "
-                        f"{fuzz.get('server_alive')}, probes {fuzz.get('probes_answered_correctly')}/"
+        messages = fuzz.get("messages", fuzz.get("fuzzed_messages"))
+        rows.insert(-1, f"| {_n(messages)} malformed or fuzzed JSON-RPC messages "
+                        f"({_n(fuzz.get('cases'))} cases) | -32700/-32600 answers, the server keeps "
+                        f"serving | crashes {_n(fuzz.get('crashes'))}, deaf states "
+                        f"{_n(fuzz.get('deaf_states'))}, probes {fuzz.get('probes_answered_correctly')}/"
                         f"{fuzz.get('probes')} answered right |")
     return "\n".join([FAULTS_BEGIN, "", machine_line(results), "", *rows]).rstrip() + "\n" + FAULTS_END
 
@@ -260,8 +262,11 @@ def render_claims(results: dict[str, Any]) -> str:
                       f"({_n(estimate['ratios']['naive read / warm'])}× faster than reading every file)")
     fuzz = s.get("robustness") or {}
     if not _error(fuzz):
-        claims.append(f"{_n(fuzz.get('fuzzed_messages'))} fuzzed messages left the server "
-                      f"{'alive' if fuzz.get('server_alive') else 'DEAD'}")
+        messages = fuzz.get("messages", fuzz.get("fuzzed_messages"))
+        alive = fuzz.get("crashes") == 0 if "crashes" in fuzz else fuzz.get("server_alive")
+        claims.append(f"{_n(messages)} fuzzed messages in {_n(fuzz.get('cases'))} cases gave "
+                      f"{_n(fuzz.get('crashes'))} crashes and {_n(fuzz.get('deaf_states'))} deaf "
+                      f"states, {'the server kept serving' if alive else 'the server DIED'}")
     text = "; ".join(claims) or "no figures yet"
     return (f"{CLAIMS_BEGIN}\nMeasured by `scripts/bench.sh` on {m['cores']} cores "
             f"(load average {results['loadAverageBefore'][0]} at the start): {text}. "

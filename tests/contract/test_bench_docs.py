@@ -70,6 +70,12 @@ def test_a_failed_section_is_reported_not_hidden(results):
     assert "Not measured: TimeoutError: estimate refused" in text
 
 
+def test_claims_say_what_the_fuzz_run_found(results):
+    fuzzed = json.loads(json.dumps(results))
+    fuzzed["sections"]["robustness"] = {"messages": 10, "cases": 2, "crashes": 1, "deaf_states": 0}
+    assert "1 crashes" in render.render_claims(fuzzed) and "DIED" in render.render_claims(fuzzed)
+
+
 def test_slope_says_how_cost_grows():
     points = [{"x": 1_000, "y": 10.0}, {"x": 10_000, "y": 1000.0}]
     assert "2.00" in render._slopes(points, "x", "y")  # 100× the cost for 10× the input
