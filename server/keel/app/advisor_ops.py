@@ -27,7 +27,7 @@ from .state import KeelApp
 CACHE_ENTRIES = 256
 # Findings are ~3 KB each as models: bound the cache by them too, or a few huge
 # files keep the server tens of MB larger for good.
-CACHE_FINDINGS = 10_000
+CACHE_FINDINGS = 3_000  # ~256 editor-sized files; one 50k-line module does not stay
 VERSIONS_KEPT = 8
 
 
