@@ -51,7 +51,12 @@ def _find_run(reader: HistoryReader, run_id: str) -> RunSummary:
                        hint="Give more of the run id.")
 
 
-def _print_run(run: RunSummary) -> None:
+def _run_and_report(reader: HistoryReader, run_id: str) -> tuple[RunSummary, str | None]:
+    run = _find_run(reader, run_id)
+    return run, reader.run_report(run.run_id)
+
+
+def _print_run(run: RunSummary, report: str | None) -> None:
     console = Console()
     table = Table(title=f"run {run.run_id}", show_header=False)
     table.add_column("field")
@@ -62,8 +67,14 @@ def _print_run(run: RunSummary) -> None:
                         ("cost", f"${run.actual_usd:.4f}")):
         table.add_row(name, escape(value))
     console.print(table)
-    console.print(f"To see its full report again: keel run {run.workflow} {run.target}",
-                  style="dim")
+    if report:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(report))  # rendered as text: markup in findings stays inert
+    else:
+        console.print("This run's report was not kept (runs recorded before Keel kept reports, "
+                      f"or one that never finished); run it again: keel run {run.workflow} "
+                      f"{escape(run.target)}", style="dim")
 
 
 def register(app: typer.Typer) -> None:
@@ -113,15 +124,15 @@ def register(app: typer.Typer) -> None:
                                               help="Workspace folder (default: the current folder)."),
         storage_dir: Path | None = STORAGE_DIR,
     ) -> None:
-        """Show one past run: workflow, target, status, duration and cost."""
+        """Show one past run: workflow, target, status, duration, cost and its report."""
         parent = ctx.obj or {}
         workspace = workspace or parent.get("workspace") or Path(".")
         storage_dir = storage_dir or parent.get("storage_dir")
-        run = _read(workspace, storage_dir, lambda r: _find_run(r, run_id))
+        run, report = _read(workspace, storage_dir, lambda r: _run_and_report(r, run_id))
         if as_json or parent.get("as_json"):
-            typer.echo(json.dumps(run.wire(), indent=2))
+            typer.echo(json.dumps({**run.wire(), "reportMarkdown": report}, indent=2))
             return
-        _print_run(run)
+        _print_run(run, report)
 
     @history.command("cleanup", cls=KeelCommand)
     def cleanup(

@@ -38,11 +38,23 @@ def run_started_event(run: RunRecord, owner: ProcessOwner) -> Event:
                          utc_iso(run.started_at), owner.pid, owner.token)
 
 
+# A report is kept to be reopened from history; a huge one (tens of thousands of findings)
+# is cut, since the whole result is never kept either (keel/runFindings pages live runs).
+REPORT_KEPT_CHARS = 200_000
+
+
+def _bounded_report(markdown: str | None) -> str | None:
+    if markdown is None or len(markdown) <= REPORT_KEPT_CHARS:
+        return markdown
+    return markdown[:REPORT_KEPT_CHARS] + "\n\n…(the rest of this report was not kept)\n"
+
+
 def run_finished_event(run: RunRecord, owner: ProcessOwner) -> Event:
     row = (run.run_id, run.workflow, run.target, run.status, utc_iso(run.started_at),
            utc_iso(run.finished_at) if run.finished_at else None, int(run.duration_ms),
            float(run.actual_usd), float(run.baseline_usd), run.error_type, run.error_code,
-           json.dumps(list(run.degraded)), owner.pid, owner.token)
+           json.dumps(list(run.degraded)), _bounded_report(run.report_markdown), owner.pid,
+           owner.token)
     stages = [
         (s.run_id or run.run_id, s.stage_id, s.status, s.tier, s.provider, s.model,
          int(s.attempts), int(bool(s.fallback_used)), int(s.input_tokens),
@@ -75,13 +87,13 @@ _INSERT_STARTED = """INSERT INTO runs (run_id, workflow, target, status, started
 # process (refused up front, see HistoryReader.has_run) can never merge two runs.
 _UPSERT_FINISHED = """INSERT INTO runs (run_id, workflow, target, status, started_at,
         finished_at, duration_ms, actual_usd, baseline_usd, error_type, error_code, degraded,
-        owner_pid, owner_token)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        report_markdown, owner_pid, owner_token)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
         finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
         actual_usd = excluded.actual_usd, baseline_usd = excluded.baseline_usd,
         error_type = excluded.error_type, error_code = excluded.error_code,
-        degraded = excluded.degraded
+        degraded = excluded.degraded, report_markdown = excluded.report_markdown
     WHERE runs.owner_pid IS excluded.owner_pid AND runs.owner_token IS excluded.owner_token"""
 # First finish wins for stages: the estimator rollup counts each stage once.
 _INSERT_STAGE = """INSERT INTO stages (run_id, stage_id, status, tier, provider, model,

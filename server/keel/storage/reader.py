@@ -77,6 +77,15 @@ class HistoryReader:
         return self._guard(lambda conn: conn.execute(
             "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None)
 
+    def run_report(self, run_id: str) -> str | None:
+        """The report markdown recorded when the run finished (None: none was kept)."""
+        def query(conn: Connection) -> str | None:
+            row = conn.execute("SELECT report_markdown FROM runs WHERE run_id = ?",
+                               (run_id,)).fetchone()
+            return row[0] if row else None
+
+        return self._guard(query)
+
     def run_id_taken(self, run_id: str) -> bool:
         """``has_run``, or False when history cannot be read (the owner guard still applies)."""
         try:

@@ -66,6 +66,7 @@ class RunRecord:
     error_code: str | None = None
     degraded: list[str] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
+    report_markdown: str | None = None
 
 
 @dataclass

@@ -167,11 +167,14 @@ V4 = (
     "ALTER TABLE runs ADD COLUMN owner_token TEXT",
 )
 
+V6 = ("ALTER TABLE runs ADD COLUMN report_markdown TEXT",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, stages, model_calls, meta", V1),
     Migration(2, "estimates table and stage estimate columns", V2),
     Migration(3, "per-day rollups and report indexes", V3, _backfill_v3),
     Migration(4, "the owning process of each run", V4),
     Migration(5, "reliability rollups and cost-anomaly indexes", V5, rebuild_model_rollup),
+    Migration(6, "each run's report, so history can reopen it", V6),
 )
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -345,7 +345,7 @@ def _run_record(result: RunResult, state: RunState) -> RunRecord:
         baseline_usd=result.cost.baseline_usd,
         error_type=result.error.error_type if result.error else None,
         error_code=result.error.code if result.error else None,
-        degraded=list(result.degraded), stages=stages,
+        degraded=list(result.degraded), stages=stages, report_markdown=result.report.markdown,
     )
 
 
