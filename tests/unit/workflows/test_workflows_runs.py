@@ -177,7 +177,10 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
     provider = FakeProvider("a", lambda n: "hang")
     app = make_app(provider)
     waiter = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    await app.notifier.until("stageStarted", 3)  # the model stage: its call hangs
+    for _ in range(4000):  # until the model stage's call is in the provider, hanging
+        if provider.requests:
+            break
+        await asyncio.sleep(0.005)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
