@@ -141,6 +141,14 @@ async def test_timeout_ms_param_gives_timed_out_result(make_app):
     assert result.status == "timedOut"
 
 
+async def until_called(provider: FakeProvider) -> None:
+    for _ in range(4000):
+        if provider.requests:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the provider was never called")
+
+
 async def test_identical_runs_are_deduplicated(make_app):
     gate = asyncio.Event()
     provider = FakeProvider("a", gate=gate)
@@ -177,10 +185,7 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
     provider = FakeProvider("a", lambda n: "hang")
     app = make_app(provider)
     waiter = asyncio.ensure_future(run_ops.run_workflow(app, params()))
-    for _ in range(4000):  # until the model stage's call is in the provider, hanging
-        if provider.requests:
-            break
-        await asyncio.sleep(0.005)
+    await until_called(provider)  # the model stage's call is hanging in the provider
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
@@ -194,11 +199,13 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
 
 
 async def test_cancel_run_gives_every_waiter_cancelled(make_app):
-    app = make_app(FakeProvider("a", lambda n: "hang"))
+    provider = FakeProvider("a", lambda n: "hang")
+    app = make_app(provider)
     first = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="r1")))
     await app.notifier.until("queued")
     second = asyncio.ensure_future(run_ops.run_workflow(app, params()))
     await app.notifier.until("attached")
+    await until_called(provider)  # the model stage's call is hanging in the provider
     answer = await run_ops.cancel_run(app, CancelRunParams(runId="r1"))
     assert (answer.cancelled, answer.status) == (True, "cancelled")
     one, two = await asyncio.gather(first, second)
