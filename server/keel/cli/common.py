@@ -131,3 +131,22 @@ def with_target_context(error: KeelError, target: str, workspace: Path) -> KeelE
     elif error.code == "target.not_found":
         hint = hint or "Check the spelling; a relative target is taken from the workspace folder (-w)."
     return type(error)(message, code=error.code, hint=hint, details=error.details)
+
+
+def print_checks(title: str, checks, ok: bool, verdict_ok: str, verdict_failed: str) -> None:
+    """A table of preflight-style checks (title, status, message, fix), then one verdict."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("check", "status", "message", "fix"):
+        table.add_column(column)
+    style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+    for check in checks:
+        # Messages name settings like providers[id]: not rich markup.
+        table.add_row(escape(check.title), f"[{style[check.status]}]{check.status}[/]",
+                      escape(check.message), escape(check.fix or ""))
+    Console().print(table)
+    Console().print(f"[green]{verdict_ok}[/]" if ok
+                    else f"[bold red]{verdict_failed}[/]: see the fixes above")

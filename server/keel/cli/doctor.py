@@ -10,7 +10,7 @@ import typer
 
 from keel.errors import EXIT_FAILED, EXIT_OK, KeelError
 
-from .common import SETTINGS, VERBOSE, WORKSPACE, fail, read_settings_file, show_logs
+from .common import SETTINGS, VERBOSE, WORKSPACE, fail, print_checks, read_settings_file, show_logs
 from .help import KeelCommand
 
 
@@ -38,9 +38,6 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when every check passes or warns, 1 when one fails, 3 when
         the --settings file cannot be read.
         """
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
 
         from keel.app.health_ops import preflight_context
         from keel.app.state import KeelApp
@@ -62,13 +59,5 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report.wire(), indent=2))
         else:
-            table = Table(title="keel doctor")
-            for column in ("check", "status", "message", "fix"):
-                table.add_column(column)
-            style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
-            for check in report.checks:
-                table.add_row(escape(check.title), f"[{style[check.status]}]{check.status}[/]",
-                              escape(check.message), escape(check.fix or ""))
-            Console().print(table)
-            Console().print("[green]ready[/]" if report.ok else "[bold red]not ready[/]: see the fixes above")
+            print_checks("keel doctor", report.checks, report.ok, "ready", "not ready")
         raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)

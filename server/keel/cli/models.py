@@ -10,7 +10,15 @@ import typer
 
 from keel.errors import EXIT_FAILED, EXIT_OK, KeelError
 
-from .common import SETTINGS, VERBOSE, WORKSPACE, apply_settings_file, fail, show_logs
+from .common import (
+    SETTINGS,
+    VERBOSE,
+    WORKSPACE,
+    apply_settings_file,
+    fail,
+    print_checks,
+    show_logs,
+)
 from .help import KeelCommand, KeelGroup
 
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
@@ -87,9 +95,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check every registry entry; exit 1 when a check fails."""
         show_logs(verbose)
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
 
         from keel.providers.registry_check import validate_models
 
@@ -98,15 +103,6 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report.wire(), indent=2))
         else:
-            table = Table(title="keel models validate")
-            for column in ("check", "status", "message", "fix"):
-                table.add_column(column)
-            style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
-            for check in report.checks:
-                # Messages name settings like providers[id]: not rich markup.
-                table.add_row(escape(check.title), f"[{style[check.status]}]{check.status}[/]",
-                              escape(check.message), escape(check.fix or ""))
-            Console().print(table)
-            Console().print("[green]registry ok[/]" if report.ok
-                            else "[bold red]registry has failing checks[/]: see the fixes above")
+            print_checks("keel models validate", report.checks, report.ok, "registry ok",
+                         "registry has failing checks")
         raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
