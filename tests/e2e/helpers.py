@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+T = TypeVar("T")
 
 SERVER_COMMAND = [sys.executable, "-m", "keel", "serve", "--log-level", "warning"]
 
@@ -85,3 +90,31 @@ async def request_error(client: LanguageClient, method: str, params: Any = None)
 
 def error_data(exc: JsonRpcException) -> dict:
     return plain(exc.data) if exc.data is not None else {}
+
+
+async def poll_until(probe: Callable[[], Any], until: Callable[[T], bool], what: str,
+                     cap_s: float = 30.0, interval_s: float = 0.05) -> T:
+    """Call ``probe`` (sync or async) until ``until(observation)`` holds; return that observation.
+
+    For state the server exposes only by being asked (a row its writer thread
+    persisted, a component it reports, a process that is gone). The cap only
+    bounds a hang, it is no timing goal: it is generous so that a loaded machine
+    passes, and on expiry the test fails naming what it waited for and the last
+    observation.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + cap_s
+    while True:
+        observed = probe()
+        if inspect.isawaitable(observed):
+            observed = await observed
+        if until(observed):
+            return observed
+        if loop.time() >= give_up:
+            raise AssertionError(f"waited {cap_s:g} s until {what}; last saw {observed!r}")
+        await asyncio.sleep(interval_s)
+
+
+def component(report: dict, name: str) -> dict:
+    """One component of a keel/health report, by name."""
+    return next(c for c in report["components"] if c["name"] == name)

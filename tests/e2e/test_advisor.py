@@ -8,7 +8,7 @@ import os
 import pytest
 from lsprotocol import types
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import component, error_data, initialize, poll_until, request, request_error
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -112,13 +112,9 @@ async def test_validation_errors_have_their_own_codes(lsp, workspace):
 
 async def until_a_worker_is_busy(lsp) -> None:
     """Ask the server (keel/health's analysis component) until a worker is analysing."""
-    for _ in range(3000):
-        health = await request(lsp, "keel/health")
-        analysis = next(c for c in health["components"] if c["name"] == "analysis")
-        if " 0 busy" not in analysis["detail"]:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("no worker ever started the analysis")
+    await poll_until(lambda: request(lsp, "keel/health"),
+                     lambda health: " 0 busy" not in component(health, "analysis")["detail"],
+                     "a worker is analysing", interval_s=0.01)
 
 
 async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspace):
@@ -141,7 +137,7 @@ async def test_cancel_mid_analysis_of_a_huge_file_frees_the_worker(lsp, workspac
     result = await request(lsp, "keel/analyze", {"uri": small.as_uri()})
     assert result["metrics"]["functions"] == 1
     health = await request(lsp, "keel/health")
-    analysis = next(c for c in health["components"] if c["name"] == "analysis")
+    analysis = component(health, "analysis")
     assert "0 busy" in analysis["detail"] and "1 workers killed" in analysis["detail"]
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from lsprotocol import types
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import component, error_data, initialize, poll_until, request, request_error
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -58,7 +58,9 @@ async def test_a_newer_estimate_supersedes_the_one_in_flight(lsp, workspace):
     await initialize(lsp, workspace)
     older = asyncio.wrap_future(lsp.protocol.send_request(
         "keel/estimateCost", {"workflow": "review", "target": "."}, msg_id="est-1"))
-    await asyncio.sleep(0.02)
+    await poll_until(lambda: request(lsp, "keel/health"),
+                     lambda health: "keel/estimateCost" in health["inFlight"]["byMethod"],
+                     "the first estimate is in flight")
     newer = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "pkg"})
     assert newer["files"] == 3000
     with pytest.raises(Exception) as info:
@@ -90,16 +92,13 @@ async def test_history_is_empty_then_lists_runs_newest_first(lsp, workspace):
     report = await request(lsp, "keel/report", {"days": 7})
     assert report["runs"] == 0 and report["days"] == 7
     health = await request(lsp, "keel/health")
-    storage = next(c for c in health["components"] if c["name"] == "storage")
+    storage = component(health, "storage")
     assert storage["status"] == "ok"
 
 
 async def test_server_asks_the_client_to_watch_workspace_files(lsp, workspace):
     await initialize(lsp, workspace)
-    for _ in range(100):
-        if lsp.registrations:
-            break
-        await asyncio.sleep(0.05)
+    await poll_until(lambda: lsp.registrations, bool, "the server registered for watched files")
     assert [r.method for r in lsp.registrations] == ["workspace/didChangeWatchedFiles"]
     options = lsp.registrations[0].register_options
     watchers = options["watchers"] if isinstance(options, dict) else options.watchers

@@ -12,7 +12,7 @@ from keel.chaos import ChaosServer
 from keel.chaos.schedule import Fault, Schedule
 from keel.rpc_client import KeelClient, RpcError
 
-from .helpers import server_env
+from .helpers import poll_until, server_env
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -38,20 +38,22 @@ async def test_kill_9_mid_run_shows_interrupted_after_restart(tmp_path, workspac
         _, pending = first.send_request("keel/runWorkflow", {"workflow": "summarize", "target": "a.py",
                                                              "runId": "crash-1"})
         await _wait_for_event(first, "stageStarted")
-        await asyncio.sleep(0.5)  # the writer thread persists the `running` row
+        # The kill must land after the writer thread persisted the `running` row: history shows it.
+        await poll_until(lambda: first.request("keel/runs", {"limit": 10}),
+                         lambda found: [(r["runId"], r["status"]) for r in found["runs"]]
+                         == [("crash-1", "running")],
+                         "the first server's history shows crash-1 running")
         os.kill(first.process.pid, signal.SIGKILL)
         await first.process.wait()
         pending.cancel()
     second = await KeelClient.spawn(env=env)
     try:
         await second.initialize(str(workspace))
-        runs = []
-        for _ in range(40):  # marking happens when the writer opens the database
-            runs = (await second.request("keel/runs", {"limit": 10}))["runs"]
-            if runs and runs[0]["status"] != "running":
-                break
-            await asyncio.sleep(0.1)
-        assert [(r["runId"], r["status"]) for r in runs] == [("crash-1", "interrupted")]
+        # Marking happens when the second server's writer opens the database.
+        found = await poll_until(lambda: second.request("keel/runs", {"limit": 10}),
+                                 lambda found: found["runs"] and found["runs"][0]["status"] != "running",
+                                 "the restarted server has marked the orphaned run")
+        assert [(r["runId"], r["status"]) for r in found["runs"]] == [("crash-1", "interrupted")]
     finally:
         await second.shutdown()
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import pytest
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import component, error_data, initialize, poll_until, request, request_error
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def _component(report: dict, name: str) -> dict:
-    return next(c for c in report["components"] if c["name"] == name)
 
 
 @pytest.mark.parametrize("kind", ["invalid-utf8", "fifo"])
@@ -31,7 +26,7 @@ async def test_a_broken_workflows_file_keeps_every_builtin_path_working(lsp, wor
     assert cost["files"] == 1
     result = await request(lsp, "keel/runWorkflow", {"workflow": "review", "target": "a.py"})
     assert result["status"] == "partial" and "error" not in result  # offline: LLM stage skipped
-    config = _component(await request(lsp, "keel/health"), "config")
+    config = component(await request(lsp, "keel/health"), "config")
     assert config["status"] == "degraded" and "workflows.toml" in config["detail"]
 
 
@@ -58,8 +53,9 @@ async def test_history_reads_fail_with_the_storage_error_while_storage_is_down(l
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     await initialize(lsp, workspace, {"settings": {"storage": {"dir": str(blocker / "sub")}}})
-    while _component(await request(lsp, "keel/health"), "storage")["status"] == "ok":
-        await asyncio.sleep(0.05)  # the writer thread reports its first open
+    await poll_until(lambda: request(lsp, "keel/health"),
+                     lambda health: component(health, "storage")["status"] != "ok",
+                     "the storage writer thread reports its first (failed) open")
     for method in ("keel/runs", "keel/report"):
         exc = await request_error(lsp, method)
         assert exc.code == -32803 and error_data(exc)["code"].startswith("storage.")

@@ -8,7 +8,7 @@ import pytest
 
 from keel.protocol.methods import method_names
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import component, error_data, initialize, poll_until, request, request_error
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -66,7 +66,7 @@ async def test_invalid_settings_degrade_config_and_show_one_message(lsp, workspa
     shown = await asyncio.wait_for(message, 10)
     assert "providers.0.kind" in shown.message
     report = await request(lsp, "keel/health")
-    config = next(c for c in report["components"] if c["name"] == "config")
+    config = component(report, "config")
     assert config["status"] == "degraded" and "providers.0.kind" in config["detail"]
     assert report["level"] == "degraded"
 
@@ -99,12 +99,10 @@ async def test_provider_components_and_health_changed_push(lsp, workspace, tmp_p
         pushed_report = await asyncio.wait_for(lsp.wait_for_notification("keel/healthChanged"), 15)
     assert pushed_report["level"] == "degraded"
     assert any(c["name"] == "storage" and c["status"] == "down" for c in pushed_report["components"])
-    for _ in range(50):  # the storage writer reports from its own thread
-        report = await request(lsp, "keel/health")
-        storage = next(c for c in report["components"] if c["name"] == "storage")
-        if storage["status"] != "ok":
-            break
-        await asyncio.sleep(0.1)
+    report = await poll_until(lambda: request(lsp, "keel/health"),
+                              lambda health: component(health, "storage")["status"] != "ok",
+                              "the storage writer thread reports its failed open")
+    storage = component(report, "storage")
     assert storage["status"] == "down" and "not writable" in storage["detail"]
     assert str(tmp_path) not in storage["detail"]  # no absolute path outside the workspace
     assert "keel.storage.dir" in storage["fix"]
@@ -135,14 +133,12 @@ async def test_did_change_configuration_applies_and_recovers(lsp, workspace):
     shown = await asyncio.wait_for(message, 10)
     assert "timeouts.healthMs" in shown.message
     report = await request(lsp, "keel/health")
-    assert next(c for c in report["components"] if c["name"] == "config")["status"] == "degraded"
+    assert component(report, "config")["status"] == "degraded"
     lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"keel": {"timeouts": {"healthMs": 4000}}}))
-    for _ in range(50):
-        report = await request(lsp, "keel/health")
-        if next(c for c in report["components"] if c["name"] == "config")["status"] == "ok":
-            break
-        await asyncio.sleep(0.05)
+    report = await poll_until(lambda: request(lsp, "keel/health"),
+                              lambda health: component(health, "config")["status"] == "ok",
+                              "the corrected settings are applied")
     assert report["level"] == "healthy"
 
 
@@ -193,10 +189,8 @@ async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_fligh
     client = await spawn(tmp_path)
     try:
         await client.initialize(str(workspace))
-        tree: set[int] = set()
-        while len(tree) < 2:  # the fork server and at least one warm worker
-            tree = live_descendants(client.process.pid)
-            await asyncio.sleep(0.05)
+        tree = await poll_until(lambda: live_descendants(client.process.pid), lambda tree: len(tree) >= 2,
+                                "the fork server and at least one warm worker are running")
         big = workspace / "big.py"
         big.write_text("".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(20000)))
         busy = [client.send_request("keel/analyze", {"uri": big.as_uri()})[1] for _ in range(3)]
@@ -207,8 +201,8 @@ async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_fligh
         assert await asyncio.wait_for(client.process.wait(), 30) == 0
         from keel.lsp.watchdog import running
 
-        while any(running(pid) for pid in tree):  # noqa: ASYNC110 (a process's death is no event here)
-            await asyncio.sleep(0.02)
+        await poll_until(lambda: {pid for pid in tree if running(pid)}, lambda alive: not alive,
+                         "every process of the server's tree is gone")
         for future in busy:
             future.cancel()
     finally:

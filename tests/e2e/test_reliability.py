@@ -3,26 +3,26 @@ with the chaos server as the provider (and its models list)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from keel.chaos import ChaosServer
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import error_data, initialize, poll_until, request, request_error
 
 pytestmark = pytest.mark.timeout(90)
 
 
 async def health_with(client, *names: str) -> dict:
     """keel/health once every named component is installed (they appear after initialized)."""
-    for _ in range(200):
-        health = await request(client, "keel/health", {})
-        found = {c["name"]: c for c in health["components"]}
-        if all(name in found for name in names):
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"components never appeared: {names}")
+    health = await poll_until(lambda: request(client, "keel/health", {}),
+                              lambda health: {*names} <= {c["name"] for c in health["components"]},
+                              f"keel/health lists the components {names}")
+    return {c["name"]: c for c in health["components"]}
+
+
+def failures_by_method(report: dict) -> dict:
+    return {m.get("key"): (m["numerator"], m["denominator"])
+            for m in report["metrics"] if m["id"] == "requestFailureRate"}
 
 
 async def test_report_counts_requests_and_validate_models_asks_the_provider(lsp, workspace):
@@ -43,13 +43,11 @@ async def test_report_counts_requests_and_validate_models_asks_the_provider(lsp,
 
         failed = await request_error(lsp, "keel/runs", {"limit": 0})
         assert error_data(failed)["code"] == "params.invalid"
-        for _ in range(200):  # the recorder writes in its own thread: wait for the count
-            report = await request(lsp, "keel/report", {"days": 1})
-            by_method = {m.get("key"): (m["numerator"], m["denominator"])
-                         for m in report["metrics"] if m["id"] == "requestFailureRate"}
-            if "keel/runs" in by_method:
-                break
-            await asyncio.sleep(0.05)
+        # The recorder writes in its own thread: wait until it has counted the failed request.
+        report = await poll_until(lambda: request(lsp, "keel/report", {"days": 1}),
+                                  lambda report: "keel/runs" in failures_by_method(report),
+                                  "keel/report counts the failed keel/runs request")
+        by_method = failures_by_method(report)
         assert by_method["keel/runs"] == (1, 1)
         assert by_method["keel/validateModels"] == (0, 1)
         starts = next(m for m in report["metrics"] if m["id"] == "configErrorRate")
