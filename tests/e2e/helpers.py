@@ -9,13 +9,24 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 T = TypeVar("T")
 
+# Tests on the session-wide server (conftest's `shared`) run on the loop its client is bound to.
+on_shared_server = pytest.mark.asyncio(loop_scope="session")
+
 SERVER_COMMAND = [sys.executable, "-m", "keel", "serve", "--log-level", "warning"]
+
+
+def make_workspace(root):
+    """A workspace folder holding one small Python file, a.py."""
+    root.mkdir()
+    (root / "a.py").write_text("def f(x):\n    return x\n")
+    return root
 
 
 def server_env(tmp_path, **extra: str) -> dict[str, str]:

@@ -8,7 +8,15 @@ import os
 import pytest
 from lsprotocol import types
 
-from .helpers import component, error_data, initialize, poll_until, request, request_error
+from .helpers import (
+    component,
+    error_data,
+    initialize,
+    on_shared_server,
+    poll_until,
+    request,
+    request_error,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -45,9 +53,9 @@ def big_source(functions: int) -> str:
     return "".join(body)
 
 
-async def test_analyze_saved_file_then_cache_hit(lsp, workspace):
-    await initialize(lsp, workspace)
-    path = workspace / "sample.py"
+@on_shared_server
+async def test_analyze_saved_file_then_cache_hit(shared):
+    lsp, path = shared.lsp, shared.workspace / "sample.py"
     path.write_text(SAMPLE)
     first = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
     rules = {f["rule"] for f in first["findings"]}
@@ -57,9 +65,9 @@ async def test_analyze_saved_file_then_cache_hit(lsp, workspace):
     assert second["cached"] is True and second["findings"] == first["findings"]
 
 
-async def test_unsaved_buffer_is_what_gets_analysed(lsp, workspace):
-    await initialize(lsp, workspace)
-    path = workspace / "buffer.py"
+@on_shared_server
+async def test_unsaved_buffer_is_what_gets_analysed(shared):
+    lsp, path = shared.lsp, shared.workspace / "buffer.py"
     path.write_text("def ok():\n    return 1\n")
     lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
         uri=path.as_uri(), language_id="python", version=3, text=SAMPLE)))
@@ -68,9 +76,9 @@ async def test_unsaved_buffer_is_what_gets_analysed(lsp, workspace):
     assert any(f["rule"] == "bare-except" for f in result["findings"])
 
 
-async def test_generate_fix_and_content_modified(lsp, workspace):
-    await initialize(lsp, workspace)
-    path = workspace / "fixme.py"
+@on_shared_server
+async def test_generate_fix_and_content_modified(shared):
+    lsp, path = shared.lsp, shared.workspace / "fixme.py"
     path.write_text(SAMPLE)
     uri = path.as_uri()
     lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
@@ -151,27 +159,28 @@ async def test_deadline_is_a_timeout_not_a_cancel(lsp, workspace):
     assert data["errorType"] == "timeout" and data["code"] == "deadline.exceeded" and data["transient"]
 
 
-async def test_diagnostics_published_on_open(lsp, workspace):
-    path = workspace / "diag.py"
+@on_shared_server
+async def test_diagnostics_published_on_open(shared):
+    lsp, path = shared.lsp, shared.workspace / "diag.py"
     path.write_text(SAMPLE)
-    await initialize(lsp, workspace)
-    waiter = asyncio.ensure_future(lsp.wait_for_notification("textDocument/publishDiagnostics"))
+    assert path.as_uri() not in lsp.diagnostics
     lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
         uri=path.as_uri(), language_id="python", version=1, text=SAMPLE)))
-    published = await asyncio.wait_for(waiter, 30)
-    assert published.uri == path.as_uri()
-    codes = {d.code for d in published.diagnostics}
-    assert "bare-except" in codes and all(d.source == "keel" for d in published.diagnostics)
+    # pytest-lsp keeps the last publishDiagnostics per document (others open here publish too).
+    diagnostics = await poll_until(lambda: lsp.diagnostics.get(path.as_uri()), bool,
+                                   "diagnostics for diag.py are published")
+    codes = {d.code for d in diagnostics}
+    assert "bare-except" in codes and all(d.source == "keel" for d in diagnostics)
     actions = await lsp.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-        range=published.diagnostics[0].range,
-        context=types.CodeActionContext(diagnostics=[d for d in published.diagnostics if d.code == "bare-except"])))
+        range=diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=[d for d in diagnostics if d.code == "bare-except"])))
     assert actions and actions[0].edit.changes[path.as_uri()]
 
 
-async def test_analyze_of_a_fifo_is_refused_and_the_server_keeps_answering(lsp, workspace):
-    await initialize(lsp, workspace)
-    fifo = workspace / "pipe.py"
+@on_shared_server
+async def test_analyze_of_a_fifo_is_refused_and_the_server_keeps_answering(shared):
+    lsp, fifo = shared.lsp, shared.workspace / "pipe.py"
     os.mkfifo(fifo)
     for _ in range(3):  # each would have pinned a thread for good
         error = await request_error(lsp, "keel/analyze", {"uri": fifo.as_uri()})

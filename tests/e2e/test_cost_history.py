@@ -9,7 +9,15 @@ import time
 import pytest
 from lsprotocol import types
 
-from .helpers import component, error_data, initialize, poll_until, request, request_error
+from .helpers import (
+    component,
+    error_data,
+    initialize,
+    on_shared_server,
+    poll_until,
+    request,
+    request_error,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -45,11 +53,12 @@ async def test_estimate_is_priced_per_stage_and_cached_on_repeat(lsp, workspace)
     assert again["cachedFiles"] == 21 and again["inputTokens"] == first["inputTokens"]
 
 
-async def test_estimate_outside_the_workspace_is_rejected(lsp, workspace, tmp_path):
-    await initialize(lsp, workspace)
-    exc = await request_error(lsp, "keel/estimateCost", {"workflow": "review", "target": str(tmp_path)})
+@on_shared_server
+async def test_estimate_outside_the_workspace_is_rejected(shared):
+    outside = str(shared.workspace.parent)
+    exc = await request_error(shared.lsp, "keel/estimateCost", {"workflow": "review", "target": outside})
     assert exc.code == -32602 and error_data(exc)["code"] == "target.outside_workspace"
-    exc = await request_error(lsp, "keel/estimateCost", {"workflow": "nope", "target": "."})
+    exc = await request_error(shared.lsp, "keel/estimateCost", {"workflow": "nope", "target": "."})
     assert exc.code == -32602 and "review" in exc.message
 
 
@@ -77,27 +86,32 @@ async def test_an_estimate_that_cannot_finish_in_time_is_a_timeout_not_a_number(
     assert exc.code == -32803 and error_data(exc)["errorType"] == "timeout"
 
 
-async def test_watched_file_changes_invalidate_the_estimate_cache(lsp, workspace):
-    await initialize(lsp, workspace)
-    first = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "a.py"})
+@on_shared_server
+async def test_watched_file_changes_invalidate_the_estimate_cache(shared):
+    lsp, path = shared.lsp, shared.workspace / "watched.py"
+    path.write_text("def f(x):\n    return x\n")
+    age(path)
+    first = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "watched.py"})
     lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
-        types.FileEvent(uri=(workspace / "a.py").as_uri(), type=types.FileChangeType.Changed)]))
-    second = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "a.py"})
+        types.FileEvent(uri=path.as_uri(), type=types.FileChangeType.Changed)]))
+    second = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "watched.py"})
     assert first["cachedFiles"] == 0 and second["cachedFiles"] == 0
 
 
-async def test_history_is_empty_then_lists_runs_newest_first(lsp, workspace):
-    await initialize(lsp, workspace)
-    assert (await request(lsp, "keel/runs", {"limit": 5}))["runs"] == []
-    report = await request(lsp, "keel/report", {"days": 7})
+@on_shared_server
+async def test_history_is_empty_then_lists_runs_newest_first(shared):
+    # No test on the shared server starts a run.
+    assert (await request(shared.lsp, "keel/runs", {"limit": 5}))["runs"] == []
+    report = await request(shared.lsp, "keel/report", {"days": 7})
     assert report["runs"] == 0 and report["days"] == 7
-    health = await request(lsp, "keel/health")
+    health = await request(shared.lsp, "keel/health")
     storage = component(health, "storage")
     assert storage["status"] == "ok"
 
 
-async def test_server_asks_the_client_to_watch_workspace_files(lsp, workspace):
-    await initialize(lsp, workspace)
+@on_shared_server
+async def test_server_asks_the_client_to_watch_workspace_files(shared):
+    lsp = shared.lsp
     await poll_until(lambda: lsp.registrations, bool, "the server registered for watched files")
     assert [r.method for r in lsp.registrations] == ["workspace/didChangeWatchedFiles"]
     options = lsp.registrations[0].register_options

@@ -6,7 +6,15 @@ import os
 
 import pytest
 
-from .helpers import component, error_data, initialize, poll_until, request, request_error
+from .helpers import (
+    component,
+    error_data,
+    initialize,
+    on_shared_server,
+    poll_until,
+    request,
+    request_error,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,20 +38,21 @@ async def test_a_broken_workflows_file_keeps_every_builtin_path_working(lsp, wor
     assert config["status"] == "degraded" and "workflows.toml" in config["detail"]
 
 
-async def test_hostile_paths_are_invalid_params(lsp, workspace):
-    await initialize(lsp, workspace)
-    nul = await request_error(lsp, "keel/analyze", {"uri": workspace.as_uri() + "/a%00.py"})
+@on_shared_server
+async def test_hostile_paths_are_invalid_params(shared):
+    lsp = shared.lsp
+    nul = await request_error(lsp, "keel/analyze", {"uri": shared.workspace.as_uri() + "/a%00.py"})
     assert nul.code == -32602 and error_data(nul)["field"] == "uri"
     long = await request_error(lsp, "keel/estimateCost",
                                {"workflow": "review", "target": "n" * 5000 + ".py"})
     assert long.code == -32602 and error_data(long)["code"] == "params.path_too_long"
 
 
-async def test_a_target_with_nothing_to_read_is_refused(lsp, workspace):
-    (workspace / "assets").mkdir()
-    (workspace / "assets" / "logo.py").write_bytes(b"\x89PNG\x00")
-    await initialize(lsp, workspace)
-    exc = await request_error(lsp, "keel/runWorkflow", {"workflow": "review", "target": "assets"})
+@on_shared_server
+async def test_a_target_with_nothing_to_read_is_refused(shared):
+    (shared.workspace / "assets").mkdir()
+    (shared.workspace / "assets" / "logo.py").write_bytes(b"\x89PNG\x00")
+    exc = await request_error(shared.lsp, "keel/runWorkflow", {"workflow": "review", "target": "assets"})
     assert exc.code == -32602 and error_data(exc)["code"] == "target.no_input"
     assert error_data(exc)["skipped"] == {"binary": 1}
 

@@ -8,22 +8,30 @@ import pytest
 
 from keel.protocol.methods import method_names
 
-from .helpers import component, error_data, initialize, poll_until, request, request_error
+from .helpers import (
+    component,
+    error_data,
+    initialize,
+    on_shared_server,
+    poll_until,
+    request,
+    request_error,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_initialize_advertises_keel_methods(lsp, workspace):
-    result = await initialize(lsp, workspace)
-    keel = result.capabilities.experimental["keel"]
+@on_shared_server
+async def test_initialize_advertises_keel_methods(shared):
+    keel = shared.initialized.capabilities.experimental["keel"]
     assert keel["version"] == 1
     assert set(keel["methods"]) == set(method_names())
     assert "keel/health" in keel["methods"] and "keel/runEvent" in keel["methods"]
 
 
-async def test_health_reports_components_and_in_flight(lsp, workspace):
-    await initialize(lsp, workspace)
-    report = await request(lsp, "keel/health")
+@on_shared_server
+async def test_health_reports_components_and_in_flight(shared):
+    report = await request(shared.lsp, "keel/health")
     assert report["level"] == "healthy"
     names = {c["name"] for c in report["components"]}
     assert {"config", "storage", "analysis"} <= names
@@ -31,32 +39,32 @@ async def test_health_reports_components_and_in_flight(lsp, workspace):
     assert report["version"]
 
 
-async def test_preflight_runs_real_checks(lsp, workspace):
-    await initialize(lsp, workspace)
-    report = await request(lsp, "keel/preflight", {"network": False})
+@on_shared_server
+async def test_preflight_runs_real_checks(shared):
+    report = await request(shared.lsp, "keel/preflight", {"network": False})
     ids = [c["id"] for c in report["checks"]]
     assert ids[:6] == ["python", "packages", "settings", "storage", "providers", "trust"]
     assert report["ok"] is True
     assert all(isinstance(c["durationMs"], int) for c in report["checks"])
 
 
-async def test_bad_params_name_the_field(lsp, workspace):
-    await initialize(lsp, workspace)
-    exc = await request_error(lsp, "keel/preflight", {"network": "yes please"})
+@on_shared_server
+async def test_bad_params_name_the_field(shared):
+    exc = await request_error(shared.lsp, "keel/preflight", {"network": "yes please"})
     assert exc.code == -32602
     data = error_data(exc)
     assert data["errorType"] == "validation" and data["code"] == "params.invalid"
     assert data["field"] == "network"
-    exc = await request_error(lsp, "keel/runs", {"limit": 5, "bogus": 1})
+    exc = await request_error(shared.lsp, "keel/runs", {"limit": 5, "bogus": 1})
     assert exc.code == -32602 and error_data(exc)["field"] == "bogus"
     assert "Traceback" not in exc.message
 
 
-async def test_unknown_method_is_32601(lsp, workspace):
-    await initialize(lsp, workspace)
-    exc = await request_error(lsp, "keel/doesNotExist")
+@on_shared_server
+async def test_unknown_method_is_32601(shared):
+    exc = await request_error(shared.lsp, "keel/doesNotExist")
     assert exc.code == -32601
-    report = await request(lsp, "keel/health")  # still serving
+    report = await request(shared.lsp, "keel/health")  # still serving
     assert report["level"] == "healthy"
 
 

@@ -7,7 +7,7 @@ import pytest
 from keel.chaos import ChaosServer
 from keel.chaos.schedule import Schedule
 
-from .helpers import error_data, initialize, request, request_error
+from .helpers import error_data, initialize, on_shared_server, request, request_error
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -47,9 +47,9 @@ async def test_llm_fix_that_does_not_parse_is_refused(lsp, workspace):
     assert exc.code == -32803 and error_data(exc)["code"] == "provider.bad_response"
 
 
-async def test_without_a_provider_a_non_mechanical_fix_is_unavailable(lsp, workspace):
-    await initialize(lsp, workspace)
-    path = workspace / "params.py"
+@on_shared_server
+async def test_without_a_provider_a_non_mechanical_fix_is_unavailable(shared):
+    lsp, path = shared.lsp, shared.workspace / "params.py"
     path.write_text(MANY_PARAMS)
     finding = await _finding(lsp, path, "too-many-parameters")
     exc = await request_error(lsp, "keel/generateFix", {"uri": path.as_uri(), "findingId": finding["id"]})

@@ -8,24 +8,30 @@ import subprocess
 import sys
 
 import pytest
+import pytest_asyncio
 
 from keel.rpc_client import KeelClient, RpcError
 
-from .helpers import server_env
+from .helpers import make_workspace, on_shared_server, server_env
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-async def raw(tmp_path, workspace):
-    client = await KeelClient.spawn(env=server_env(tmp_path))
-    await client.initialize(str(workspace))
-    yield client
-    if client.process.returncode is None:
-        client.process.kill()
-        await client.process.wait()
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def raw(tmp_path_factory):
+    """One server for the tests that only throw bytes at it and check that it still answers."""
+    base = tmp_path_factory.mktemp("raw")
+    client = await KeelClient.spawn(env=server_env(base))
+    try:
+        await client.initialize(str(make_workspace(base / "ws")))
+        yield client
+    finally:
+        if client.process.returncode is None:
+            client.process.kill()
+            await client.process.wait()
 
 
+@on_shared_server
 async def test_garbage_and_malformed_messages_never_stop_the_server(raw):
     raw.write_raw(b"this is not a header\r\n\r\n")
     raw.write_raw(b"Content-Length: 5\r\n\r\n{oops")
@@ -43,6 +49,7 @@ async def test_garbage_and_malformed_messages_never_stop_the_server(raw):
     assert info.value.data["errorType"] == "validation"
 
 
+@on_shared_server
 async def test_many_fuzzed_messages_then_still_correct(raw):
     import random
 
