@@ -187,7 +187,7 @@ async def test_analyze_of_a_fifo_is_refused_and_the_server_keeps_answering(share
         assert error.code == -32602
         assert error_data(error)["code"] == "analysis.not_a_file"
         assert "pipe.py" in error.message and "FIFO" in error.message
-    assert (await request(lsp, "keel/health"))["level"] == "healthy"
+    assert component(await request(lsp, "keel/health"), "analysis")["status"] == "ok"
 
 
 async def test_rules_and_exclude_from_settings_and_pyproject(lsp, workspace):

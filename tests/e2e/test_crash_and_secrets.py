@@ -12,7 +12,7 @@ from keel.chaos import ChaosServer
 from keel.chaos.schedule import Fault, Schedule
 from keel.rpc_client import KeelClient, RpcError
 
-from .helpers import poll_until, server_env
+from .helpers import poll_until, server_env, until_serving
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,6 +35,7 @@ async def test_kill_9_mid_run_shows_interrupted_after_restart(tmp_path, workspac
                                    "apiKeyEnv": "KEEL_TEST_KEY"}]}
         first = await KeelClient.spawn(env=env)
         await first.initialize(str(workspace), {"settings": settings})
+        await until_serving(lambda: first.request("keel/health"))
         _, pending = first.send_request("keel/runWorkflow", {"workflow": "summarize", "target": "a.py",
                                                              "runId": "crash-1"})
         await _wait_for_event(first, "stageStarted")
@@ -49,6 +50,7 @@ async def test_kill_9_mid_run_shows_interrupted_after_restart(tmp_path, workspac
     second = await KeelClient.spawn(env=env)
     try:
         await second.initialize(str(workspace))
+        await until_serving(lambda: second.request("keel/health"))
         # Marking happens when the second server's writer opens the database.
         found = await poll_until(lambda: second.request("keel/runs", {"limit": 10}),
                                  lambda found: found["runs"] and found["runs"][0]["status"] != "running",
@@ -67,7 +69,7 @@ async def test_canary_key_never_appears_in_responses_notifications_or_logs(tmp_p
         seen: list[str] = []
         try:
             await client.initialize(str(workspace), {"settings": settings})
-            seen.append(repr(await client.request("keel/health")))
+            seen.append(repr(await until_serving(lambda: client.request("keel/health"))))
             seen.append(repr(await client.request("keel/preflight", {"network": True})))
             run = await client.request("keel/runWorkflow", {"workflow": "summarize", "target": "a.py"},
                                        timeout=60)

@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from keel.rpc_client import KeelClient, RpcError
 
-from .helpers import make_workspace, on_shared_server, server_env
+from .helpers import make_workspace, on_shared_server, server_env, until_serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,6 +24,7 @@ async def raw(tmp_path_factory):
     client = await KeelClient.spawn(env=server_env(base))
     try:
         await client.initialize(str(make_workspace(base / "ws")))
+        await until_serving(lambda: client.request("keel/health"))
         yield client
     finally:
         if client.process.returncode is None:
@@ -74,7 +75,7 @@ async def test_server_exits_when_parent_process_dies(tmp_path, workspace):
     client = await KeelClient.spawn(env=server_env(tmp_path))
     try:
         await client.initialize(str(workspace), process_id=parent.pid)
-        assert (await client.request("keel/health"))["version"]
+        assert (await until_serving(lambda: client.request("keel/health")))["version"]
         parent.kill()
         parent.wait()  # reap it, or the pid stays a zombie that still "exists"
         # It exits by itself: stdin stays open. How soon (goal 2 s; the watchdog polls every
@@ -117,7 +118,7 @@ async def test_hostile_first_message_then_initialize_is_served(tmp_path, workspa
         client.write_raw(first())
         result = await client.initialize(str(workspace))
         assert result["capabilities"]["experimental"]["keel"]["version"] == 1
-        assert (await client.request("keel/health"))["version"]
+        assert (await until_serving(lambda: client.request("keel/health")))["version"]
         assert await client.shutdown() == 0
     finally:
         if client.process.returncode is None:
