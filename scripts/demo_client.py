@@ -217,7 +217,13 @@ async def cancel(client: KeelClient) -> None:
 
 async def history(client: KeelClient) -> None:
     heading("History (keel/runs)")
-    runs = (await client.request("keel/runs", {"limit": 5}))["runs"]
+    # The recorder writes a run's end in its own thread, after the run's answer: on a busy
+    # machine the cancelled run can still read `running` for a moment. Ask until it is recorded.
+    for _ in range(200):
+        runs = (await client.request("keel/runs", {"limit": 5}))["runs"]
+        if all(r["status"] != "running" for r in runs):
+            break
+        await asyncio.sleep(0.05)
     table([[r["startedAt"][:19].replace("T", " "), r["workflow"], shorten(r["target"], 24), r["status"],
             f"{r['durationMs']} ms", f"${r['actualUsd']:.4f}"] for r in runs],
           ["started (UTC)", "workflow", "target", "status", "took", "usd"])
