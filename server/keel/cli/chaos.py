@@ -8,6 +8,7 @@ read the port from there) and logs to stderr through Keel's one logging setup
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 
 import typer
@@ -97,7 +98,9 @@ async def _serve(plan: object, port: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        # Windows' event loops have none: there Ctrl-C ends asyncio.run, which cancels this.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -12,9 +12,10 @@ from keel.runtime.workers import WorkerPool
 from . import worker_jobs
 
 
-@pytest.fixture
-async def pool():
-    p = WorkerPool(size=1)
+@pytest.fixture(params=["forkserver", "spawn"])
+async def pool(request):
+    """A one-worker pool on each start method: Linux's, and the one Windows and macOS use."""
+    p = WorkerPool(size=1, start_method=request.param)
     yield p
     p.close()
 
