@@ -71,8 +71,8 @@ def calibration_in_words(cal: Calibration) -> str:
 def render_table(result: CostEstimate, console: Console, cal: Calibration | None = None) -> None:
     table = Table(title=f"{result.workflow} on {result.target}")
     for column in ("stage", "tier", "provider", "model", "input tok", "output tok", "USD", "note"):
-        justify = "right" if column in ("input tok", "output tok", "USD") else "left"
-        table.add_column(column, justify=justify, overflow="fold")
+        table.add_column(column, overflow="fold",
+                         justify="right" if column in ("input tok", "output tok", "USD") else "left")
     for stage in result.stages:
         table.add_row(stage.id, stage.tier or "-", stage.provider or "-", stage.model or "-",
                       f"{stage.input_tokens:,}", f"{stage.output_tokens:,}", _usd(stage.usd),

@@ -32,11 +32,11 @@ def _app_with_registry(workspace: Path, settings_file: Path | None):
     state = KeelApp(workspace_folders=[workspace.resolve()])
     try:
         apply_settings_file(state, settings_file)
-        error = apply_registry_file(state)
+        registry_problem = apply_registry_file(state)
     except KeelError as exc:
-        error = exc
-    if error is not None:
-        fail(error)
+        fail(exc)
+    if registry_problem is not None:
+        fail(registry_problem)
     return state
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from datetime import date
 
-from keel.protocol.health import PreflightCheck
+from keel.protocol.health import PreflightCheck, PreflightStatus
 from keel.protocol.reliability import ModelsReport, RegistryEntry
 from keel.protocol.settings import ProviderSettings, Settings
 
@@ -31,7 +31,7 @@ REGISTRY_FIX = "Correct the entry in the registry file (models.registryPath) or 
 
 
 def _check(id_: str, title: str, problems: list[str], started: float, *, ok: str,
-           status: str = "fail", fix: str | None = REGISTRY_FIX) -> PreflightCheck:
+           status: PreflightStatus = "fail", fix: str | None = REGISTRY_FIX) -> PreflightCheck:
     failed = bool(problems)
     shown = "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")
     return PreflightCheck(id=id_, title=title, status=status if failed else "pass",
