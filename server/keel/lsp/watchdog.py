@@ -21,6 +21,6 @@ running = process_alive  # the name `keel serve` and the lifecycle tests use
 
 async def watch_parent(pid: int, on_death: Callable[[], None], poll_s: float = POLL_S) -> None:
     # Polling: no platform tells a non-parent when a process ends, without a handle or a pidfd.
-    while process_alive(pid):
+    while process_alive(pid):  # noqa: ASYNC110 (no event exists for another process's death)
         await asyncio.sleep(poll_s)
     on_death()

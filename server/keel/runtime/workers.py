@@ -85,11 +85,11 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
             reply: tuple[str, Any] = ("ok", fn(*args))
         except KeelError as exc:
             reply = ("err", exc)
-        except Exception as exc:  # reported to the parent as an internal error
+        except Exception as exc:  # noqa: BLE001 (the worker's boundary: the parent gets an InternalError)
             reply = ("err", InternalError(f"worker failed: {type(exc).__name__}: {exc}"))
         try:
             conn.send(reply)
-        except Exception as exc:  # e.g. an unpicklable result
+        except Exception as exc:  # noqa: BLE001 (e.g. an unpicklable result: reported, not lost)
             conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
 
 
@@ -271,7 +271,8 @@ class WorkerPool:
                         self.warm_up()
         if status == "err":
             raise value
-        return value
+        result: T = value  # what fn returned, unpickled
+        return result
 
     def _grew_too_big(self, worker: _Worker) -> bool:
         if self.max_idle_rss is None or self._rss_of is None:

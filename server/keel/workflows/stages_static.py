@@ -50,7 +50,7 @@ def _severity(analyzer_says: str) -> Severity:
     return _SEVERITIES.get(analyzer_says, "warning")
 
 
-def _finding_id(rule: str, rel: str, anchor: str, seen: dict[tuple, int]) -> str:
+def _finding_id(rule: str, rel: str, anchor: str, seen: dict[tuple[str, str, str], int]) -> str:
     marker = (rule, rel, anchor)
     seen[marker] = seen.get(marker, 0) + 1
     digest = hashlib.sha1(f"{rule}\0{rel}\0{anchor}\0{seen[marker]}".encode()).hexdigest()
@@ -91,7 +91,7 @@ def bugs_batch(items: list[Item]) -> BatchResult:
         except (SyntaxError, ValueError, OSError, RecursionError) as exc:
             out.skipped.append(f"{rel}: {type(exc).__name__}")
             continue
-        seen: dict[tuple, int] = {}
+        seen: dict[tuple[str, str, str], int] = {}
         for hit in hits:
             out.findings.append(Finding(
                 id=_finding_id(hit.rule, rel, hit.anchor, seen), rule=hit.rule, title=hit.title,
@@ -129,7 +129,7 @@ def metrics_batch(items: list[Item]) -> BatchResult:
 
 def bandit_findings(issues: list[BanditIssue], by_path: dict[str, SourceFile]) -> list[Finding]:
     findings = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for issue in issues:
         source = by_path.get(str(Path(issue.path).resolve()))
         rel = source.rel_path if source else Path(issue.path).name
