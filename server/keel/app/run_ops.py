@@ -154,7 +154,7 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
     )
 
 
-async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
+async def list_workflows(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     catalog = await workflow_catalog(app)
     return ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()])
 

@@ -34,7 +34,7 @@ def app(tmp_path):
 
 
 async def _estimate(app):
-    return await cost_ops.estimate(app, EstimateCostParams(workflow="summarize", target="a.py"))
+    return await cost_ops.estimate_cost(app, EstimateCostParams(workflow="summarize", target="a.py"))
 
 
 async def test_default_band_until_enough_runs_then_the_observed_error(app):
