@@ -17,6 +17,7 @@ from keel import __version__
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
+from keel.settings import load_initialization_options
 
 from .dispatch import dispatch
 from .framing import BrokenFrame, Frame, FrameQueue, start_reading
@@ -112,13 +113,14 @@ def build_server(app: KeelApp) -> KeelServer:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: KeelServer, params: types.InitializeParams) -> None:
         app.workspace_folders = _workspace_folders(params)
-        raw = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-        trusted = raw.get("workspaceTrusted", True)
-        app.workspace_trusted = trusted if isinstance(trusted, bool) else True
-        client_name = raw.get("clientName")
-        app.client_name = client_name if isinstance(client_name, str) else None
+        loaded = load_initialization_options(params.initialization_options)
+        app.workspace_trusted = loaded.options.workspace_trusted
+        app.client_name = loaded.options.client_name
+        if loaded.problem:
+            log.warning("initialization options invalid", problem=loaded.problem)
+            app.notifier.show_message("warning", f"Keel: invalid {loaded.problem}. Using the default.")
         # Validated in apply_settings: invalid → defaults and one message naming the field.
-        app.apply_settings(raw.get("settings"), "initializationOptions.settings")
+        app.apply_settings(loaded.raw_settings, "initializationOptions.settings")
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
 
