@@ -33,6 +33,8 @@ EXIT_BUDGET_S = 0.5
 
 
 class KeelServer(LanguageServer):
+    protocol: KeelProtocol  # built from protocol_cls below
+
     def __init__(self, app: KeelApp) -> None:
         super().__init__("keel", __version__, protocol_cls=KeelProtocol,
                          converter_factory=keel_converter)
@@ -178,9 +180,10 @@ async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     # Requests still running are cancelled too: that is what kills their worker processes.
-    requests = [f for f in server.protocol._request_futures.values() if isinstance(f, asyncio.Future)]
-    for task in (loop_task, stop_task, *server.background, *requests):
+    for task in (loop_task, stop_task, *server.background):
         task.cancel()
+    for request in server.protocol._request_futures.values():
+        request.cancel()
 
 
 async def _shutdown_app(server: KeelServer) -> None:
