@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypedDict, Unpack
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class Fault(StrEnum):
