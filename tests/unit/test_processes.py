@@ -8,9 +8,9 @@ import subprocess
 import sys
 import textwrap
 
+import psutil
 import pytest
 
-from keel import processes
 from keel.processes import descendants, process_alive, resident_bytes, started_at
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -94,8 +94,15 @@ def test_a_start_time_is_stable_and_the_resident_set_is_read():
 def test_access_denied_means_it_exists(monkeypatch):
     class Guarded:
         def __init__(self, pid: int) -> None:
-            raise processes.psutil.AccessDenied(pid)
+            raise psutil.AccessDenied(pid)
 
-    monkeypatch.setattr(processes.psutil, "Process", Guarded)
+    monkeypatch.setattr(psutil, "Process", Guarded)
     assert process_alive(1)
     assert descendants(1) == [] and started_at(1) is None
+
+
+def test_importing_keel_files_does_not_load_psutil():
+    # keel.files is on the way to the first answer; psutil waits until a process is checked.
+    code = "import sys, keel.files, keel.lsp.watchdog, keel.storage.owner; print('psutil' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
