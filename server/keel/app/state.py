@@ -33,9 +33,9 @@ from .ports import Documents, NoDocuments, Notifier, NullNotifier
 if TYPE_CHECKING:
     from keel.observability.otel import TelemetryHub
     from keel.providers.factory import ProviderSet
+    from keel.records import RunRecorder
     from keel.storage.reader import HistoryReader
     from keel.storage.recorder import StorageRecorder
-    from keel.storage.records import RunRecorder
     from keel.workflows.runs import RunManager
     from keel.workflows.stages_llm import Resilience
 

@@ -52,11 +52,11 @@ from keel.protocol.workflows import (
     RunResult,
     RunWorkflowParams,
 )
+from keel.records import RunRecord, RunRecorder, StageRecord
 from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
 from keel.runtime.threads import in_thread
-from keel.storage.records import RunRecord, RunRecorder, StageRecord
 
 from .engine import RunSpec, build_result, close_unfinished, execute_stages, new_state, stop_error
 from .run_findings import RunFindings, ordered_findings
