@@ -12,10 +12,10 @@ from keel.cost import estimate as cost_model
 from keel.cost.calibration import Calibration
 from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
+from keel.records import EstimateRecord
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
 from keel.scan.cache import EstimateCache
-from keel.storage.records import EstimateRecord
 from keel.targets import containing_folder, resolve_target
 
 from .history_ops import history_reader

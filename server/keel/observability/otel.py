@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import structlog
 
 if TYPE_CHECKING:
-    from keel.storage.records import EstimateRecord, ModelCallRecord, RunRecord, RunRecorder
+    from keel.records import EstimateRecord, ModelCallRecord, RunRecord, RunRecorder
 
 log = structlog.get_logger(__name__)
 

@@ -31,7 +31,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from keel.storage.records import EstimateRecord, ModelCallRecord, RunRecord
+from keel.records import EstimateRecord, ModelCallRecord, RunRecord
 
 from .otel import TelemetryOptions
 from .paths import PathScrubber

@@ -55,11 +55,11 @@ from keel.protocol.workflows import (
     RunStatus,
     RunWorkflowParams,
 )
+from keel.records import RunRecord, RunRecorder, StageRecord
 from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
 from keel.runtime.threads import in_thread
-from keel.storage.records import RunRecord, RunRecorder, StageRecord
 
 from .engine import (
     RunOutcome,

@@ -26,6 +26,7 @@ from keel.protocol.advisor import Finding
 from keel.providers.base import Completion, CompletionRequest
 from keel.providers.factory import ProviderSet
 from keel.providers.registry import premium_baseline, price_usd, resolve_model
+from keel.records import ModelCallRecord, RunRecorder
 from keel.resilience import (
     BreakerRegistry,
     BudgetRegistry,
@@ -38,7 +39,6 @@ from keel.resilience import (
 )
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
-from keel.storage.records import ModelCallRecord, RunRecorder
 
 from .definitions import StageDef, WorkflowDef
 from .planning import plan_llm_calls

@@ -9,7 +9,7 @@ from keel.app import cost_ops
 from keel.app.history_ops import close_storage, start_storage
 from keel.app.state import KeelApp
 from keel.protocol.cost import EstimateCostParams
-from keel.storage.records import RunRecord, StageRecord
+from keel.records import RunRecord, StageRecord
 
 
 def _run(i: int, estimated: int, actual: int) -> RunRecord:

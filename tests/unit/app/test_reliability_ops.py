@@ -19,8 +19,8 @@ from keel.protocol.history import ReportParams
 from keel.protocol.reliability import ValidateModelsParams
 from keel.protocol.workflows import RunWorkflowParams
 from keel.providers import registry_file
+from keel.records import RunRecord
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
-from keel.storage.records import RunRecord
 from keel.workflows.stages_llm import Resilience
 
 pytestmark = pytest.mark.timeout(60)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from keel.records import EstimateRecord, RunRecorder
 from keel.storage import HistoryReader, StorageRecorder
 from keel.storage.owner import is_gone, owner_of
-from keel.storage.records import EstimateRecord, RunRecorder
 
 
 def _rows(path: Path, sql: str) -> list[tuple]:
