@@ -1,5 +1,10 @@
 """``HistoryReader``: the read side on its own connection. Call its methods from a thread.
 
+The app shares one reader between threads (requests, retention, the reliability
+refresh), so every use of the connection, and closing it after a failure, holds
+one lock: closing a sqlite3 connection while another thread runs a query on it
+crashes the process.
+
 Every sqlite3/OS failure is translated at the boundary into ``StorageError``.
 A workspace with no history yet reads as empty and nothing is created on disk.
 While the recorder (``health``) says storage is ``down``, reads fail with the
@@ -9,6 +14,7 @@ recorder's ``storage.*`` error: an empty answer would claim "no history".
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +44,7 @@ class HistoryReader:
         self._connect = connect
         self._health = health
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -56,11 +63,12 @@ class HistoryReader:
 
     def _guard(self, read: Callable[[sqlite3.Connection], T]) -> T:
         self._refuse_when_down()
-        try:
-            return read(self._connection())
-        except STORAGE_FAILURES as exc:
-            self.close()
-            raise translate(exc, self.db_path) from exc
+        with self._lock:
+            try:
+                return read(self._connection())
+            except STORAGE_FAILURES as exc:
+                self.close()
+                raise translate(exc, self.db_path) from exc
 
     def read(self, query: Callable[[Connection], T]) -> T:
         """Run ``query`` on this reader's connection; storage failures come out translated."""
@@ -105,9 +113,10 @@ class HistoryReader:
             lambda conn: retention.cleanup(conn, retention_days, max_bytes, dry_run, now))
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def __enter__(self) -> HistoryReader:
         return self
