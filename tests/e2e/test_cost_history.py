@@ -65,6 +65,9 @@ async def test_estimate_outside_the_workspace_is_rejected(shared):
 async def test_a_newer_estimate_supersedes_the_one_in_flight(lsp, workspace):
     make_tree(workspace, 3000, size=2000)
     await initialize(lsp, workspace)
+    # The estimate code is imported on first use; a request that arrives just as that import
+    # ends can pass one still waiting for it (app/ops.py _lazy). Load it first.
+    await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "a.py"})
     older = asyncio.wrap_future(lsp.protocol.send_request(
         "keel/estimateCost", {"workflow": "review", "target": "."}, msg_id="est-1"))
     await poll_until(lambda: request(lsp, "keel/health"),
