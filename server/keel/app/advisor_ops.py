@@ -40,11 +40,9 @@ class AdvisorState:
 
 
 def advisor_state(app: KeelApp) -> AdvisorState:
-    state = app.extensions.get("advisor")
-    if state is None:
-        state = AdvisorState(OrderedDict(), {})
-        app.extensions["advisor"] = state
-    return state  # type: ignore[return-value]
+    if app.advisor is None:
+        app.advisor = AdvisorState(OrderedDict(), {})
+    return app.advisor
 
 
 def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:

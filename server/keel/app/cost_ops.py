@@ -37,11 +37,9 @@ class CostState:
 
 
 def cost_state(app: KeelApp) -> CostState:
-    state = app.extensions.get("cost")
-    if state is None:
-        state = CostState()
-        app.extensions["cost"] = state
-    return state  # type: ignore[return-value]
+    if app.cost is None:
+        app.cost = CostState()
+    return app.cost
 
 
 def _calibration(app: KeelApp, workflow: str):

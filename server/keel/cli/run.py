@@ -99,7 +99,7 @@ async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupt
 
     for setup in APP_SETUP:
         setup(app)
-    if "recorder" not in app.extensions:
+    if app.storage is None and app.recorder is None:
         start_storage(app)  # CLI runs belong in the workspace's history too
     manager = run_manager(app)
 

@@ -186,16 +186,14 @@ async def _shutdown_app(server: KeelServer) -> None:
     app = server.app
     app.close()  # idle workers die first: killing a process cannot be slow
     steps = []
-    closer = app.extensions.get("aclose")
-    if closer is not None:
-        steps.append(closer())  # type: ignore[operator]
-    if "recorder" in app.extensions:
+    if app.provider_lease is not None:
+        steps.append(app.provider_lease.providers.aclose_all())  # their HTTP connections
+    if app.storage is not None:
         from keel.app.history_ops import close_storage
 
         steps.append(close_storage(app))
-    hub = app.extensions.get("telemetry")
-    if hub is not None:
-        steps.append(asyncio.to_thread(hub.shutdown, EXIT_BUDGET_S))  # type: ignore[attr-defined]
+    if app.telemetry is not None:
+        steps.append(asyncio.to_thread(app.telemetry.shutdown, EXIT_BUDGET_S))
     if steps:
         done, pending = await asyncio.wait([asyncio.ensure_future(s) for s in steps], timeout=EXIT_BUDGET_S)
         for task in pending:

@@ -52,7 +52,7 @@ Emit = Callable[..., None]
 
 @dataclass
 class Resilience:
-    """The process-wide pieces every run shares (kept in ``app.extensions``)."""
+    """The process-wide pieces every run shares (one per app, kept for its life)."""
 
     breakers: BreakerRegistry
     budgets: BudgetRegistry

@@ -43,7 +43,7 @@ async def test_default_band_until_enough_runs_then_the_observed_error(app):
     expected = default.usd.expected or default.if_configured.usd.expected
     band = default.usd if default.usd.expected else default.if_configured.usd
     assert band.high == pytest.approx(expected * 1.35, rel=1e-3)
-    recorder = app.extensions["recorder"]
+    recorder = app.storage
     for i in range(6):  # every stage used 200 more input tokens than estimated
         recorder.run_started(_run(i, 1000, 1200))
         recorder.run_finished(_run(i, 1000, 1200))
