@@ -13,6 +13,7 @@ from keel.storage.health import StorageHealth
 from keel.storage.paths import database_path
 from keel.storage.reader import HistoryReader
 from keel.storage.recorder import StorageRecorder
+from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
 
 from .state import KeelApp
 
@@ -58,10 +59,10 @@ def start_storage(app: KeelApp) -> None:
 def apply_retention(app: KeelApp) -> None:
     """Keep history within settings.storage.retentionDays / maxBytes (defaults: 90 days, 256 MiB)."""
     storage = app.settings.storage
-    limits = {k: v for k, v in (("retention_days", storage.retention_days),
-                                ("max_bytes", storage.max_bytes)) if v is not None}
     try:
-        report = history_reader(app).cleanup(dry_run=False, **limits)
+        report = history_reader(app).cleanup(
+            retention_days=storage.retention_days or DEFAULT_RETENTION_DAYS,
+            max_bytes=storage.max_bytes or DEFAULT_MAX_BYTES, dry_run=False)
     except Exception as exc:  # storage trouble is already reported by the recorder's health
         log.info("retention skipped", reason=type(exc).__name__)
         return

@@ -30,11 +30,11 @@ from keel.protocol.workflows import (
 )
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
+from keel.records import MemoryRecorder, RunRecorder
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
 from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
-from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
 from keel.workflows.definitions import (
     BUILTIN_WORKFLOWS,
@@ -154,7 +154,7 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
     )
 
 
-async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
+async def list_workflows(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     catalog = await workflow_catalog(app)
     return ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()])
 

@@ -32,10 +32,11 @@ from .ports import Documents, NoDocuments, Notifier, NullNotifier
 
 if TYPE_CHECKING:
     from keel.observability.otel import TelemetryHub
+    from keel.protocol.health import HealthReport
     from keel.providers.factory import ProviderSet
+    from keel.records import RunRecorder
     from keel.storage.reader import HistoryReader
     from keel.storage.recorder import StorageRecorder
-    from keel.storage.records import RunRecorder
     from keel.workflows.runs import RunManager
     from keel.workflows.stages_llm import Resilience
 
@@ -72,7 +73,7 @@ class KeelApp:
         self.settings_load = SettingsLoad(Settings())
         self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",),
                                   rss_of=resident_bytes)
-        self._health_push: Coalescer | None = None
+        self._health_push: Coalescer[HealthReport] | None = None
         self._settings_hooks: list[Callable[[], None]] = []
         # Feature state, each set by the module that owns it (see its accessor there).
         self.storage: StorageRecorder | None = None  # app.history_ops.start_storage

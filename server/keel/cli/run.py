@@ -21,6 +21,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 import typer
@@ -65,7 +66,7 @@ class _LiveNotifier(NullNotifier):
         self.live: Live | None = None
         self.on_queued: Callable[[], None] = lambda: None
 
-    def notify(self, method: str, payload: dict) -> None:
+    def notify(self, method: str, payload: dict[str, Any]) -> None:
         stage = payload.get("stage")
         kind = payload.get("kind")
         log.info("run event", kind=kind, stage=stage, message=payload.get("message"))

@@ -8,7 +8,7 @@ from keel.app.state import KeelApp
 from keel.lsp.admission import admission_of
 from keel.lsp.server import KeelServer, _shutdown_app
 from keel.providers.factory import ProviderSet
-from keel.storage.records import MemoryRecorder
+from keel.records import MemoryRecorder
 
 
 def test_two_apps_share_no_breakers_budgets_or_cache(tmp_path):

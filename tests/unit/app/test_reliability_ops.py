@@ -19,8 +19,8 @@ from keel.protocol.history import ReportParams
 from keel.protocol.reliability import ValidateModelsParams
 from keel.protocol.workflows import RunWorkflowParams
 from keel.providers import registry_file
+from keel.records import RunRecord
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
-from keel.storage.records import RunRecord
 from keel.workflows.stages_llm import Resilience
 
 pytestmark = pytest.mark.timeout(60)
@@ -129,7 +129,7 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
     app.apply_settings(settings, "settings")
     await models_ops.install_models(app)
     assert app.monitor.component("models").status == "ok"
-    report = await models_ops.validate_models_op(app, ValidateModelsParams())
+    report = await models_ops.validate_models(app, ValidateModelsParams())
     assert report.ok and report.registry_path.endswith("registry.toml")
     assert next(e for e in report.entries if e.tier == "cheap").input_usd_per_mtok == 0.5
 
@@ -144,7 +144,7 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
     component = app.monitor.component("models")
     assert component.status == "degraded" and "registry file not used" in component.detail
     with pytest.raises(ConfigError):
-        await models_ops.validate_models_op(app, ValidateModelsParams())
+        await models_ops.validate_models(app, ValidateModelsParams())
 
 
 async def test_chaos_provider_down_raises_the_fallback_alert(app):

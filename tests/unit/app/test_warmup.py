@@ -10,7 +10,7 @@ from keel.app import ops, warmup
 from keel.app.state import KeelApp
 from keel.protocol.health import HealthParams
 from keel.providers.factory import ProviderSet
-from keel.storage.records import MemoryRecorder
+from keel.records import MemoryRecorder
 
 
 class WarmableProvider:

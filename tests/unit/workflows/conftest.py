@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from keel.app.state import KeelApp
+from keel.records import MemoryRecorder
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
-from keel.storage.records import MemoryRecorder
 from keel.workflows.stages_llm import Resilience
 
 from .workflow_fakes import BUGGY, RecordingNotifier, _no_wait, _thread_cpu, provider_set
