@@ -19,11 +19,11 @@ class StoreFact:
 
     __slots__ = ("kind", "node", "stmt", "block", "index", "pure")
 
-    def __init__(self, kind: str, node: Any, stmt: ast.stmt, block: list, index: int,
-                 pure: bool) -> None:
+    def __init__(self, kind: str, node: Any, stmt: ast.stmt | None,
+                 block: list[ast.stmt] | None, index: int, pure: bool) -> None:
         self.kind = kind  # assign | annassign | with | except | walrus
         self.node = node  # ast.Name (or the ExceptHandler for "except")
-        self.stmt = stmt
+        self.stmt = stmt  # None (and no block, index -1) for a walrus: not removable
         self.block = block
         self.index = index
         self.pure = pure  # the value has no side effects (assign/annassign only)
@@ -33,7 +33,8 @@ class FunctionFacts:
     __slots__ = ("node", "name", "qual", "is_method", "cc", "returns", "max_depth",
                  "deep_node", "loads", "stores", "declared", "uses_locals")
 
-    def __init__(self, node: ast.AST, qual: str, is_method: bool) -> None:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str,
+                 is_method: bool) -> None:
         self.node = node
         self.name = node.name
         self.qual = qual
@@ -101,7 +102,7 @@ class ModuleFacts:
     classes: list[ClassFacts] = field(default_factory=list)
     imports: list[ImportFact] = field(default_factory=list)
     handlers: list[HandlerFact] = field(default_factory=list)
-    boolops: list[tuple[ast.BoolOp, int, str, ast.stmt]] = field(default_factory=list)
+    boolops: list[tuple[ast.BoolOp, int, str, ast.stmt | None]] = field(default_factory=list)
     defaults: list[DefaultFact] = field(default_factory=list)
     shadows: list[ShadowFact] = field(default_factory=list)
     blocks: list[tuple[list, str]] = field(default_factory=list)
