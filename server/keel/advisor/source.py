@@ -10,11 +10,26 @@ split the way both LSP and the Python tokenizer split them: on ``\\r\\n``,
 
 from __future__ import annotations
 
+import ast
 import re
 
 from keel.protocol import Position, Range
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def node_end(node: ast.stmt | ast.expr | ast.excepthandler) -> tuple[int, int]:
+    """(1-based end line, end byte column) of a node.
+
+    ``ast.parse`` sets both on every statement, expression and handler; they are
+    only missing on a node built by hand, which the advisor never analyses.
+    """
+    end_lineno, end_col = node.end_lineno, node.end_col_offset
+    if end_lineno is None or end_col is None:
+        where = getattr(node, "lineno", "?")  # a hand-built node may have no position at all
+        raise ValueError(f"{type(node).__name__} node at line {where} has no end "
+                         "position: the advisor needs nodes from ast.parse")
+    return end_lineno, end_col
 
 
 def split_lines(source: str) -> list[str]:
@@ -144,7 +159,7 @@ class SourceMap:
         is merely kept).
         """
         if self._norm is None:
-            norm = []
+            norm: list[str] = []
             append = norm.append
             for text in self.lines:
                 hash_at = text.find("#")
