@@ -11,7 +11,12 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from keel.protocol import FixSafety
+
 Span = tuple[int, int, int, int]  # 0-based line, str column, 0-based end line, end str column
+Loop = ast.For | ast.AsyncFor
+TryStatement = ast.Try | ast.TryStar
+Closure = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
 class StoreFact:
@@ -62,7 +67,7 @@ class ImportFact:
     stmt: ast.stmt
     bound: str
     alias_index: int
-    block: list
+    block: list[ast.stmt]
     index: int
     qual: str
     guarded: bool = False  # in a try whose handlers catch ImportError: an availability probe
@@ -77,7 +82,7 @@ class HandlerFact:
     swallows: bool
     reraises: bool
     qual: str
-    try_stmt: ast.stmt
+    try_stmt: TryStatement
 
 
 @dataclass(slots=True)
@@ -91,7 +96,7 @@ class ShadowFact:
 @dataclass(slots=True)
 class DefaultFact:
     default: ast.expr
-    func: ast.AST
+    func: Closure
     param: ast.arg
     qual: str
 
@@ -105,16 +110,16 @@ class ModuleFacts:
     boolops: list[tuple[ast.BoolOp, int, str, ast.stmt | None]] = field(default_factory=list)
     defaults: list[DefaultFact] = field(default_factory=list)
     shadows: list[ShadowFact] = field(default_factory=list)
-    blocks: list[tuple[list, str]] = field(default_factory=list)
-    unreachable: list[tuple[list, int, str]] = field(default_factory=list)
+    blocks: list[tuple[list[ast.stmt], str]] = field(default_factory=list)
+    unreachable: list[tuple[list[ast.stmt], int, str]] = field(default_factory=list)
     annotations: list[ast.expr] = field(default_factory=list)
     loads: set[str] = field(default_factory=set)
     all_names: set[str] = field(default_factory=set)
     all_dynamic: bool = False
-    finally_jumps: list[tuple[ast.stmt, ast.stmt, str]] = field(default_factory=list)
+    finally_jumps: list[tuple[ast.stmt, TryStatement, str]] = field(default_factory=list)
     # functions/lambdas defined inside for loops (loops, node, qual), and the lambdas passed
     # straight to a consumer that calls them at once (sorted(key=...), map, filter ...)
-    closures: list[tuple[tuple, ast.AST, str]] = field(default_factory=list)
+    closures: list[tuple[tuple[Loop, ...], Closure, str]] = field(default_factory=list)
     consumed: set[int] = field(default_factory=set)
     strings: list[str] = field(default_factory=list)  # string constants in expressions
 
@@ -133,7 +138,7 @@ class RawFinding:
     context: Any = None
     id: str = ""
     # "safe" (behaviour preserved) or "unsafe" (changed, or not provably kept), with why
-    safety: str | None = None
+    safety: FixSafety | None = None
     safety_reason: str = ""
     # position-free key of the *site* (e.g. a handler's try body) counted for the occurrence
     # index of equal findings; sites stay when a fix removes a finding, so ids do not move

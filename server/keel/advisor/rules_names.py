@@ -21,7 +21,7 @@ import re
 
 from .facts import RawFinding, Span
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
-from .source import normalise
+from .source import SourceMap, node_end, normalise
 
 _KIND = {
     "variable": "Variable", "parameter": "Parameter", "function": "Function",
@@ -29,11 +29,13 @@ _KIND = {
 }
 
 
-def as_name_span(sm, handler: ast.ExceptHandler) -> Span:
+def as_name_span(sm: SourceMap, handler: ast.ExceptHandler) -> Span:
     """The span of ``name`` in ``except T as name``."""
-    type_node = handler.type
-    line0 = type_node.end_lineno - 1
-    col = sm.char_col(line0, type_node.end_col_offset)
+    if handler.type is None or handler.name is None:  # 'except:' binds no name
+        return keyword_span(sm, handler)
+    end_lineno, end_col = node_end(handler.type)
+    line0 = end_lineno - 1
+    col = sm.char_col(line0, end_col)
     pattern = re.compile(r"\)?\s*as\s+(" + re.escape(handler.name) + r")\b")
     match = pattern.match(sm.line_text(line0), col)
     if match is None:
@@ -303,9 +305,10 @@ def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:
         if param.startswith("_"):
             continue  # a private parameter no caller passes: a deliberately shared '_cache={}'
 
-        is_lambda = isinstance(func, ast.Lambda)
-        name = "<lambda>" if is_lambda else func.name
-        qual = fact.qual if is_lambda else (f"{fact.qual}.{name}" if fact.qual else name)
+        if isinstance(func, ast.Lambda):
+            qual = fact.qual
+        else:
+            qual = f"{fact.qual}.{func.name}" if fact.qual else func.name
         text = normalise(sm.segment(fact.default))
         shown = text if len(text) <= 40 else text[:37] + "..."
         item = finding(

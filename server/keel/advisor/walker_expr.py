@@ -30,7 +30,7 @@ from ast import (
 )
 from collections.abc import Callable
 
-from .facts import DefaultFact, FunctionFacts, ModuleFacts, ShadowFact, StoreFact
+from .facts import Closure, DefaultFact, FunctionFacts, ModuleFacts, ShadowFact, StoreFact
 from .syntax import (
     BUILTIN_NAMES,
     CLASS,
@@ -250,7 +250,7 @@ class ExprWalker:
                 StoreFact(kind, target, stmt, block, index, pure)
             )
 
-    def _mutable_defaults(self, func: ast.AST, args: ast.arguments) -> None:
+    def _mutable_defaults(self, func: Closure, args: ast.arguments) -> None:
         positional = args.posonlyargs + args.args
         for param, default in zip(positional[len(positional) - len(args.defaults):],
                                   args.defaults, strict=True):
