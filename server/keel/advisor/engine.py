@@ -189,21 +189,21 @@ def _wire(raw: RawFinding, sm: SourceMap, uri: str) -> Finding:
     line0, col, end0, end = raw.span
     utf16 = sm.utf16_col
     # one validation of plain data is several times cheaper than nested model instances
-    return Finding(
-        id=raw.id,
-        rule=raw.rule,
-        title=spec.title,
-        message=raw.message,
-        severity=spec.severity,
-        category=spec.category,
-        uri=uri,
-        range={"start": {"line": line0, "character": utf16(line0, col)},
-               "end": {"line": end0, "character": utf16(end0, end)}},
-        rationale=spec.rationale,
-        suggestion=spec.suggestion,
-        fixable=raw.fixable,
-        fix_safety=raw.safety if raw.fixable else None,
-    )
+    return Finding.model_validate({
+        "id": raw.id,
+        "rule": raw.rule,
+        "title": spec.title,
+        "message": raw.message,
+        "severity": spec.severity,
+        "category": spec.category,
+        "uri": uri,
+        "range": {"start": {"line": line0, "character": utf16(line0, col)},
+                  "end": {"line": end0, "character": utf16(end0, end)}},
+        "rationale": spec.rationale,
+        "suggestion": spec.suggestion,
+        "fixable": raw.fixable,
+        "fix_safety": raw.safety if raw.fixable else None,
+    })
 
 
 def _metrics(analysis: Analysis) -> AnalysisMetrics:
