@@ -34,6 +34,7 @@ from keel.app import run_ops  # noqa: E402
 from keel.app.state import KeelApp  # noqa: E402
 from keel.errors import DeadlineExceeded  # noqa: E402
 from keel.protocol.workflows import CancelRunParams, RunWorkflowParams  # noqa: E402
+from keel.records import MemoryRecorder  # noqa: E402
 from keel.resilience import (  # noqa: E402
     BreakerConfig,
     BreakerRegistry,
@@ -42,7 +43,6 @@ from keel.resilience import (  # noqa: E402
     call_with_fallback,
 )
 from keel.runtime.deadline import deadline_scope  # noqa: E402
-from keel.storage.records import MemoryRecorder  # noqa: E402
 from keel.workflows.stages_llm import Resilience  # noqa: E402
 
 CODE = "def f(x):\n    if x == None:\n        return 1\n    return x + 1\n"

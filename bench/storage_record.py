@@ -18,8 +18,8 @@ from pathlib import Path
 
 import structlog
 
+from keel.records import ModelCallRecord, RunRecord
 from keel.storage import StorageRecorder
-from keel.storage.records import ModelCallRecord, RunRecord
 
 
 def _call(n: int) -> ModelCallRecord:

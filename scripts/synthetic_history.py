@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from keel.storage import StorageRecorder, database_path
-from keel.storage.records import ModelCallRecord, RunRecord, StageRecord
+from keel.records import ModelCallRecord, RunRecord, StageRecord
 
 STATUSES = ("succeeded", "failed", "timedOut", "partial", "cancelled")
 METHODS = ("keel/health", "keel/estimateCost", "keel/runWorkflow")

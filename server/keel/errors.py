@@ -23,11 +23,14 @@ used to swallow ``asyncio.CancelledError``, which always propagates.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from keel.protocol.base import ErrorType
 
 
 class KeelError(Exception):
-    error_type: ClassVar[str] = "internal"
+    error_type: ClassVar[ErrorType] = "internal"
     default_code: ClassVar[str] = "internal.unexpected"
     default_transient: ClassVar[bool] = False
 
@@ -56,21 +59,16 @@ class KeelError(Exception):
 
     def to_error_data(self, request_id: str | int | None = None) -> dict[str, Any]:
         """The wire's ``ErrorData`` (camelCase), extra details merged in."""
-        data: dict[str, Any] = {
-            "errorType": self.error_type,
-            "transient": self.transient,
-            "code": self.code,
-        }
-        if self.retry_after_ms is not None:
-            data["retryAfterMs"] = int(self.retry_after_ms)
-        if self.run_id is not None:
-            data["runId"] = self.run_id
-        if self.stage_id is not None:
-            data["stageId"] = self.stage_id
-        if request_id is not None:
-            data["requestId"] = request_id
-        if self.hint:
-            data["hint"] = self.hint
+        # Imported here: the fast start answers errors before pydantic has loaded.
+        from keel.protocol.base import ErrorData
+
+        data = ErrorData(
+            error_type=self.error_type, transient=self.transient, code=self.code,
+            retry_after_ms=None if self.retry_after_ms is None else int(self.retry_after_ms),
+            run_id=self.run_id, stage_id=self.stage_id,
+            request_id=request_id if isinstance(request_id, str | int) else None,
+            hint=self.hint or None,
+        ).wire()
         for key, value in self.details.items():
             data.setdefault(key, value)
         return data

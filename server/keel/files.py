@@ -16,6 +16,10 @@ from __future__ import annotations
 import os
 import stat
 
+# Re-exported for the app, which hands it to the worker pool; it lives with the other
+# portable process queries.
+from keel.processes import resident_bytes as resident_bytes
+
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
                | getattr(os, "O_NOCTTY", 0))
 
@@ -76,12 +80,3 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
-
-
-def resident_bytes(pid: int) -> int | None:
-    """The resident set size of a process, from Linux's ``/proc``; None when unreadable."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None

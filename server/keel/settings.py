@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from keel.protocol.methods import METHODS
-from keel.protocol.settings import ProviderSettings, Settings
+from keel.protocol.settings import InitializationOptions, ProviderSettings, Settings
 
 DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
@@ -50,6 +50,38 @@ def load_settings(raw: Any, source: str = "settings") -> SettingsLoad:
     if duplicate:
         return SettingsLoad(Settings(), f"{source}.providers: provider id {duplicate!r} appears twice")
     return SettingsLoad(settings)
+
+
+@dataclass(frozen=True)
+class OptionsLoad:
+    options: InitializationOptions
+    raw_settings: Any  # handed to load_settings as sent, so its problems name their field
+    problem: str | None = None  # the first invalid option other than ``settings``
+
+
+def load_initialization_options(raw: Any) -> OptionsLoad:
+    """``initialize``'s options; an invalid option falls back (trust to untrusted) and is named.
+
+    ``settings`` is left to :func:`load_settings`, which degrades the config component
+    and names the failing settings field.
+    """
+    source = "initializationOptions"
+    if raw is None:
+        return OptionsLoad(InitializationOptions(), None)
+    if not isinstance(raw, dict):
+        return OptionsLoad(InitializationOptions(), None,
+                           f"{source}: expected an object, got {type(raw).__name__}")
+    raw_settings = raw.get("settings")
+    rest = {k: v for k, v in raw.items() if k != "settings"}
+    try:  # strict: "yes" is not a boolean on this wire
+        return OptionsLoad(InitializationOptions.model_validate(rest, strict=True), raw_settings)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc, source)
+        bad = {str(error["loc"][0]) for error in exc.errors() if error.get("loc")}
+        kept = {k: v for k, v in rest.items() if k not in bad}
+        if "workspaceTrusted" in bad:
+            kept["workspaceTrusted"] = False  # unknown trust: do not run the workspace's workflows
+        return OptionsLoad(InitializationOptions.model_validate(kept), raw_settings, problem)
 
 
 def key_env_of(provider: ProviderSettings) -> str | None:

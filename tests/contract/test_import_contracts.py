@@ -52,7 +52,7 @@ def test_breaking_an_import_rule_fails_the_lint(tmp_path: Path):
     with (copy / "runtime" / "clock.py").open("a", encoding="utf-8") as f:
         f.write("\nimport sqlite3  # a runtime that does I/O\n")
     with (copy / "protocol" / "base.py").open("a", encoding="utf-8") as f:
-        f.write("\nimport keel.storage.records  # the wire contract knowing storage\n")
+        f.write("\nimport keel.records  # the wire contract knowing storage\n")
     with (copy / "storage" / "paths.py").open("a", encoding="utf-8") as f:
         f.write("\nimport pygls  # LSP outside keel.lsp\n")
     (copy / "unplaced").mkdir()
@@ -65,5 +65,5 @@ def test_breaking_an_import_rule_fails_the_lint(tmp_path: Path):
     broken = {cid for cid, name in names.items() if _outcome(result, name) == "BROKEN"}
     assert broken == {"layers", "no-io-below", "only-lsp-speaks-lsp",
                       "only-storage-touches-sqlite"}, result.stdout
-    assert "keel.protocol.base -> keel.storage.records" in result.stdout
+    assert "keel.protocol.base -> keel.records" in result.stdout
     assert "keel.unplaced" in result.stdout  # the exhaustive layers name the unplaced package

@@ -40,11 +40,9 @@ class AdvisorState:
 
 
 def advisor_state(app: KeelApp) -> AdvisorState:
-    state = app.extensions.get("advisor")
-    if state is None:
-        state = AdvisorState(OrderedDict(), {})
-        app.extensions["advisor"] = state
-    return state  # type: ignore[return-value]
+    if app.advisor is None:
+        app.advisor = AdvisorState(OrderedDict(), {})
+    return app.advisor
 
 
 def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
@@ -99,8 +97,8 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
     outcome, _ = await analyze_text(app, source)
     finding = next((f for f in outcome.findings if f.id == params.finding_id), None)
     if finding is None:
-        seen = advisor_state(app).seen.get(params.uri, {})
-        if any(params.finding_id in ids for ids in seen.values()):
+        seen = advisor_state(app).seen.get(params.uri)
+        if seen and any(params.finding_id in ids for ids in seen.values()):
             raise ContentModified(
                 "The document changed since this finding was computed; analyse it again.",
                 hint="Run Analyze again and pick the finding from the new results.")

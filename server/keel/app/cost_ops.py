@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import structlog
 
+from keel.cost import estimate as cost_model
 from keel.cost.calibration import Calibration
-from keel.cost.estimate import estimate_cost
 from keel.errors import Superseded
 from keel.protocol.cost import CostEstimate, EstimateCostParams
+from keel.records import EstimateRecord
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
 from keel.scan.cache import EstimateCache
-from keel.storage.records import EstimateRecord
 from keel.targets import containing_folder, resolve_target
 
 from .history_ops import history_reader
@@ -37,11 +37,9 @@ class CostState:
 
 
 def cost_state(app: KeelApp) -> CostState:
-    state = app.extensions.get("cost")
-    if state is None:
-        state = CostState()
-        app.extensions["cost"] = state
-    return state  # type: ignore[return-value]
+    if app.cost is None:
+        app.cost = CostState()
+    return app.cost
 
 
 def _calibration(app: KeelApp, workflow: str):
@@ -56,7 +54,7 @@ def _calibration(app: KeelApp, workflow: str):
     return load
 
 
-async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
+async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
     from .run_ops import workflow_catalog
 
     state = cost_state(app)
@@ -76,11 +74,12 @@ async def estimate(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
         target = resolve_target(params.target, folders)
         root = containing_folder(target, folders) or app.workspace_root
         # The same inputs a run reads: trust decides user workflows, the advisor's size cap.
-        return estimate_cost(params.workflow, target, root, app.settings,
-                             cache=state.cache, calibration=_calibration(app, params.workflow),
-                             should_stop=should_stop, environ=app.env,
-                             max_file_bytes=app.settings.advisor.max_file_bytes,
-                             catalog=catalog)
+        return cost_model.estimate_cost(params.workflow, target, root, app.settings,
+                                        cache=state.cache,
+                                        calibration=_calibration(app, params.workflow),
+                                        should_stop=should_stop, environ=app.env,
+                                        max_file_bytes=app.settings.advisor.max_file_bytes,
+                                        catalog=catalog)
 
     try:
         # After the supersede bookkeeping above: newer requests win by arrival, not by who

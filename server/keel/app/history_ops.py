@@ -13,6 +13,7 @@ from keel.storage.health import StorageHealth
 from keel.storage.paths import database_path
 from keel.storage.reader import HistoryReader
 from keel.storage.recorder import StorageRecorder
+from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
 
 from .state import KeelApp
 
@@ -41,14 +42,14 @@ def _push_storage_health(app: KeelApp, loop: asyncio.AbstractEventLoop):
 def start_storage(app: KeelApp) -> None:
     """Open (or reopen, when the folder changed) the history database of this workspace."""
     path = database_path(app.workspace_root, app.settings.storage.dir)
-    current: StorageRecorder | None = app.extensions.get("recorder")  # type: ignore[assignment]
-    if isinstance(current, StorageRecorder) and current.db_path == path:
+    current = app.storage
+    if current is not None and current.db_path == path:
         return
     loop = asyncio.get_running_loop()
     recorder = StorageRecorder(path, listeners=[_push_storage_health(app, loop)])
-    app.extensions["recorder"] = recorder
-    app.extensions["history_reader"] = HistoryReader(path, health=recorder.health)
-    if isinstance(current, StorageRecorder):
+    app.storage = recorder
+    app.history = HistoryReader(path, health=recorder.health)
+    if current is not None:
         # Drain the old one off the loop; its events still land in the old database.
         loop.run_in_executor(None, current.close, 5.0)
     log.info("history database", path=str(path))
@@ -58,10 +59,10 @@ def start_storage(app: KeelApp) -> None:
 def apply_retention(app: KeelApp) -> None:
     """Keep history within settings.storage.retentionDays / maxBytes (defaults: 90 days, 256 MiB)."""
     storage = app.settings.storage
-    limits = {k: v for k, v in (("retention_days", storage.retention_days),
-                                ("max_bytes", storage.max_bytes)) if v is not None}
     try:
-        report = history_reader(app).cleanup(dry_run=False, **limits)
+        report = history_reader(app).cleanup(
+            retention_days=storage.retention_days or DEFAULT_RETENTION_DAYS,
+            max_bytes=storage.max_bytes or DEFAULT_MAX_BYTES, dry_run=False)
     except Exception as exc:  # storage trouble is already reported by the recorder's health
         log.info("retention skipped", reason=type(exc).__name__)
         return
@@ -70,17 +71,14 @@ def apply_retention(app: KeelApp) -> None:
 
 
 async def close_storage(app: KeelApp) -> None:
-    recorder = app.extensions.get("recorder")
-    if isinstance(recorder, StorageRecorder):
-        await in_thread(recorder.close, 1.0)
+    if app.storage is not None:
+        await in_thread(app.storage.close, 1.0)
 
 
 def history_reader(app: KeelApp) -> HistoryReader:
-    reader = app.extensions.get("history_reader")
-    if reader is None:
-        reader = HistoryReader(database_path(app.workspace_root, app.settings.storage.dir))
-        app.extensions["history_reader"] = reader
-    return reader  # type: ignore[return-value]
+    if app.history is None:
+        app.history = HistoryReader(database_path(app.workspace_root, app.settings.storage.dir))
+    return app.history
 
 
 def storage_path(app: KeelApp) -> Path:

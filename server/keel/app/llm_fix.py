@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from keel.errors import ProviderError, Unavailable
+from keel.errors import InternalError, ProviderError, Unavailable
 from keel.protocol.advisor import Finding, FixProposal, TextEdit
 from keel.protocol.base import Position, Range
 from keel.providers.base import Completion, CompletionRequest
@@ -99,6 +99,8 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
         raise ProviderError("The model proposed code that does not parse; try again.",
                             code="provider.bad_response", transient=True,
                             provider=outcome.provider) from None
+    if outcome.provider is None or outcome.tier is None:  # only a cached answer lacks them: none here
+        raise InternalError("The fix came back without the provider that made it.")
     model = resolve_model(lease.providers.settings_of(outcome.provider), outcome.tier)
     end_pos = Position(line=end, character=0) if end < len(lines) else Position(
         line=max(0, len(lines) - 1), character=len(lines[-1]) if lines else 0)

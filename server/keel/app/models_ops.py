@@ -16,8 +16,7 @@ from pathlib import Path
 from keel.errors import ConfigError
 from keel.protocol.health import ComponentStatus
 from keel.protocol.reliability import ModelsReport, ValidateModelsParams
-from keel.providers import registry_file
-from keel.providers.registry_check import offline_checks, validate_models
+from keel.providers import registry_check, registry_file
 from keel.runtime.threads import in_thread
 
 from .state import KeelApp
@@ -54,7 +53,7 @@ def assess_registry(app: KeelApp, today: date | None = None) -> tuple[ComponentS
     if problem is not None:
         return ("degraded", f"registry file not used, built-in prices instead: {problem.message}",
                 problem.hint)
-    checks = offline_checks(app.settings, today or date.today())
+    checks = registry_check.offline_checks(app.settings, today or date.today())
     failed = [c for c in checks if c.status == "fail"]
     warned = [c for c in checks if c.status == "warn"]
     if failed:
@@ -84,8 +83,8 @@ async def install_models(app: KeelApp) -> None:
     await refresh_models_component(app)
 
 
-async def validate_models_op(app: KeelApp, params: ValidateModelsParams) -> ModelsReport:
+async def validate_models(app: KeelApp, params: ValidateModelsParams) -> ModelsReport:
     problem = await in_thread(apply_registry_file, app)
     if problem is not None:
         raise problem
-    return await validate_models(app.settings, app.env, network=params.network)
+    return await registry_check.validate_models(app.settings, app.env, network=params.network)

@@ -1,6 +1,8 @@
-"""The operation table: wire method → application operation.
+"""The operation table: wire method → application operation, derived from the method table.
 
-Operations are imported on first use: the server must answer ``initialize``
+Each request in ``keel.protocol.methods.REQUESTS`` is served by the coroutine
+``keel.app.<feature>_ops.<snake_name>`` (``keel/estimateCost`` → ``cost_ops.estimate_cost``);
+a contract test checks each one exists. Operations are imported on first use: the server must answer ``initialize``
 fast, and most features (libcst, SQLite, provider SDK glue) are not needed
 until a request asks for them.
 """
@@ -12,6 +14,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from keel.protocol.methods import REQUESTS
 from keel.runtime.threads import in_thread
 
 Operation = Callable[[Any, Any], Awaitable[Any]]
@@ -45,20 +48,5 @@ def _lazy(module: str, name: str) -> Operation:
 
 
 OPS: dict[str, Operation] = {
-    "keel/health": _lazy("health_ops", "health"),
-    "keel/preflight": _lazy("health_ops", "preflight"),
-    "keel/listWorkflows": _lazy("run_ops", "list_workflows_op"),
-    "keel/runWorkflow": _lazy("run_ops", "run_workflow"),
-    "keel/cancelRun": _lazy("run_ops", "cancel_run"),
-    "keel/runFindings": _lazy("run_ops", "run_findings"),
-    "keel/analyze": _lazy("advisor_ops", "analyze"),
-    "keel/generateFix": _lazy("advisor_ops", "generate_fix"),
-    "keel/estimateCost": _lazy("cost_ops", "estimate"),
-    "keel/runs": _lazy("history_ops", "runs"),
-    "keel/report": _lazy("reliability_ops", "report"),
-    "keel/validateModels": _lazy("models_ops", "validate_models_op"),
+    spec.name: _lazy(f"{spec.feature}_ops", spec.snake_name) for spec in REQUESTS
 }
-
-
-def register_op(method: str, op: Operation) -> None:
-    OPS[method] = op

@@ -6,7 +6,7 @@ import structlog
 
 from keel.protocol.health import ComponentStatus
 from keel.providers.factory import build_providers
-from keel.resilience import process_registry
+from keel.resilience import BreakerRegistry
 
 from .state import KeelApp
 
@@ -15,8 +15,10 @@ log = structlog.get_logger(__name__)
 BREAKER_STATUS: dict[str, ComponentStatus] = {"closed": "ok", "half_open": "degraded", "open": "down"}
 
 
-def breakers(app: KeelApp):
-    return app.extensions.setdefault("breakers", process_registry())
+def breakers(app: KeelApp) -> BreakerRegistry:
+    from .run_ops import resilience_of  # the breakers the runs use; run_ops is heavy to import
+
+    return resilience_of(app).breakers
 
 
 def _provider_of(breaker_name: str) -> str:

@@ -31,9 +31,6 @@ REFRESH_EVERY_S = 60.0
 COMPONENT = "reliability"
 
 
-def _recorder(app: KeelApp):
-    recorder = app.extensions.get("recorder")
-    return recorder if hasattr(recorder, "request_done") else None
 
 
 def config_in_error(app: KeelApp) -> bool:
@@ -47,12 +44,11 @@ async def install_reliability(app: KeelApp) -> None:
     Runs as a background task of the server (spawned at ``initialized``, after
     storage started) until the server stops it.
     """
-    if app.extensions.get(COMPONENT) is not None:
+    if app.reliability_started:
         return
-    app.extensions[COMPONENT] = True
-    recorder = _recorder(app)
-    if recorder is not None:
-        recorder.server_started(config_error=config_in_error(app))
+    app.reliability_started = True
+    if app.storage is not None:
+        app.storage.server_started(config_error=config_in_error(app))
     await install_models(app)
     while True:
         await refresh_reliability(app)

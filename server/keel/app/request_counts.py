@@ -12,8 +12,7 @@ def count_request(app: KeelApp, method: str, outcome: str) -> None:
     """One keel/* request answered; ``outcome`` is dispatch's ok / error / cancelled.
 
     A cancelled request is counted but is not a failure: the client chose it.
-    Before storage starts (no recorder yet) nothing is counted.
+    Before storage starts nothing is counted.
     """
-    recorder = app.extensions.get("recorder")
-    if hasattr(recorder, "request_done"):
-        recorder.request_done(method, failed=outcome == "error")  # type: ignore[union-attr]
+    if app.storage is not None:
+        app.storage.request_done(method, failed=outcome == "error")

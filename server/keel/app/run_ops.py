@@ -1,7 +1,7 @@
 """keel/listWorkflows, keel/runWorkflow and keel/cancelRun.
 
 The run manager and the resilience state it shares (breakers, retry budgets,
-the answer cache) live in ``app.extensions`` so they last as long as the
+the answer cache) are attributes of the app so they last as long as the
 server. Providers are built from the current settings and rebuilt when the
 settings object changes; an old set is closed once no run uses it any more.
 """
@@ -30,11 +30,11 @@ from keel.protocol.workflows import (
 )
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
-from keel.resilience import ResponseCache, process_budgets, process_registry
+from keel.records import MemoryRecorder, RunRecorder
+from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
 from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
-from keel.storage.records import MemoryRecorder, RunRecorder
 from keel.targets import containing_folder, display_target, resolve_target
 from keel.workflows.definitions import (
     BUILTIN_WORKFLOWS,
@@ -51,11 +51,10 @@ from .history_ops import history_reader
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
-RUNS_KEY = "runs"
 _CLOSING: set[asyncio.Task[None]] = set()
 
 
-class _ProviderLease:
+class ProviderLease:
     """One built ProviderSet and how many runs use it; closed when retired and unused."""
 
     def __init__(self, settings: object, providers: ProviderSet) -> None:
@@ -85,48 +84,43 @@ class _ProviderLease:
 
 
 def resilience_of(app: KeelApp) -> Resilience:
-    ext = app.extensions
-    res = ext.get("workflow_resilience")
-    if res is None:
-        breakers = ext.setdefault("breakers", process_registry())
-        budgets = ext.setdefault("retry_budgets", process_budgets())
-        cache: ResponseCache[Completion] = ext.setdefault("response_cache", ResponseCache(256))
-        res = ext["workflow_resilience"] = Resilience(breakers, budgets, cache)  # type: ignore[arg-type]
-    return res  # type: ignore[return-value]
+    """This app's breakers, retry budgets and answer cache (its own: never another app's)."""
+    if app.resilience is None:
+        cache: ResponseCache[Completion] = ResponseCache(256)
+        app.resilience = Resilience(BreakerRegistry(), BudgetRegistry(), cache)
+    return app.resilience
 
 
 def recorder_of(app: KeelApp) -> RunRecorder:
-    """Storage (or the in-memory double), teed to OpenTelemetry when that is configured."""
-    base = app.extensions.get("recorder")
+    """The injected recorder, else storage, else in memory; teed to OpenTelemetry when configured."""
+    base = app.recorder or app.storage or app.fallback_recorder
     if base is None:
-        base = app.extensions.setdefault("memory_recorder", MemoryRecorder())
-    hub = app.extensions.get("telemetry")
-    if hub is None:
-        return base  # type: ignore[return-value]
+        base = app.fallback_recorder = MemoryRecorder()
+    if app.telemetry is None:
+        return base
     from keel.observability.otel import TelemetryRecorder
 
-    tee = app.extensions.get("recorder_tee")
+    tee = app.telemetry_tee
     if not isinstance(tee, TelemetryRecorder) or tee.inner is not base:
-        tee = app.extensions["recorder_tee"] = TelemetryRecorder(base, hub)  # type: ignore[arg-type]
+        tee = app.telemetry_tee = TelemetryRecorder(base, app.telemetry)
     return tee
 
 
-def provider_lease(app: KeelApp) -> _ProviderLease:
+def provider_lease(app: KeelApp) -> ProviderLease:
     """The current provider set (rebuilt when settings change); callers bump ``users``."""
-    lease: _ProviderLease | None = app.extensions.get("provider_lease")  # type: ignore[assignment]
+    lease = app.provider_lease
     if lease is None or lease.settings is not app.settings:
-        factory = app.extensions.get("provider_factory", build_providers)
-        fresh = _ProviderLease(app.settings, factory(app.settings, app.env))  # type: ignore[operator]
+        factory = app.provider_factory or build_providers
+        fresh = ProviderLease(app.settings, factory(app.settings, app.env))
         if lease is not None:
             lease.retire()
-        app.extensions["provider_lease"] = lease = fresh
+        app.provider_lease = lease = fresh
     return lease
 
 
 def run_manager(app: KeelApp) -> RunManager:
-    manager: RunManager | None = app.extensions.get(RUNS_KEY)  # type: ignore[assignment]
-    if manager is not None:
-        return manager
+    if app.runs is not None:
+        return app.runs
 
     def llm_factory(run_id: str, spec: RunSpec, emit) -> LlmContext:
         lease = provider_lease(app)
@@ -137,9 +131,9 @@ def run_manager(app: KeelApp) -> RunManager:
 
     manager = RunManager(
         notify=app.notifier.notify, progress_sink=app.notifier, llm_factory=llm_factory,
-        run_cpu=app.extensions.get("run_cpu", app.workers.run), recorder=lambda: recorder_of(app),
+        run_cpu=app.run_cpu or app.workers.run, recorder=lambda: recorder_of(app),
     )
-    app.extensions[RUNS_KEY] = manager
+    app.runs = manager
     return manager
 
 
@@ -160,7 +154,7 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
     )
 
 
-async def list_workflows_op(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
+async def list_workflows(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     catalog = await workflow_catalog(app)
     return ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()])
 

@@ -11,6 +11,6 @@ from .state import KeelApp
 def install_telemetry(app: KeelApp) -> None:
     """A no-op hub until an endpoint is set; building the exporter happens off the loop."""
     hub = TelemetryHub(__version__)
-    app.extensions["telemetry"] = hub
+    app.telemetry = hub
     app.add_settings_hook(lambda: hub.configure(app.settings.telemetry.otlp_endpoint))
     hub.configure(app.settings.telemetry.otlp_endpoint)

@@ -3,7 +3,7 @@
     async with ChaosServer(Schedule.failing(0.3, ["429", "529"], seed=7)) as chaos:
         client = anthropic.AsyncAnthropic(base_url=chaos.base_url, api_key="x", max_retries=0)
 
-Run it on its own with ``keel chaos serve`` (or ``python -m keel.chaos serve``).
+Run it on its own with ``keel chaos serve`` (or ``python -m keel chaos serve``).
 """
 
 from .schedule import FAILURES, Fault, Schedule, SchedulePlayer, parse_faults

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class Fault(StrEnum):
@@ -48,6 +49,18 @@ def parse_faults(spec: str | Iterable[str]) -> tuple[Fault, ...]:
     return tuple(faults)
 
 
+class Tuning(TypedDict, total=False):
+    """The knobs every schedule shape accepts besides its own (see Schedule's fields)."""
+
+    latency_ms: int
+    base_latency_ms: int
+    retry_after_s: int
+    trickle_bytes: int
+    trickle_interval_ms: int
+    reply_text: str
+    report_usage: bool
+
+
 @dataclass(frozen=True)
 class Schedule:
     seed: int = 0
@@ -73,23 +86,21 @@ class Schedule:
             raise ValueError("loop needs a script")
 
     @classmethod
-    def healthy(cls, **kw: object) -> Schedule:
-        return cls(**kw)  # type: ignore[arg-type]
+    def healthy(cls, **kw: Unpack[Tuning]) -> Schedule:
+        return cls(**kw)
 
     @classmethod
-    def always(cls, fault: Fault | str, **kw: object) -> Schedule:
-        fault = Fault(fault)
-        return cls(script=(fault,), loop=True, **kw)  # type: ignore[arg-type]
+    def always(cls, fault: Fault | str, **kw: Unpack[Tuning]) -> Schedule:
+        return cls(script=(Fault(fault),), loop=True, **kw)
 
     @classmethod
     def scripted(cls, faults: Iterable[Fault | str], *, then: Fault | str = Fault.OK,
-                 loop: bool = False, **kw: object) -> Schedule:
-        return cls(script=tuple(Fault(f) for f in faults), then=Fault(then), loop=loop,
-                   **kw)  # type: ignore[arg-type]
+                 loop: bool = False, **kw: Unpack[Tuning]) -> Schedule:
+        return cls(script=tuple(Fault(f) for f in faults), then=Fault(then), loop=loop, **kw)
 
     @classmethod
     def failing(cls, rate: float, kinds: Iterable[Fault | str] = (Fault.SERVER_ERROR,),
-                *, seed: int = 0, **kw: object) -> Schedule:
+                *, seed: int = 0, **kw: Unpack[Tuning]) -> Schedule:
         """Fail ``rate`` of requests, spread evenly over ``kinds``."""
         faults = tuple(Fault(k) for k in kinds)
         if not faults:
@@ -100,7 +111,7 @@ class Schedule:
         weights: dict[Fault, float] = {}
         for f in faults:
             weights[f] = weights.get(f, 0.0) + share
-        return cls(seed=seed, weights=weights, **kw)  # type: ignore[arg-type]
+        return cls(seed=seed, weights=weights, **kw)
 
     def player(self) -> SchedulePlayer:
         return SchedulePlayer(self)

@@ -35,7 +35,7 @@ import time
 import tokenize
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -79,7 +79,7 @@ def expand(paths: list[Path]) -> list[Path]:
     """Files as given; a directory becomes its ``*.py`` files (hidden and vendored dirs, and
     files ``[tool.keel.advisor] exclude`` of the nearest pyproject.toml names, skipped)."""
     out: list[Path] = []
-    configs: dict = {}
+    configs: dict[Path, tuple[Path, AdvisorConfig]] = {}
     for path in paths:
         if not path.is_dir():
             out.append(path)
@@ -98,7 +98,7 @@ def config_for(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]] | None 
     return nearest_config(path, {} if cache is None else cache)
 
 
-def is_excluded(path: Path, cache: dict) -> bool:
+def is_excluded(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]) -> bool:
     base, config = config_for(path, cache)
     return excludes(config, path.resolve().relative_to(base).as_posix())
 
@@ -154,7 +154,7 @@ def _rule_set(select: list[str]) -> set[str]:
 
 
 def _fix_file(path: Path, allowed: set[str], select: set[str], write: bool,
-              out: Console) -> tuple[Counter, int]:
+              out: Console) -> tuple[Counter[tuple[str, str]], int]:
     """Apply the fixes to one file (or print their diff); (applied, findings left)."""
     from keel.advisor.fix_all import fix_all  # libcst: only when fixing
 
@@ -178,7 +178,7 @@ def _fix_command(paths: list[Path], allowed: set[str], select: set[str], write: 
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     first_error: KeelError | None = None
-    applied: Counter = Counter()
+    applied: Counter[tuple[str, str]] = Counter()
     changed = left = 0
     for path in paths:
         try:
@@ -239,7 +239,7 @@ def analyze_command(
     if fix or diff:
         allowed = {"safe", "unsafe"} if unsafe_fixes else {"safe"}
         _fix_command(paths, allowed, rules, write=not diff)
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     first_error: KeelError | None = None
     counts = {"error": 0, "warning": 0, "info": 0}
     analysed = 0

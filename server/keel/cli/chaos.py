@@ -8,12 +8,18 @@ read the port from there) and logs to stderr through Keel's one logging setup
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import signal
+from typing import TYPE_CHECKING
 
 import typer
 
 from .common import at_least, show_logs
 from .help import KeelCommand, KeelGroup
+
+if TYPE_CHECKING:  # imported when the command runs: `keel --help` stays fast
+    from keel.chaos.schedule import Schedule
 
 chaos_app = typer.Typer(help="A fake provider that injects faults (resilience drills).",
                         cls=KeelGroup, no_args_is_help=True)
@@ -62,16 +68,16 @@ def serve(
     """Serve Anthropic /v1/messages and OpenAI /v1/chat/completions with injected faults."""
     from keel.chaos.schedule import Schedule, parse_faults
 
-    common = {"seed": seed, "latency_ms": latency_ms, "base_latency_ms": base_latency_ms,
-              "retry_after_s": retry_after_s}
     try:
         faults = parse_faults(kinds)
         if schedule:
-            plan = Schedule.scripted(parse_faults(schedule), loop=loop, **common)
+            faulty = Schedule.scripted(parse_faults(schedule), loop=loop)
         elif fail_rate:
-            plan = Schedule.failing(fail_rate, faults, **common)
+            faulty = Schedule.failing(fail_rate, faults)
         else:
-            plan = Schedule(**common)
+            faulty = Schedule()
+        plan = dataclasses.replace(faulty, seed=seed, latency_ms=latency_ms,
+                                   base_latency_ms=base_latency_ms, retry_after_s=retry_after_s)
     except ValueError as exc:
         typer.echo(f"keel chaos: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -88,16 +94,18 @@ def serve(
         raise typer.Exit(1) from None
 
 
-async def _serve(plan: object, port: int) -> None:
+async def _serve(plan: Schedule, port: int) -> None:
     from keel.chaos.server import ChaosServer
 
-    server = ChaosServer(plan, port=port)  # type: ignore[arg-type]
+    server = ChaosServer(plan, port=port)
     bound = await server.start()
     typer.echo(f"http://127.0.0.1:{bound}")  # the one line a drill script reads
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        # Windows' event loops have none: there Ctrl-C ends asyncio.run, which cancels this.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from keel.errors import ConfigError, KeelError, exit_code_for
+
+if TYPE_CHECKING:  # imported by the commands that use them: `keel --help` stays fast
+    from keel.app.state import KeelApp
+    from keel.protocol.health import PreflightCheck
 
 WORKSPACE = typer.Option(Path("."), "--workspace", "-w", metavar="DIR", show_default=False,
                          help="Workspace folder (default: the current folder).")
@@ -98,7 +103,7 @@ def settings_problem_error(problem: str) -> ConfigError:
                        hint="Correct the named field; `keel doctor --settings FILE` checks a file.")
 
 
-def apply_settings_file(kapp, path: Path | None) -> None:
+def apply_settings_file(kapp: KeelApp, path: Path | None) -> None:
     """Load ``--settings`` into the app; an invalid file is a config error, not a silent default."""
     raw, source = read_settings_file(path)
     problem = kapp.apply_settings(raw, source)
@@ -106,7 +111,7 @@ def apply_settings_file(kapp, path: Path | None) -> None:
         raise settings_problem_error(problem)
 
 
-def at_least(minimum: int):
+def at_least(minimum: int) -> Callable[[int | None], int | None]:
     """A typer callback: the value must be ``minimum`` or more (named in the message)."""
 
     def check(value: int | None) -> int | None:
@@ -133,7 +138,8 @@ def with_target_context(error: KeelError, target: str, workspace: Path) -> KeelE
     return type(error)(message, code=error.code, hint=hint, details=error.details)
 
 
-def print_checks(title: str, checks, ok: bool, verdict_ok: str, verdict_failed: str) -> None:
+def print_checks(title: str, checks: Iterable[PreflightCheck], ok: bool, verdict_ok: str,
+                 verdict_failed: str) -> None:
     """A table of preflight-style checks (title, status, message, fix), then one verdict."""
     from rich.console import Console
     from rich.markup import escape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,8 +14,11 @@ from keel.errors import EXIT_FAILED, EXIT_OK, KeelError
 from .common import SETTINGS, VERBOSE, WORKSPACE, fail, print_checks, read_settings_file, show_logs
 from .help import KeelCommand
 
+if TYPE_CHECKING:  # imported when the command runs: `keel --help` stays fast
+    from keel.protocol.health import PreflightCheck
 
-def _no_network_check():
+
+def _no_network_check() -> PreflightCheck:
     from keel.protocol.health import PreflightCheck
 
     return PreflightCheck(id="network", title="Provider endpoints reachable", status="pass",

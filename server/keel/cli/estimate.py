@@ -13,6 +13,7 @@ from keel.cost.calibration import MIN_SAMPLES, Calibration
 from keel.cost.estimate import estimate_cost
 from keel.errors import KeelError
 from keel.protocol.cost import CostEstimate
+from keel.protocol.settings import Settings
 from keel.scan.cache import EstimateCache
 from keel.scan.scanner import DEFAULT_MAX_FILE_BYTES
 from keel.settings import load_settings
@@ -32,7 +33,7 @@ from .common import (
 from .help import KeelCommand
 
 
-def _load_settings_file(path: Path | None):
+def _load_settings_file(path: Path | None) -> Settings:
     raw, source = read_settings_file(path)
     loaded = load_settings(raw, source=source)
     if loaded.problem:
@@ -44,7 +45,7 @@ def _usd(value: float) -> str:
     return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 
-def calibration_of(root: Path, settings, workflow: str) -> Calibration:
+def calibration_of(root: Path, settings: Settings, workflow: str) -> Calibration:
     """What past runs in this workspace say about the estimate's error (none yet: the default)."""
     from keel.storage import HistoryReader, database_path
 
@@ -71,8 +72,8 @@ def calibration_in_words(cal: Calibration) -> str:
 def render_table(result: CostEstimate, console: Console, cal: Calibration | None = None) -> None:
     table = Table(title=f"{result.workflow} on {result.target}")
     for column in ("stage", "tier", "provider", "model", "input tok", "output tok", "USD", "note"):
-        justify = "right" if column in ("input tok", "output tok", "USD") else "left"
-        table.add_column(column, justify=justify, overflow="fold")
+        table.add_column(column, overflow="fold",
+                         justify="right" if column in ("input tok", "output tok", "USD") else "left")
     for stage in result.stages:
         table.add_row(stage.id, stage.tier or "-", stage.provider or "-", stage.model or "-",
                       f"{stage.input_tokens:,}", f"{stage.output_tokens:,}", _usd(stage.usd),

@@ -9,26 +9,46 @@ line reads ``keel run [OPTIONS] WORKFLOW TARGET``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+P = TypeVar("P")
 
-def _tidy(params: list) -> list:
+
+class _UntypedArgument(TyperArgument):
+    """An argument whose metavar already says it repeats ("FILE..."): no type after it."""
+
+    def display_type_rich(self, ctx: object) -> str | None:
+        return None
+
+
+def _tidy(params: list[P]) -> list[P]:
     for param in params:
         if isinstance(param, TyperOption) and param.metavar is None:
-            param.metavar = "" if (param.is_flag or param.count) else param.name.upper()
+            param.metavar = "" if (param.is_flag or param.count) else _upper_name(param)
         elif isinstance(param, TyperArgument):
             if param.metavar is None:
-                param.metavar = param.name.upper()
-            # An argument's metavar already says it repeats ("FILE..."): no type after it.
-            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param.metavar = _upper_name(param)
+            _drop_type(param)
     return params
 
 
-def _usage(params: list) -> list[str]:
-    pieces = []
+def _drop_type(argument: TyperArgument) -> None:
+    # typer builds the parameter objects itself: only their class can still change.
+    argument.__class__ = _UntypedArgument
+
+
+def _upper_name(param: TyperArgument | TyperOption) -> str:
+    return (param.name or "").upper()
+
+
+def _usage(params: Iterable[object]) -> list[str]:
+    pieces: list[str] = []
     for param in params:
         if isinstance(param, TyperArgument):
-            name = param.metavar
+            name = param.metavar or _upper_name(param)
             if param.nargs != 1 and not name.endswith("..."):
                 name += "..."
             pieces.append(name if param.required else f"[{name}]")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from types import FrameType
+from typing import Any
 
 import structlog
 
@@ -27,8 +29,9 @@ class RunInterrupts:
         self.requested = False
         self._cancel: Callable[[], Awaitable[object]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task] = set()
-        self._previous: object = None
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
+        self._loop_handles_it = False
 
     # -- before the event loop -------------------------------------------------
     def install(self) -> None:
@@ -37,7 +40,7 @@ class RunInterrupts:
 
     def uninstall(self) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            signal.signal(signal.SIGINT, self._previous)
             self._previous = None
 
     def _on_signal(self, _signum: int, _frame: object) -> None:
@@ -48,13 +51,18 @@ class RunInterrupts:
     # -- inside the event loop -------------------------------------------------
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        loop.add_signal_handler(signal.SIGINT, self._on_loop_signal)
+        try:
+            loop.add_signal_handler(signal.SIGINT, self._on_loop_signal)
+            self._loop_handles_it = True
+        except NotImplementedError:
+            pass  # Windows' event loops have no signal handlers: ``_on_signal`` stays in place
 
     def detach(self) -> None:
-        if self._loop is not None:
+        if self._loop is not None and self._loop_handles_it:
             self._loop.remove_signal_handler(signal.SIGINT)
-            self._loop = None
-        self.install()  # the loop's removal restored the default: keep ours until the end
+            self.install()  # the loop's removal restored the default: keep ours until the end
+        self._loop = None
+        self._loop_handles_it = False
 
     def _on_loop_signal(self) -> None:
         self.requested = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,10 +22,13 @@ from .common import (
 )
 from .help import KeelCommand, KeelGroup
 
+if TYPE_CHECKING:  # imported when the command runs: `keel --help` stays fast
+    from keel.app.state import KeelApp
+
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
-def _app_with_registry(workspace: Path, settings_file: Path | None):
+def _app_with_registry(workspace: Path, settings_file: Path | None) -> KeelApp:
     """A KeelApp with the settings and the registry file applied; exits on a bad file."""
     from keel.app.models_ops import apply_registry_file
     from keel.app.state import KeelApp
@@ -32,11 +36,11 @@ def _app_with_registry(workspace: Path, settings_file: Path | None):
     state = KeelApp(workspace_folders=[workspace.resolve()])
     try:
         apply_settings_file(state, settings_file)
-        error = apply_registry_file(state)
+        registry_problem = apply_registry_file(state)
     except KeelError as exc:
-        error = exc
-    if error is not None:
-        fail(error)
+        fail(exc)
+    if registry_problem is not None:
+        fail(registry_problem)
     return state
 
 

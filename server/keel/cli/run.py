@@ -21,6 +21,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 import typer
@@ -65,7 +66,7 @@ class _LiveNotifier(NullNotifier):
         self.live: Live | None = None
         self.on_queued: Callable[[], None] = lambda: None
 
-    def notify(self, method: str, payload: dict) -> None:
+    def notify(self, method: str, payload: dict[str, Any]) -> None:
         stage = payload.get("stage")
         kind = payload.get("kind")
         log.info("run event", kind=kind, stage=stage, message=payload.get("message"))
@@ -99,7 +100,7 @@ async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupt
 
     for setup in APP_SETUP:
         setup(app)
-    if "recorder" not in app.extensions:
+    if app.storage is None and app.recorder is None:
         start_storage(app)  # CLI runs belong in the workspace's history too
     manager = run_manager(app)
 

@@ -43,7 +43,7 @@ class Calibration:
 
     @classmethod
     def from_stage_records(cls, records: Iterable[Any]) -> Calibration:
-        """From ``keel.storage.records.StageRecord``-like objects of finished LLM stages."""
+        """From ``keel.records.StageRecord``-like objects of finished LLM stages."""
         pairs = []
         for rec in records:
             if rec.status != "succeeded" or rec.estimated_input_tokens is None:

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 LIMIT = 6
 NEVER_QUEUED = frozenset({"keel/health", "keel/cancelRun"})
@@ -34,9 +35,12 @@ class Admission:
             yield
 
 
+_ADMISSIONS: WeakKeyDictionary[Any, Admission] = WeakKeyDictionary()
+
+
 def admission_of(app: Any) -> Admission:
-    extensions = app.extensions
-    admission = extensions.get("admission")
+    """The admission of one app (an lsp-layer concern, so kept here rather than on the app)."""
+    admission = _ADMISSIONS.get(app)
     if admission is None:
-        admission = extensions["admission"] = Admission()
+        admission = _ADMISSIONS[app] = Admission()
     return admission

@@ -135,7 +135,6 @@ async def _code_actions(server, params: types.CodeActionParams) -> list[types.Co
 
 def register(server) -> None:
     publisher = DiagnosticsPublisher(server)
-    server.app.extensions["diagnostics"] = publisher
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:

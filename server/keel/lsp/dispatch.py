@@ -141,7 +141,8 @@ async def with_progress_token(app: KeelApp, method: str, params: BaseModel) -> B
 async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
     bind_request(request_id, method)
     started = time.perf_counter()
-    outcome, error_type = "error", "internal"
+    outcome: str = "error"
+    error_type: str | None = "internal"
     try:
         result = await _dispatch(app, method, raw_params, request_id)
         outcome, error_type = "ok", None
@@ -153,7 +154,7 @@ async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) 
         outcome, error_type = "cancelled", None
         raise
     finally:
-        app.extensions.get("telemetry", NULL_TELEMETRY).request(  # type: ignore[union-attr]
+        (app.telemetry or NULL_TELEMETRY).request(
             method, (time.perf_counter() - started) * 1000, outcome, error_type)
         count_request(app, method, outcome)
 

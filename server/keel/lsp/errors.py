@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol.types import ResponseError
 
 from keel.errors import JSONRPC_REQUEST_CANCELLED, KeelError, jsonrpc_code
+from keel.protocol.base import ErrorData
 
 MAX_MESSAGE_CHARS = 1000
 MAX_DATA_STRING_CHARS = 500
@@ -48,12 +49,10 @@ def response_error(error: KeelError, request_id: Any = None) -> ResponseError:
 
 
 def cancelled_error(request_id: Any) -> ResponseError:
-    return ResponseError(
-        code=JSONRPC_REQUEST_CANCELLED,
-        message="The request was cancelled by the client.",
-        data={"errorType": "cancelled", "transient": False, "code": "request.cancelled",
-              "requestId": request_id},
-    )
+    data = ErrorData(error_type="cancelled", transient=False, code="request.cancelled",
+                     request_id=request_id if isinstance(request_id, str | int) else None)
+    return ResponseError(code=JSONRPC_REQUEST_CANCELLED,
+                         message="The request was cancelled by the client.", data=data.wire())
 
 
 def plain_error(code: int, message: str) -> dict[str, Any]:

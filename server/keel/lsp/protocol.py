@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import Future
 from typing import Any
@@ -53,7 +54,8 @@ class KeelProtocol(LanguageServerProtocol):
             return
         super()._send_response(msg_id, result, error)
 
-    def get_message_type(self, method: str):
+    @functools.lru_cache  # noqa: B019 as pygls's own: one protocol object lives as long as the server
+    def get_message_type(self, method: str) -> type[Any] | None:
         if method.startswith("keel/"):
             return None
         return super().get_message_type(method)

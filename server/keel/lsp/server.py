@@ -17,6 +17,7 @@ from keel import __version__
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import REQUESTS
+from keel.settings import load_initialization_options
 
 from .dispatch import dispatch
 from .framing import BrokenFrame, Frame, FrameQueue, start_reading
@@ -32,6 +33,8 @@ EXIT_BUDGET_S = 0.5
 
 
 class KeelServer(LanguageServer):
+    protocol: KeelProtocol  # built from protocol_cls below
+
     def __init__(self, app: KeelApp) -> None:
         super().__init__("keel", __version__, protocol_cls=KeelProtocol,
                          converter_factory=keel_converter)
@@ -112,13 +115,14 @@ def build_server(app: KeelApp) -> KeelServer:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: KeelServer, params: types.InitializeParams) -> None:
         app.workspace_folders = _workspace_folders(params)
-        raw = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-        trusted = raw.get("workspaceTrusted", True)
-        app.workspace_trusted = trusted if isinstance(trusted, bool) else True
-        client_name = raw.get("clientName")
-        app.client_name = client_name if isinstance(client_name, str) else None
+        loaded = load_initialization_options(params.initialization_options)
+        app.workspace_trusted = loaded.options.workspace_trusted
+        app.client_name = loaded.options.client_name
+        if loaded.problem:
+            log.warning("initialization options invalid", problem=loaded.problem)
+            app.notifier.show_message("warning", f"Keel: invalid {loaded.problem}. Using the default.")
         # Validated in apply_settings: invalid → defaults and one message naming the field.
-        app.apply_settings(raw.get("settings"), "initializationOptions.settings")
+        app.apply_settings(loaded.raw_settings, "initializationOptions.settings")
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
 
@@ -176,9 +180,10 @@ async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     # Requests still running are cancelled too: that is what kills their worker processes.
-    requests = [f for f in server.protocol._request_futures.values() if isinstance(f, asyncio.Future)]
-    for task in (loop_task, stop_task, *server.background, *requests):
+    for task in (loop_task, stop_task, *server.background):
         task.cancel()
+    for request in server.protocol._request_futures.values():
+        request.cancel()
 
 
 async def _shutdown_app(server: KeelServer) -> None:
@@ -186,16 +191,14 @@ async def _shutdown_app(server: KeelServer) -> None:
     app = server.app
     app.close()  # idle workers die first: killing a process cannot be slow
     steps = []
-    closer = app.extensions.get("aclose")
-    if closer is not None:
-        steps.append(closer())  # type: ignore[operator]
-    if "recorder" in app.extensions:
+    if app.provider_lease is not None:
+        steps.append(app.provider_lease.providers.aclose_all())  # their HTTP connections
+    if app.storage is not None:
         from keel.app.history_ops import close_storage
 
         steps.append(close_storage(app))
-    hub = app.extensions.get("telemetry")
-    if hub is not None:
-        steps.append(asyncio.to_thread(hub.shutdown, EXIT_BUDGET_S))  # type: ignore[attr-defined]
+    if app.telemetry is not None:
+        steps.append(asyncio.to_thread(app.telemetry.shutdown, EXIT_BUDGET_S))
     if steps:
         done, pending = await asyncio.wait([asyncio.ensure_future(s) for s in steps], timeout=EXIT_BUDGET_S)
         for task in pending:

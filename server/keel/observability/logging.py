@@ -18,8 +18,10 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 from .redaction import REDACTOR
 
@@ -27,18 +29,18 @@ _state: dict[str, logging.Handler | None] = {"stderr": None, "file": None}
 MAX_VALUE_CHARS = 200
 
 
-class CurrentStderrHandler(logging.StreamHandler):
+class CurrentStderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is now (a CLI runner or a test may swap it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
+    @property
+    def stream(self) -> TextIO:  # noqa: D102
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -116,7 +118,7 @@ def set_level(level: str | None, stderr_level: str | None = None) -> None:
 _auto_level: dict[str, int] = {}
 
 
-def human_line(_logger, _name, event_dict: dict) -> str:
+def human_line(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> str:
     """``12:00:01 WARNING keel.lsp.framing: what happened (key=value …) [ErrorType: text]``."""
     when = str(event_dict.pop("timestamp", ""))[11:19]
     level = str(event_dict.pop("level", "info")).upper()
@@ -143,7 +145,7 @@ def _one_line(value: object) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
 
 
-def _shared_processors() -> list:
+def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

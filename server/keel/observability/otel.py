@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import structlog
 
 if TYPE_CHECKING:
-    from keel.storage.records import EstimateRecord, ModelCallRecord, RunRecord, RunRecorder
+    from keel.records import EstimateRecord, ModelCallRecord, RunRecord, RunRecorder
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +44,15 @@ class TelemetryOptions:
 class Telemetry(Protocol):
     """What the server calls. Every method returns at once and never raises."""
 
-    enabled: bool
-    endpoint: str | None
-    errors: int
+    # Read-only: the hub reports its current backend's values, it does not store its own.
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def endpoint(self) -> str | None: ...
+
+    @property
+    def errors(self) -> int: ...
 
     def request(self, method: str, duration_ms: float, outcome: str,
                 error_type: str | None = None) -> None: ...

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from time import time_ns
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec
 
 import structlog
 from opentelemetry import trace
@@ -31,7 +31,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from keel.storage.records import EstimateRecord, ModelCallRecord, RunRecord
+from keel.records import EstimateRecord, ModelCallRecord, RunRecord
 
 from .otel import TelemetryOptions
 from .paths import PathScrubber
@@ -48,7 +48,7 @@ _SCRUB = PathScrubber()  # no allowed roots: every absolute path is shortened to
 _MAX_PENDING_RUNS = 128
 _MAX_CALLS_PER_RUN = 200
 
-F = TypeVar("F", bound=Callable[..., None])
+P = ParamSpec("P")
 
 
 def clean(value: object) -> str:
@@ -75,15 +75,17 @@ def iso_ns(value: str | None) -> int | None:
         return None
 
 
-def guarded(fn: F) -> F:
+def guarded(
+    fn: Callable[Concatenate[OtelTelemetry, P], None],
+) -> Callable[Concatenate[OtelTelemetry, P], None]:
     """Telemetry is best-effort: a failure is counted and logged (once per kind), never raised."""
 
     @wraps(fn)
-    def wrapper(self: OtelTelemetry, *args: Any) -> None:
+    def wrapper(self: OtelTelemetry, /, *args: P.args, **kwargs: P.kwargs) -> None:
         if self.closed:
             return
         try:
-            fn(self, *args)
+            fn(self, *args, **kwargs)
         except Exception as exc:
             self.errors += 1
             key = (fn.__name__, type(exc).__name__)
@@ -91,7 +93,7 @@ def guarded(fn: F) -> F:
             self.logged.add(key)
             level("telemetry call failed", call=fn.__name__, error=type(exc).__name__)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 class OtelTelemetry:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from structlog.typing import EventDict, WrappedLogger
+
 _PATTERNS = [
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"sk-[A-Za-z0-9_\-]{16,}"),
@@ -53,7 +55,7 @@ class Redactor:
             return type(value)(self.value(v) for v in value)
         return value
 
-    def __call__(self, _logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, _logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
         return {k: self.value(v, k) for k, v in event_dict.items()}
 
 

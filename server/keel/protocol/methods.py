@@ -6,7 +6,7 @@ models) is generated from it by ``python -m keel.protocol.generate``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel
@@ -41,27 +41,35 @@ class MethodSpec:
     deadline_ms: int | None
     # The TimeoutSettings field (snake_case) that overrides the default deadline.
     timeout_setting: str | None = None
+    # The feature a request belongs to: the server serves it from ``keel.app.<feature>_ops``.
+    feature: str | None = None
+
+    @property
+    def snake_name(self) -> str:
+        """``keel/estimateCost`` → ``estimate_cost``: its operation's name and its timeout's stem."""
+        return to_snake(self.name.removeprefix("keel/"))
 
 
-def _request(name: str, params: type[BaseModel], result: type[BaseModel], deadline_ms: int) -> MethodSpec:
+def _request(name: str, feature: str, params: type[BaseModel], result: type[BaseModel],
+             deadline_ms: int) -> MethodSpec:
     # The TimeoutSettings field: "keel/estimateCost" -> "estimate_cost_ms" (wire: estimateCostMs).
-    setting = f"{to_snake(name.removeprefix('keel/'))}_ms"
-    return MethodSpec(name, "request", params, result, deadline_ms, setting)
+    spec = MethodSpec(name, "request", params, result, deadline_ms, feature=feature)
+    return replace(spec, timeout_setting=f"{spec.snake_name}_ms")
 
 
 REQUESTS: tuple[MethodSpec, ...] = (
-    _request("keel/health", HealthParams, HealthReport, 5_000),
-    _request("keel/preflight", PreflightParams, PreflightReport, 10_000),
-    _request("keel/listWorkflows", ListWorkflowsParams, ListWorkflowsResult, 10_000),
-    _request("keel/estimateCost", EstimateCostParams, CostEstimate, 3_000),
-    _request("keel/runWorkflow", RunWorkflowParams, RunResult, 300_000),
-    _request("keel/cancelRun", CancelRunParams, CancelRunResult, 5_000),
-    _request("keel/analyze", AnalyzeParams, AnalysisResult, 120_000),
-    _request("keel/generateFix", GenerateFixParams, FixProposal, 60_000),
-    _request("keel/runs", RunsParams, RunsResult, 5_000),
-    _request("keel/report", ReportParams, UsageReport, 5_000),
-    _request("keel/validateModels", ValidateModelsParams, ModelsReport, 10_000),
-    _request("keel/runFindings", RunFindingsParams, RunFindingsResult, 5_000),
+    _request("keel/health", "health", HealthParams, HealthReport, 5_000),
+    _request("keel/preflight", "health", PreflightParams, PreflightReport, 10_000),
+    _request("keel/listWorkflows", "run", ListWorkflowsParams, ListWorkflowsResult, 10_000),
+    _request("keel/estimateCost", "cost", EstimateCostParams, CostEstimate, 3_000),
+    _request("keel/runWorkflow", "run", RunWorkflowParams, RunResult, 300_000),
+    _request("keel/cancelRun", "run", CancelRunParams, CancelRunResult, 5_000),
+    _request("keel/analyze", "advisor", AnalyzeParams, AnalysisResult, 120_000),
+    _request("keel/generateFix", "advisor", GenerateFixParams, FixProposal, 60_000),
+    _request("keel/runs", "history", RunsParams, RunsResult, 5_000),
+    _request("keel/report", "reliability", ReportParams, UsageReport, 5_000),
+    _request("keel/validateModels", "models", ValidateModelsParams, ModelsReport, 10_000),
+    _request("keel/runFindings", "run", RunFindingsParams, RunFindingsResult, 5_000),
 )
 
 NOTIFICATIONS: tuple[MethodSpec, ...] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Completion, CompletionRequest
-from .http_provider import HttpProvider, bad_response
+from .http_provider import HttpProvider, bad_response, usage_of
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -38,7 +38,7 @@ class AnthropicProvider(HttpProvider):
         ) if isinstance(blocks, list) else ""
         if not text:
             raise bad_response(self.id, "no text content")
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        usage = usage_of(body)
         input_tokens = usage.get("input_tokens")
         output_tokens = usage.get("output_tokens")
         if not isinstance(input_tokens, int) or not isinstance(output_tokens, int):

@@ -80,17 +80,21 @@ class ProviderSet:
 
 
 def _status(entry: ProviderSettings, creds: Credentials, endpoint: str | None) -> ProviderStatus:
-    base = {"id": entry.id, "kind": entry.kind, "key_env": creds.env_name, "endpoint": endpoint}
+    ready, status, fix = _readiness(entry, creds)
+    return ProviderStatus(id=entry.id, kind=entry.kind, ready=ready, status=status,
+                          key_env=creds.env_name, endpoint=endpoint, fix=fix)
+
+
+def _readiness(entry: ProviderSettings, creds: Credentials) -> tuple[bool, str, str | None]:
+    """(ready, status, fix) of a configured entry."""
     if entry.kind == "offline":
-        return ProviderStatus(ready=False, status="offline: calls no model", **base)
+        return False, "offline: calls no model", None
     if not creds.present:
-        return ProviderStatus(
-            ready=False, status=f"no key: set {creds.env_name}",
-            fix=f"Set the environment variable {creds.env_name} for the Keel server.", **base,
-        )
+        return (False, f"no key: set {creds.env_name}",
+                f"Set the environment variable {creds.env_name} for the Keel server.")
     if creds.placeholder:
-        return ProviderStatus(ready=True, status="ready (local server, no key needed)", **base)
-    return ProviderStatus(ready=True, status="ready", **base)
+        return True, "ready (local server, no key needed)", None
+    return True, "ready", None
 
 
 def build_providers(settings: Settings, env: Mapping[str, str] = os.environ) -> ProviderSet:

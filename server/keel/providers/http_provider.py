@@ -61,6 +61,12 @@ def bad_response(provider_id: str, why: str) -> ProviderError:
     )
 
 
+def usage_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``usage`` object of an answer; {} when it is missing or not an object."""
+    usage = body.get("usage")
+    return usage if isinstance(usage, dict) else {}
+
+
 class HttpProvider(ABC):
     """One configured provider entry: an ``httpx.AsyncClient`` for its HTTP API."""
 

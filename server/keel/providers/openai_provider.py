@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .base import Completion, CompletionRequest, estimate_tokens
-from .http_provider import HttpProvider, bad_response
+from .http_provider import HttpProvider, bad_response, usage_of
 
 OPENAI_API_HOST = "api.openai.com"
 
@@ -53,12 +53,13 @@ class OpenAIProvider(HttpProvider):
         text = message.get("content") if isinstance(message, dict) else None
         if not isinstance(text, str) or not text:
             raise bad_response(self.id, "no text content")
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-        input_tokens = usage.get("prompt_tokens")
-        output_tokens = usage.get("completion_tokens")
-        estimated = not isinstance(input_tokens, int) or not isinstance(output_tokens, int)
-        if estimated:
+        usage = usage_of(body)
+        input_tokens, output_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if isinstance(input_tokens, int) and isinstance(output_tokens, int):
+            estimated = False
+        else:
             # Some compatible servers omit usage; an estimate keeps cost accounting honest-ish.
+            estimated = True
             input_tokens = estimate_tokens(request.system) + estimate_tokens(request.prompt)
             output_tokens = estimate_tokens(text)
         return Completion(

@@ -14,7 +14,9 @@ import time
 from collections.abc import Mapping
 from datetime import date
 
-from keel.protocol.health import PreflightCheck
+import httpx
+
+from keel.protocol.health import PreflightCheck, PreflightStatus
 from keel.protocol.reliability import ModelsReport, RegistryEntry
 from keel.protocol.settings import ProviderSettings, Settings
 
@@ -31,7 +33,7 @@ REGISTRY_FIX = "Correct the entry in the registry file (models.registryPath) or 
 
 
 def _check(id_: str, title: str, problems: list[str], started: float, *, ok: str,
-           status: str = "fail", fix: str | None = REGISTRY_FIX) -> PreflightCheck:
+           status: PreflightStatus = "fail", fix: str | None = REGISTRY_FIX) -> PreflightCheck:
     failed = bool(problems)
     shown = "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")
     return PreflightCheck(id=id_, title=title, status=status if failed else "pass",
@@ -134,7 +136,7 @@ def offline_checks(settings: Settings, today: date) -> list[PreflightCheck]:
 
 
 async def check_served(provider: ProviderSettings, env: Mapping[str, str],
-                       transport=None) -> PreflightCheck:
+                       transport: httpx.AsyncBaseTransport | None = None) -> PreflightCheck:
     """Ask the provider which models it serves; fail for each configured id it does not."""
     t = time.perf_counter()
     cid, title = f"models.served:{provider.id}", f"Provider {provider.id} serves our models"
@@ -158,7 +160,8 @@ async def check_served(provider: ProviderSettings, env: Mapping[str, str],
 
 
 async def validate_models(settings: Settings, env: Mapping[str, str], *, network: bool = False,
-                          today: date | None = None, transport=None) -> ModelsReport:
+                          today: date | None = None,
+                          transport: httpx.AsyncBaseTransport | None = None) -> ModelsReport:
     """Every registry check; with ``network``, each provider's served models too."""
     checks = offline_checks(settings, today or date.today())
     if network:

@@ -24,12 +24,13 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from keel.errors import ConfigError
+from keel.protocol.settings import Tier
 
 from . import registry
-from .registry import ModelPrice
+from .registry import ModelPrice, PricingKind
 
 MAX_FILE_BYTES = 1024 * 1024
 _BUILTIN_PRICES = dict(registry.MODEL_PRICES)
@@ -40,7 +41,7 @@ _BUILTIN_TIERS = copy.deepcopy(registry.TIER_DEFAULTS)
 class RegistryFile:
     path: str
     prices: dict[str, ModelPrice] = field(default_factory=dict)
-    tiers: dict[str, dict[str, str]] = field(default_factory=dict)
+    tiers: dict[PricingKind, dict[Tier, str]] = field(default_factory=dict)
 
 
 def _problem(path: Path, where: str, why: str) -> ConfigError:
@@ -72,10 +73,15 @@ def _price(path: Path, model: str, raw: Any) -> ModelPrice:
     return ModelPrice(values[0], values[1], str(checked))
 
 
-def _tiers(path: Path, kind: str, raw: Any) -> dict[str, str]:
-    if kind not in registry.TIER_DEFAULTS:
+def _kind(path: Path, kind: str) -> PricingKind:
+    known = next((k for k in registry.TIER_DEFAULTS if k == kind), None)
+    if known is None:
         raise _problem(path, f"tiers.{kind}", "unknown provider kind (anthropic, openai, "
                                                "local, offline)")
+    return known
+
+
+def _tiers(path: Path, kind: str, raw: Any) -> dict[Tier, str]:
     if not isinstance(raw, dict):
         raise _problem(path, f"tiers.{kind}", "expected a table")
     for tier, model in raw.items():
@@ -83,7 +89,7 @@ def _tiers(path: Path, kind: str, raw: Any) -> dict[str, str]:
             raise _problem(path, f"tiers.{kind}.{tier}", "unknown tier (cheap, capable, premium)")
         if not isinstance(model, str) or not model:
             raise _problem(path, f"tiers.{kind}.{tier}", "expected a model id")
-    return dict(raw)
+    return {tier: raw[tier] for tier in registry.TIERS if tier in raw}
 
 
 def load(path: Path) -> RegistryFile:
@@ -102,7 +108,7 @@ def load(path: Path) -> RegistryFile:
     if unknown:
         raise _problem(path, sorted(unknown)[0], "unknown table (prices, tiers)")
     prices = {m: _price(path, m, raw) for m, raw in data.get("prices", {}).items()}
-    tiers = {k: _tiers(path, k, raw) for k, raw in data.get("tiers", {}).items()}
+    tiers = {_kind(path, k): _tiers(path, k, raw) for k, raw in data.get("tiers", {}).items()}
     return RegistryFile(str(path), prices, tiers)
 
 
@@ -125,6 +131,6 @@ def installed() -> RegistryFile | None:
     return _installed
 
 
-def source_of(model: str) -> str:
+def source_of(model: str) -> Literal["builtin", "file"]:
     """Where a price comes from: ``file`` (the user's registry file) or ``builtin``."""
     return "file" if _installed is not None and model in _installed.prices else "builtin"

@@ -15,6 +15,7 @@ import re
 
 import httpx
 
+from keel.protocol.health import PreflightStatus
 from keel.protocol.settings import ProviderSettings
 
 from .anthropic_provider import AnthropicProvider
@@ -28,7 +29,8 @@ _DATED = re.compile(r"-(\d{8}|latest)$")
 
 
 class ServedModelsError(Exception):
-    def __init__(self, message: str, *, status: str = "warn", fix: str | None = None) -> None:
+    def __init__(self, message: str, *, status: PreflightStatus = "warn",
+                 fix: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.fix = fix

@@ -10,7 +10,7 @@ A mean time to recovery alerts from its first recovery.
 from __future__ import annotations
 
 from keel.protocol.health import ComponentStatus
-from keel.protocol.reliability import Alert, AlertSettings, ReliabilityMetric
+from keel.protocol.reliability import Alert, AlertLevel, AlertSettings, ReliabilityMetric
 
 from .metrics import (
     CONFIG_ERROR_RATE,
@@ -53,15 +53,13 @@ def _format(value: float, unit: str) -> str:
     return f"{value / 1000:.1f} s" if unit == "ms" else f"{value:.1%}"
 
 
-def _level(m: ReliabilityMetric, warning: float, critical: float) -> tuple[str, float] | None:
-    assert m.value is not None
-    if m.lower_is_better:
-        hit = [(lvl, t) for lvl, t in (("critical", critical), ("warning", warning))
-               if m.value >= t]
-    else:
-        hit = [(lvl, t) for lvl, t in (("critical", critical), ("warning", warning))
-               if m.value <= t]
-    return hit[0] if hit else None
+def _level(value: float, lower_is_better: bool, warning: float,
+           critical: float) -> tuple[AlertLevel, float] | None:
+    levels: tuple[tuple[AlertLevel, float], ...] = (("critical", critical), ("warning", warning))
+    for level, limit in levels:
+        if (value >= limit) if lower_is_better else (value <= limit):
+            return level, limit
+    return None
 
 
 def evaluate(metrics: list[ReliabilityMetric], settings: AlertSettings) -> list[Alert]:
@@ -74,7 +72,7 @@ def evaluate(metrics: list[ReliabilityMetric], settings: AlertSettings) -> list[
         if not enough:
             continue
         threshold = getattr(settings, THRESHOLD_FIELD[m.id])
-        found = _level(m, threshold.warning, threshold.critical)
+        found = _level(m.value, m.lower_is_better, threshold.warning, threshold.critical)
         if found is None:
             continue
         level, limit = found

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keel.protocol.history import UsageReport
-from keel.protocol.reliability import ReliabilityMetric
+from keel.protocol.reliability import MetricUnit, ReliabilityMetric
 from keel.storage.metrics import ReliabilityCounts
 
 SUCCESS_RATE = "successRate"
@@ -28,7 +28,7 @@ class MetricDef:
     id: str
     title: str
     target: float
-    unit: str = "ratio"
+    unit: MetricUnit = "ratio"
     lower_is_better: bool = True
 
 

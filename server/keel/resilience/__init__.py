@@ -13,9 +13,8 @@ from .breaker import (
     CircuitBreaker,
     Permit,
     counts_as_failure,
-    process_registry,
 )
-from .budget import BudgetConfig, BudgetRegistry, RetryBudget, process_budgets
+from .budget import BudgetConfig, BudgetRegistry, RetryBudget
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .classify import classify_provider_error, parse_retry_after_ms
 from .fallback import (
@@ -58,6 +57,4 @@ __all__ = [
     "most_relevant_error",
     "parse_retry_after_ms",
     "plan_fallback_chain",
-    "process_budgets",
-    "process_registry",
 ]

@@ -309,14 +309,3 @@ class BreakerRegistry:
         for breaker in self._breakers.values():
             total.update(breaker.transitions)
         return total
-
-
-_process_registry: BreakerRegistry | None = None
-
-
-def process_registry() -> BreakerRegistry:
-    """The breakers shared by the whole server process (created on first use)."""
-    global _process_registry
-    if _process_registry is None:
-        _process_registry = BreakerRegistry()
-    return _process_registry

@@ -102,14 +102,3 @@ class BudgetRegistry:
         if budget is None:
             budget = self._budgets[provider] = RetryBudget(self._config, self._clock)
         return budget
-
-
-_process_budgets: BudgetRegistry | None = None
-
-
-def process_budgets() -> BudgetRegistry:
-    """The retry budgets shared by the whole server process (created on first use)."""
-    global _process_budgets
-    if _process_budgets is None:
-        _process_budgets = BudgetRegistry()
-    return _process_budgets

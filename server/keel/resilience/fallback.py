@@ -50,6 +50,7 @@ from keel.errors import (
     KeelError,
     Unavailable,
 )
+from keel.protocol.settings import Tier
 from keel.runtime.deadline import Deadline, current_deadline
 
 from .breaker import BreakerRegistry
@@ -57,7 +58,7 @@ from .budget import BudgetRegistry
 from .cache import ResponseCache
 from .classify import classify_provider_error
 from .profiles import ResilienceProfile, get_profile
-from .retry import RandomSource, call_with_retry
+from .retry import OnRetry, RandomSource, Sleep, call_with_retry
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -65,7 +66,7 @@ log = structlog.get_logger(__name__)
 
 class Candidate(NamedTuple):
     provider: str
-    tier: str
+    tier: Tier
     model: str | None = None
 
 
@@ -75,20 +76,20 @@ class ResilienceEvent:
 
     kind: Literal["retrying", "fallback"]
     provider: str
-    tier: str
+    tier: Tier
     model: str | None = None
     attempt: int | None = None  # retrying: the attempt about to be made (2 = first retry)
     code: str | None = None  # the error that caused it
     wait_ms: int | None = None
     next_provider: str | None = None
-    next_tier: str | None = None
+    next_tier: Tier | None = None
 
 
 @dataclass(frozen=True)
 class FallbackOutcome(Generic[T]):
     value: T
     provider: str | None  # None when a stale cached answer was served
-    tier: str | None
+    tier: Tier | None
     model: str | None
     attempts: int  # real provider calls made, over every candidate
     fallback_used: bool
@@ -102,7 +103,7 @@ _STOP_CHAIN = (InvalidInput, ContentModified, Cancelled, DeadlineExceeded, Inter
 
 
 async def call_with_fallback(
-    candidates: Sequence[tuple[str, str] | tuple[str, str, str | None]],
+    candidates: Sequence[tuple[str, Tier] | tuple[str, Tier, str | None]],
     attempt_fn: AttemptFn[T],
     *,
     profile: str | ResilienceProfile,
@@ -112,7 +113,7 @@ async def call_with_fallback(
     slow_threshold_s: float | None = None,
     cache: ResponseCache[T] | None = None,
     cache_key: str | None = None,
-    sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+    sleep: Sleep = anyio.sleep,
     rng: RandomSource | None = None,
     deadline: Deadline | None = None,
 ) -> FallbackOutcome[T]:
@@ -148,6 +149,20 @@ async def call_with_fallback(
                 )
             )
 
+        def retry(
+            fn: Callable[[], Awaitable[T]], c: Candidate = candidate, r: OnRetry = on_retry
+        ) -> Awaitable[T]:
+            return call_with_retry(
+                fn,
+                policy=policy,
+                provider=c.provider,
+                on_retry=r,
+                sleep=sleep,
+                rng=rng,
+                budget=budgets.get(c.provider) if budgets is not None else None,
+                deadline=deadline,
+            )
+
         try:
             value = await _call_candidate(
                 candidate,
@@ -156,16 +171,7 @@ async def call_with_fallback(
                 breakers,
                 slow_threshold_s=slow_threshold_s,
                 deadline=deadline,
-                retry=lambda fn, c=candidate, r=on_retry: call_with_retry(
-                    fn,
-                    policy=policy,
-                    provider=c.provider,
-                    on_retry=r,
-                    sleep=sleep,
-                    rng=rng,
-                    budget=budgets.get(c.provider) if budgets is not None else None,
-                    deadline=deadline,
-                ),
+                retry=retry,
             )
         except KeelError as error:
             errors.append(error)

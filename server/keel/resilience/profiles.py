@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from keel.errors import ConfigError
+from keel.protocol.settings import Tier
 
 from .retry import RetryPolicy
 
 ProfileName = Literal["critical", "balanced", "tolerant"]
-TIERS: tuple[str, ...] = ("cheap", "capable", "premium")  # cheapest first
+TIERS: tuple[Tier, ...] = ("cheap", "capable", "premium")  # cheapest first
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,12 @@ def tier_index(tier: str) -> int:
 
 def plan_fallback_chain(
     profile: str | ResilienceProfile, tier: str, providers: list[str]
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Tier]]:
     """The ordered ``(provider_id, tier)`` candidates for a call at ``tier``."""
     chosen = get_profile(profile)
     start = tier_index(tier)
     ordered = list(dict.fromkeys(providers))  # settings order, duplicates dropped
-    tiers = [tier]
+    tiers = [TIERS[start]]
     if chosen.name == "balanced" and start > 0:
         tiers.append(TIERS[start - 1])
     elif chosen.name == "tolerant":

@@ -42,6 +42,7 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 OnRetry = Callable[[int, KeelError, float], None]
+Sleep = Callable[[float], Awaitable[None]]  # anyio.sleep, or a fake clock's
 
 
 class RandomSource(Protocol):
@@ -97,7 +98,7 @@ async def call_with_retry(
     budget: RetryBudget | None = None,
     provider: str = "unknown",
     on_retry: OnRetry | None = None,
-    sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+    sleep: Sleep = anyio.sleep,
     rng: RandomSource | None = None,
     deadline: Deadline | None = None,
     counter: AttemptCounter | None = None,

@@ -48,13 +48,13 @@ class SingleFlight(Generic[T]):
         **meta: Any,
     ) -> tuple[Flight[T], bool]:
         """The flight for ``key``, starting it with ``start()`` if none; and whether it was joined."""
-        flight = self._flights.get(key)
-        if flight is not None and not flight.task.done():
-            return flight, True
+        current = self._flights.get(key)
+        if current is not None and not current.task.done():
+            return current, True
         task = asyncio.ensure_future(start())
         flight = Flight(key=key, task=task, stop=stop, meta=dict(meta))
         self._flights[key] = flight
-        task.add_done_callback(lambda _t, f=flight: self.retire(f))
+        task.add_done_callback(lambda _task: self.retire(flight))
         return flight, False
 
     async def wait(self, flight: Flight[T]) -> T:

@@ -10,7 +10,23 @@ CPython rarely gives memory back to the system: one big analysis leaves its
 worker at 3-4x its starting size for good. So a worker whose resident set
 (``rss_of(pid)``, injected: this package reads no files; the app passes
 ``keel.files.resident_bytes``) grew past ``max_idle_rss`` when it finishes a
-call is recycled instead of kept idle: killed and replaced by a fresh fork.
+call is recycled instead of kept idle: killed and replaced by a fresh one.
+
+How workers start (``start_method``, default ``default_start_method()``):
+
+- ``forkserver`` on Linux and the other POSIX systems: one clean,
+  single-threaded process imports (and warms) the engine once, and every
+  worker is a cheap fork of it, so a worker that replaces a killed one is
+  ready in milliseconds. Plain ``fork`` is never used: the server has threads,
+  and a fork of a threaded process can inherit a lock held by another thread.
+- ``spawn`` on Windows, which has no fork at all (``forkserver`` does not
+  exist there), and on macOS, where forking a process that has loaded the
+  system frameworks is unsafe (CPython's own default there is ``spawn`` since
+  3.8, for that reason). Each worker is a fresh interpreter that imports and
+  warms the engine itself: slower to replace, same answers.
+
+Only Linux is tested with both; macOS and Windows run the ``spawn`` path that
+the tests exercise on Linux (README, "Supported platforms").
 """
 
 from __future__ import annotations
@@ -20,11 +36,12 @@ import contextlib
 import importlib
 import multiprocessing
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import structlog
 
@@ -32,10 +49,19 @@ from keel.errors import InternalError, KeelError
 
 from .threads import in_thread
 
+if TYPE_CHECKING:  # ForkServerContext does not exist on Windows
+    from multiprocessing.context import ForkServerContext, SpawnContext
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 # A fresh worker is ~35 MB; one 50k-line analysis leaves it at 115-130 MB.
 DEFAULT_MAX_IDLE_RSS = 96 * 1024 * 1024
+StartMethod = Literal["forkserver", "spawn"]
+
+
+def default_start_method(platform: str | None = None) -> StartMethod:
+    """``spawn`` on Windows and macOS, ``forkserver`` elsewhere (the module docstring says why)."""
+    return "spawn" if (platform or sys.platform) in ("win32", "darwin") else "forkserver"
 
 
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
@@ -59,11 +85,11 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
             reply: tuple[str, Any] = ("ok", fn(*args))
         except KeelError as exc:
             reply = ("err", exc)
-        except Exception as exc:  # reported to the parent as an internal error
+        except Exception as exc:  # noqa: BLE001 (the worker's boundary: the parent gets an InternalError)
             reply = ("err", InternalError(f"worker failed: {type(exc).__name__}: {exc}"))
         try:
             conn.send(reply)
-        except Exception as exc:  # e.g. an unpicklable result
+        except Exception as exc:  # noqa: BLE001 (e.g. an unpicklable result: reported, not lost)
             conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
 
 
@@ -71,12 +97,19 @@ def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
 def _sigint_blocked() -> Iterator[None]:
     """Start processes with SIGINT blocked: the fork server and every worker inherit the mask.
 
+    (A spawned worker too: the mask survives the exec.)
+
     Ctrl-C in a terminal reaches the whole process group; a worker (or the fork
     server while it imports) must not die of it with a KeyboardInterrupt
     traceback. Only the parent decides, and kills workers when it needs to.
     The mask is this thread's only; a Ctrl-C meanwhile waits until it is lifted.
     The resource tracker is started first: starting it unblocks SIGINT again.
     """
+    if not hasattr(signal, "pthread_sigmask"):
+        # Windows: no signal masks (nor a resource tracker). A console Ctrl-C reaches a
+        # worker still importing; once started it ignores SIGINT (``_worker_main``).
+        yield
+        return
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
@@ -130,16 +163,24 @@ class PoolStats:
 class WorkerPool:
     def __init__(self, size: int = 2, warm_imports: tuple[str, ...] = (),
                  max_idle_rss: int | None = DEFAULT_MAX_IDLE_RSS,
-                 rss_of: Callable[[int], int | None] | None = None) -> None:
+                 rss_of: Callable[[int], int | None] | None = None,
+                 start_method: StartMethod | None = None) -> None:
         self.size = size
         self.max_idle_rss = max_idle_rss
         self._rss_of = rss_of
         self._warm_imports = warm_imports
-        # forkserver: one clean, single-threaded process imports (and warms) the
-        # modules once; every worker is then a cheap fork of it, so a worker that
-        # replaces a killed one is ready in milliseconds instead of re-importing.
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(list(warm_imports))
+        self.start_method: StartMethod = start_method or default_start_method()
+        if self.start_method not in multiprocessing.get_all_start_methods():
+            raise ValueError(f"worker start method {self.start_method!r} does not exist on "
+                             f"{sys.platform}; use one of {multiprocessing.get_all_start_methods()}")
+        self._ctx: SpawnContext | ForkServerContext
+        if self.start_method == "forkserver":
+            forkserver = multiprocessing.get_context("forkserver")
+            # The fork server imports (and warms) the modules once; each worker forks from it.
+            forkserver.set_forkserver_preload(list(warm_imports))
+            self._ctx = forkserver
+        else:
+            self._ctx = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
         self._busy = 0
         self._slots: asyncio.Semaphore | None = None
@@ -191,12 +232,11 @@ class WorkerPool:
             self._idle.remove(worker)
             worker.kill()
         ready = next((w for w in self._idle if w.poll_ready()), None)
-        worker = ready or (self._idle[0] if self._idle else None)
-        if worker is not None:
-            self._idle.remove(worker)
-        else:
-            worker = await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
-        return worker
+        waiting = ready or (self._idle[0] if self._idle else None)
+        if waiting is None:
+            return await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
+        self._idle.remove(waiting)
+        return waiting
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -231,7 +271,8 @@ class WorkerPool:
                         self.warm_up()
         if status == "err":
             raise value
-        return value
+        result: T = value  # what fn returned, unpickled
+        return result
 
     def _grew_too_big(self, worker: _Worker) -> bool:
         if self.max_idle_rss is None or self._rss_of is None:

@@ -11,9 +11,10 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from keel.records import EstimateRecord, ModelCallRecord, RunRecord
+
 from .metrics import METRIC_EVENTS
 from .owner import ProcessOwner
-from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 Event = tuple[str, Any]
 

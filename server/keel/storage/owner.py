@@ -1,15 +1,19 @@
 """Which process owns a run row, and whether that process is still alive.
 
 A pid alone is not an identity (pids are reused), so a run row records its
-process as ``(pid, start token)``. The token is the host name, the kernel's
-boot id and the process start time in clock ticks since boot (Linux
-``/proc``): a different process with the same pid, or the same pid after a
-reboot, has a different token. Where ``/proc`` is missing (macOS) the token
-is the host name only, and liveness falls back to "that pid exists".
+process as ``(pid, start token)``: the host name and when the process
+started, so a different process with the same pid, or the same pid after a
+reboot, has a different token.
+
+On Linux the start is the kernel's boot id and the process start time in
+clock ticks since boot (``/proc``): exact integers that no clock adjustment
+moves, and the format rows have carried since schema v4. Elsewhere (macOS,
+Windows) it is the process creation time psutil reports, in microseconds
+since the epoch. Liveness itself is ``keel.processes.process_alive``, which
+never signals the process (``os.kill(pid, 0)`` terminates it on Windows).
 
 A process on another host cannot be checked, so it counts as alive: its
-runs are never marked ``interrupted`` by us. (psutil would give the same
-start time portably; it is not a dependency of Keel for these few lines.)
+runs are never marked ``interrupted`` by us.
 """
 
 from __future__ import annotations
@@ -20,43 +24,54 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from keel.processes import process_alive, started_at
+
 
 @dataclass(frozen=True)
 class ProcessOwner:
     pid: int
-    token: str  # "<host>|<boot id>|<start ticks>", or "<host>" where /proc is missing
+    # "<host>|<boot id>|<start ticks>" (Linux), "<host>|<start microseconds>" (elsewhere), or
+    # "<host>" when the start cannot be read.
+    token: str
 
 
-def _proc_stat(pid: int) -> tuple[str, str] | None:
-    """(state, start ticks) from ``/proc/<pid>/stat``; None where there is no such file."""
+def _linux_start(pid: int) -> str | None:
+    """"<boot id>|<start ticks>" from ``/proc``; None where there is no ``/proc``."""
+    boot = _boot_id()
+    if boot is None:
+        return None
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # Fields 3 (state) and 22 (starttime); the command name (field 2) may hold spaces and ")".
+    # Field 22 (starttime); the command name (field 2) may hold spaces and ")".
     fields = text[text.rindex(")") + 2:].split()
-    return (fields[0], fields[19]) if len(fields) > 19 else None
+    return f"{boot}|{fields[19]}" if len(fields) > 19 else None
 
 
 @cache
-def _host_and_boot() -> str:
-    host = socket.gethostname()
+def _boot_id() -> str | None:
     try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
-        return host
-    return f"{host}|{boot}"
+        return None
+
+
+def _start_token(pid: int) -> str | None:
+    linux = _linux_start(pid)
+    if linux is not None:
+        return linux
+    started = started_at(pid)
+    return None if started is None else str(round(started * 1_000_000))
 
 
 def owner_of(pid: int) -> ProcessOwner | None:
     """The owner identity of a running process ``pid`` on this host; None when it is gone."""
-    if not _pid_exists(pid):
-        return None
-    stat = _proc_stat(pid)
-    if stat is not None and stat[0] in ("Z", "X"):
-        return None  # a killed server its parent has not reaped yet: gone
-    base = _host_and_boot()
-    return ProcessOwner(pid, base if stat is None or "|" not in base else f"{base}|{stat[1]}")
+    if not process_alive(pid):
+        return None  # a killed server its parent has not reaped yet is gone too
+    host = socket.gethostname()
+    start = _start_token(pid)
+    return ProcessOwner(pid, host if start is None else f"{host}|{start}")
 
 
 @cache
@@ -64,16 +79,6 @@ def this_process() -> ProcessOwner:
     owner = owner_of(os.getpid())
     assert owner is not None
     return owner
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
 
 
 def is_gone(pid: int | None, token: str | None) -> bool:

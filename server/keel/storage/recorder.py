@@ -18,6 +18,8 @@ from typing import TypeVar
 
 import structlog
 
+from keel.records import EstimateRecord, ModelCallRecord, RunRecord
+
 from .boundary import (
     STORAGE_FAILURES,
     ConnectionFactory,
@@ -40,7 +42,6 @@ from .events import (
 from .health import HealthListener, StorageHealth, StorageStatus
 from .metrics import record_writes, request_event, server_start_event
 from .owner import ProcessOwner, this_process
-from .records import EstimateRecord, ModelCallRecord, RunRecord
 
 log = structlog.get_logger(__name__)
 RecordT = TypeVar("RecordT")
@@ -58,7 +59,7 @@ DEFAULT_BATCH_SIZE = 2_000
 
 
 class StorageRecorder:
-    """Implements ``keel.storage.records.RunRecorder``; the writer thread starts at once.
+    """Implements ``keel.records.RunRecorder``; the writer thread starts at once.
 
     ``before_write`` runs at the storage boundary before every write transaction:
     a fault test makes it raise ``OSError(ENOSPC)`` to simulate a full disk.

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from keel.errors import Cancelled, DeadlineExceeded, KeelError
 from keel.protocol.advisor import Finding
@@ -29,7 +30,9 @@ from keel.protocol.workflows import (
     RunCost,
     RunReport,
     RunResult,
+    RunStatus,
     StageResult,
+    StageStatus,
 )
 
 from .definitions import WorkflowDef
@@ -37,7 +40,14 @@ from .report import render_markdown
 from .sources import SourceFile, collect_sources, read_texts
 from .stages_llm import LlmContext, run_llm_stage
 from .stages_static import RunCpu, run_static_stage
-from .state import RunState, StageState
+from .state import RunState, StageProgress, StageState
+
+# How the stages ended, before final_status turns it into the run's status.
+RunOutcome = Literal["completed", "cancelled", "timedOut", "failed"]
+# A stage still pending or running when the result is built never finished: failed.
+_ENDED: dict[StageProgress, StageStatus] = {
+    "succeeded": "succeeded", "skipped": "skipped", "failed": "failed", "cancelled": "cancelled",
+}
 
 
 @dataclass
@@ -93,7 +103,8 @@ def error_data(error: KeelError, run_id: str, stage_id: str | None = None) -> Er
     return ErrorData.model_validate(data)
 
 
-def close_unfinished(state: RunState, outcome: str, error: KeelError | None) -> list[StageState]:
+def close_unfinished(state: RunState, outcome: RunOutcome,
+                     error: KeelError | None) -> list[StageState]:
     """Mark stages a stopped run did not finish; returns the ones that were running."""
     cut = []
     for stage in state.stages:
@@ -111,7 +122,7 @@ def close_unfinished(state: RunState, outcome: str, error: KeelError | None) -> 
     return cut
 
 
-def final_status(state: RunState, outcome: str) -> str:
+def final_status(state: RunState, outcome: RunOutcome) -> RunStatus:
     if outcome != "completed":
         return outcome
     produced = [s for s in state.stages if s.status == "succeeded"]
@@ -132,7 +143,7 @@ def degraded_reasons(state: RunState) -> list[str]:
     return reasons
 
 
-def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError | None,
+def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: KeelError | None,
                  started_at: str, finished_at: str, duration_ms: int,
                  rel_by_uri: dict[str, str], findings: list[Finding],
                  max_findings: int = MAX_FINDINGS_IN_RESULT) -> RunResult:
@@ -145,8 +156,7 @@ def build_result(spec: RunSpec, state: RunState, outcome: str, error: KeelError 
     state.degraded = degraded_reasons(state)
     stages = [
         StageResult(
-            id=s.id, status=s.status if s.status in ("succeeded", "skipped", "failed",
-                                                     "cancelled") else "failed",
+            id=s.id, status=_ENDED.get(s.status, "failed"),
             tier=s.tier, provider=s.provider, model=s.model, attempts=s.attempts,
             fallback_used=s.fallback_used, input_tokens=s.input_tokens,
             output_tokens=s.output_tokens, usd=round(s.usd, 8), duration_ms=s.duration_ms,

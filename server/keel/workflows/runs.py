@@ -36,6 +36,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import anyio
@@ -47,18 +48,28 @@ from keel.protocol.workflows import (
     MAX_FINDINGS_IN_RESULT,
     CancelRunResult,
     RunEvent,
+    RunEventKind,
     RunFindingsParams,
     RunFindingsResult,
     RunResult,
+    RunStatus,
     RunWorkflowParams,
 )
+from keel.records import RunRecord, RunRecorder, StageRecord
 from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
 from keel.runtime.threads import in_thread
-from keel.storage.records import RunRecord, RunRecorder, StageRecord
 
-from .engine import RunSpec, build_result, close_unfinished, execute_stages, new_state, stop_error
+from .engine import (
+    RunOutcome,
+    RunSpec,
+    build_result,
+    close_unfinished,
+    execute_stages,
+    new_state,
+    stop_error,
+)
 from .run_findings import RunFindings, ordered_findings
 from .stages_llm import LlmContext
 from .state import RunState
@@ -128,12 +139,12 @@ class RunManager:
         self._recorder = recorder
         self.flights: SingleFlight[RunResult] = SingleFlight()
         self.active: dict[str, ActiveRun] = {}
-        self.recent: OrderedDict[str, str] = OrderedDict()  # run id -> final status
+        self.recent: OrderedDict[str, RunStatus] = OrderedDict()  # run id -> final status
         self.findings = RunFindings()  # every finding of recent runs, for keel/runFindings
         self.max_findings_in_result = MAX_FINDINGS_IN_RESULT
 
     # -- events ------------------------------------------------------------------
-    def _emit(self, run: ActiveRun, kind: str, **fields) -> None:
+    def _emit(self, run: ActiveRun, kind: RunEventKind, **fields: Any) -> None:
         run.seq += 1
         event = RunEvent(run_id=run.spec.run_id, seq=run.seq, kind=kind, at=now_iso(),
                          **{k: v for k, v in fields.items() if v is not None})
@@ -154,6 +165,7 @@ class RunManager:
                                                               default=str))
         existing = self.flights.get(key)
         joined_run = self._run_for(existing)
+        flight: Flight[RunResult] | None
         if joined_run is None:
             if existing is not None:
                 self.flights.retire(existing)  # winding down: its outcome is not ours
@@ -168,7 +180,7 @@ class RunManager:
             self.active[spec.run_id] = run
             self._emit(run, "queued", client_run_id=params.run_id)
         else:
-            run, flight, joined = joined_run, joined_run.flight, True  # type: ignore[assignment]
+            run, flight, joined = joined_run, joined_run.flight, True
             self._emit(run, "attached", client_run_id=params.run_id)
         assert flight is not None
         sink = self._progress_sink if params.work_done_token is not None else None
@@ -219,7 +231,8 @@ class RunManager:
         self._call_recorder("run_started", RunRecord(spec.run_id, spec.workflow.id,
                                                      spec.target_display, "running", started_at))
         self._emit(run, "started")
-        outcome, error = "completed", None
+        outcome: RunOutcome = "completed"
+        error: KeelError | None = None
         try:
             with run.scope:
                 try:
@@ -264,11 +277,11 @@ class RunManager:
         if run.flight is not None:
             self.flights.retire(run.flight)
 
-    def _forget(self, run: ActiveRun, status: str) -> None:
+    def _forget(self, run: ActiveRun, status: RunStatus) -> None:
         self.active.pop(run.spec.run_id, None)
         self._remember(run.spec.run_id, status)
 
-    def _remember(self, run_id: str, status: str) -> None:
+    def _remember(self, run_id: str, status: RunStatus) -> None:
         self.recent[run_id] = status
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
@@ -293,7 +306,7 @@ class RunManager:
             if status is None:
                 raise InvalidInput(f"No run with id {run_id!r} is known.", code="run.unknown",
                                    run_id=run_id, details={"field": "runId"})
-            return CancelRunResult(cancelled=False, status=status)  # type: ignore[arg-type]
+            return CancelRunResult(cancelled=False, status=status)
         stopped = self.flights.stop(run.flight)
         # shield: a cancelled cancelRun request must not cancel the run's own wrap-up.
         result = await asyncio.shield(run.flight.task)
@@ -301,7 +314,7 @@ class RunManager:
                                status=result.status)
 
 
-def _assemble(spec: RunSpec, state: RunState, outcome: str, error: KeelError | None,
+def _assemble(spec: RunSpec, state: RunState, outcome: RunOutcome, error: KeelError | None,
               started_at: str, finished_at: str, duration_ms: int, max_findings: int
               ) -> tuple[RunResult, list[Finding]]:
     rel_by_uri = _rel_by_uri(state, spec.workspace_root)

@@ -26,6 +26,7 @@ from keel.protocol.advisor import Finding
 from keel.providers.base import Completion, CompletionRequest
 from keel.providers.factory import ProviderSet
 from keel.providers.registry import premium_baseline, price_usd, resolve_model
+from keel.records import ModelCallRecord, RunRecorder
 from keel.resilience import (
     BreakerRegistry,
     BudgetRegistry,
@@ -38,7 +39,6 @@ from keel.resilience import (
 )
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
-from keel.storage.records import ModelCallRecord, RunRecorder
 
 from .definitions import StageDef, WorkflowDef
 from .planning import plan_llm_calls
@@ -52,7 +52,7 @@ Emit = Callable[..., None]
 
 @dataclass
 class Resilience:
-    """The process-wide pieces every run shares (kept in ``app.extensions``)."""
+    """The process-wide pieces every run shares (one per app, kept for its life)."""
 
     breakers: BreakerRegistry
     budgets: BudgetRegistry
@@ -187,7 +187,7 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
     completion: Completion = outcome.value
     assert outcome.provider is not None and outcome.tier is not None
     settings = ctx.providers.settings_of(outcome.provider)
-    model = resolve_model(settings, outcome.tier)  # type: ignore[arg-type]
+    model = resolve_model(settings, outcome.tier)
     stage.provider, stage.model, stage.tier = outcome.provider, completion.model, outcome.tier
     stage.attempts += outcome.attempts
     stage.fallback_used = stage.fallback_used or outcome.fallback_used
@@ -215,8 +215,9 @@ def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], out
         if outcome.stale and outcome.errors:
             error_type, error_code = outcome.errors[-1].error_type, outcome.errors[-1].code
     else:
-        last = chain[-1] if chain else Candidate("none", stage.tier or "", None)
-        provider, model, tier = last.provider, last.model, last.tier
+        last = chain[-1] if chain else None
+        provider, model, tier = ((last.provider, last.model, last.tier) if last is not None
+                                 else ("none", None, stage.tier))
         attempts, fallback, tokens_in, tokens_out = made, len(chain) > 1, 0, 0
         if failure is None and current_deadline().expired:
             status, error_type, error_code = "timedOut", "timeout", "deadline.exceeded"

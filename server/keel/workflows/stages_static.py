@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.errors import KeelError
-from keel.protocol.advisor import Finding
+from keel.protocol.advisor import Finding, Severity
 from keel.protocol.base import Position, Range
 from keel.protocol.settings import AdvisorThresholds
 
@@ -42,7 +42,15 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def _finding_id(rule: str, rel: str, anchor: str, seen: dict[tuple, int]) -> str:
+_SEVERITIES: dict[str, Severity] = {"info": "info", "warning": "warning", "error": "error"}
+
+
+def _severity(analyzer_says: str) -> Severity:
+    """The analyzers' severity as the wire has it; an unknown one shows as a warning."""
+    return _SEVERITIES.get(analyzer_says, "warning")
+
+
+def _finding_id(rule: str, rel: str, anchor: str, seen: dict[tuple[str, str, str], int]) -> str:
     marker = (rule, rel, anchor)
     seen[marker] = seen.get(marker, 0) + 1
     digest = hashlib.sha1(f"{rule}\0{rel}\0{anchor}\0{seen[marker]}".encode()).hexdigest()
@@ -83,11 +91,11 @@ def bugs_batch(items: list[Item]) -> BatchResult:
         except (SyntaxError, ValueError, OSError, RecursionError) as exc:
             out.skipped.append(f"{rel}: {type(exc).__name__}")
             continue
-        seen: dict[tuple, int] = {}
+        seen: dict[tuple[str, str, str], int] = {}
         for hit in hits:
             out.findings.append(Finding(
                 id=_finding_id(hit.rule, rel, hit.anchor, seen), rule=hit.rule, title=hit.title,
-                message=hit.message, severity=hit.severity, category="bug-risk", uri=uri,
+                message=hit.message, severity=_severity(hit.severity), category="bug-risk", uri=uri,
                 range=_range(hit.line, hit.col, hit.end_line, hit.end_col), fixable=False,
             ))
     return out
@@ -121,7 +129,7 @@ def metrics_batch(items: list[Item]) -> BatchResult:
 
 def bandit_findings(issues: list[BanditIssue], by_path: dict[str, SourceFile]) -> list[Finding]:
     findings = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for issue in issues:
         source = by_path.get(str(Path(issue.path).resolve()))
         rel = source.rel_path if source else Path(issue.path).name
@@ -129,7 +137,8 @@ def bandit_findings(issues: list[BanditIssue], by_path: dict[str, SourceFile]) -
         anchor = f"{issue.test_id}:{issue.text}"
         findings.append(Finding(
             id=_finding_id(f"bandit-{issue.test_id}", rel, anchor, seen), rule=issue.test_id,
-            title=issue.test_name.replace("_", " "), message=issue.text, severity=issue.severity,
+            title=issue.test_name.replace("_", " "), message=issue.text,
+            severity=_severity(issue.severity),
             category="security", uri=uri,
             range=_range(issue.line, issue.col, issue.line, max(issue.end_col, issue.col)),
             rationale=f"bandit {issue.test_id}, confidence {issue.confidence.lower()}"

@@ -7,9 +7,14 @@ its deadline or a cancel still reports what each stage had done and spent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from keel.errors import KeelError
 from keel.protocol.advisor import Finding
+from keel.protocol.settings import Tier
+
+# A stage's StageStatus once it ended; before that, pending or running.
+StageProgress = Literal["pending", "running", "succeeded", "skipped", "failed", "cancelled"]
 
 
 @dataclass
@@ -17,8 +22,8 @@ class StageState:
     id: str
     title: str
     kind: str
-    status: str = "pending"  # pending | running | succeeded | skipped | failed | cancelled
-    tier: str | None = None
+    status: StageProgress = "pending"
+    tier: Tier | None = None
     provider: str | None = None
     model: str | None = None
     attempts: int = 0

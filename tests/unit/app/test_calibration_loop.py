@@ -9,7 +9,7 @@ from keel.app import cost_ops
 from keel.app.history_ops import close_storage, start_storage
 from keel.app.state import KeelApp
 from keel.protocol.cost import EstimateCostParams
-from keel.storage.records import RunRecord, StageRecord
+from keel.records import RunRecord, StageRecord
 
 
 def _run(i: int, estimated: int, actual: int) -> RunRecord:
@@ -34,7 +34,7 @@ def app(tmp_path):
 
 
 async def _estimate(app):
-    return await cost_ops.estimate(app, EstimateCostParams(workflow="summarize", target="a.py"))
+    return await cost_ops.estimate_cost(app, EstimateCostParams(workflow="summarize", target="a.py"))
 
 
 async def test_default_band_until_enough_runs_then_the_observed_error(app):
@@ -43,7 +43,7 @@ async def test_default_band_until_enough_runs_then_the_observed_error(app):
     expected = default.usd.expected or default.if_configured.usd.expected
     band = default.usd if default.usd.expected else default.if_configured.usd
     assert band.high == pytest.approx(expected * 1.35, rel=1e-3)
-    recorder = app.extensions["recorder"]
+    recorder = app.storage
     for i in range(6):  # every stage used 200 more input tokens than estimated
         recorder.run_started(_run(i, 1000, 1200))
         recorder.run_finished(_run(i, 1000, 1200))

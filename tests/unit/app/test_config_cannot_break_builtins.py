@@ -8,8 +8,8 @@ import os
 import anyio
 import pytest
 
-from keel.app.cost_ops import estimate
-from keel.app.run_ops import list_workflows_op, run_workflow
+from keel.app.cost_ops import estimate_cost
+from keel.app.run_ops import list_workflows, run_workflow
 from keel.app.state import KeelApp
 from keel.protocol.cost import EstimateCostParams
 from keel.protocol.workflows import ListWorkflowsParams, RunWorkflowParams
@@ -53,9 +53,9 @@ def app(request, tmp_path, messages):
 
 async def test_list_run_and_estimate_keep_the_builtins(app, messages):
     with anyio.fail_after(60):  # a hang guard (a FIFO read blocks forever), not a timing goal
-        listed = await list_workflows_op(app, ListWorkflowsParams())
+        listed = await list_workflows(app, ListWorkflowsParams())
         result = await run_workflow(app, RunWorkflowParams(workflow="review", target="mod.py"))
-        cost = await estimate(app, EstimateCostParams(workflow="review", target="mod.py"))
+        cost = await estimate_cost(app, EstimateCostParams(workflow="review", target="mod.py"))
     assert {w.id for w in listed.workflows} == set(BUILTIN_WORKFLOWS)
     assert result.status == "partial" and result.error is None  # offline: the LLM stage skips
     assert cost.files == 1
@@ -65,9 +65,9 @@ async def test_list_run_and_estimate_keep_the_builtins(app, messages):
 
 
 async def test_settings_becoming_valid_does_not_hide_the_broken_file(app, messages):
-    await estimate(app, EstimateCostParams(workflow="review", target="mod.py"))
+    await estimate_cost(app, EstimateCostParams(workflow="review", target="mod.py"))
     app.apply_settings({"logLevel": "info"}, "settings")
     assert app.monitor.component("config").status == "degraded"
     (app.workspace_root / ".keel" / "workflows.toml").unlink()
-    await list_workflows_op(app, ListWorkflowsParams())
+    await list_workflows(app, ListWorkflowsParams())
     assert app.monitor.component("config").status == "ok"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.app.run_ops import list_workflows_op
+from keel.app.run_ops import list_workflows
 from keel.app.state import KeelApp
 from keel.protocol.workflows import ListWorkflowsParams
 
@@ -27,11 +27,11 @@ def _app(tmp_path, text: str, trusted: bool = True) -> KeelApp:
 
 async def test_user_workflows_are_listed_only_in_a_trusted_workspace(tmp_path):
     trusted = _app(tmp_path, USER)
-    ids = [w.id for w in (await list_workflows_op(trusted, ListWorkflowsParams())).workflows]
+    ids = [w.id for w in (await list_workflows(trusted, ListWorkflowsParams())).workflows]
     assert "docs" in ids and "review" in ids
     untrusted = KeelApp(workspace_folders=trusted.workspace_folders, worker_pool_size=1,
                         workspace_trusted=False)
-    ids = [w.id for w in (await list_workflows_op(untrusted, ListWorkflowsParams())).workflows]
+    ids = [w.id for w in (await list_workflows(untrusted, ListWorkflowsParams())).workflows]
     assert "docs" not in ids and "review" in ids
     trusted.close()
     untrusted.close()
@@ -41,7 +41,7 @@ async def test_a_broken_file_lists_the_builtins_and_names_the_field(tmp_path):
     app = _app(tmp_path, USER.replace('profile = "tolerant"', 'profile = "reckless"'))
     shown: list[str] = []
     app.notifier.show_message = lambda level, text: shown.append(text)  # type: ignore[method-assign]
-    result = await list_workflows_op(app, ListWorkflowsParams())
+    result = await list_workflows(app, ListWorkflowsParams())
     assert {w.id for w in result.workflows} == {"review", "security-audit", "bug-predict",
                                                 "refactor-plan", "summarize"}
     config = app.monitor.component("config")

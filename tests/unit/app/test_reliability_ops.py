@@ -19,8 +19,8 @@ from keel.protocol.history import ReportParams
 from keel.protocol.reliability import ValidateModelsParams
 from keel.protocol.workflows import RunWorkflowParams
 from keel.providers import registry_file
+from keel.records import RunRecord
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
-from keel.storage.records import RunRecord
 from keel.workflows.stages_llm import Resilience
 
 pytestmark = pytest.mark.timeout(60)
@@ -48,12 +48,12 @@ async def app(tmp_path: Path):
     made.apply_settings({"storage": {"dir": str(tmp_path / "store")}}, "settings")
     start_storage(made)
     yield made
-    made.extensions["recorder"].close(5)
+    made.storage.close(5)
     made.close()
 
 
 def record_runs(app: KeelApp, statuses: list[str], day: str) -> None:
-    recorder = app.extensions["recorder"]
+    recorder = app.storage
     for n, status in enumerate(statuses):
         run = RunRecord(run_id=f"{day}-{n}", workflow="review", target="a.py", status=status,
                         started_at=f"{day}T10:00:00Z")
@@ -94,7 +94,7 @@ async def test_dispatch_counts_each_request_and_its_failure(app):
     await dispatch(app, "keel/health", {}, 1)
     with pytest.raises(DispatchError):
         await dispatch(app, "keel/runs", {"limit": -5}, 2)
-    recorder = app.extensions["recorder"]
+    recorder = app.storage
     assert recorder.flush(10)
     report = await reliability_ops.report(app, ReportParams(days=1))
     rates = {m.key: (m.numerator, m.denominator) for m in report.metrics
@@ -104,7 +104,7 @@ async def test_dispatch_counts_each_request_and_its_failure(app):
 
 async def test_a_start_with_invalid_settings_counts_as_a_config_error(app):
     app.apply_settings({"providers": "not a list"}, "settings")
-    app.extensions.pop("reliability", None)
+    app.reliability_started = False
     task = asyncio.ensure_future(reliability_ops.install_reliability(app))
     try:
         for _ in range(200):
@@ -113,7 +113,7 @@ async def test_a_start_with_invalid_settings_counts_as_a_config_error(app):
                 break
     finally:
         task.cancel()
-    assert app.extensions["recorder"].flush(10)
+    assert app.storage.flush(10)
     report = await reliability_ops.report(app, ReportParams(days=1))
     config = next(m for m in report.metrics if m.id == "configErrorRate")
     assert (config.numerator, config.denominator) == (1, 1)
@@ -129,7 +129,7 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
     app.apply_settings(settings, "settings")
     await models_ops.install_models(app)
     assert app.monitor.component("models").status == "ok"
-    report = await models_ops.validate_models_op(app, ValidateModelsParams())
+    report = await models_ops.validate_models(app, ValidateModelsParams())
     assert report.ok and report.registry_path.endswith("registry.toml")
     assert next(e for e in report.entries if e.tier == "cheap").input_usd_per_mtok == 0.5
 
@@ -144,7 +144,7 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
     component = app.monitor.component("models")
     assert component.status == "degraded" and "registry file not used" in component.detail
     with pytest.raises(ConfigError):
-        await models_ops.validate_models_op(app, ValidateModelsParams())
+        await models_ops.validate_models(app, ValidateModelsParams())
 
 
 async def test_chaos_provider_down_raises_the_fallback_alert(app):
@@ -162,13 +162,13 @@ async def test_chaos_provider_down_raises_the_fallback_alert(app):
         async def no_wait(seconds: float) -> None:
             return None
 
-        app.extensions["workflow_resilience"] = Resilience(
+        app.resilience = Resilience(
             BreakerRegistry(), BudgetRegistry(), ResponseCache(64), sleep=no_wait)
         for n in range(6):
             result = await run_ops.run_workflow(app, RunWorkflowParams(
                 workflow="bug-predict", target="buggy.py", run_id=f"chaos-{n}"))
             assert result.status == "succeeded", result.degraded
-        assert app.extensions["recorder"].flush(10)
+        assert app.storage.flush(10)
         report = await reliability_ops.report(app, ReportParams(days=1))
         fallback = next(a for a in report.alerts if a.metric == "fallbackRate")
         assert fallback.level == "critical" and fallback.value > 0.25

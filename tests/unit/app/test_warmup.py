@@ -10,7 +10,7 @@ from keel.app import ops, warmup
 from keel.app.state import KeelApp
 from keel.protocol.health import HealthParams
 from keel.providers.factory import ProviderSet
-from keel.storage.records import MemoryRecorder
+from keel.records import MemoryRecorder
 
 
 class WarmableProvider:
@@ -28,11 +28,9 @@ class WarmableProvider:
 
 
 def app_with(*providers, tmp_path) -> KeelApp:
-    app = KeelApp(workspace_folders=[tmp_path])
     built = ProviderSet(providers=list(providers), statuses=[])
-    app.extensions["provider_factory"] = lambda settings, env: built
-    app.extensions["recorder"] = MemoryRecorder()
-    return app
+    return KeelApp(workspace_folders=[tmp_path], provider_factory=lambda settings, env: built,
+                   recorder=MemoryRecorder())
 
 
 async def test_warm_up_builds_every_provider_client_and_loads_the_fix_engine(tmp_path):

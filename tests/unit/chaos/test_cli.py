@@ -37,7 +37,7 @@ def test_unknown_fault_kind_exits_2_naming_it():
 
 def test_serve_as_a_subprocess_prints_its_url_and_stops_on_ctrl_c():
     process = subprocess.Popen(
-        [sys.executable, "-m", "keel.chaos", "serve", "--port", "0", "--seed", "4",
+        [sys.executable, "-m", "keel", "chaos", "serve", "--port", "0", "--seed", "4",
          "--schedule", "503", "--loop"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

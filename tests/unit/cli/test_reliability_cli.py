@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from keel.cli import history, models
 from keel.providers import registry_file
+from keel.records import RunRecord
 from keel.storage import StorageRecorder, database_path
-from keel.storage.records import RunRecord
 
 
 @pytest.fixture(autouse=True)

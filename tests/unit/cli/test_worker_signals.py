@@ -4,6 +4,8 @@ The fork server imports the warm modules first; a SIGINT in that window used
 to kill it with a KeyboardInterrupt traceback (and with it every worker).
 The scenario runs in a fresh interpreter so that the fork server is started
 (and warmed) inside the test, with a warm module that waits for the test.
+On the spawn start method (Windows, macOS) the worker itself imports the warm
+modules: it must survive a SIGINT in that window the same way.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ WARM_MODULE = textwrap.dedent("""
 """)
 
 SCENARIO = textwrap.dedent("""
-    import asyncio, os
+    import asyncio, os, sys
     from keel.runtime.workers import WorkerPool
 
     async def main():
-        pool = WorkerPool(size=1, warm_imports=("slow_warm",))
+        pool = WorkerPool(size=1, warm_imports=("slow_warm",), start_method=sys.argv[1])
         try:
             print(await pool.run(os.getpid), flush=True)
         finally:
@@ -50,15 +52,17 @@ def _wait_for(path, process) -> str:
 
 
 @pytest.mark.timeout(60)
-def test_a_sigint_while_the_fork_server_warms_up_does_not_kill_it(tmp_path):
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_a_sigint_while_the_fork_server_warms_up_does_not_kill_it(tmp_path, start_method):
     (tmp_path / "slow_warm.py").write_text(WARM_MODULE)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
-    process = subprocess.Popen([sys.executable, "-c", SCENARIO], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", SCENARIO, start_method], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        fork_server = int(_wait_for(tmp_path / "importing.pid", process))
-        assert fork_server != process.pid
-        os.kill(fork_server, signal.SIGINT)  # what a terminal's Ctrl-C does to it
+        # The fork server (forkserver), or the worker itself (spawn), importing slow_warm.
+        importing = int(_wait_for(tmp_path / "importing.pid", process))
+        assert importing != process.pid
+        os.kill(importing, signal.SIGINT)  # what a terminal's Ctrl-C does to it
         (tmp_path / "go").write_text("")
         out, err = process.communicate(timeout=30)
     finally:
@@ -66,4 +70,8 @@ def test_a_sigint_while_the_fork_server_warms_up_does_not_kill_it(tmp_path):
             process.kill()
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert process.returncode == 0, err
-    assert int(out.strip()) not in (process.pid, fork_server)  # answered by a worker
+    answered_by = int(out.strip())
+    if start_method == "forkserver":
+        assert answered_by not in (process.pid, importing)  # a worker forked from the server
+    else:
+        assert answered_by == importing  # the spawned worker that took the SIGINT

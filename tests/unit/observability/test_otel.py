@@ -28,7 +28,7 @@ from keel.observability.otel import (
     configure_telemetry,
 )
 from keel.observability.redaction import REDACTOR
-from keel.storage.records import (
+from keel.records import (
     EstimateRecord,
     MemoryRecorder,
     ModelCallRecord,

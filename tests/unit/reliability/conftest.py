@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from keel.protocol.reliability import AlertSettings
+from keel.records import ModelCallRecord, RunRecord
 from keel.reliability.report import reliability_report
 from keel.storage import HistoryReader, StorageRecorder
-from keel.storage.records import ModelCallRecord, RunRecord
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
 TODAY = "2026-03-10"

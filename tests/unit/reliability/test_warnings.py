@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.storage.records import StageRecord
+from keel.records import StageRecord
 
 from .conftest import TODAY, call, run
 

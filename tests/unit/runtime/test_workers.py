@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 
+import psutil
 import pytest
 
 from keel.errors import InternalError, InvalidInput
@@ -12,9 +13,19 @@ from keel.runtime.workers import WorkerPool
 from . import worker_jobs
 
 
-@pytest.fixture
-async def pool():
-    p = WorkerPool(size=1)
+async def _reaped(pid: int) -> bool:
+    """Whether ``pid`` is gone for good (a zombie still exists); the pool reaps in a thread."""
+    for _ in range(100):
+        if not psutil.pid_exists(pid):
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+@pytest.fixture(params=["forkserver", "spawn"])
+async def pool(request):
+    """A one-worker pool on each start method: Linux's, and the one Windows and macOS use."""
+    p = WorkerPool(size=1, start_method=request.param)
     yield p
     p.close()
 
@@ -44,11 +55,7 @@ async def test_cancel_kills_the_busy_worker_and_a_fresh_one_serves_next(pool):
     assert stats.killed == 1 and stats.busy == 0
     second_pid = await pool.run(os.getpid)
     assert second_pid != first_pid
-    for _ in range(100):  # the kill is reaped in a background thread
-        if not os.path.exists(f"/proc/{first_pid}"):
-            break
-        await asyncio.sleep(0.02)
-    assert not os.path.exists(f"/proc/{first_pid}")
+    assert await _reaped(first_pid)
 
 
 async def test_a_worker_that_cannot_start_is_reported_not_hidden(monkeypatch):
@@ -80,11 +87,7 @@ async def test_an_idle_worker_that_grew_past_the_limit_is_recycled():
         assert fresh != small
         # The fresh worker starts small: the memory went back with the old process.
         assert resident_bytes(fresh) < 96 * 1024 * 1024
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{small}"):
-                break
-            await asyncio.sleep(0.02)
-        assert not os.path.exists(f"/proc/{small}")
+        assert await _reaped(small)
     finally:
         pool.close()
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from keel.records import ModelCallRecord, RunRecord, StageRecord
 from keel.storage import StorageRecorder
-from keel.storage.records import ModelCallRecord, RunRecord, StageRecord
 
 
 def make_run(run_id: str, *, workflow: str = "review", status: str = "running",

@@ -42,6 +42,6 @@ async def test_a_run_id_from_an_earlier_server_is_refused(tmp_path):
     finally:
         await close_storage(second)
         second.close()
-    path = second.extensions["recorder"].db_path
+    path = second.storage.db_path
     with HistoryReader(path) as reader:
         assert sorted(r.run_id for r in reader.list_runs()) == ["client-run-1", "client-run-2"]

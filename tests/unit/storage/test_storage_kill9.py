@@ -14,7 +14,7 @@ WRITER = """
 import sys, itertools
 from pathlib import Path
 from keel.storage import StorageRecorder
-from keel.storage.records import ModelCallRecord, RunRecord
+from keel.records import ModelCallRecord, RunRecord
 
 recorder = StorageRecorder(Path(sys.argv[1]), batch_size=50)
 recorder.run_started(RunRecord("done", "review", "a.py", "running", "2026-03-10T12:00:00Z"))

@@ -57,7 +57,7 @@ async def test_runs_and_report_methods_fail_with_a_storage_code_while_down(tmp_p
     app.apply_settings({"storage": {"dir": str(blocker / "sub")}}, "settings")
     start_storage(app)
     try:
-        recorder = app.extensions["recorder"]
+        recorder = app.storage
         assert isinstance(recorder, StorageRecorder)
         recorder.flush(5)  # waits for the first open, which fails
         assert recorder.health().status == "down"

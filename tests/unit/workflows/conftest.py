@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from keel.app.state import KeelApp
+from keel.records import MemoryRecorder
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
-from keel.storage.records import MemoryRecorder
 from keel.workflows.stages_llm import Resilience
 
 from .workflow_fakes import BUGGY, RecordingNotifier, _no_wait, _thread_cpu, provider_set
@@ -26,14 +26,12 @@ def make_app(workspace):
     apps: list[KeelApp] = []
 
     def make(*providers, trusted: bool = True) -> KeelApp:
-        app = KeelApp(notifier=RecordingNotifier(), workspace_folders=[workspace],
-                      workspace_trusted=trusted)
         built = provider_set(*providers)
-        app.extensions["provider_factory"] = lambda settings, env: built
-        app.extensions["run_cpu"] = _thread_cpu
-        app.extensions["recorder"] = MemoryRecorder()
-        app.extensions["workflow_resilience"] = Resilience(
-            BreakerRegistry(), BudgetRegistry(), ResponseCache(64), sleep=_no_wait)
+        app = KeelApp(notifier=RecordingNotifier(), workspace_folders=[workspace],
+                      workspace_trusted=trusted, provider_factory=lambda settings, env: built,
+                      run_cpu=_thread_cpu, recorder=MemoryRecorder(),
+                      resilience=Resilience(BreakerRegistry(), BudgetRegistry(), ResponseCache(64),
+                                            sleep=_no_wait))
         apps.append(app)
         return app
 

@@ -31,9 +31,9 @@ def cli(monkeypatch):
 def fake_setup(*providers, extra=None):
     def setup(app):
         built = provider_set(*providers)
-        app.extensions["provider_factory"] = lambda settings, env: built
-        app.extensions["run_cpu"] = _thread_cpu
-        app.extensions["workflow_resilience"] = Resilience(
+        app.provider_factory = lambda settings, env: built
+        app.run_cpu = _thread_cpu
+        app.resilience = Resilience(
             BreakerRegistry(), BudgetRegistry(), ResponseCache(8), sleep=_no_wait)
         if extra:
             extra(app)

@@ -52,7 +52,7 @@ async def test_successful_run_reports_stages_costs_events_and_records(make_app):
     kinds = [e["kind"] for e in events]
     assert kinds[:2] == ["queued", "started"] and kinds[-1] == "finished"
     assert kinds.count("stageStarted") == 3 and kinds.count("stageFinished") == 3
-    recorder = app.extensions["recorder"]
+    recorder = app.recorder
     assert [r.status for r in recorder.finished] == ["succeeded"]
     assert len(recorder.calls) == 1 and recorder.calls[0].outcome == "succeeded"
     stage_record = recorder.finished[0].stages[2]
@@ -93,7 +93,7 @@ async def test_all_providers_failing_fail_the_stage_not_the_static_results(make_
     assert review.status == "failed" and review.error.code == "provider.auth"
     assert "answer from" not in result.report.markdown
     assert result.report.findings
-    call = app.extensions["recorder"].calls[0]
+    call = app.recorder.calls[0]
     assert (call.outcome, call.error_code, call.attempts) == ("failed", "provider.auth", 1)
 
 
@@ -110,7 +110,7 @@ async def test_cached_answer_is_served_stale_when_every_provider_fails(make_app)
     assert review.status == "succeeded" and "stale" in review.note and review.usd == 0
     assert any("stale" in reason for reason in second.degraded)
     assert "answer from a" in second.report.markdown
-    assert app.extensions["recorder"].calls[-1].outcome == "failed"
+    assert app.recorder.calls[-1].outcome == "failed"
 
 
 async def test_no_findings_skips_the_stage_and_succeeds(make_app):
@@ -131,8 +131,8 @@ async def test_hanging_provider_times_out_close_to_the_deadline(make_app):
     assert result.error.error_type == "timeout" and result.error.code == "deadline.exceeded"
     assert result.stages[2].status == "failed" and result.stages[0].status == "succeeded"
     assert provider.cancelled == 1  # the provider call was stopped
-    assert app.extensions["recorder"].finished[0].status == "timedOut"
-    assert app.extensions["recorder"].calls[0].outcome == "timedOut"
+    assert app.recorder.finished[0].status == "timedOut"
+    assert app.recorder.calls[0].outcome == "timedOut"
 
 
 async def test_timeout_ms_param_gives_timed_out_result(make_app):
@@ -191,10 +191,10 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
         await waiter
     manager = run_ops.run_manager(app)
     for _ in range(100):
-        if app.extensions["recorder"].finished:
+        if app.recorder.finished:
             break
         await asyncio.sleep(0.01)
-    assert app.extensions["recorder"].finished[0].status == "cancelled"
+    assert app.recorder.finished[0].status == "cancelled"
     assert provider.cancelled == 1 and manager.active == {}
 
 
