@@ -13,6 +13,8 @@ from typing import Any
 
 from keel.protocol import FixSafety
 
+from .source import Located
+
 Span = tuple[int, int, int, int]  # 0-based line, str column, 0-based end line, end str column
 Loop = ast.For | ast.AsyncFor
 TryStatement = ast.Try | ast.TryStar
@@ -24,10 +26,10 @@ class StoreFact:
 
     __slots__ = ("kind", "node", "stmt", "block", "index", "pure")
 
-    def __init__(self, kind: str, node: Any, stmt: ast.stmt | None,
+    def __init__(self, kind: str, node: ast.Name | ast.ExceptHandler, stmt: ast.stmt | None,
                  block: list[ast.stmt] | None, index: int, pure: bool) -> None:
         self.kind = kind  # assign | annassign | with | except | walrus
-        self.node = node  # ast.Name (or the ExceptHandler for "except")
+        self.node = node  # the ExceptHandler for "except"
         self.stmt = stmt  # None (and no block, index -1) for a walrus: not removable
         self.block = block
         self.index = index
@@ -88,7 +90,7 @@ class HandlerFact:
 @dataclass(slots=True)
 class ShadowFact:
     name: str
-    node: Any  # something with lineno/col_offset; for def/class the name is located in text
+    node: Located  # for def/class the name is located in text
     kind: str  # variable | parameter | function | class | import | exception
     qual: str
 

@@ -18,7 +18,12 @@ from keel.protocol import Position, Range
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def node_end(node: ast.stmt | ast.expr | ast.excepthandler) -> tuple[int, int]:
+# the syntax-tree nodes that carry a source position
+Located = (ast.stmt | ast.expr | ast.excepthandler | ast.arg | ast.keyword | ast.alias
+           | ast.pattern)
+
+
+def node_end(node: Located) -> tuple[int, int]:
     """(1-based end line, end byte column) of a node.
 
     ``ast.parse`` sets both on every statement, expression and handler; they are
@@ -82,11 +87,6 @@ class SourceMap:
     def char_position(self, line0: int, char_col: int) -> Position:
         return Position(line=line0, character=self.utf16_col(line0, char_col))
 
-    def node_range(self, node) -> Range:
-        return Range(
-            start=self.position(node.lineno, node.col_offset),
-            end=self.position(node.end_lineno, node.end_col_offset),
-        )
 
     def span_range(self, lineno: int, col: int, end_lineno: int, end_col: int) -> Range:
         return Range(start=self.position(lineno, col), end=self.position(end_lineno, end_col))
@@ -108,12 +108,11 @@ class SourceMap:
             return len(self.source)
         return self._starts[line0] + char_col
 
-    def node_offsets(self, node) -> tuple[int, int]:
+    def node_offsets(self, node: Located) -> tuple[int, int]:
         """(start, end) ``str`` offsets of an ``ast`` node in ``source``."""
         start = self.offset(node.lineno - 1, self.char_col(node.lineno - 1, node.col_offset))
-        end = self.offset(
-            node.end_lineno - 1, self.char_col(node.end_lineno - 1, node.end_col_offset)
-        )
+        end_lineno, end_col = node_end(node)
+        end = self.offset(end_lineno - 1, self.char_col(end_lineno - 1, end_col))
         return start, end
 
     def lsp_to_offset(self, pos: Position) -> int:
@@ -145,7 +144,7 @@ class SourceMap:
                 hi = mid - 1
         return self.char_position(lo, offset - starts[lo])
 
-    def segment(self, node) -> str:
+    def segment(self, node: Located) -> str:
         start, end = self.node_offsets(node)
         return self.source[start:end]
 

@@ -31,6 +31,7 @@ from ast import (
 from collections.abc import Callable
 
 from .facts import Closure, DefaultFact, FunctionFacts, ModuleFacts, ShadowFact, StoreFact
+from .source import Located
 from .syntax import (
     BUILTIN_NAMES,
     CLASS,
@@ -209,7 +210,7 @@ class ExprWalker:
                 StoreFact("walrus", target, None, None, -1, False)
             )
 
-    def _shadow(self, name: str, node: ast.AST, kind: str, qual: str) -> None:
+    def _shadow(self, name: str, node: Located, kind: str, qual: str) -> None:
         key = (qual, name)
         if key not in self._shadowed:
             self._shadowed.add(key)
