@@ -301,7 +301,7 @@ def _remove_as(sm: SourceMap, left_end: int, name_end: int) -> OffsetEdit:
 def _fix_unused_variable(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     edits: list[OffsetEdit] = []
-    runs: dict[int, tuple[list, list[int]]] = {}
+    runs: dict[int, tuple[list[ast.stmt], list[int]]] = {}
     for store in raw.payload:
         if store.kind in ("assign", "annassign"):
             runs.setdefault(id(store.block), (store.block, []))[1].append(store.index)

@@ -58,7 +58,7 @@ def check(ctx: RuleContext) -> list[RawFinding]:
         block_keys.append((number, keys))
         key_counts.update(keys)
 
-    windows: dict[tuple, list[tuple[int, int, int]]] = {}
+    windows: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}
     for number, keys in block_keys:
         starts, ends = block_bounds[number]
         total = len(keys)
