@@ -13,7 +13,6 @@ import sys
 import threading
 from typing import Any
 
-
 # What the event loop raises for a stdio handle it cannot watch: a regular file on
 # POSIX (ValueError); on Windows the proactor loop may refuse a console or a
 # non-overlapped pipe (OSError) or not implement pipes at all (NotImplementedError).
