@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run every test: Python (unit, contract, end-to-end) then the VS Code extension
-# (typecheck, unit, webview in headless chromium, client against the real server, and the
+# Set up and run every test: ruff and mypy, then Python (unit, contract, end-to-end), then the
+# VS Code extension (typecheck, unit, webview in headless chromium, client against the real server, and the
 # end-to-end test in code-server). Arguments go to pytest.
 #
 # KEEL_SKIP_EXTENSION=1 runs pytest only; KEEL_SKIP_E2E=1 skips the code-server test (loudly).
@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check server tests bench
+.venv/bin/mypy server/keel
 .venv/bin/python -m pytest tests "$@"
 
 if [[ "${KEEL_SKIP_EXTENSION:-}" == 1 ]]; then

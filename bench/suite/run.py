@@ -41,6 +41,7 @@ def robustness(messages: int) -> dict[str, Any]:
 # Standalone benches whose JSON goes into the results as it is (server figures of issue 9).
 SCRIPTS: dict[str, tuple[list[str], list[str]]] = {  # name: (full args, quick args)
     "server_latency.py": (["7", "1000"], ["3", "200"]),
+    "startup.py": (["--runs", "9"], ["--runs", "3"]),  # spawn → initialize / health / first answer
     "first_click.py": (["--servers", "3"], ["--servers", "1", "--runs", "3", "--warm-s", "3",
                                            "--idle-s", "3"]),
     "big_run_loop.py": (["--rounds", "1"], ["--files", "40", "--rounds", "1"]),

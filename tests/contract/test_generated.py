@@ -57,8 +57,8 @@ def test_params_forbid_unknown_fields_and_use_camel_case():
 
 
 def test_method_names_for_the_fast_start_match_the_method_table_and_import_nothing():
+    from keel.lsp.method_names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
     from keel.protocol.methods import PROTOCOL_VERSION as TABLE_VERSION
-    from keel.protocol.names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
 
     assert list(KEEL_METHOD_NAMES) == list(METHODS)
     assert PROTOCOL_VERSION == TABLE_VERSION

@@ -205,7 +205,9 @@ export class KeelClient implements vscode.Disposable {
     const source = new vscode.CancellationTokenSource();
     abort.addEventListener("abort", () => source.cancel());
     try {
-      return await this.request(ext.health, {}, source.token);
+      // While the server is still loading it answers at once with a "starting" report (and pushes
+      // the real one as keel/healthChanged): a slow start does not read as "not responding".
+      return await this.request(ext.health, { whileStarting: true }, source.token);
     } finally {
       source.dispose();
     }

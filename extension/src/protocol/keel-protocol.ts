@@ -382,7 +382,12 @@ export interface HealthComponent {
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "HealthParams".
  */
-export interface HealthParams {}
+export interface HealthParams {
+  /**
+   * While `keel serve` is still loading, answer at once with a 'starting' report (level degraded); the real one follows as keel/healthChanged once loaded. Without it, the answer waits for the server to load.
+   */
+  whileStarting?: boolean;
+}
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "HealthReport".
@@ -392,6 +397,10 @@ export interface HealthReport {
   inFlight: InFlight;
   level: "healthy" | "degraded" | "unhealthy";
   seq: number;
+  /**
+   * True in the report `keel serve` gives while it is still loading (health asked with whileStarting); absent once loaded.
+   */
+  starting?: boolean | null;
   summary: string;
   uptimeMs: number;
   version: string;

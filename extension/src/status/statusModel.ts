@@ -67,6 +67,8 @@ export function fixAction(component: HealthComponent): CommandLink | undefined {
 export function stateOf(input: StatusInput): StatusState {
   if (input.phase !== "running") return input.phase;
   if (!input.responsive) return "notResponding";
+  // A server still loading answers health with a "starting" report: it is starting, not degraded.
+  if (input.health?.starting) return "starting";
   return input.health?.level ?? "starting";
 }
 
@@ -76,7 +78,7 @@ export function statusView(input: StatusInput): StatusView {
     ? "statusBarItem.warningBackground"
     : state === "unhealthy" || state === "stopped" ? "statusBarItem.errorBackground" : undefined;
   const summary = summaryOf(state, input);
-  const components = (input.health?.components ?? []).map((c) => {
+  const components = (input.health?.starting ? [] : input.health?.components ?? []).map((c) => {
     const action = c.status === "ok" ? undefined : fixAction(c);
     return { name: c.name, status: c.status, detail: c.detail, ...(c.fix ? { fix: c.fix } : {}), ...(action ? { action } : {}) };
   });

@@ -13,6 +13,7 @@ const cases: Array<[StatusInput, string, string | undefined]> = [
   [{ phase: "running", responsive: true }, "starting", undefined],
   [{ phase: "running", responsive: true, health: health("healthy") }, "healthy", undefined],
   [{ phase: "running", responsive: true, health: health("degraded") }, "degraded", "statusBarItem.warningBackground"],
+  [{ phase: "running", responsive: true, health: { ...health("degraded"), starting: true } }, "starting", undefined],
   [{ phase: "running", responsive: true, health: health("unhealthy") }, "unhealthy", "statusBarItem.errorBackground"],
   [{ phase: "running", responsive: false, health: health("healthy") }, "notResponding", "statusBarItem.warningBackground"],
   [{ phase: "restarting", responsive: true }, "restarting", "statusBarItem.warningBackground"],
@@ -27,6 +28,14 @@ for (const [input, state, background] of cases) {
     assert.match(view.text, new RegExp(`Keel: ${state === "notResponding" ? "not responding" : state}$`));
   });
 }
+
+test("a server's 'starting' report shows as starting, without its not-yet-checked components", () => {
+  const starting = { ...health("degraded", [{ name: "config", status: "degraded" as const, detail: "not checked yet", since: "" }]), starting: true };
+  const view = statusView({ phase: "running", responsive: true, health: starting });
+  assert.equal(view.state, "starting");
+  assert.equal(view.summary, "Starting the Keel server…");
+  assert.deepEqual(view.components, []);
+});
 
 test("stopped offers Restart; a healthy server does not", () => {
   const stopped = statusView({ phase: "stopped", responsive: true, reason: "crashed" });

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from keel.protocol import Severity
+
 
 @dataclass(frozen=True)
 class RuleSpec:
     id: str
     title: str
-    severity: str  # "info" | "warning" | "error"
+    severity: Severity
     category: str  # "size" | "complexity" | "maintainability" | "correctness" | "style"
     rationale: str
     suggestion: str

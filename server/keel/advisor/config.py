@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -34,7 +35,7 @@ class AdvisorConfig:
 
 
 
-def pyproject_table(text: str, where: str = "pyproject.toml") -> dict:
+def pyproject_table(text: str, where: str = "pyproject.toml") -> dict[str, Any]:
     """The ``[tool.keel.advisor]`` table of a pyproject.toml text ({} when absent)."""
     try:
         data = tomllib.loads(text)
@@ -48,7 +49,7 @@ def pyproject_table(text: str, where: str = "pyproject.toml") -> dict:
     return table
 
 
-def resolve(settings: AdvisorSettings | None = None, pyproject: dict | None = None,
+def resolve(settings: AdvisorSettings | None = None, pyproject: dict[str, Any] | None = None,
             where: str = "pyproject.toml") -> AdvisorConfig:
     """The effective configuration: ``pyproject`` (a ``[tool.keel.advisor]`` table) under the
     settings the user set explicitly."""

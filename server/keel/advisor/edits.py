@@ -12,7 +12,7 @@ import ast
 
 from keel.protocol import TextEdit
 
-from .source import SourceMap
+from .source import SourceMap, node_end
 
 OffsetEdit = tuple[int, int, str]
 
@@ -69,8 +69,9 @@ def statement_start_offset(sm: SourceMap, stmt: ast.stmt) -> int:
 
 
 def statement_end_offset(sm: SourceMap, stmt: ast.stmt) -> int:
-    end0 = stmt.end_lineno - 1
-    return sm.offset(end0, sm.char_col(end0, stmt.end_col_offset))
+    end_lineno, end_col = node_end(stmt)
+    end0 = end_lineno - 1
+    return sm.offset(end0, sm.char_col(end0, end_col))
 
 
 def _line_start(text: str, offset: int) -> int:

@@ -22,7 +22,7 @@ import ast
 import gc
 import hashlib
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -32,7 +32,7 @@ from keel.protocol import AdvisorThresholds, AnalysisMetrics, Finding
 from .catalog import RULES
 from .facts import FunctionFacts, ModuleFacts, RawFinding
 from .rules import RuleContext, run_rules
-from .source import SourceMap, normalise
+from .source import Located, SourceMap, normalise
 from .suppress import selected, suppressed_by_comments
 from .walker import Walker
 
@@ -115,7 +115,7 @@ def parse(source: str, sm: SourceMap | None = None) -> ast.Module:
         raise _too_complex() from None
 
 
-def _context_text(sm: SourceMap, nodes) -> str:
+def _context_text(sm: SourceMap, nodes: Sequence[Located] | None) -> str:
     return "\n".join(normalise(sm.segment(node)) for node in nodes or ())
 
 
@@ -189,21 +189,21 @@ def _wire(raw: RawFinding, sm: SourceMap, uri: str) -> Finding:
     line0, col, end0, end = raw.span
     utf16 = sm.utf16_col
     # one validation of plain data is several times cheaper than nested model instances
-    return Finding(
-        id=raw.id,
-        rule=raw.rule,
-        title=spec.title,
-        message=raw.message,
-        severity=spec.severity,
-        category=spec.category,
-        uri=uri,
-        range={"start": {"line": line0, "character": utf16(line0, col)},
-               "end": {"line": end0, "character": utf16(end0, end)}},
-        rationale=spec.rationale,
-        suggestion=spec.suggestion,
-        fixable=raw.fixable,
-        fix_safety=raw.safety if raw.fixable else None,
-    )
+    return Finding.model_validate({
+        "id": raw.id,
+        "rule": raw.rule,
+        "title": spec.title,
+        "message": raw.message,
+        "severity": spec.severity,
+        "category": spec.category,
+        "uri": uri,
+        "range": {"start": {"line": line0, "character": utf16(line0, col)},
+                  "end": {"line": end0, "character": utf16(end0, end)}},
+        "rationale": spec.rationale,
+        "suggestion": spec.suggestion,
+        "fixable": raw.fixable,
+        "fix_safety": raw.safety if raw.fixable else None,
+    })
 
 
 def _metrics(analysis: Analysis) -> AnalysisMetrics:

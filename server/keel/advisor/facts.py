@@ -11,7 +11,14 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from keel.protocol import FixSafety
+
+from .source import Located
+
 Span = tuple[int, int, int, int]  # 0-based line, str column, 0-based end line, end str column
+Loop = ast.For | ast.AsyncFor
+TryStatement = ast.Try | ast.TryStar
+Closure = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
 class StoreFact:
@@ -19,11 +26,11 @@ class StoreFact:
 
     __slots__ = ("kind", "node", "stmt", "block", "index", "pure")
 
-    def __init__(self, kind: str, node: Any, stmt: ast.stmt, block: list, index: int,
-                 pure: bool) -> None:
+    def __init__(self, kind: str, node: ast.Name | ast.ExceptHandler, stmt: ast.stmt | None,
+                 block: list[ast.stmt] | None, index: int, pure: bool) -> None:
         self.kind = kind  # assign | annassign | with | except | walrus
-        self.node = node  # ast.Name (or the ExceptHandler for "except")
-        self.stmt = stmt
+        self.node = node  # the ExceptHandler for "except"
+        self.stmt = stmt  # None (and no block, index -1) for a walrus: not removable
         self.block = block
         self.index = index
         self.pure = pure  # the value has no side effects (assign/annassign only)
@@ -33,7 +40,8 @@ class FunctionFacts:
     __slots__ = ("node", "name", "qual", "is_method", "cc", "returns", "max_depth",
                  "deep_node", "loads", "stores", "declared", "uses_locals")
 
-    def __init__(self, node: ast.AST, qual: str, is_method: bool) -> None:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str,
+                 is_method: bool) -> None:
         self.node = node
         self.name = node.name
         self.qual = qual
@@ -61,7 +69,7 @@ class ImportFact:
     stmt: ast.stmt
     bound: str
     alias_index: int
-    block: list
+    block: list[ast.stmt]
     index: int
     qual: str
     guarded: bool = False  # in a try whose handlers catch ImportError: an availability probe
@@ -76,13 +84,13 @@ class HandlerFact:
     swallows: bool
     reraises: bool
     qual: str
-    try_stmt: ast.stmt
+    try_stmt: TryStatement
 
 
 @dataclass(slots=True)
 class ShadowFact:
     name: str
-    node: Any  # something with lineno/col_offset; for def/class the name is located in text
+    node: Located  # for def/class the name is located in text
     kind: str  # variable | parameter | function | class | import | exception
     qual: str
 
@@ -90,7 +98,7 @@ class ShadowFact:
 @dataclass(slots=True)
 class DefaultFact:
     default: ast.expr
-    func: ast.AST
+    func: Closure
     param: ast.arg
     qual: str
 
@@ -101,19 +109,19 @@ class ModuleFacts:
     classes: list[ClassFacts] = field(default_factory=list)
     imports: list[ImportFact] = field(default_factory=list)
     handlers: list[HandlerFact] = field(default_factory=list)
-    boolops: list[tuple[ast.BoolOp, int, str, ast.stmt]] = field(default_factory=list)
+    boolops: list[tuple[ast.BoolOp, int, str, ast.stmt | None]] = field(default_factory=list)
     defaults: list[DefaultFact] = field(default_factory=list)
     shadows: list[ShadowFact] = field(default_factory=list)
-    blocks: list[tuple[list, str]] = field(default_factory=list)
-    unreachable: list[tuple[list, int, str]] = field(default_factory=list)
+    blocks: list[tuple[list[ast.stmt], str]] = field(default_factory=list)
+    unreachable: list[tuple[list[ast.stmt], int, str]] = field(default_factory=list)
     annotations: list[ast.expr] = field(default_factory=list)
     loads: set[str] = field(default_factory=set)
     all_names: set[str] = field(default_factory=set)
     all_dynamic: bool = False
-    finally_jumps: list[tuple[ast.stmt, ast.stmt, str]] = field(default_factory=list)
+    finally_jumps: list[tuple[ast.stmt, TryStatement, str]] = field(default_factory=list)
     # functions/lambdas defined inside for loops (loops, node, qual), and the lambdas passed
     # straight to a consumer that calls them at once (sorted(key=...), map, filter ...)
-    closures: list[tuple[tuple, ast.AST, str]] = field(default_factory=list)
+    closures: list[tuple[tuple[Loop, ...], Closure, str]] = field(default_factory=list)
     consumed: set[int] = field(default_factory=set)
     strings: list[str] = field(default_factory=list)  # string constants in expressions
 
@@ -132,7 +140,7 @@ class RawFinding:
     context: Any = None
     id: str = ""
     # "safe" (behaviour preserved) or "unsafe" (changed, or not provably kept), with why
-    safety: str | None = None
+    safety: FixSafety | None = None
     safety_reason: str = ""
     # position-free key of the *site* (e.g. a handler's try body) counted for the occurrence
     # index of equal findings; sites stay when a fix removes a finding, so ids do not move

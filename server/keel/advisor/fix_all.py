@@ -25,7 +25,7 @@ MAX_FIXES_PER_FILE = 2000  # a bound, so that a fix that re-creates its finding 
 @dataclass
 class FixAllResult:
     text: str
-    applied: Counter = field(default_factory=Counter)  # (rule, safety) -> count
+    applied: Counter[tuple[str, str]] = field(default_factory=Counter)  # (rule, safety) -> count
     remaining: int = 0  # fixable findings left (not allowed, or no fix could be built)
 
 

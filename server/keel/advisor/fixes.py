@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
 
-from keel.protocol import AdvisorThresholds, Finding, TextEdit
+from keel.protocol import AdvisorThresholds, Finding, FixSafety, TextEdit
 
 from .catalog import RULES
 from .edits import (
@@ -55,12 +56,14 @@ from .facts import RawFinding
 from .source import SourceMap
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
+# a rule fix: its edits and what it did, or None when this finding cannot be fixed
+Fixed = tuple[list[OffsetEdit], str] | None
 
 @dataclass
 class FixResult:
     edits: list[TextEdit]
     explanation: str
-    safety: str = "unsafe"  # "safe": behaviour preserved; "unsafe": review first
+    safety: FixSafety = "unsafe"  # "safe": behaviour preserved; "unsafe": review first
     safety_reason: str = ""
 
 
@@ -136,7 +139,8 @@ def _render(module: cst.Module, segment: str) -> str:
 # -- mutable-default-argument --------------------------------------------
 
 
-def _none_annotation(module: cst.Module, annotation: cst.Annotation | None):
+def _none_annotation(module: cst.Module,
+                     annotation: cst.Annotation | None) -> cst.Annotation | None:
     if annotation is None:
         return None
     expr = annotation.annotation
@@ -151,7 +155,7 @@ def _none_annotation(module: cst.Module, annotation: cst.Annotation | None):
         left=expr, operator=cst.BitOr(), right=cst.Name("None")))
 
 
-def _fix_mutable_default(an: Analysis, raw: RawFinding):
+def _fix_mutable_default(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     fact = raw.payload
     func = fact.func
@@ -180,22 +184,21 @@ def _fix_mutable_default(an: Analysis, raw: RawFinding):
     if isinstance(body, cst.IndentedBlock):
         first = func.body[0]
         unit = _leading(lines[first.lineno - 1])[len(_leading(def_line)):] or _indent_unit(sm)
-    else:
-        unit = _indent_unit(sm)
-    guard = cst.parse_statement(f"if {name} is None:\n    {name} = {default_code}\n")
-    guard = guard.with_changes(body=guard.body.with_changes(indent=unit))
-    if isinstance(body, cst.IndentedBlock):
+        guard = _none_guard(name, default_code, unit)
         stmts = list(body.body)
         at = 1 if _is_docstring(stmts[0]) else 0
         stmts.insert(at, guard)
-        body = body.with_changes(body=stmts)
-    else:  # one-line body: 'def f(x=[]): return x'
-        body = cst.IndentedBlock(
-            body=[guard, cst.SimpleStatementLine(body=body.body)],
+        new_body = body.with_changes(body=stmts)
+    elif isinstance(body, cst.SimpleStatementSuite):  # one-line body: 'def f(x=[]): return x'
+        unit = _indent_unit(sm)
+        new_body = cst.IndentedBlock(
+            body=[_none_guard(name, default_code, unit), cst.SimpleStatementLine(body=body.body)],
             header=body.trailing_whitespace,
             indent=_leading(def_line) + unit,
         )
-    fn = fn.with_changes(params=params, body=body)
+    else:
+        return None
+    fn = fn.with_changes(params=params, body=new_body)
     new = _render(module.with_changes(body=[fn]), segment)
     return [minimal_edit(segment, new, start)], (
         f"Default of '{name}' is now None; the function creates a fresh "
@@ -203,7 +206,15 @@ def _fix_mutable_default(an: Analysis, raw: RawFinding):
     )
 
 
-def _is_docstring(stmt) -> bool:
+def _none_guard(name: str, default_code: str, unit: str) -> cst.If:
+    """``if name is None: name = <default>``, its body indented by ``unit``."""
+    guard = cst.ensure_type(
+        cst.parse_statement(f"if {name} is None:\n    {name} = {default_code}\n"), cst.If)
+    return guard.with_changes(
+        body=cst.ensure_type(guard.body, cst.IndentedBlock).with_changes(indent=unit))
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
     if not isinstance(stmt, cst.SimpleStatementLine) or not stmt.body:
         return False
     small = stmt.body[0]
@@ -214,7 +225,7 @@ def _is_docstring(stmt) -> bool:
 # -- except handlers -----------------------------------------------------
 
 
-def _fix_bare_except(an: Analysis, raw: RawFinding):
+def _fix_bare_except(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     handler = raw.payload
     line0 = handler.lineno - 1
@@ -231,7 +242,7 @@ def _module_imports_logging(an: Analysis) -> bool:
                for imp in an.facts.imports)
 
 
-def _fix_swallowed(an: Analysis, raw: RawFinding):
+def _fix_swallowed(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     handler = raw.payload
     first = handler.body[0]
@@ -251,7 +262,7 @@ def _fix_swallowed(an: Analysis, raw: RawFinding):
 # -- unused-import -------------------------------------------------------
 
 
-def _fix_unused_import(an: Analysis, raw: RawFinding):
+def _fix_unused_import(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     imp = raw.payload
     stmt = imp.stmt
@@ -260,7 +271,11 @@ def _fix_unused_import(an: Analysis, raw: RawFinding):
             f"Removed the unused import of '{imp.bound}'.")
     start, segment, module = _cst_segment(sm, stmt)
     line = module.body[0]
+    if not isinstance(line, cst.SimpleStatementLine):
+        return None
     node = line.body[0]
+    if not isinstance(node, (cst.Import, cst.ImportFrom)) or isinstance(node.names, cst.ImportStar):
+        return None
     names = list(node.names)
     removed = names.pop(imp.alias_index)
     if imp.alias_index == len(names):  # the last name went: its comma (or none) moves up
@@ -283,10 +298,10 @@ def _remove_as(sm: SourceMap, left_end: int, name_end: int) -> OffsetEdit:
     return (cut, name_end, "")
 
 
-def _fix_unused_variable(an: Analysis, raw: RawFinding):
+def _fix_unused_variable(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     edits: list[OffsetEdit] = []
-    runs: dict[int, tuple[list, list[int]]] = {}
+    runs: dict[int, tuple[list[ast.stmt], list[int]]] = {}
     for store in raw.payload:
         if store.kind in ("assign", "annassign"):
             runs.setdefault(id(store.block), (store.block, []))[1].append(store.index)
@@ -327,13 +342,13 @@ def _fix_unused_variable(an: Analysis, raw: RawFinding):
 # -- unreachable-code ----------------------------------------------------
 
 
-def _fix_unreachable(an: Analysis, raw: RawFinding):
+def _fix_unreachable(an: Analysis, raw: RawFinding) -> Fixed:
     block, first = raw.payload
     return [remove_statements(an.source, block, first, len(block) - 1)], (
         "Removed the statements that can never run.")
 
 
-_FIXERS = {
+_FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "mutable-default-argument": _fix_mutable_default,
     "bare-except": _fix_bare_except,
     "swallowed-exception": _fix_swallowed,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from keel.protocol import AdvisorThresholds
 
 from .catalog import RULES
-from .facts import ModuleFacts, RawFinding, Span
-from .source import SourceMap, normalise
+from .facts import FunctionFacts, ModuleFacts, RawFinding, Span
+from .source import Located, SourceMap, node_end, normalise
 
 _DEF_NAME = re.compile(r"(?:async\s+def|def|class)\s+(\w+)")
 _KEYWORD = re.compile(r"(?:async\s+)?\w+")
@@ -30,14 +31,14 @@ class RuleContext:
     tree: ast.Module
 
 
-def node_span(sm: SourceMap, node) -> Span:
+def node_span(sm: SourceMap, node: Located) -> Span:
     line0 = node.lineno - 1
-    end0 = node.end_lineno - 1
-    return (line0, sm.char_col(line0, node.col_offset), end0,
-            sm.char_col(end0, node.end_col_offset))
+    end_lineno, end_col = node_end(node)
+    end0 = end_lineno - 1
+    return (line0, sm.char_col(line0, node.col_offset), end0, sm.char_col(end0, end_col))
 
 
-def def_name_span(sm: SourceMap, node) -> Span:
+def def_name_span(sm: SourceMap, node: Located) -> Span:
     """The span of the name in ``def name`` / ``class name``."""
     line0 = node.lineno - 1
     col = sm.char_col(line0, node.col_offset)
@@ -47,7 +48,7 @@ def def_name_span(sm: SourceMap, node) -> Span:
     return (line0, match.start(1), line0, match.end(1))
 
 
-def keyword_span(sm: SourceMap, node) -> Span:
+def keyword_span(sm: SourceMap, node: Located) -> Span:
     """The span of the keyword that starts a statement (``if``, ``async for``, ...)."""
     line0 = node.lineno - 1
     col = sm.char_col(line0, node.col_offset)
@@ -56,7 +57,7 @@ def keyword_span(sm: SourceMap, node) -> Span:
     return (line0, col, line0, end)
 
 
-def header_anchor(sm: SourceMap, node) -> str:
+def header_anchor(sm: SourceMap, node: Located) -> str:
     """Normalised first line of a definition: the id anchor of whole-definition findings."""
     line0 = node.lineno - 1
     return normalise(sm.line_text(line0)[sm.char_col(line0, node.col_offset):])
@@ -66,13 +67,14 @@ def display(qual: str) -> str:
     return qual or "<module>"
 
 
-def func_label(fn) -> str:
+def func_label(fn: FunctionFacts) -> str:
     """'Function 'f'' or 'Method 'C.m'' for messages."""
     return f"{'Method' if fn.is_method else 'Function'} '{fn.qual}'"
 
 
 def finding(rule: str, span: Span, message: str, qual: str, anchor: str,
-            payload=None, fixable: bool | None = None, context=None) -> RawFinding:
+            payload: Any = None, fixable: bool | None = None,
+            context: Any = None) -> RawFinding:
     spec = RULES[rule]
     return RawFinding(
         rule=rule, span=span, message=message, qual=qual, anchor=anchor,

@@ -21,6 +21,7 @@ from itertools import accumulate
 from .facts import RawFinding
 from .rules_common import RuleContext, display, finding
 from .rules_flow import statement_start
+from .source import node_end
 
 _DEFS = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
 
@@ -28,6 +29,10 @@ _DEFS = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
 def _first_line(stmt: ast.stmt) -> int:
     decorators = getattr(stmt, "decorator_list", None)
     return decorators[0].lineno if decorators else stmt.lineno
+
+
+def _last_line(stmt: ast.stmt) -> int:
+    return node_end(stmt)[0]
 
 
 def check(ctx: RuleContext) -> list[RawFinding]:
@@ -43,17 +48,17 @@ def check(ctx: RuleContext) -> list[RawFinding]:
     block_keys: list[tuple[int, list[int]]] = []
     key_counts: Counter[int] = Counter()
     for number, (stmts, _qual) in enumerate(blocks):
-        if code_before[stmts[-1].end_lineno] - code_before[_first_line(stmts[0]) - 1] < min_lines:
+        if code_before[_last_line(stmts[-1])] - code_before[_first_line(stmts[0]) - 1] < min_lines:
             continue  # most blocks are short: skip them before any per-statement work
         starts = [code_before[_first_line(s) - 1] if type(s) in _DEFS else code_before[s.lineno - 1]
                   for s in stmts]
-        ends = [code_before[s.end_lineno] for s in stmts]
+        ends = [code_before[_last_line(s)] for s in stmts]
         block_bounds[number] = (starts, ends)
         keys = [hash(tuple(texts[a:b])) for a, b in zip(starts, ends, strict=True)]
         block_keys.append((number, keys))
         key_counts.update(keys)
 
-    windows: dict[tuple, list[tuple[int, int, int]]] = {}
+    windows: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}
     for number, keys in block_keys:
         starts, ends = block_bounds[number]
         total = len(keys)
@@ -103,7 +108,7 @@ def check(ctx: RuleContext) -> list[RawFinding]:
     for p_first, _p_last, q_last, b0, p0_first, _p0_last, q0_last, b in regions:
         stmts = blocks[b][0]
         start_line, _col = statement_start(stmts[p_first])
-        found.append((start_line, -stmts[q_last].end_lineno, b, p_first, q_last,
+        found.append((start_line, -_last_line(stmts[q_last]), b, p_first, q_last,
                       b0, p0_first, q0_last))
     found.sort()
     out = []
@@ -115,17 +120,17 @@ def check(ctx: RuleContext) -> list[RawFinding]:
         stmts, qual = blocks[b]
         originals = blocks[b0][0]
         orig_start = statement_start(originals[p0])[0]
-        orig_end = originals[q0].end_lineno
+        orig_end = _last_line(originals[q0])
         lineno, col = statement_start(stmts[p])
-        last = stmts[q]
-        line0, end0 = lineno - 1, last.end_lineno - 1
-        span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, last.end_col_offset))
+        end_lineno, end_col = node_end(stmts[q])
+        line0, end0 = lineno - 1, end_lineno - 1
+        span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, end_col))
         starts, ends = block_bounds[b]
         code = texts[starts[p]:ends[q]]
         orig_qual = blocks[b0][1]
         out.append(finding(
             "duplicate-code", span,
-            f"Lines {lineno}-{last.end_lineno} ({len(code)} code lines, in "
+            f"Lines {lineno}-{end_lineno} ({len(code)} code lines, in "
             f"'{display(qual)}') duplicate lines {orig_start}-{orig_end} "
             f"(in '{display(orig_qual)}').",
             qual, "\n".join(code),

@@ -18,7 +18,7 @@ from .rules_common import (
     node_span,
     plural,
 )
-from .source import normalise
+from .source import node_end, normalise
 from .syntax import binds_or_yields
 
 _JUMP = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}
@@ -92,9 +92,9 @@ def _unreachable(ctx: RuleContext) -> list[RawFinding]:
         if yields:
             continue  # 'return; yield' makes the function a generator on purpose
         lineno, col = statement_start(dead[0])
-        last = dead[-1]
-        line0, end0 = lineno - 1, last.end_lineno - 1
-        span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, last.end_col_offset))
+        end_lineno, end_col = node_end(dead[-1])
+        line0, end0 = lineno - 1, end_lineno - 1
+        span = (line0, sm.char_col(line0, col), end0, sm.char_col(end0, end_col))
         start_offset = sm.offset(line0, span[1])
         end_offset = sm.offset(end0, span[3])
         item = finding(
@@ -153,15 +153,15 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
                 context=fact.try_stmt.body,
             )
             item.safety_reason = _UNSAFE_BARE
-        elif fact.broad and fact.swallows:
+        elif fact.broad and fact.swallows and handler.type is not None:  # broad: has a type
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
-            type_node = handler.type
-            end0 = type_node.end_lineno - 1
-            caught = normalise(sm.segment(type_node))
+            end_lineno, end_col = node_end(handler.type)
+            end0 = end_lineno - 1
+            caught = normalise(sm.segment(handler.type))
             item = finding(
                 "swallowed-exception",
-                (line0, col, end0, sm.char_col(end0, type_node.end_col_offset)),
+                (line0, col, end0, sm.char_col(end0, end_col)),
                 f"'except {caught}' in '{where}' silently discards every exception: "
                 f"its body only passes, continues or returns.",
                 fact.qual, normalise(sm.segment(handler)), payload=handler,

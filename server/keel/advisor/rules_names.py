@@ -19,9 +19,17 @@ from __future__ import annotations
 import ast
 import re
 
-from .facts import RawFinding, Span
+from .facts import (
+    DefaultFact,
+    FunctionFacts,
+    ImportFact,
+    RawFinding,
+    ShadowFact,
+    Span,
+    StoreFact,
+)
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
-from .source import normalise
+from .source import SourceMap, node_end, normalise
 
 _KIND = {
     "variable": "Variable", "parameter": "Parameter", "function": "Function",
@@ -29,11 +37,13 @@ _KIND = {
 }
 
 
-def as_name_span(sm, handler: ast.ExceptHandler) -> Span:
+def as_name_span(sm: SourceMap, handler: ast.ExceptHandler) -> Span:
     """The span of ``name`` in ``except T as name``."""
-    type_node = handler.type
-    line0 = type_node.end_lineno - 1
-    col = sm.char_col(line0, type_node.end_col_offset)
+    if handler.type is None or handler.name is None:  # 'except:' binds no name
+        return keyword_span(sm, handler)
+    end_lineno, end_col = node_end(handler.type)
+    line0 = end_lineno - 1
+    col = sm.char_col(line0, end_col)
     pattern = re.compile(r"\)?\s*as\s+(" + re.escape(handler.name) + r")\b")
     match = pattern.match(sm.line_text(line0), col)
     if match is None:
@@ -41,14 +51,14 @@ def as_name_span(sm, handler: ast.ExceptHandler) -> Span:
     return (line0, match.start(1), line0, match.end(1))
 
 
-def alias_name_span(sm, alias: ast.alias, bound: str) -> Span:
+def alias_name_span(sm: SourceMap, alias: ast.alias, bound: str) -> Span:
     line0, col, end0, end = node_span(sm, alias)
     if alias.asname:
         return (end0, end - len(alias.asname), end0, end)
     return (line0, col, line0, col + len(bound))
 
 
-def _shadow_span(sm, fact) -> Span:
+def _shadow_span(sm: SourceMap, fact: ShadowFact) -> Span:
     node = fact.node
     if fact.kind in ("function", "class"):
         return def_name_span(sm, node)
@@ -56,9 +66,9 @@ def _shadow_span(sm, fact) -> Span:
         line0 = node.lineno - 1
         col = sm.char_col(line0, node.col_offset)
         return (line0, col, line0, col + len(fact.name))
-    if fact.kind == "import":
+    if isinstance(node, ast.alias):  # kind "import"
         return alias_name_span(sm, node, fact.name)
-    if fact.kind == "exception":
+    if isinstance(node, ast.ExceptHandler):  # kind "exception"
         return as_name_span(sm, node)
     return node_span(sm, node)
 
@@ -122,7 +132,7 @@ def _parameter_names(ctx: RuleContext) -> set[str]:
     return names
 
 
-def _is_facade(imp, has_all: bool) -> bool:
+def _is_facade(imp: ImportFact, has_all: bool) -> bool:
     """``from _impl import name`` in a module without ``__all__``: a public face re-exporting
     a private implementation (``ssl`` from ``_ssl``, ``importlib.machinery``); or a private
     ``_name`` forwarded from one."""
@@ -137,7 +147,7 @@ def _is_facade(imp, has_all: bool) -> bool:
     return not has_all or (imp.bound.startswith("_") and not imp.alias.asname)
 
 
-def _reportable(imp) -> bool:
+def _reportable(imp: ImportFact) -> bool:
     if imp.guarded:  # try/except ImportError: an availability probe or a fallback chain
         return False
     if imp.bound.startswith("__") and imp.bound.endswith("__"):
@@ -185,18 +195,21 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
     return out
 
 
-def _store_fixable(store) -> bool:
+def _store_fixable(store: StoreFact) -> bool:
     if store.kind in ("with", "except"):
         return True
     return store.kind in ("assign", "annassign") and store.pure
 
 
-def _store_safe(store) -> bool:
+def _store_safe(store: StoreFact) -> bool:
     """Removing the binding cannot change behaviour: a literal value (reading a name
     could raise NameError), or an ``as`` target of a with/except."""
     if store.kind in ("with", "except"):
         return True
-    value = store.stmt.value
+    stmt = store.stmt
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+    if value is None:  # (the walk records assignments with a value only)
+        return False
     return not any(type(node) is ast.Name for node in ast.walk(value))
 
 
@@ -223,23 +236,23 @@ def _unused_variables(ctx: RuleContext) -> list[RawFinding]:
     return out
 
 
-def _unused_in(sm, fn) -> list[RawFinding]:
+def _unused_in(sm: SourceMap, fn: FunctionFacts) -> list[RawFinding]:
     out = []
     loads, declared = fn.loads, fn.declared
     for name, stores in fn.stores.items():
         if name in loads or name in declared or name.startswith("_"):
             continue
         first = stores[0]
-        if first.kind == "except":
+        if isinstance(first.node, ast.ExceptHandler):  # kind "except"
             span = as_name_span(sm, first.node)
             anchor = f"except-as:{name}"
         else:
             span = node_span(sm, first.node)
             stmt = first.stmt
             anchor = normalise(sm.segment(stmt)) if stmt is not None else f"walrus:{name}"
-            if first.kind == "with":
-                item = next(i for i in stmt.items if i.optional_vars is first.node)
-                anchor = f"with-as:{name}:{normalise(sm.segment(item.context_expr))}"
+            if isinstance(stmt, (ast.With, ast.AsyncWith)):  # kind "with"
+                with_item = next(i for i in stmt.items if i.optional_vars is first.node)
+                anchor = f"with-as:{name}:{normalise(sm.segment(with_item.context_expr))}"
         times = f" ({len(stores)} times)" if len(stores) > 1 else ""
         fixable = all(_store_fixable(s) for s in stores)
         item = finding(
@@ -260,7 +273,7 @@ _UNSAFE_DEFAULT = ("Unsafe: callers that pass None explicitly now get a fresh ob
                    "changes behaviour.")
 
 
-def _bound_in(func) -> set[str]:
+def _bound_in(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Parameters and names bound in the function body: the guard the fix inserts would
     see those instead of the names the default saw at definition time."""
     args = func.args
@@ -277,7 +290,7 @@ def _bound_in(func) -> set[str]:
     return names
 
 
-def _annotation_fixable(annotation) -> bool:
+def _annotation_fixable(annotation: ast.expr | None) -> bool:
     """'| None' can only be added to something that is a type expression."""
     if annotation is None:
         return True
@@ -286,7 +299,7 @@ def _annotation_fixable(annotation) -> bool:
     return isinstance(annotation, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp))
 
 
-def _default_fixable(fact) -> bool:
+def _default_fixable(fact: DefaultFact) -> bool:
     func = fact.func
     if isinstance(func, ast.Lambda) or not _annotation_fixable(fact.param.annotation):
         return False
@@ -303,9 +316,10 @@ def _mutable_defaults(ctx: RuleContext) -> list[RawFinding]:
         if param.startswith("_"):
             continue  # a private parameter no caller passes: a deliberately shared '_cache={}'
 
-        is_lambda = isinstance(func, ast.Lambda)
-        name = "<lambda>" if is_lambda else func.name
-        qual = fact.qual if is_lambda else (f"{fact.qual}.{name}" if fact.qual else name)
+        if isinstance(func, ast.Lambda):
+            qual = fact.qual
+        else:
+            qual = f"{fact.qual}.{func.name}" if fact.qual else func.name
         text = normalise(sm.segment(fact.default))
         shown = text if len(text) <= 40 else text[:37] + "..."
         item = finding(

@@ -18,11 +18,11 @@ branches (``if``/``else``, ``try``/``except ImportError``) are different blocks.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
-from .facts import RawFinding
+from .facts import Closure, Loop, RawFinding
 from .rules_common import RuleContext, def_name_span, display, finding, node_span
 from .source import normalise
-from .syntax import FUNCS
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -32,21 +32,23 @@ def _targets(target: ast.expr) -> set[str]:
     return {node.id for node in ast.walk(target) if type(node) is ast.Name}
 
 
-def _own_bindings(func) -> set[str]:
+def _body(func: Closure) -> Sequence[ast.AST]:
+    return [func.body] if isinstance(func, ast.Lambda) else func.body
+
+
+def _own_bindings(func: Closure) -> set[str]:
     args = func.args
     names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
-    body = [func.body] if isinstance(func, ast.Lambda) else func.body
-    for node in (n for root in body for n in ast.walk(root)):
-        if type(node) is ast.Name and type(node.ctx) is not ast.Load:
+    for node in (n for root in _body(func) for n in ast.walk(root)):
+        if isinstance(node, ast.Name) and type(node.ctx) is not ast.Load:
             names.add(node.id)
     return names
 
 
-def _reads(func) -> set[str]:
-    body = [func.body] if isinstance(func, ast.Lambda) else func.body
-    return {n.id for root in body for n in ast.walk(root)
-            if type(n) is ast.Name and type(n.ctx) is ast.Load}
+def _reads(func: Closure) -> set[str]:
+    return {n.id for root in _body(func) for n in ast.walk(root)
+            if isinstance(n, ast.Name) and type(n.ctx) is ast.Load}
 
 
 _STORING = frozenset(("append", "extend", "add", "insert", "appendleft", "setdefault", "put",
@@ -54,17 +56,16 @@ _STORING = frozenset(("append", "extend", "add", "insert", "appendleft", "setdef
                       "add_done_callback", "bind", "after", "Thread", "Timer", "partial"))
 
 
-def _is_name(node, name: str) -> bool:
-    return type(node) is ast.Name and node.id == name
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
-def _stored(name: str, loop: ast.For) -> bool:
+def _stored(name: str, loop: Loop) -> bool:
     """The def outlives the iteration: stored, returned, or handed to something that keeps
     it (``append``, ``connect``, ``Thread(target=...)`` ...). Passing it to a function that
     calls it at once (``scanvars(reader, ...)``) is not counted."""
     for node in (n for stmt in loop.body for n in ast.walk(stmt)):
-        t = type(node)
-        if t is ast.Call:
+        if isinstance(node, ast.Call):
             func = node.func
             called = func.id if type(func) is ast.Name else getattr(func, "attr", "")
             if called in _STORING and any(_is_name(a, name) for a in node.args):
@@ -72,39 +73,42 @@ def _stored(name: str, loop: ast.For) -> bool:
             if any(kw.arg in ("target", "callback") and _is_name(kw.value, name)
                    for kw in node.keywords):
                 return True
-        elif t in (ast.Assign, ast.Return, ast.Yield, ast.AnnAssign) and node.value is not None:
+        elif isinstance(node, (ast.Assign, ast.Return, ast.Yield, ast.AnnAssign)) \
+                and node.value is not None:
             value = node.value
-            items = value.elts if type(value) in (ast.Tuple, ast.List, ast.Set) else [value]
+            items = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else [value]
             if any(_is_name(item, name) for item in items):
                 return True
-        elif t is ast.Dict and any(_is_name(v, name) for v in node.values):
+        elif isinstance(node, ast.Dict) and any(_is_name(v, name) for v in node.values):
             return True
     return False
 
 
 def _closures(ctx: RuleContext) -> list[RawFinding]:
     sm, facts = ctx.sm, ctx.facts
-    out = []
+    out: list[RawFinding] = []
     if not facts.closures:
         return out
     by_node = {id(fn.node): fn for fn in facts.functions}
     for loops, func, qual in facts.closures:
         if id(func) in facts.consumed:
             continue
-        loop_vars = set().union(*(_targets(loop.target) for loop in loops))
-        is_def = isinstance(func, FUNCS)
-        fn = by_node.get(id(func)) if is_def else None
-        if fn is not None and not (fn.loads & loop_vars):
-            continue  # the walk already knows every name the def reads: none is a loop variable
+        loop_vars: set[str] = set().union(*(_targets(loop.target) for loop in loops))
+        if isinstance(func, ast.Lambda):
+            what, span = "Lambda", node_span(sm, func)
+        else:
+            fn = by_node.get(id(func))
+            if fn is not None and not (fn.loads & loop_vars):
+                continue  # the walk already knows every name the def reads: none is a loop var
+            what, span = f"Function '{func.name}'", def_name_span(sm, func)
         late = sorted((_reads(func) - _own_bindings(func)) & loop_vars)
         if not late:
             continue
-        if is_def and not _stored(func.name, loops[-1]):
+        if not isinstance(func, ast.Lambda) and not _stored(func.name, loops[-1]):
             continue
-        what = f"Function '{func.name}'" if is_def else "Lambda"
         names = ", ".join(f"'{name}'" for name in late)
         out.append(finding(
-            "loop-variable-closure", def_name_span(sm, func) if is_def else node_span(sm, func),
+            "loop-variable-closure", span,
             f"{what} in '{display(qual)}' reads the loop variable {names} when it is "
             f"called, not when it is defined: every call sees the last value.",
             qual, f"{','.join(late)}:{normalise(sm.segment(func))[:200]}",
@@ -112,7 +116,8 @@ def _closures(ctx: RuleContext) -> list[RawFinding]:
     return out
 
 
-def _bound(stmt: ast.stmt) -> list[str]:
+def _bound(stmt: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import
+           | ast.ImportFrom) -> list[str]:
     if isinstance(stmt, _DEFS):
         return [stmt.name]
     if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
@@ -135,7 +140,7 @@ def _read_between(name: str, stmts: list[ast.stmt]) -> bool:
 
 def _redefinitions(ctx: RuleContext) -> list[RawFinding]:
     sm = ctx.sm
-    out = []
+    out: list[RawFinding] = []
     for block, qual in ctx.facts.blocks:
         last: dict[str, int] = {}
         for index, stmt in enumerate(block):

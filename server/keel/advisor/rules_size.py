@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .facts import RawFinding
+from .facts import FunctionFacts, RawFinding
 from .rules_common import (
     RuleContext,
     def_name_span,
@@ -19,9 +19,10 @@ from .rules_common import (
     header_anchor,
     plural,
 )
+from .source import node_end
 
 
-def _parameters(fn) -> list[str]:
+def _parameters(fn: FunctionFacts) -> list[str]:
     args = fn.node.args
     names = [a.arg for a in args.posonlyargs + args.args]
     if fn.is_method and names and not _is_static(fn.node):
@@ -34,7 +35,7 @@ def _parameters(fn) -> list[str]:
     return names
 
 
-def _is_static(node) -> bool:
+def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     for decorator in node.decorator_list:
         if isinstance(decorator, ast.Name) and decorator.id == "staticmethod":
             return True
@@ -43,11 +44,16 @@ def _is_static(node) -> bool:
     return False
 
 
-def _docstring_lines(node) -> int:
+def _lines(node: ast.stmt) -> int:
+    """Physical lines from the node's first line (decorators excluded) to its last."""
+    return node_end(node)[0] - node.lineno + 1
+
+
+def _docstring_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     first = node.body[0]
     if type(first) is ast.Expr and type(first.value) is ast.Constant \
             and isinstance(first.value.value, str):
-        return first.end_lineno - first.lineno + 1
+        return _lines(first)
     return 0
 
 
@@ -56,7 +62,7 @@ def check(ctx: RuleContext) -> list[RawFinding]:
     out: list[RawFinding] = []
     for fn in ctx.facts.functions:
         node = fn.node
-        lines = node.end_lineno - node.lineno + 1 - _docstring_lines(node)
+        lines = _lines(node) - _docstring_lines(node)
         if lines > th.max_function_lines:
             out.append(finding(
                 "long-function", def_name_span(sm, node),
@@ -72,8 +78,7 @@ def check(ctx: RuleContext) -> list[RawFinding]:
                 fn.qual, header_anchor(sm, node),
             ))
     for cls in ctx.facts.classes:
-        node = cls.node
-        lines = node.end_lineno - node.lineno + 1
+        lines = _lines(cls.node)
         too_long = lines > th.max_class_lines
         too_many = cls.methods > th.max_class_methods
         if not (too_long or too_many):
@@ -85,7 +90,7 @@ def check(ctx: RuleContext) -> list[RawFinding]:
             parts.append(f"defines {plural(cls.methods, 'method')} "
                          f"(limit {th.max_class_methods})")
         out.append(finding(
-            "large-class", def_name_span(sm, node),
-            f"Class '{cls.qual}' {' and '.join(parts)}.", cls.qual, header_anchor(sm, node),
+            "large-class", def_name_span(sm, cls.node),
+            f"Class '{cls.qual}' {' and '.join(parts)}.", cls.qual, header_anchor(sm, cls.node),
         ))
     return out

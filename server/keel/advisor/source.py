@@ -10,11 +10,31 @@ split the way both LSP and the Python tokenizer split them: on ``\\r\\n``,
 
 from __future__ import annotations
 
+import ast
 import re
 
 from keel.protocol import Position, Range
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+# the syntax-tree nodes that carry a source position
+Located = (ast.stmt | ast.expr | ast.excepthandler | ast.arg | ast.keyword | ast.alias
+           | ast.pattern)
+
+
+def node_end(node: Located) -> tuple[int, int]:
+    """(1-based end line, end byte column) of a node.
+
+    ``ast.parse`` sets both on every statement, expression and handler; they are
+    only missing on a node built by hand, which the advisor never analyses.
+    """
+    end_lineno, end_col = node.end_lineno, node.end_col_offset
+    if end_lineno is None or end_col is None:
+        where = getattr(node, "lineno", "?")  # a hand-built node may have no position at all
+        raise ValueError(f"{type(node).__name__} node at line {where} has no end "
+                         "position: the advisor needs nodes from ast.parse")
+    return end_lineno, end_col
 
 
 def split_lines(source: str) -> list[str]:
@@ -67,11 +87,6 @@ class SourceMap:
     def char_position(self, line0: int, char_col: int) -> Position:
         return Position(line=line0, character=self.utf16_col(line0, char_col))
 
-    def node_range(self, node) -> Range:
-        return Range(
-            start=self.position(node.lineno, node.col_offset),
-            end=self.position(node.end_lineno, node.end_col_offset),
-        )
 
     def span_range(self, lineno: int, col: int, end_lineno: int, end_col: int) -> Range:
         return Range(start=self.position(lineno, col), end=self.position(end_lineno, end_col))
@@ -93,12 +108,11 @@ class SourceMap:
             return len(self.source)
         return self._starts[line0] + char_col
 
-    def node_offsets(self, node) -> tuple[int, int]:
+    def node_offsets(self, node: Located) -> tuple[int, int]:
         """(start, end) ``str`` offsets of an ``ast`` node in ``source``."""
         start = self.offset(node.lineno - 1, self.char_col(node.lineno - 1, node.col_offset))
-        end = self.offset(
-            node.end_lineno - 1, self.char_col(node.end_lineno - 1, node.end_col_offset)
-        )
+        end_lineno, end_col = node_end(node)
+        end = self.offset(end_lineno - 1, self.char_col(end_lineno - 1, end_col))
         return start, end
 
     def lsp_to_offset(self, pos: Position) -> int:
@@ -130,7 +144,7 @@ class SourceMap:
                 hi = mid - 1
         return self.char_position(lo, offset - starts[lo])
 
-    def segment(self, node) -> str:
+    def segment(self, node: Located) -> str:
         start, end = self.node_offsets(node)
         return self.source[start:end]
 
@@ -144,7 +158,7 @@ class SourceMap:
         is merely kept).
         """
         if self._norm is None:
-            norm = []
+            norm: list[str] = []
             append = norm.append
             for text in self.lines:
                 hash_at = text.find("#")

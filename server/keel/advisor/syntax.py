@@ -14,7 +14,6 @@ from ast import (
     Dict,
     DictComp,
     Expr,
-    GeneratorExp,
     Lambda,
     List,
     ListComp,
@@ -27,6 +26,7 @@ from ast import (
     Tuple,
     UnaryOp,
 )
+from collections.abc import Sequence
 
 BUILTIN_NAMES = frozenset(
     name for name in dir(builtins) if not name.startswith("_")
@@ -35,7 +35,6 @@ BUILTIN_NAMES = frozenset(
 MODULE, CLASS, FUNCTION = 0, 1, 2
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 TERMINATORS = frozenset((Return, Raise, Continue, Break))
-COMPS = frozenset((ListComp, SetComp, GeneratorExp, DictComp))
 INTROSPECTION = frozenset(("locals", "vars", "eval", "exec"))
 _MUTABLE_LITERALS = frozenset((List, Dict, Set, ListComp, DictComp, SetComp))
 _MUTABLE_CALLS = frozenset(
@@ -47,10 +46,10 @@ _NOT_CHILDREN = frozenset(
     ("ctx", "op", "ops", "id", "attr", "name", "names", "module", "level", "kind",
      "conversion", "type_comment", "is_async", "arg", "rest", "kwd_attrs", "tag")
 )
-FIELDS: dict[type, tuple[str, ...]] = {Constant: (), ast.MatchSingleton: ()}
+FIELDS: dict[type[ast.AST], tuple[str, ...]] = {Constant: (), ast.MatchSingleton: ()}
 
 
-def fields_of(cls: type) -> tuple[str, ...]:
+def fields_of(cls: type[ast.AST]) -> tuple[str, ...]:
     """The fields of a node type that may hold child nodes (cached in ``FIELDS``)."""
     fields = tuple(f for f in cls._fields if f not in _NOT_CHILDREN)
     FIELDS[cls] = fields
@@ -59,28 +58,34 @@ def fields_of(cls: type) -> tuple[str, ...]:
 
 def is_mutable_default(node: ast.expr) -> bool:
     """A list/dict/set display or comprehension, or a call of a mutable container type."""
-    t = type(node)
-    if t in _MUTABLE_LITERALS:
+    if type(node) in _MUTABLE_LITERALS:
         return True
-    if t is Call:
-        func = node.func
-        name = func.id if type(func) is Name else func.attr if type(func) is Attribute else None
-        return name in _MUTABLE_CALLS
+    if isinstance(node, Call):
+        return _called_name(node) in _MUTABLE_CALLS
     return False
+
+
+def _called_name(call: Call) -> str:
+    """``f`` of ``f(...)`` and ``m`` of ``x.m(...)``; '' for any other callee."""
+    func = call.func
+    if isinstance(func, Name):
+        return func.id
+    if isinstance(func, Attribute):
+        return func.attr
+    return ""
 
 
 def is_pure(node: ast.expr) -> bool:
     """True for values whose evaluation cannot have side effects (literals, names)."""
-    t = type(node)
-    if t is Constant or t is Name:
+    if isinstance(node, (Constant, Name)):
         return True
-    if t is Tuple or t is List or t is Set:
+    if isinstance(node, (Tuple, List, Set)):
         return all(is_pure(e) for e in node.elts)
-    if t is Dict:
+    if isinstance(node, Dict):
         return all(k is not None and is_pure(k) for k in node.keys) and all(
             is_pure(v) for v in node.values
         )
-    if t is UnaryOp:
+    if isinstance(node, UnaryOp):
         return type(node.operand) is Constant
     return False
 
@@ -89,12 +94,12 @@ def is_broad(node: ast.expr | None) -> bool:
     """``except`` type that catches everything: Exception, BaseException (or a tuple with one)."""
     if node is None:
         return False
-    t = type(node)
-    if t is Name:
+    if isinstance(node, Name):
         return node.id in _BROAD
-    if t is Attribute:
-        return node.attr in _BROAD and type(node.value) is Name and node.value.id == "builtins"
-    if t is Tuple:
+    if isinstance(node, Attribute):
+        value = node.value
+        return node.attr in _BROAD and isinstance(value, Name) and value.id == "builtins"
+    if isinstance(node, Tuple):
         return any(is_broad(e) for e in node.elts)
     return False
 
@@ -106,12 +111,11 @@ def swallows(body: list[ast.stmt], bound: str | None = None) -> bool:
     (``return (error, None)``), so it does not count.
     """
     for stmt in body:
-        t = type(stmt)
-        if t is Pass or t is Continue or t is Break:
+        if isinstance(stmt, (Pass, Continue, Break)):
             continue
-        if t is Expr and type(stmt.value) is Constant:
+        if isinstance(stmt, Expr) and type(stmt.value) is Constant:
             continue
-        if t is Return:
+        if isinstance(stmt, Return):
             value = stmt.value
             if value is None or type(value) is Attribute or is_pure(value):
                 continue
@@ -119,9 +123,9 @@ def swallows(body: list[ast.stmt], bound: str | None = None) -> bool:
     return bound is None or not mentions(body, bound)
 
 
-def mentions(nodes: list[ast.AST], name: str) -> bool:
+def mentions(nodes: Sequence[ast.AST], name: str) -> bool:
     """``name`` is read anywhere in the nodes."""
-    return any(type(node) is Name and node.id == name
+    return any(isinstance(node, Name) and node.id == name
                for root in nodes for node in ast.walk(root))
 
 
@@ -145,9 +149,9 @@ def binds_or_yields(stmts: list[ast.stmt]) -> tuple[bool, bool]:
             continue
         elif t in (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.NamedExpr):
             binds = True
-        elif t is Name and type(node.ctx) is not ast.Load:
+        elif isinstance(node, Name) and type(node.ctx) is not ast.Load:
             binds = True
-        elif t is ast.ExceptHandler and node.name or t in _PATTERN_BINDERS:
+        elif isinstance(node, ast.ExceptHandler) and node.name or t in _PATTERN_BINDERS:
             binds = True  # (comprehension targets count too: conservative, never wrong)
         todo.extend(ast.iter_child_nodes(node))
     return binds, yields
@@ -164,13 +168,12 @@ def finally_jumps(body: list[ast.stmt]) -> list[ast.stmt]:
     todo: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in body]
     while todo:
         node, in_loop = todo.pop()
-        t = type(node)
-        if t is Return or (not in_loop and (t is Break or t is Continue)):
+        if isinstance(node, Return) or (not in_loop and isinstance(node, (Break, Continue))):
             out.append(node)
             continue
-        if t in FUNCS or t is ClassDef:
+        if isinstance(node, (*FUNCS, ClassDef)):
             continue
-        if t in (ast.For, ast.AsyncFor, ast.While):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             todo.extend((child, True) for child in node.body)
             todo.extend((child, in_loop) for child in node.orelse)
             continue
@@ -206,7 +209,7 @@ def is_type_checking(test: ast.expr) -> bool:
 
 def has_raise(body: list[ast.stmt]) -> bool:
     """A ``raise`` anywhere in the statements (nested definitions excluded)."""
-    todo = list(body)
+    todo: list[ast.AST] = list(body)
     while todo:
         node = todo.pop()
         t = type(node)
@@ -220,7 +223,7 @@ def has_raise(body: list[ast.stmt]) -> bool:
 
 def all_strings(node: ast.expr) -> list[str] | None:
     """The strings of a list/tuple display of string literals (``__all__``), else None."""
-    if type(node) in (List, Tuple):
+    if isinstance(node, (List, Tuple)):
         out = []
         for elt in node.elts:
             if type(elt) is not Constant or not isinstance(elt.value, str):
@@ -240,9 +243,7 @@ IMMEDIATE_CONSUMERS = frozenset((
 
 def consumed_now(call: Call, into: set[int]) -> None:
     """Record the lambdas ``call`` calls before it returns (``key=`` or a known consumer)."""
-    func = call.func
-    name = func.id if type(func) is Name else func.attr if type(func) is Attribute else ""
-    if name in IMMEDIATE_CONSUMERS:
+    if _called_name(call) in IMMEDIATE_CONSUMERS:
         into.update(id(arg) for arg in call.args if type(arg) is Lambda)
     for kw in call.keywords:
         if kw.arg == "key" and type(kw.value) is Lambda:

@@ -20,8 +20,18 @@ from __future__ import annotations
 
 import ast
 from ast import Attribute, Call, Constant, Name
+from collections.abc import Callable
+from typing import Any
 
-from .facts import ClassFacts, FunctionFacts, HandlerFact, ImportFact, ModuleFacts, StoreFact
+from .facts import (
+    ClassFacts,
+    FunctionFacts,
+    HandlerFact,
+    ImportFact,
+    ModuleFacts,
+    StoreFact,
+    TryStatement,
+)
 from .syntax import (
     BUILTIN_NAMES,
     CLASS,
@@ -40,6 +50,9 @@ from .syntax import (
 )
 from .walker_expr import ExprWalker
 
+# (statement, depth, block, index in block); Any: each handler takes its own statement type
+StatementHandler = Callable[[Any, int, list[ast.stmt], int], None]
+
 
 class Walker(ExprWalker):
     """One pass over a module; ``walk(tree)`` returns the ``ModuleFacts``."""
@@ -48,7 +61,8 @@ class Walker(ExprWalker):
         super().__init__()
         self.import_guard = False  # inside a try/except ImportError (body or handlers)
         self.type_checking = False  # inside 'if TYPE_CHECKING:'
-        self._stmt = {
+        # exact node type -> handler; the dispatch guarantees each handler its statement type
+        self._stmt: dict[type[ast.stmt], StatementHandler] = {
             ast.Expr: self._expr_stmt, ast.Assign: self._assign, ast.Return: self._return,
             ast.If: self._if, ast.For: self._for, ast.AsyncFor: self._for,
             ast.While: self._while, ast.With: self._with, ast.AsyncWith: self._with,
@@ -101,10 +115,10 @@ class Walker(ExprWalker):
         if self.cc_fn is not None:
             self.cc_fn.cc += amount
 
-    def _nothing(self, stmt, depth, block, index) -> None:
+    def _nothing(self, stmt: ast.stmt, depth: int, block: list[ast.stmt], index: int) -> None:
         pass
 
-    def _expr_stmt(self, stmt, depth, block, index) -> None:
+    def _expr_stmt(self, stmt: ast.Expr, depth: int, block: list[ast.stmt], index: int) -> None:
         value = stmt.value
         if type(value) is Constant:
             return
@@ -115,7 +129,7 @@ class Walker(ExprWalker):
                                  value.func.attr in ("append", "extend"), value.func.attr)
         self.expr(value)
 
-    def _dunder_all(self, node, ok: bool = True, method: str = "") -> None:
+    def _dunder_all(self, node: ast.expr | None, ok: bool = True, method: str = "") -> None:
         if node is not None and ok and method == "append" and type(node) is Constant:
             self.facts.all_names.add(str(node.value))
             return
@@ -125,7 +139,7 @@ class Walker(ExprWalker):
         else:
             self.facts.all_names.update(names)
 
-    def _assign(self, stmt, depth, block, index) -> None:
+    def _assign(self, stmt: ast.Assign, depth: int, block: list[ast.stmt], index: int) -> None:
         value = stmt.value
         self.expr(value)
         single = len(stmt.targets) == 1
@@ -138,7 +152,8 @@ class Walker(ExprWalker):
             else:
                 self.expr(target)
 
-    def _augassign(self, stmt, depth, block, index) -> None:
+    def _augassign(self, stmt: ast.AugAssign, depth: int, block: list[ast.stmt],
+                   index: int) -> None:
         target = stmt.target
         if type(target) is Name:
             self.loads.add(target.id)
@@ -150,7 +165,8 @@ class Walker(ExprWalker):
             self.expr(target)
         self.expr(stmt.value)
 
-    def _annassign(self, stmt, depth, block, index) -> None:
+    def _annassign(self, stmt: ast.AnnAssign, depth: int, block: list[ast.stmt],
+                   index: int) -> None:
         self._annotation(stmt.annotation)
         target = stmt.target
         value = stmt.value
@@ -164,25 +180,25 @@ class Walker(ExprWalker):
         else:
             self.expr(target)
 
-    def _annotation(self, node) -> None:
+    def _annotation(self, node: ast.expr | None) -> None:
         if node is not None:
             self.expr(node)
             if type(node) is not Name and type(node) is not Attribute:
                 self.facts.annotations.append(node)
 
-    def _return(self, stmt, depth, block, index) -> None:
+    def _return(self, stmt: ast.Return, depth: int, block: list[ast.stmt], index: int) -> None:
         if self.fn is not None:
             self.fn.returns += 1
         if stmt.value is not None:
             self.expr(stmt.value)
 
-    def _raise(self, stmt, depth, block, index) -> None:
+    def _raise(self, stmt: ast.Raise, depth: int, block: list[ast.stmt], index: int) -> None:
         if stmt.exc is not None:
             self.expr(stmt.exc)
         if stmt.cause is not None:
             self.expr(stmt.cause)
 
-    def _assert(self, stmt, depth, block, index) -> None:
+    def _assert(self, stmt: ast.Assert, depth: int, block: list[ast.stmt], index: int) -> None:
         saved = self.cc_fn
         self.cc_fn = None  # radon counts an assert as 1 and does not look inside
         self.expr(stmt.test)
@@ -191,17 +207,18 @@ class Walker(ExprWalker):
         self.cc_fn = saved
         self._count(1)
 
-    def _delete(self, stmt, depth, block, index) -> None:
+    def _delete(self, stmt: ast.Delete, depth: int, block: list[ast.stmt], index: int) -> None:
         for target in stmt.targets:
             self.expr(target)
 
-    def _declare(self, stmt, depth, block, index) -> None:
+    def _declare(self, stmt: ast.Global | ast.Nonlocal, depth: int, block: list[ast.stmt],
+                 index: int) -> None:
         if self.fn is not None:
             self.fn.declared.update(stmt.names)
         if type(stmt) is ast.Nonlocal:
             self.loads.update(stmt.names)  # the enclosing binding is used from here
 
-    def _if(self, stmt, depth, block, index) -> None:
+    def _if(self, stmt: ast.If, depth: int, block: list[ast.stmt], index: int) -> None:
         self._count(1)
         self.expr(stmt.test)
         self._level(stmt, depth + 1)
@@ -219,7 +236,8 @@ class Walker(ExprWalker):
             else:
                 self._block(orelse, depth + 1)
 
-    def _for(self, stmt, depth, block, index) -> None:
+    def _for(self, stmt: ast.For | ast.AsyncFor, depth: int, block: list[ast.stmt],
+             index: int) -> None:
         self._count(2 if stmt.orelse else 1)
         self.expr(stmt.iter)
         self.expr(stmt.target)
@@ -230,7 +248,7 @@ class Walker(ExprWalker):
         if stmt.orelse:
             self._block(stmt.orelse, depth + 1)
 
-    def _while(self, stmt, depth, block, index) -> None:
+    def _while(self, stmt: ast.While, depth: int, block: list[ast.stmt], index: int) -> None:
         self._count(2 if stmt.orelse else 1)
         self.expr(stmt.test)
         self._level(stmt, depth + 1)
@@ -238,7 +256,8 @@ class Walker(ExprWalker):
         if stmt.orelse:
             self._block(stmt.orelse, depth + 1)
 
-    def _with(self, stmt, depth, block, index) -> None:
+    def _with(self, stmt: ast.With | ast.AsyncWith, depth: int, block: list[ast.stmt],
+              index: int) -> None:
         for item in stmt.items:
             self.expr(item.context_expr)
             target = item.optional_vars
@@ -250,7 +269,7 @@ class Walker(ExprWalker):
         self._level(stmt, depth + 1)
         self._block(stmt.body, depth + 1)
 
-    def _try(self, stmt, depth, block, index) -> None:
+    def _try(self, stmt: TryStatement, depth: int, block: list[ast.stmt], index: int) -> None:
         if type(stmt) is ast.Try:  # radon does not count try/except*
             self._count(len(stmt.handlers) + bool(stmt.orelse))
         self._level(stmt, depth + 1)
@@ -287,7 +306,7 @@ class Walker(ExprWalker):
                 self.facts.finally_jumps.append((jump, stmt, self.qual))
             self._block(stmt.finalbody, depth + 1)
 
-    def _match(self, stmt, depth, block, index) -> None:
+    def _match(self, stmt: ast.Match, depth: int, block: list[ast.stmt], index: int) -> None:
         cases = stmt.cases
         catch_all = any(getattr(case.pattern, "pattern", False) is None for case in cases)
         self._count(max(0, len(cases) - catch_all))
@@ -300,10 +319,11 @@ class Walker(ExprWalker):
                 self.expr(case.guard)
             self._block(case.body, depth + 1)
 
-    def _import(self, stmt, depth, block, index) -> None:
-        is_from = type(stmt) is ast.ImportFrom
-        if is_from and stmt.module == "__future__":
+    def _import(self, stmt: ast.Import | ast.ImportFrom, depth: int, block: list[ast.stmt],
+                index: int) -> None:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
             return
+        is_from = type(stmt) is ast.ImportFrom
         for position, alias in enumerate(stmt.names):
             if alias.name == "*":
                 continue
@@ -315,7 +335,7 @@ class Walker(ExprWalker):
                     alias, stmt, bound, position, block, index, self.qual,
                     self.import_guard, self.type_checking))
 
-    def _generic_stmt(self, stmt, depth) -> None:
+    def _generic_stmt(self, stmt: ast.stmt, depth: int) -> None:
         for name in stmt._fields:
             value = getattr(stmt, name, None)
             if isinstance(value, list):
@@ -330,7 +350,8 @@ class Walker(ExprWalker):
 
     # -- definitions -----------------------------------------------------
 
-    def _function(self, stmt, depth, block, index) -> None:
+    def _function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, block: list[ast.stmt],
+                  index: int) -> None:
         saved_cc = self.cc_fn
         self.cc_fn = None  # decorators, defaults and annotations are not counted
         for decorator in stmt.decorator_list:
@@ -338,9 +359,9 @@ class Walker(ExprWalker):
         args = stmt.args
         for default in args.defaults:
             self.expr(default)
-        for default in args.kw_defaults:
-            if default is not None:
-                self.expr(default)
+        for kw_default in args.kw_defaults:
+            if kw_default is not None:
+                self.expr(kw_default)
         self._mutable_defaults(stmt, args)
         params = args.posonlyargs + args.args + args.kwonlyargs
         if args.vararg is not None:
@@ -372,7 +393,7 @@ class Walker(ExprWalker):
         self.loads |= fn.loads
         self.facts.functions.append(fn)
 
-    def _class(self, stmt, depth, block, index) -> None:
+    def _class(self, stmt: ast.ClassDef, depth: int, block: list[ast.stmt], index: int) -> None:
         saved_cc = self.cc_fn
         self.cc_fn = None  # class bodies are not part of any function's complexity
         for decorator in stmt.decorator_list:

@@ -1,18 +1,23 @@
-"""Fast start: answer ``initialize`` while pygls and the app are still loading.
+"""Fast start: answer ``initialize`` and ``keel/health`` while pygls and the app are still loading.
 
-Importing pygls means importing lsprotocol.types, ~0.6 s of attrs class
-building on this machine, which alone is more than the 500 ms the editor
-should wait for ``initialize``. So ``keel serve`` on stdio loads all of that in
-a thread while this module (no pygls) reads the first message and, if it is
-``initialize``, answers it with the server's static capabilities. The same
-message is then handed to pygls, whose own (identical) reply is suppressed, so
-the workspace and settings are set up exactly as on the slow path.
+Loading pygls, lsprotocol, pydantic and the app takes 1–2 s on a busy
+machine. ``keel serve`` on stdio loads all of that in a thread while this
+module, which imports the standard library and keel's own light modules only
+(a contract test runs it in a fresh interpreter and checks), reads the first
+message and, if it is ``initialize``, answers it with the server's static
+capabilities. The same message is then handed to pygls, whose own
+(identical) reply is suppressed, so the workspace and settings are set up
+exactly as on the slow path. A contract test checks that these capabilities
+equal what pygls builds.
 
-Messages that arrive meanwhile are read off the wire at once (and stamped:
-their deadlines run from then) and served once loading is done. A first
-message that is not readable at all is answered -32700 here; one nested too
-deeply to parse is not ``initialize`` and is left to the server's own answer.
-A contract test checks that these capabilities equal what pygls builds.
+Messages that arrive meanwhile are read off the wire at once and stamped
+(their deadlines run from then), held, and served once loading is done;
+``early_deadlines.py`` answers those whose own deadline passes first, and
+``early_health.py`` answers a ``keel/health`` that asks for it
+(``whileStarting``) at once with a "starting" report.
+A first message that is not readable at all is answered -32700 here; one
+nested too deeply to parse is not ``initialize`` and is left to the server's
+own answer.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from collections.abc import Callable
 from typing import Any
 
 from keel import __version__
-from keel.protocol.names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
+from keel.lsp.method_names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
 
-from .early_deadlines import StartupDeadlines
+from .early_deadlines import Peeked, StartupDeadlines, peek
+from .early_health import HEALTH, HealthHandover, asks_while_starting, health_reply
 from .framing import BrokenFrame, Frame, parse_error_reply, start_reading
 from .stdio import frame, stdio_streams
 
@@ -39,27 +45,46 @@ STATIC_CAPABILITIES: dict[str, Any] = {
                   "fileOperations": {}},
     "experimental": {"keel": {"version": PROTOCOL_VERSION, "methods": list(KEEL_METHOD_NAMES)}},
 }
+ENDS_THE_SESSION = frozenset({"shutdown", "exit"})
 
 
 def initialize_result() -> dict[str, Any]:
     return {"capabilities": STATIC_CAPABILITIES, "serverInfo": {"name": "keel", "version": __version__}}
 
 
-def initialize_id(body: bytes) -> Any:
-    """The request id when ``body`` is a well-formed ``initialize`` request, else None."""
-    try:
-        message = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if (isinstance(message, dict) and message.get("jsonrpc") == "2.0"
-            and message.get("method") == "initialize" and isinstance(message.get("id"), int | str)
-            and isinstance(message.get("params"), dict)):
-        return message["id"]
+def initialize_id(message: Peeked | None) -> Any:
+    """The request id when ``message`` is a well-formed ``initialize`` request, else None."""
+    if message is not None and message.method == "initialize" and isinstance(message.params, dict):
+        return message.msg_id
     return None
 
 
-async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, startup: StartupDeadlines) -> None:
-    """Read messages as they come until loading is done, answering those whose own deadline passes."""
+class EarlyAnswers:
+    """What the fast start answers itself while loading: deadlines passed and ``keel/health``."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], initialized: bool) -> None:
+        self._send = send
+        self.startup = StartupDeadlines(send)
+        self.health_ids: set[int | str] = set()
+        # Before initialize is answered a request gets -32002, after shutdown -32600: the server's.
+        self._answering_health = initialized
+
+    def hold(self, item: Frame | BrokenFrame | None) -> None:
+        message = self.startup.hold(item)
+        if message is None:
+            return
+        if message.method in ENDS_THE_SESSION:
+            self._answering_health = False
+        elif self._answering_health and asks_while_starting(message.method, message.msg_id, message.params):
+            assert message.msg_id is not None
+            self.health_ids.add(message.msg_id)
+            waiting = {m: n for m, n in self.startup.waiting().items() if m != HEALTH}
+            self._send(health_reply(message.msg_id, waiting))
+
+
+async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, early: EarlyAnswers) -> None:
+    """Read messages as they come until loading is done, answering what the fast start can."""
+    startup = early.startup
     getter: asyncio.Future | None = None
     while not loading.done():
         if getter is None and not (startup.held and startup.held[-1] is None):
@@ -69,7 +94,7 @@ async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, st
         waiting = {loading} | ({getter} if getter is not None else set())
         done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if getter is not None and getter in done:
-            startup.hold(getter.result())
+            early.hold(getter.result())
             getter = None
         startup.expire(time.monotonic())
     if getter is not None:
@@ -94,21 +119,24 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
     async def main() -> int:
         loading = asyncio.get_running_loop().run_in_executor(None, load)
         reader, transport = await stdio_streams()
+
+        def send(reply: dict[str, Any]) -> None:
+            transport.write(frame(json.dumps(reply).encode()))
+
         frames, _ = start_reading(reader)
         first = await frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
-            transport.write(frame(json.dumps(parse_error_reply(first)).encode()))
+            send(parse_error_reply(first))
             first = await frames.get()
-        answered = initialize_id(first.body) if isinstance(first, Frame) else None
+        answered = initialize_id(peek(first))
         if answered is not None:
-            reply = {"jsonrpc": "2.0", "id": answered, "result": initialize_result()}
-            transport.write(frame(json.dumps(reply).encode()))
-        startup = StartupDeadlines(lambda reply: transport.write(frame(json.dumps(reply).encode())))
-        startup.hold(first)
-        await _hold_while_loading(frames, loading, startup)
+            send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
+        early = EarlyAnswers(send, initialized=answered is not None)
+        early.hold(first)
+        await _hold_while_loading(frames, loading, early)
         server = loaded["server"]
-        code = await server.serve_loaded(loaded["app"], frames, transport, startup.remaining(), answered,
-                                         client_pid)
+        code = await server.serve_loaded(loaded["app"], frames, HealthHandover(transport, early.health_ids),
+                                         early.startup.remaining(), answered, client_pid)
         return server.finish(code, on_done)
 
     return asyncio.run(main())

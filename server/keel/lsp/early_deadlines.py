@@ -1,18 +1,22 @@
-"""Deadlines that pass while the server is still loading (no pygls: part of the fast start).
+"""What the fast start holds while the server loads, and the deadlines that pass meanwhile.
 
-A request read during start-up carries its receipt time, and the loaded
-server counts its deadline from there; but it cannot answer before it has
-loaded (1–2 s on a busy machine). So the fast start watches the requests that
-name their own ``timeoutMs`` (the effective deadline is never longer) and
-answers -32803 ``deadline.exceeded`` itself when that passes first; the
-request is then not handed to the server. ``keel/runWorkflow`` is left alone:
-a run's timeout is a ``RunResult``, which only the run manager builds.
+No pygls, no pydantic: part of the fast start (``early.py``).
+
+Every message read during start-up is held, with its receipt time, for the
+loaded server, which counts deadlines from there; but it cannot answer before
+it has loaded (1–2 s on a busy machine). So the fast start watches the
+requests that name their own ``timeoutMs`` (the effective deadline is never
+longer) and answers -32803 ``deadline.exceeded`` itself when that passes
+first; the request is then not handed to the server. ``keel/runWorkflow`` is
+left alone: a run's timeout is a ``RunResult``, which only the run manager
+builds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from keel.errors import DeadlineExceeded, jsonrpc_code
@@ -22,23 +26,42 @@ from .framing import BrokenFrame, Frame
 ANSWERED_BY_THE_RUN = frozenset({"keel/runWorkflow"})
 
 
-def own_deadline(item: Frame | BrokenFrame | None) -> tuple[Any, str, float] | None:
-    """(id, method, monotonic deadline) of a keel/* request that names its own ``timeoutMs``."""
+@dataclass(frozen=True)
+class Peeked:
+    """The top of a readable message: ``msg_id`` None for a notification."""
+
+    method: str
+    msg_id: int | str | None
+    params: Any
+    received_at: float
+
+
+def peek(item: Frame | BrokenFrame | None) -> Peeked | None:
+    """Method, id and params of a JSON-RPC 2.0 message with a method and a usable id, else None."""
     if not isinstance(item, Frame):
         return None
     try:
         message = json.loads(item.body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(message, dict):
+    if (not isinstance(message, dict) or message.get("jsonrpc") != "2.0"
+            or not isinstance(message.get("method"), str)):
         return None
-    method, msg_id, params = message.get("method"), message.get("id"), message.get("params")
-    timeout = params.get("timeoutMs") if isinstance(params, dict) else None
-    if (not isinstance(method, str) or not method.startswith("keel/") or method in ANSWERED_BY_THE_RUN
-            or not isinstance(msg_id, int | str) or isinstance(msg_id, bool)
+    msg_id = message.get("id")
+    if isinstance(msg_id, bool) or not (msg_id is None or isinstance(msg_id, int | str)):
+        return None
+    return Peeked(message["method"], msg_id, message.get("params"), item.received_at)
+
+
+def own_deadline(message: Peeked | None) -> tuple[Any, str, float] | None:
+    """(id, method, monotonic deadline) of a keel/* request that names its own ``timeoutMs``."""
+    if message is None or message.msg_id is None or not message.method.startswith("keel/"):
+        return None
+    timeout = message.params.get("timeoutMs") if isinstance(message.params, dict) else None
+    if (message.method in ANSWERED_BY_THE_RUN
             or not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0):
         return None
-    return msg_id, method, item.received_at + timeout / 1000.0
+    return message.msg_id, message.method, message.received_at + timeout / 1000.0
 
 
 def deadline_reply(msg_id: Any, method: str) -> dict[str, Any]:
@@ -49,18 +72,24 @@ def deadline_reply(msg_id: Any, method: str) -> dict[str, Any]:
 
 
 class StartupDeadlines:
-    """Requests held while loading; those whose own deadline passes are answered and dropped."""
+    """Messages held while loading; requests whose own deadline passes are answered and dropped."""
 
     def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
         self._send = send
         self.held: list[Frame | BrokenFrame | None] = []
         self._deadlines: dict[int, tuple[Any, str, float]] = {}
+        self._waiting: dict[int, str] = {}  # index of each keel/* request held: its method
 
-    def hold(self, item: Frame | BrokenFrame | None) -> None:
-        watched = own_deadline(item)
+    def hold(self, item: Frame | BrokenFrame | None) -> Peeked | None:
+        """Hold ``item`` for the server; what it is, when it is readable."""
+        message = peek(item)
+        watched = own_deadline(message)
         if watched is not None:
             self._deadlines[len(self.held)] = watched
+        if message is not None and message.msg_id is not None and message.method.startswith("keel/"):
+            self._waiting[len(self.held)] = message.method
         self.held.append(item)
+        return message
 
     def next_deadline(self) -> float | None:
         return min((d[2] for d in self._deadlines.values()), default=None)
@@ -71,6 +100,14 @@ class StartupDeadlines:
                 self._send(deadline_reply(msg_id, method))
                 self.held[index] = _ANSWERED
                 del self._deadlines[index]
+                self._waiting.pop(index, None)
+
+    def waiting(self) -> dict[str, int]:
+        """The keel/* requests held and not answered yet, counted by method."""
+        counts: dict[str, int] = {}
+        for method in self._waiting.values():
+            counts[method] = counts.get(method, 0) + 1
+        return counts
 
     def remaining(self) -> list[Frame | BrokenFrame | None]:
         return [item for item in self.held if item is not _ANSWERED]

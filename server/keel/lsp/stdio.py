@@ -13,6 +13,11 @@ import sys
 import threading
 from typing import Any
 
+# What the event loop raises for a stdio handle it cannot watch: a regular file on
+# POSIX (ValueError); on Windows the proactor loop may refuse a console or a
+# non-overlapped pipe (OSError) or not implement pipes at all (NotImplementedError).
+UNSUPPORTED_PIPE = (ValueError, OSError, NotImplementedError)
+
 
 class BlockingWriteTransport:
     """For a stdout that is a regular file (not a pipe): plain blocking writes."""
@@ -40,11 +45,12 @@ async def stdio_streams() -> tuple[asyncio.StreamReader, Any]:
     sys.stdout = sys.stderr
     try:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except ValueError:  # stdin is a regular file: feed it from a thread
+    except UNSUPPORTED_PIPE:  # a regular file, or a loop that cannot watch this pipe: a thread reads it
         _feed_from_file(loop, reader, sys.stdin.buffer)
+    transport: asyncio.WriteTransport | BlockingWriteTransport
     try:
         transport, _ = await loop.connect_write_pipe(asyncio.Protocol, protocol_out)
-    except ValueError:
+    except UNSUPPORTED_PIPE:
         transport = BlockingWriteTransport(protocol_out)
     return reader, transport
 

@@ -4,8 +4,8 @@
 - ``extension/src/protocol/keel-protocol.ts``: TypeScript types from that schema
   (json-schema-to-typescript, via ``npm run gen:protocol``);
 - ``docs/protocol-reference.md``: the method table and every shape, from the models;
-- ``server/keel/protocol/names.py``: the method names and protocol version, for code that
-  must not import the models (the fast start).
+- ``server/keel/lsp/method_names.py``: the method names and protocol version, for the fast
+  start, which must not import the models (nor ``keel.protocol``, whose ``__init__`` loads them).
 
 With ``--check`` nothing is written: exit 1 and name the files that drifted.
 """
@@ -26,7 +26,7 @@ PROTOCOL_DIR = REPO / "extension" / "src" / "protocol"
 SCHEMA_PATH = PROTOCOL_DIR / "keel-protocol.schema.json"
 TS_PATH = PROTOCOL_DIR / "keel-protocol.ts"
 REFERENCE_PATH = REPO / "docs" / "protocol-reference.md"
-NAMES_PATH = Path(__file__).resolve().parent / "names.py"
+NAMES_PATH = Path(__file__).resolve().parents[1] / "lsp" / "method_names.py"
 BANNER = "/* Generated from keel.protocol by 'python -m keel.protocol.generate'. Do not edit. */"
 
 
@@ -44,11 +44,12 @@ def typescript_from(schema_path: Path) -> str:
 
 
 def names_module() -> str:
-    """``names.py``: the method names as plain strings, importing nothing."""
+    """``lsp/method_names.py``: the method names as plain strings, importing nothing."""
     names = "".join(f'    "{name}",\n' for name in method_names())
     return ('"""The names of every keel/* method, without importing the models.\n\n'
             "Generated from keel.protocol.methods by `python -m keel.protocol.generate`; do not edit.\n"
-            "The server's fast start answers ``initialize`` with them before anything heavy loads.\n"
+            "The server's fast start (keel.lsp.early) answers ``initialize`` with them before anything\n"
+            "heavy loads; it lives outside keel.protocol, whose ``__init__`` loads every model.\n"
             '"""\n\n'
             f"PROTOCOL_VERSION = {PROTOCOL_VERSION}\n\n"
             f"KEEL_METHOD_NAMES: tuple[str, ...] = (\n{names})\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from .base import ParamsModel, WireModel
 
 HealthLevel = Literal["healthy", "degraded", "unhealthy"]
@@ -12,7 +14,11 @@ PreflightStatus = Literal["pass", "warn", "fail"]
 
 
 class HealthParams(ParamsModel):
-    pass
+    while_starting: bool = Field(
+        default=False,
+        description=("While `keel serve` is still loading, answer at once with a 'starting' report "
+                     "(level degraded); the real one follows as keel/healthChanged once loaded. "
+                     "Without it, the answer waits for the server to load."))
 
 
 class InFlight(WireModel):
@@ -36,6 +42,10 @@ class HealthReport(WireModel):
     uptime_ms: int
     in_flight: InFlight
     components: list[HealthComponent]
+    starting: bool | None = Field(
+        default=None,
+        description=("True in the report `keel serve` gives while it is still loading "
+                     "(health asked with whileStarting); absent once loaded."))
 
 
 class PreflightParams(ParamsModel):

@@ -1,7 +1,7 @@
 """The method table: every keel/* request and notification, with its models and deadline.
 
-The one list of methods. ``names.py`` (the bare names, for code that must not load the
-models) is generated from it by ``python -m keel.protocol.generate``.
+The one list of methods. ``keel/lsp/method_names.py`` (the bare names, for code that must
+not load the models) is generated from it by ``python -m keel.protocol.generate``.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import structlog
+from anyio.abc import Process
 
 from keel.errors import InternalError
 
@@ -76,7 +78,9 @@ async def run_bandit(files: list[Path], cwd: Path) -> list[BanditIssue]:
     try:
         out, err = bytearray(), bytearray()
 
-        async def drain(stream, into: bytearray) -> None:
+        async def drain(stream: AsyncIterable[bytes] | None, into: bytearray) -> None:
+            if stream is None:
+                return
             async for chunk in stream:
                 into.extend(chunk)
 
@@ -97,6 +101,6 @@ async def run_bandit(files: list[Path], cwd: Path) -> list[BanditIssue]:
     return parse_report(bytes(out))
 
 
-async def _close(process) -> None:
+async def _close(process: Process) -> None:
     with anyio.CancelScope(shield=True):  # reaping a killed child takes microseconds
         await process.aclose()

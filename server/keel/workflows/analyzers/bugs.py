@@ -170,9 +170,14 @@ def _class(node: ast.ClassDef) -> Iterator[BugHit]:
     if is_dataclass_like:
         return  # those frameworks copy or reject mutable defaults themselves
     for stmt in node.body:
-        value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
-        if value is not None and _is_mutable(value):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        targets: list[ast.expr]
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        else:
+            continue
+        if stmt.value is not None and _is_mutable(stmt.value):
             names = ", ".join(ast.unparse(t) for t in targets)
             if names.isupper() or names.startswith("__"):
                 continue  # constants and dunders are meant to be shared
@@ -180,14 +185,22 @@ def _class(node: ast.ClassDef) -> Iterator[BugHit]:
                        "instance; create it in __init__ instead.")
 
 
-_VISITORS = {
-    ast.Compare: _compare,
-    ast.Assert: _assert,
-    ast.JoinedStr: _fstring,
-    ast.Dict: _dict,
-    ast.Try: _try,
-    ast.ClassDef: _class,
-}
+def _visit(node: ast.AST) -> Iterator[BugHit]:
+    """The rule for this node's kind, if any."""
+    match node:
+        case ast.Compare():
+            return _compare(node)
+        case ast.Assert():
+            return _assert(node)
+        case ast.JoinedStr():
+            return _fstring(node)
+        case ast.Dict():
+            return _dict(node)
+        case ast.Try():
+            return _try(node)
+        case ast.ClassDef():
+            return _class(node)
+    return iter(())
 
 
 def find_bugs(source: str) -> list[BugHit]:
@@ -201,8 +214,7 @@ def find_bugs(source: str) -> list[BugHit]:
              if isinstance(n, ast.FormattedValue) and n.format_spec is not None}
     hits: list[BugHit] = []
     for node in ast.walk(tree):
-        visitor = _VISITORS.get(type(node))
-        if visitor is not None and id(node) not in specs:
-            hits.extend(visitor(node))  # type: ignore[operator]
+        if id(node) not in specs:
+            hits.extend(_visit(node))
     hits.sort(key=lambda h: (h.line, h.col, h.rule))
     return hits

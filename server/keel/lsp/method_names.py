@@ -1,7 +1,8 @@
 """The names of every keel/* method, without importing the models.
 
 Generated from keel.protocol.methods by `python -m keel.protocol.generate`; do not edit.
-The server's fast start answers ``initialize`` with them before anything heavy loads.
+The server's fast start (keel.lsp.early) answers ``initialize`` with them before anything
+heavy loads; it lives outside keel.protocol, whose ``__init__`` loads every model.
 """
 
 PROTOCOL_VERSION = 1

@@ -1,0 +1,103 @@
+"""``keel/health`` while the server is still loading (no pygls, no pydantic: part of the fast start).
+
+The editor asks for ``keel/health`` as soon as ``initialize`` is answered, and
+shows "not responding" when an answer takes over 5 s: a start that loads
+slowly (a busy machine, a cold disk, a virus scanner reading every import)
+must not look like a hung server. So the fast start answers a
+``keel/health`` that asks for it (``{"whileStarting": true}``: the
+extension's health watch does) at once, with a truthful report in the
+``HealthReport`` shape: ``starting`` true, level ``degraded``, the core
+components "not checked yet", the keel/* requests waiting in ``inFlight``. Without the
+flag a health request waits for the loaded server, as any request does: a
+client that reads health as "the server is up" keeps getting the real state.
+
+The request is still handed to the loaded server, and its reply (the real
+report, built once ``initialize`` has been applied) reaches the client as a
+``keel/healthChanged`` notification: the level did change from the client's
+point of view, and its status shows the real state at once rather than at its
+next poll. ``HealthHandover`` does that on the way out; a reply to a later
+early-answered request, or an error reply, is dropped (each was answered).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from keel import __version__
+
+from .stdio import frame
+
+HEALTH = "keel/health"
+HEALTH_CHANGED = "keel/healthChanged"
+CORE_COMPONENTS = ("config", "storage", "analysis")  # as keel.health.monitor reports them
+LARGEST_HEALTH_REPLY = 1 << 20  # bigger outgoing messages are not looked into
+
+STARTED_AT = time.monotonic()
+STARTED_ISO = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def asks_while_starting(method: str, msg_id: Any, params: Any) -> bool:
+    """A ``keel/health`` request that takes a "starting" report (and nothing the server would refuse)."""
+    return method == HEALTH and msg_id is not None and params == {"whileStarting": True}
+
+
+def starting_report(waiting: dict[str, int], now: float | None = None) -> dict[str, Any]:
+    """The ``HealthReport`` (wire shape) of a server that is still loading."""
+    loading_ms = int(((time.monotonic() if now is None else now) - STARTED_AT) * 1000)
+    detail = "not checked yet: Keel is starting"
+    return {
+        "level": "degraded",
+        "summary": (f"Keel is starting (loading for {loading_ms} ms); "
+                    "requests are answered once it has loaded."),
+        "seq": 0,
+        "version": __version__,
+        "uptimeMs": loading_ms,
+        "inFlight": {"total": sum(waiting.values()), "byMethod": dict(waiting)},
+        "components": [{"name": name, "status": "degraded", "detail": detail, "since": STARTED_ISO}
+                       for name in CORE_COMPONENTS],
+        "starting": True,
+    }
+
+
+def health_reply(msg_id: Any, waiting: dict[str, int]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": msg_id, "result": starting_report(waiting)}
+
+
+class HealthHandover:
+    """The transport the loaded server writes to, while replies to early-answered health are due."""
+
+    def __init__(self, transport: Any, answered: set[int | str]) -> None:
+        self._transport = transport
+        self._due = set(answered)
+        self._pushed = False
+
+    def write(self, data: bytes) -> None:
+        if self._due and len(data) <= LARGEST_HEALTH_REPLY:
+            reply = self._due_reply(data)
+            if reply is not None:
+                self._due.discard(reply["id"])
+                if self._pushed or "result" not in reply:
+                    return
+                self._pushed = True
+                data = frame(json.dumps({"jsonrpc": "2.0", "method": HEALTH_CHANGED,
+                                         "params": reply["result"]}).encode())
+        self._transport.write(data)
+
+    def _due_reply(self, data: bytes) -> dict[str, Any] | None:
+        try:
+            message = json.loads(data.partition(b"\r\n\r\n")[2])
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(message, dict) or "method" in message:
+            return None
+        msg_id = message.get("id")
+        return message if isinstance(msg_id, int | str) and msg_id in self._due else None
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._transport.close()

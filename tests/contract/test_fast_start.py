@@ -1,0 +1,52 @@
+"""The fast start is light: docs/architecture.md ("Startup path") says so, and this checks it.
+
+Each check runs a fresh interpreter, since this test process has long since loaded everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pydantic", "pydantic_core", "structlog", "rich", "pygls", "lsprotocol", "attrs", "cattrs")
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_fast_start_and_the_serve_command_load_none_of_the_heavy_packages():
+    loaded = _run(
+        "import json, sys\n"
+        "import keel.lsp.early, keel.cli, keel.cli.serve\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))\n")
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout) == []
+
+
+def test_the_fast_start_imports_only_the_standard_library_and_keel():
+    loaded = _run(
+        "import json, sys\n"
+        "import keel.lsp.early\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))\n")
+    assert loaded.returncode == 0, loaded.stderr
+    # _distutils_hack: setuptools' .pth hook, loaded at interpreter start-up when present.
+    assert set(json.loads(loaded.stdout)) - {"_distutils_hack"} == {"__main__", "keel"}
+
+
+def test_structlog_logs_to_stderr_before_logging_is_configured_though_keel_no_longer_imports_it():
+    # stdout is the JSON-RPC channel and the CLI's --json output.
+    logged = _run("import keel, sys\n"
+                  "assert 'structlog' not in sys.modules\n"
+                  "import structlog\n"
+                  "structlog.get_logger('t').warning('early event')\n")
+    assert logged.returncode == 0, logged.stderr
+    assert logged.stdout == "" and "early event" in logged.stderr
+
+
+def test_a_structlog_loaded_before_keel_is_pointed_at_stderr_too():
+    logged = _run("import structlog, keel\n"
+                  "structlog.get_logger('t').warning('early event')\n")
+    assert logged.returncode == 0, logged.stderr
+    assert logged.stdout == "" and "early event" in logged.stderr
