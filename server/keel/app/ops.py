@@ -22,15 +22,20 @@ Operation = Callable[[Any, Any], Awaitable[Any]]
 
 def _lazy(module: str, name: str) -> Operation:
     resolved: list[Operation] = []
-
     loading: list[asyncio.Future[Any]] = []
+    # Callers still passing the import, in arrival order: each one's future is done once it
+    # has passed. Operations that order their callers by arrival (a newer estimate supersedes
+    # an older one) need that order kept, also for a caller that arrives just as the import
+    # ends, before the earlier waiters have resumed.
+    passing: list[asyncio.Future[None]] = []
 
-    async def operation(app: Any, params: Any) -> Any:
-        if not resolved:
+    async def through_import() -> None:
+        ahead = passing[-1] if passing else None
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        passing.append(mine)
+        try:
             # On a thread: an import on the loop would block it for the import's whole
             # length, and longer while the warm-up's thread holds the module's import lock.
-            # One shared import: its waiters resume in arrival order, so an operation that
-            # orders its callers by arrival (estimate superseding) still sees that order.
             if not loading:
                 loading.append(asyncio.ensure_future(
                     in_thread(importlib.import_module, f"keel.app.{module}")))
@@ -39,8 +44,17 @@ def _lazy(module: str, name: str) -> Operation:
             except Exception:
                 loading.clear()  # a failed import is retried by the next call
                 raise
+            if ahead is not None:
+                await asyncio.shield(ahead)
             if not resolved:
                 resolved.append(getattr(loaded, name))
+        finally:
+            mine.set_result(None)
+            passing.remove(mine)
+
+    async def operation(app: Any, params: Any) -> Any:
+        if not resolved or passing:
+            await through_import()
         return await resolved[0](app, params)
 
     operation.__qualname__ = f"{module}.{name}"

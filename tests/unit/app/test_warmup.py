@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from types import SimpleNamespace
 
 from keel.app import ops, warmup
 from keel.app.state import KeelApp
@@ -88,3 +89,20 @@ async def test_callers_of_an_operation_still_loading_resume_in_arrival_order(tmp
     finally:
         app.close()
     assert order == [0, 1, 2, 3, 4]
+
+
+async def test_a_caller_arriving_as_the_import_ends_still_goes_after_the_earlier_ones(monkeypatch):
+    entered: list[int] = []
+
+    async def op(app, params) -> None:
+        entered.append(params)
+
+    imported: asyncio.Future = asyncio.get_running_loop().create_future()
+    monkeypatch.setattr(ops, "in_thread", lambda fn, *args: imported)
+    operation = ops._lazy("fake_ops", "op")
+    early = [asyncio.ensure_future(operation(None, n)) for n in range(3)]
+    await asyncio.sleep(0)  # the three wait for the import
+    imported.set_result(SimpleNamespace(op=op))
+    late = asyncio.ensure_future(operation(None, 3))  # runs before the three resume
+    await asyncio.gather(*early, late)
+    assert entered == [0, 1, 2, 3]
