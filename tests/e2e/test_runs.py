@@ -144,11 +144,14 @@ async def test_first_provider_down_falls_back_to_second(client, ws):
 
 
 async def test_identical_runs_are_deduplicated(client, ws):
-    async with ChaosServer(Schedule.always(Fault.LATENCY, latency_ms=800)) as chaos:
+    async with ChaosServer() as chaos:
         await start(client, ws, chaos)
+        chaos.hold()  # the first run's model call stays in flight until the second has joined it
         first = asyncio.ensure_future(run(client, runId="d-1"))
         await queued(client, "d-1")
         second = asyncio.ensure_future(run(client, runId="d-2"))
+        await until_event(client, "d-1", "attached")
+        chaos.release()
         one, two = await asyncio.gather(first, second)
         assert one["runId"] == two["runId"] == "d-1"
         assert (one["deduplicated"], two["deduplicated"]) == (False, True)
@@ -159,8 +162,9 @@ async def test_identical_runs_are_deduplicated(client, ws):
 
 
 async def test_cancel_request_detaches_only_that_waiter(client, ws):
-    async with ChaosServer(Schedule.always(Fault.LATENCY, latency_ms=1000)) as chaos:
+    async with ChaosServer() as chaos:
         await start(client, ws, chaos)
+        chaos.hold()
         params = {"workflow": "review", "target": "buggy.py"}
         first = asyncio.ensure_future(run(client, runId="c-1"))
         await queued(client, "c-1")
@@ -171,6 +175,7 @@ async def test_cancel_request_detaches_only_that_waiter(client, ws):
         with pytest.raises(JsonRpcException) as info:
             await second
         assert info.value.code == -32800
+        chaos.release()
         result = await first
         assert result["status"] == "succeeded" and result["runId"] == "c-1"
 

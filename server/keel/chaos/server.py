@@ -67,6 +67,8 @@ class ChaosServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down: DownMode | None = None
         self._seq = 0
+        self._gate = asyncio.Event()
+        self._gate.set()
         self.set_schedule(schedule or Schedule.healthy())
         self.counts: Counter[str] = Counter()
         self.history: list[Served] = []
@@ -121,6 +123,18 @@ class ChaosServer:
         """Switch behaviour at once; the new schedule starts from its beginning."""
         self.schedule = schedule
         self._player = schedule.player()
+
+    def hold(self) -> None:
+        """From now on every model request waits, counted, until :meth:`release`.
+
+        For tests that need a call in flight for as long as they choose, not for a
+        latency they hope is long enough.
+        """
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let the held requests (and every later one) play their fault."""
+        self._gate.set()
 
     async def go_down(self, mode: DownMode = "refuse") -> None:
         """refuse: stop listening (connection refused); reset: accept, then reset at once."""
@@ -203,6 +217,7 @@ class ChaosServer:
         self.counts[fault.value] += 1
         self.history.append(Served(seq, api, fault, stream, payload))
         log.debug("chaos request", seq=seq, api=api, fault=fault.value, stream=stream)
+        await self._gate.wait()
         if schedule.base_latency_ms:
             await asyncio.sleep(schedule.base_latency_ms / 1000)
         await self._act(fault, api, payload, seq, schedule, reader, writer)

@@ -217,3 +217,21 @@ async def test_same_seed_same_faults_through_the_server():
             runs.append([s.fault for s in server.history])
     assert runs[0] == runs[1] == schedule().player().take(20)
     assert len(set(runs[0])) > 1
+
+
+async def test_a_held_request_waits_counted_until_released(chaos):
+    chaos.hold()
+    answer = None
+
+    async def ask() -> None:
+        nonlocal answer
+        answer = await post(chaos, "/v1/messages", MESSAGE)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ask)
+        while chaos.requests_total == 0:  # it has arrived and been counted
+            await anyio.sleep(0.01)
+        await anyio.sleep(0.05)
+        assert answer is None  # still held
+        chaos.release()
+    assert answer is not None and answer.status_code == 200
