@@ -9,6 +9,8 @@ import pytest
 
 SCRIPT = """
 import asyncio
+import os
+import sys
 from keel.lsp import stdio
 
 async def main():
@@ -25,6 +27,8 @@ async def main():
     print("stray print")  # must land on stderr, never on the protocol channel
 
 asyncio.run(main())
+sys.stderr.flush()
+os._exit(0)  # as the server ends: the thread still reading stdin must not hold up shutdown
 """
 
 
