@@ -16,9 +16,16 @@ BREAKER_STATUS: dict[str, ComponentStatus] = {"closed": "ok", "half_open": "degr
 
 
 def breakers(app: KeelApp) -> BreakerRegistry:
-    from .run_ops import resilience_of  # the breakers the runs use; run_ops is heavy to import
+    """The breakers the runs trip: the injected resilience's, else the app's own.
 
-    return resilience_of(app).breakers
+    Kept apart from ``run_ops.resilience_of`` (which builds the rest from them) because
+    this runs on the loop at ``initialized``, before the run modules are loaded.
+    """
+    if app.resilience is not None:
+        return app.resilience.breakers
+    if app.breakers is None:
+        app.breakers = BreakerRegistry()
+    return app.breakers
 
 
 def _provider_of(breaker_name: str) -> str:

@@ -31,7 +31,7 @@ from keel.protocol.workflows import (
 from keel.providers.base import Completion
 from keel.providers.factory import ProviderSet, build_providers
 from keel.records import MemoryRecorder, RunRecorder
-from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
+from keel.resilience import BudgetRegistry, ResponseCache
 from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
@@ -48,6 +48,7 @@ from keel.workflows.stages_llm import LlmContext, Resilience
 
 from .cost_ops import cost_state
 from .history_ops import history_reader
+from .provider_health import breakers
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -87,7 +88,7 @@ def resilience_of(app: KeelApp) -> Resilience:
     """This app's breakers, retry budgets and answer cache (its own: never another app's)."""
     if app.resilience is None:
         cache: ResponseCache[Completion] = ResponseCache(256)
-        app.resilience = Resilience(BreakerRegistry(), BudgetRegistry(), cache)
+        app.resilience = Resilience(breakers(app), BudgetRegistry(), cache)
     return app.resilience
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from keel.protocol.health import HealthReport
     from keel.providers.factory import ProviderSet
     from keel.records import RunRecorder
+    from keel.resilience import BreakerRegistry
     from keel.storage.reader import HistoryReader
     from keel.storage.recorder import StorageRecorder
     from keel.workflows.runs import RunManager
@@ -80,6 +81,7 @@ class KeelApp:
         self.history: HistoryReader | None = None  # app.history_ops.history_reader
         self.telemetry: TelemetryHub | None = None  # app.telemetry.install_telemetry
         self.runs: RunManager | None = None  # app.run_ops.run_manager
+        self.breakers: BreakerRegistry | None = None  # app.provider_health.breakers
         self.provider_lease: ProviderLease | None = None  # app.run_ops.provider_lease
         self.fallback_recorder: RunRecorder | None = None  # app.run_ops.recorder_of
         self.telemetry_tee: RunRecorder | None = None  # app.run_ops.recorder_of

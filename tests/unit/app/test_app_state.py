@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from keel.app import run_ops
 from keel.app.provider_health import breakers
 from keel.app.state import KeelApp
@@ -61,3 +64,29 @@ async def test_shutdown_closes_the_current_provider_clients(tmp_path):
     run_ops.provider_lease(app)
     await _shutdown_app(KeelServer(app))
     assert ClosingProviders.closed == 1
+
+
+def test_provider_health_at_initialized_does_not_load_the_run_modules(tmp_path):
+    # It runs on the event loop: loading the workflow engine there would stall every answer.
+    script = (
+        "import sys\n"
+        "from keel.app.state import KeelApp\n"
+        "from keel.app.provider_health import install_provider_health\n"
+        f"app = KeelApp(workspace_folders=[{str(tmp_path)!r}], worker_pool_size=1)\n"
+        "install_provider_health(app)\n"
+        "app.close()\n"
+        "print(sorted(m for m in ('keel.app.run_ops', 'keel.workflows.stages_llm') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_runs_trip_the_breakers_health_reads(tmp_path):
+    app = KeelApp(workspace_folders=[tmp_path])
+    try:
+        health_view = breakers(app)
+        assert run_ops.resilience_of(app).breakers is health_view
+    finally:
+        app.close()
