@@ -24,6 +24,18 @@ export interface KeelClientDeps {
   serverEnv(): Promise<Record<string, string>>;
 }
 
+/**
+ * The language client, with its errors written to the Keel output only. A failed start or a
+ * crash is told once, by the status bar and Keel's own message; the library's toasts
+ * ("couldn't create connection to server", "connection to server is erroring") would repeat it
+ * in its own words, some of them forced past `revealOutputChannelOn`.
+ */
+export class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, _showNotification?: boolean | "force"): void {
+    super.error(message, data, false);
+  }
+}
+
 export class KeelClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly policy = new RestartPolicy();
@@ -85,12 +97,18 @@ export class KeelClient implements vscode.Disposable {
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => this.initializationOptions(),
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: async () => this.onServerClosed(),
+      },
+      // A server that dies while initializing is a crash like any other: the close handler
+      // restarts it or stops with our one message; the library would add its own toast.
+      initializationFailedHandler: (error) => {
+        this.deps.output.error(`The Keel server failed to initialize: ${String(error)}`);
+        return false;
       },
       middleware: {},
     };
-    const client = new LanguageClient("keel", "Keel", serverOptions, clientOptions);
+    const client = new QuietLanguageClient("keel", "Keel", serverOptions, clientOptions);
     this.client = client;
     client.onNotification(ext.healthChanged, (report) => this.onHealthReport(report));
     client.onNotification(ext.runEvent, (event) => this.runEventEmitter.fire(event));

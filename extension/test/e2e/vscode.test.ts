@@ -314,6 +314,10 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     const toast = page.locator(".notification-toast", { hasText: "keeps crashing" });
     await toast.waitFor({ timeout: 15_000 });
     await screenshot("crash-stopped");
+    // One message of ours; none of the language client's own (its words, repeated per crash).
+    const toasts = await page.locator(".notification-toast").allInnerTexts();
+    const library = toasts.filter((text) => /couldn't create connection|connection to server is erroring|Pending response rejected/.test(text));
+    assert.deepEqual(library, [], `library error toasts: ${JSON.stringify(library)}`);
     const restarted = Date.now();
     await toast.locator(".monaco-button", { hasText: "Restart" }).click();
     await waitForStatus(/Keel: healthy/, 120_000);
