@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import anyio
 
-from keel.errors import DeadlineExceeded
+from keel.errors import UNTRUSTED_FIX, DeadlineExceeded
 from keel.protocol.health import PreflightCheck, PreflightReport, PreflightStatus
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.credentials import is_loopback_url
@@ -109,8 +109,14 @@ def check_trust(trusted: bool) -> PreflightCheck:
     if trusted:
         return _check("trust", "Workspace trusted", "pass", "workspace is trusted", None, t)
     return _check("trust", "Workspace trusted", "warn",
-                  "workspace is not trusted: user-defined workflows are not loaded",
-                  "Trust the workspace in VS Code (Manage Workspace Trust).", t)
+                  "workspace is not trusted: user-defined workflows are not loaded, and no code, "
+                  "key or probe is sent to a model provider", UNTRUSTED_FIX, t)
+
+
+def untrusted_network_check(id_: str, title: str) -> PreflightCheck:
+    """What a network check says instead of probing, in an untrusted workspace."""
+    return _check(id_, title, "warn", "not checked: the workspace is not trusted, so Keel "
+                  "contacts no provider from it", UNTRUSTED_FIX, time.perf_counter())
 
 
 def _is_local(provider: ProviderSettings) -> bool:
@@ -168,6 +174,9 @@ async def run_preflight(ctx: PreflightContext, network: bool = False) -> Preflig
     checks.append(await in_thread(check_storage, ctx.storage_dir))
     checks.append(check_provider_keys(ctx.settings, ctx.env))
     checks.append(check_trust(ctx.workspace_trusted))
+    if network and not ctx.workspace_trusted:  # nothing leaves an untrusted workspace
+        network = False
+        checks.append(untrusted_network_check("network", "Provider endpoints reachable"))
     checks.append(await models_preflight_check(ctx.settings, ctx.env, network))
     if network:
         probes: list[Callable[[], Awaitable[PreflightCheck]]] = [
