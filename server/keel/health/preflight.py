@@ -22,7 +22,7 @@ import anyio
 from keel.errors import UNTRUSTED_FIX, DeadlineExceeded
 from keel.protocol.health import PreflightCheck, PreflightReport, PreflightStatus
 from keel.protocol.settings import ProviderSettings, Settings
-from keel.providers.credentials import is_loopback_url
+from keel.providers.credentials import CLEAR_TEXT_FIX, clear_text_problem, is_loopback_url
 from keel.providers.registry_check import models_preflight_check
 from keel.runtime.deadline import deadline_scope
 from keel.runtime.threads import in_thread
@@ -93,6 +93,11 @@ def check_provider_keys(settings: Settings, env: Mapping[str, str]) -> Preflight
         return _check("providers", "Provider keys", "warn",
                       "no provider configured: LLM stages are skipped (offline mode)",
                       "Add a provider in keel.providers and set its API key variable.", t)
+    refused = [problem for p in settings.providers
+               if p.kind != "offline" and (problem := clear_text_problem(p))]
+    if refused:
+        return _check("providers", "Provider keys", "fail", "refused: " + "; ".join(refused),
+                      CLEAR_TEXT_FIX, t)
     missing = [f"{p.id} ({key_env_of(p)})" for p in settings.providers
                if key_env_of(p) and not env.get(key_env_of(p) or "") and not _is_local(p)]
     if len(missing) == len(settings.providers):

@@ -19,7 +19,7 @@ from keel.protocol.settings import ProviderSettings, Settings
 
 from .anthropic_provider import AnthropicProvider
 from .base import Provider
-from .credentials import Credentials, resolve_credentials
+from .credentials import CLEAR_TEXT_FIX, Credentials, resolve_credentials
 from .http_provider import HttpProvider
 from .offline import NONE_CONFIGURED_HINT, OFFLINE_ID, OfflineProvider
 from .openai_provider import OpenAIProvider
@@ -91,6 +91,8 @@ def _readiness(entry: ProviderSettings, creds: Credentials) -> tuple[bool, str, 
     """(ready, status, fix) of a configured entry."""
     if entry.kind == "offline":
         return False, "offline: calls no model", None
+    if creds.refused:
+        return False, f"refused: {creds.refused}", CLEAR_TEXT_FIX
     if not creds.present:
         return (False, f"no key: set {creds.env_name}",
                 f"Set the environment variable {creds.env_name} for the Keel server.")
