@@ -64,7 +64,7 @@ async def shared(tmp_path_factory):
     keep_raw_json(client)
     accept_registrations(client)
     try:
-        initialized = await initialize(client, root)
+        initialized = await initialize(client, root, {"workspaceTrusted": True})
         yield SharedServer(client, root, initialized)
     finally:
         await stop(client)

@@ -34,7 +34,7 @@ async def test_kill_9_mid_run_shows_interrupted_after_restart(tmp_path, workspac
         settings = {"providers": [{"id": "hung", "kind": "openai", "baseUrl": chaos.openai_base_url,
                                    "apiKeyEnv": "KEEL_TEST_KEY"}]}
         first = await KeelClient.spawn(env=env)
-        await first.initialize(str(workspace), {"settings": settings})
+        await first.initialize(str(workspace), {"settings": settings, "workspaceTrusted": True})
         await until_serving(lambda: first.request("keel/health"))
         _, pending = first.send_request("keel/runWorkflow", {"workflow": "summarize", "target": "a.py",
                                                              "runId": "crash-1"})
@@ -68,7 +68,7 @@ async def test_canary_key_never_appears_in_responses_notifications_or_logs(tmp_p
         client = await KeelClient.spawn(env=env)
         seen: list[str] = []
         try:
-            await client.initialize(str(workspace), {"settings": settings})
+            await client.initialize(str(workspace), {"settings": settings, "workspaceTrusted": True})
             seen.append(repr(await until_serving(lambda: client.request("keel/health"))))
             seen.append(repr(await client.request("keel/preflight", {"network": True})))
             run = await client.request("keel/runWorkflow", {"workflow": "summarize", "target": "a.py"},

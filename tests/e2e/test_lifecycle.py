@@ -109,7 +109,7 @@ async def test_provider_components_and_health_changed_push(lsp, workspace, tmp_p
     def on_health_changed(params) -> None:
         pushed.append(plain(params))
 
-    await initialize(lsp, workspace, {"settings": settings})
+    await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
     report = await request(lsp, "keel/health")
     components = {c["name"]: c for c in report["components"]}
     assert components["provider:claude"]["status"] == "disabled"
@@ -135,7 +135,7 @@ async def test_preflight_network_reports_an_unreachable_endpoint(lsp, workspace)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again on exit: nothing listens there
     settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": f"http://127.0.0.1:{port}/v1"}]}
-    await initialize(lsp, workspace, {"settings": settings})
+    await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
     report = await request(lsp, "keel/preflight", {"network": True})
     network = next(c for c in report["checks"] if c["id"] == "network:local")
     assert network["status"] == "fail" and str(port) in network["message"]

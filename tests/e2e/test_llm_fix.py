@@ -23,7 +23,7 @@ async def _finding(lsp, path, rule):
 async def test_llm_fix_replaces_the_enclosing_function(lsp, workspace, monkeypatch):
     async with ChaosServer(Schedule(reply_text=REPLY)) as chaos:
         settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
-        await initialize(lsp, workspace, {"settings": settings})
+        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
         path = workspace / "params.py"
         path.write_text(MANY_PARAMS)
         finding = await _finding(lsp, path, "too-many-parameters")
@@ -39,7 +39,7 @@ async def test_llm_fix_replaces_the_enclosing_function(lsp, workspace, monkeypat
 async def test_llm_fix_that_does_not_parse_is_refused(lsp, workspace):
     async with ChaosServer(Schedule(reply_text="```python\ndef combine(:\n```")) as chaos:
         settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
-        await initialize(lsp, workspace, {"settings": settings})
+        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
         path = workspace / "params.py"
         path.write_text(MANY_PARAMS)
         finding = await _finding(lsp, path, "too-many-parameters")

@@ -31,7 +31,7 @@ async def test_report_counts_requests_and_validate_models_asks_the_provider(lsp,
         settings = {"providers": [{
             "id": "chaos", "kind": "openai", "baseUrl": chaos.openai_base_url,
             "models": {"cheap": "gpt-4o-mini", "capable": "gpt-4.1", "premium": "o3"}}]}
-        await initialize(lsp, workspace, {"settings": settings})
+        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
         components = await health_with(lsp, "models", "reliability")
         assert components["models"]["status"] == "ok"
         assert components["reliability"]["status"] == "ok"

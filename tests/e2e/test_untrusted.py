@@ -1,0 +1,55 @@
+"""End to end: an untrusted workspace sends nothing to a provider, whatever the client asks (issue 19)."""
+
+from __future__ import annotations
+
+import pytest
+
+from keel.chaos import ChaosServer
+from keel.chaos.schedule import Schedule
+
+from .helpers import error_data, initialize, request, request_error
+
+pytestmark = pytest.mark.timeout(120)
+
+MANY_PARAMS = "def combine(a, b, c, d, e, f, g):\n    return a + b + c + d + e + f + g\n"
+REPLY = "```python\ndef combine(*values):\n    return sum(values)\n```\n"
+
+
+async def test_an_untrusted_workspace_calls_no_model_whatever_the_client_asks(lsp, workspace):
+    async with ChaosServer(Schedule(reply_text=REPLY)) as chaos:
+        settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
+        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": False})
+        path = workspace / "params.py"
+        path.write_text(MANY_PARAMS)
+        analysis = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+        finding = next(f for f in analysis["findings"] if f["rule"] == "too-many-parameters")
+
+        fix = await request_error(lsp, "keel/generateFix",
+                                  {"uri": path.as_uri(), "findingId": finding["id"]})
+        run = await request(lsp, "keel/runWorkflow", {"workflow": "bug-predict", "target": "params.py"})
+        models = await request(lsp, "keel/validateModels", {"network": True})
+        checks = await request(lsp, "keel/preflight", {"network": True})
+        received = chaos.requests_total
+
+    assert received == 0
+    data = error_data(fix)
+    assert fix.code == -32803 and data["code"] == "trust.untrusted" and data["transient"] is False
+    assert "Trust the workspace" in data["hint"]
+    assert run["status"] == "partial"
+    llm = [s for s in run["stages"] if s.get("tier")]
+    assert llm and all(s["status"] == "skipped" and "not trusted" in s["note"] for s in llm)
+    served = next(c for c in models["checks"] if c["id"] == "models.served")
+    assert served["status"] == "warn" and "not trusted" in served["message"]
+    assert next(c for c in checks["checks"] if c["id"] == "network")["status"] == "warn"
+
+
+async def test_a_trusted_workspace_still_gets_its_model_fix(lsp, workspace):
+    async with ChaosServer(Schedule(reply_text=REPLY)) as chaos:
+        settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
+        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
+        path = workspace / "params.py"
+        path.write_text(MANY_PARAMS)
+        analysis = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+        finding = next(f for f in analysis["findings"] if f["rule"] == "too-many-parameters")
+        fix = await request(lsp, "keel/generateFix", {"uri": path.as_uri(), "findingId": finding["id"]})
+        assert fix["source"] == "llm" and chaos.requests_total == 1
