@@ -19,15 +19,16 @@ import argparse
 import sys
 import zipfile
 from importlib import metadata
+from typing import cast
 
 try:
     from packaging.markers import default_environment
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 except ImportError:  # a bare build environment still has pip's copy
-    from pip._vendor.packaging.markers import default_environment  # type: ignore[no-redef]
-    from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
-    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef]
+    from pip._vendor.packaging.markers import default_environment  # type: ignore[no-redef,assignment]
+    from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef,assignment]
+    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef,assignment]
 
 
 class BuildEnvironmentError(Exception):
@@ -66,7 +67,7 @@ _PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 def _applies(requirement: Requirement, extras: frozenset[str], **where: str) -> bool:
     if requirement.marker is None:
         return True
-    environment = {**default_environment(), **where}
+    environment: dict[str, str] = {**cast(dict[str, str], default_environment()), **where}
     return any(requirement.marker.evaluate({**environment, "extra": extra}) for extra in (extras or {""}))
 
 
