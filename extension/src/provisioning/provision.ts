@@ -1,8 +1,9 @@
 /**
- * Provisioning: the server runs without a manual install. The .vsix carries Keel's wheel; on
- * first start (or when the wheel changes) a private virtual environment is created in the
- * extension's global storage with the chosen interpreter and the wheel is installed there, under
- * cancellable progress. `keel.server.path` skips all this and runs an existing `keel`.
+ * Provisioning: the server runs without a manual install. The .vsix carries Keel's wheel and its
+ * constraints file; on first start (or when either changes) a private virtual environment is
+ * created in the extension's global storage with the chosen interpreter and the wheel is installed
+ * there with its pins, under cancellable progress. `keel.server.path` skips all this and runs an
+ * existing `keel`. What each step runs, and why isolated, is in commands.ts.
  */
 import * as vscode from "vscode";
 import { spawn } from "node:child_process";
