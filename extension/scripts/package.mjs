@@ -1,4 +1,4 @@
-// `npm run package`: Keel's wheel + a production bundle → extension/dist/keel-<version>.vsix.
+// `npm run package`: Keel's wheel, its constraints file and a production bundle → extension/dist/keel-<version>.vsix.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
@@ -12,10 +12,14 @@ const version = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")
 const wheelDir = path.join(repo, "extension", "wheel");
 rmSync(wheelDir, { recursive: true, force: true });
 mkdirSync(wheelDir, { recursive: true });
-// The wheel only: its dependencies come from the package index when the extension provisions.
-run(python, ["-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check", ".", "-w", wheelDir]);
+// The wheel only: its dependencies come from the package index when the extension provisions,
+// pinned by the constraints file written beside it from this build's environment.
+run(python, ["-I", "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check", ".", "-w", wheelDir]);
 const wheels = readdirSync(wheelDir).filter((f) => f.endsWith(".whl"));
 if (wheels.length !== 1) throw new Error(`expected one wheel in ${wheelDir}, found ${wheels.join(", ") || "none"}`);
+// The extras here must be provision.ts's SERVER_EXTRAS (extension/src/provisioning/commands.ts).
+run(python, ["-I", path.join(repo, "extension/scripts/constraints.py"), "--wheel", path.join(wheelDir, wheels[0]),
+  "--extras", "security", "--out", path.join(wheelDir, "constraints.txt")]);
 
 run(process.execPath, [path.join(repo, "extension/scripts/build.mjs"), "--production"]);
 const outDir = path.join(repo, "extension", "dist");

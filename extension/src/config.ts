@@ -23,6 +23,57 @@ export const CLIENT_SETTING_KEYS = ["server.path", "python", "trace.server"] as 
 /** Reads a `keel.`-relative key; undefined when the user set nothing (or null/empty). */
 export type SettingReader = (key: string) => unknown;
 
+/**
+ * Settings that decide where code and keys go: the provider endpoints and key variable names,
+ * where history (which quotes code) is written, where telemetry is sent. A workspace may not set
+ * them: trusting a repository to run its code is not handing it your API key. package.json gives
+ * them scope "machine"; `machineSafeReader` enforces the same on hosts that do not.
+ */
+export const MACHINE_SETTING_KEYS = ["providers", "storage.dir", "telemetry.otlpEndpoint"] as const;
+
+/** The part of `WorkspaceConfiguration.inspect()` this module reads. */
+export interface InspectedSetting {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+  workspaceLanguageValue?: unknown;
+  workspaceFolderLanguageValue?: unknown;
+}
+
+export interface KeelConfiguration {
+  get(key: string): unknown;
+  inspect(key: string): InspectedSetting | undefined;
+}
+
+/**
+ * A reader that takes machine settings from the user's (or default) value only; `onIgnored` is
+ * called with the key when a workspace or folder value was there and was not used.
+ */
+export function machineSafeReader(config: KeelConfiguration, onIgnored: (key: string) => void): SettingReader {
+  const machine = new Set<string>(MACHINE_SETTING_KEYS);
+  return (key) => {
+    if (!machine.has(key)) return config.get(key);
+    const inspected = config.inspect(key);
+    if (!inspected) return undefined;
+    const { workspaceValue, workspaceFolderValue, workspaceLanguageValue, workspaceFolderLanguageValue } = inspected;
+    if ([workspaceValue, workspaceFolderValue, workspaceLanguageValue, workspaceFolderLanguageValue].some((v) => v !== undefined)) {
+      onIgnored(key);
+    }
+    return inspected.globalValue !== undefined ? inspected.globalValue : inspected.defaultValue;
+  };
+}
+
+/** `onIgnored` for `machineSafeReader` that warns once per key for the life of the extension. */
+export function warnOncePerKey(warn: (message: string) => void): (key: string) => void {
+  const warned = new Set<string>();
+  return (key) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    warn(`Ignored the workspace's value of keel.${key}: it decides where code and API keys are sent, so only your user settings set it.`);
+  };
+}
+
 function isUnset(value: unknown): boolean {
   return value === undefined || value === null || value === ""
     || (typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length === 0);

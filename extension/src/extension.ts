@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import * as ext from "./lspExt";
 import type { RunResult } from "./protocol/keel-protocol";
-import { affectsServer } from "./config";
+import { affectsServer, machineSafeReader, warnOncePerKey, type SettingReader } from "./config";
 import { describeError } from "./errors";
 import { KeelClient } from "./lifecycle/keelClient";
 import { Provisioner } from "./provisioning/provision";
@@ -21,11 +21,14 @@ let keel: KeelClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<{ client: KeelClient }> {
   const output = vscode.window.createOutputChannel("Keel", { log: true });
   const provisioner = new Provisioner(context, output);
-  const keys = new ApiKeys(context.secrets);
+  const ignoredWorkspaceValue = warnOncePerKey((message) => output.warn(message));
+  const settings = (): SettingReader => machineSafeReader(vscode.workspace.getConfiguration("keel"), ignoredWorkspaceValue);
+  const keys = new ApiKeys(context.secrets, settings);
   const client = new KeelClient({
     output,
     resolveServer: () => provisioner.resolveServer(),
-    serverEnv: () => keys.environment(),
+    serverEnv: () => keys.serverEnvironment(),
+    settings,
   });
   keel = client;
   const statusBar = new KeelStatusBar();
@@ -85,10 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
     vscode.workspace.onDidChangeConfiguration((event) => {
       const effect = affectsServer((section) => event.affectsConfiguration(section));
       if (effect === "restart") void client.restart();
-      else if (effect === "notify") {
-        const config = vscode.workspace.getConfiguration("keel");
-        client.sendSettings((key) => config.get(key));
-      }
+      else if (effect === "notify") client.sendSettings();
     }),
     // Trust and keys are read by the server only at start: a change means a restart.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void client.restart()),

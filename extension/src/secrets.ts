@@ -3,12 +3,13 @@
  * through its environment (the variable its settings name), so a changed key means a restart.
  */
 import * as vscode from "vscode";
-import { providerKeyTargets, serverSettings } from "./config";
+import { providerKeyTargets, serverSettings, type SettingReader } from "./config";
+import { serverEnvironment } from "./lifecycle/serverEnv";
 
 const PREFIX = "keel.apiKey.";
 
 export class ApiKeys {
-  constructor(private readonly secrets: vscode.SecretStorage) {}
+  constructor(private readonly secrets: vscode.SecretStorage, private readonly settings: () => SettingReader) {}
 
   onDidChange(listener: () => void): vscode.Disposable {
     return this.secrets.onDidChange((event) => {
@@ -16,19 +17,20 @@ export class ApiKeys {
     });
   }
 
-  /** The environment the server starts with: one variable per provider key that is stored. */
-  async environment(): Promise<Record<string, string>> {
-    const env: Record<string, string> = {};
-    for (const target of providerKeyTargets(currentSettings())) {
-      const value = await this.secrets.get(PREFIX + target.envVar);
-      if (value) env[target.envVar] = value;
+  /** The environment the server starts with: the allow-list, and each configured provider's key. */
+  async serverEnvironment(): Promise<Record<string, string>> {
+    const keyVariables = providerKeyTargets(this.currentSettings()).map((target) => target.envVar);
+    const storedKeys: Record<string, string> = {};
+    for (const name of keyVariables) {
+      const value = await this.secrets.get(PREFIX + name);
+      if (value) storedKeys[name] = value;
     }
-    return env;
+    return serverEnvironment({ base: process.env, platform: process.platform, keyVariables, storedKeys });
   }
 
   /** "Keel: Set API Key…": pick the provider (or take it from a command link), then the key. */
   async promptAndStore(providerId?: string): Promise<boolean> {
-    const targets = providerKeyTargets(currentSettings());
+    const targets = providerKeyTargets(this.currentSettings());
     let target = targets.find((t) => t.providerId === providerId);
     if (!target) {
       const picked = await vscode.window.showQuickPick(
@@ -48,9 +50,8 @@ export class ApiKeys {
     else await this.secrets.delete(PREFIX + target.envVar);
     return true;
   }
-}
 
-function currentSettings(): ReturnType<typeof serverSettings> {
-  const config = vscode.workspace.getConfiguration("keel");
-  return serverSettings((key) => config.get(key));
+  private currentSettings(): ReturnType<typeof serverSettings> {
+    return serverSettings(this.settings());
+  }
 }

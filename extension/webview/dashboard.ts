@@ -2,11 +2,13 @@
 import MarkdownIt from "markdown-it";
 import type { CostEstimate, RunEvent, RunResult, RunSummary, UsageReport, WorkflowInfo } from "../src/protocol/keel-protocol";
 import type { DashboardUpdate } from "../src/webview/messages";
+import { isWebLink } from "../src/webview/links";
 import { barChart, rateChart } from "./charts";
 import { h, onMessage, renderBanner, replace, usd, vscode } from "./common";
 
-// html: false escapes any HTML in a report; markdown-it also refuses javascript: and data: links.
+// html: false escapes any HTML in a report; links other than http(s) stay plain text (links.ts).
 const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
+markdown.validateLink = isWebLink;
 const ESTIMATE_DEBOUNCE_MS = 300;
 
 interface Saved {

@@ -10,18 +10,20 @@ import {
 } from "vscode-languageclient/node";
 import type { HealthReport, RunEvent } from "../protocol/keel-protocol";
 import * as ext from "../lspExt";
-import { serverSettings } from "../config";
+import { serverSettings, type SettingReader } from "../config";
 import { RestartPolicy } from "./restartPolicy";
 import { HealthWatch } from "./healthWatch";
 import type { ClientPhase, StatusInput } from "../status/statusModel";
-import type { ServerCommand } from "../provisioning/provision";
+import type { ServerCommand } from "../provisioning/commands";
 
 export interface KeelClientDeps {
   output: vscode.LogOutputChannel;
   /** Resolves the server command (provisioning on first use); undefined when it failed. */
   resolveServer(): Promise<ServerCommand | undefined>;
-  /** Environment additions (API keys from SecretStorage). */
+  /** The server's whole environment: the allow-list of lifecycle/serverEnv.ts plus provider keys. */
   serverEnv(): Promise<Record<string, string>>;
+  /** The `keel.*` settings as the server may see them (config.ts machineSafeReader). */
+  settings(): SettingReader;
 }
 
 /**
@@ -83,12 +85,12 @@ export class KeelClient implements vscode.Disposable {
       return;
     }
     this.setPhase("starting");
-    const env = { ...process.env, ...(await this.deps.serverEnv()) };
+    // Never the host's whole process.env, and never the library's default cwd (the workspace).
     const serverOptions: ServerOptions = {
       command: server.command,
       args: server.args,
       transport: TransportKind.stdio,
-      options: { env, ...(server.cwd ? { cwd: server.cwd } : {}) },
+      options: { env: await this.deps.serverEnv(), cwd: server.cwd },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "python" }, { scheme: "untitled", language: "python" }],
@@ -153,9 +155,9 @@ export class KeelClient implements vscode.Disposable {
     this.setPhase("stopped", "Use Restart to start it.");
   }
 
-  sendSettings(read: (key: string) => unknown): void {
+  sendSettings(): void {
     if (!this.running) return;
-    void this.client?.sendNotification("workspace/didChangeConfiguration", { settings: serverSettings(read) });
+    void this.client?.sendNotification("workspace/didChangeConfiguration", { settings: serverSettings(this.deps.settings()) });
   }
 
   /** Sends a keel/* request; fails with a clear message when the server is not running. */
@@ -179,9 +181,8 @@ export class KeelClient implements vscode.Disposable {
   }
 
   private initializationOptions(): Record<string, unknown> {
-    const config = vscode.workspace.getConfiguration("keel");
     return {
-      settings: serverSettings((key) => config.get(key)),
+      settings: serverSettings(this.deps.settings()),
       workspaceTrusted: vscode.workspace.isTrusted,
       clientName: `vscode-keel ${vscode.version}`,
     };

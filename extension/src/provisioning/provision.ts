@@ -7,14 +7,15 @@
 import * as vscode from "vscode";
 import { spawn } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
+import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { interpreterCandidates, isSupported, parseVersion, VERSION_SCRIPT, type InterpreterCandidate } from "./interpreter";
+import { interpreterCandidates, isSupported, parseVersion, type InterpreterCandidate } from "./interpreter";
+import {
+  CONSTRAINTS_FILE, createVenv, installKeel, provisionedServer, serverPathCommand, venvPython, versionProbe,
+  type ProcessCommand, type ServerCommand,
+} from "./commands";
 
-export interface ServerCommand {
-  command: string;
-  args: string[];
-  cwd?: string;
-}
+export type { ServerCommand } from "./commands";
 
 class ProvisioningError extends Error {}
 
@@ -34,7 +35,7 @@ export class Provisioner {
     const serverPath = config.get<string>("server.path")?.trim();
     if (serverPath) {
       this.output.info(`Using keel.server.path: ${serverPath}`);
-      return { command: serverPath, args: ["serve"] };
+      return serverPathCommand(serverPath, await this.neutralDir());
     }
     for (;;) {
       try {
@@ -69,6 +70,13 @@ export class Provisioner {
     return path.join(this.context.globalStorageUri.fsPath, "venv");
   }
 
+  /** The working directory of every process we start: ours, never a repository (see commands.ts). */
+  private async neutralDir(): Promise<string> {
+    const dir = this.context.globalStorageUri.fsPath;
+    await fs.mkdir(dir, { recursive: true });
+    return dir;
+  }
+
   private async wheelPath(): Promise<string> {
     const dir = path.join(this.context.extensionPath, "extension", "wheel");
     const wheels = existsSync(dir) ? (await fs.readdir(dir)).filter((name) => name.endsWith(".whl")) : [];
@@ -79,40 +87,41 @@ export class Provisioner {
 
   private async ensureEnvironment(): Promise<ServerCommand> {
     const wheel = await this.wheelPath();
+    const constraints = path.join(path.dirname(wheel), CONSTRAINTS_FILE);
+    if (!existsSync(constraints)) throw new ProvisioningError(`this build of the extension carries no ${CONSTRAINTS_FILE} beside its wheel`);
+    const cwd = await this.neutralDir();
     const venv = this.venvDir();
-    const python = path.join(venv, "bin", "python");
+    const python = venvPython(venv);
     const marker = path.join(venv, MARKER);
+    // The wheel and its pins: a new build with other pins reinstalls, as a new wheel does.
+    const wanted = `${path.basename(wheel)} ${createHash("sha256").update(await fs.readFile(constraints)).digest("hex").slice(0, 16)}`;
     const installed = existsSync(marker) ? (await fs.readFile(marker, "utf8")).trim() : "";
-    if (installed === path.basename(wheel) && existsSync(python)) {
-      return { command: python, args: ["-m", "keel", "serve"] };
-    }
+    if (installed === wanted && existsSync(python)) return provisionedServer(python, cwd);
     const started = Date.now();
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Keel: setting up its Python environment", cancellable: true },
       async (progress, token) => {
         progress.report({ message: "finding Python ≥ 3.11…" });
-        const interpreter = await this.pickInterpreter(token);
+        const interpreter = await this.pickInterpreter(cwd, token);
         progress.report({ message: `creating the environment with ${interpreter.path}…` });
         await fs.rm(venv, { recursive: true, force: true });
-        await fs.mkdir(path.dirname(venv), { recursive: true });
-        await this.run(interpreter.path, ["-m", "venv", venv], token);
+        await this.run(createVenv(interpreter.path, venv, cwd), token);
         progress.report({ message: "installing Keel (about a minute the first time)…" });
-        // With the provider SDKs, so a key set later works without another install.
-        await this.run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `${wheel}[providers]`], token);
-        await fs.writeFile(marker, path.basename(wheel));
+        await this.run(installKeel(python, wheel, constraints, cwd), token);
+        await fs.writeFile(marker, wanted);
       });
     this.lastInstallMs = Date.now() - started;
     this.output.info(`Keel's environment is ready in ${venv} (set up in ${(this.lastInstallMs / 1000).toFixed(1)} s).`);
-    return { command: python, args: ["-m", "keel", "serve"] };
+    return provisionedServer(python, cwd);
   }
 
-  private async pickInterpreter(token: vscode.CancellationToken): Promise<InterpreterCandidate> {
+  private async pickInterpreter(cwd: string, token: vscode.CancellationToken): Promise<InterpreterCandidate> {
     const setting = vscode.workspace.getConfiguration("keel").get<string>("python");
     const candidates = interpreterCandidates(setting, await pythonExtensionInterpreter());
     const problems: string[] = [];
     for (const candidate of candidates) {
       try {
-        const out = await this.run(candidate.path, ["-c", VERSION_SCRIPT], token);
+        const out = await this.run(versionProbe(candidate.path, cwd), token);
         const version = parseVersion(out);
         if (version && isSupported(version)) {
           this.output.info(`Using Python ${version.join(".")} from the ${candidate.source}: ${candidate.path}`);
@@ -128,10 +137,10 @@ export class Provisioner {
   }
 
   /** Runs a process, logging its output; rejects with its last stderr line on failure. */
-  private run(command: string, args: string[], token: vscode.CancellationToken): Promise<string> {
+  private run({ command, args, cwd }: ProcessCommand, token: vscode.CancellationToken): Promise<string> {
     this.output.info(`$ ${command} ${args.join(" ")}`);
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       const cancel = token.onCancellationRequested(() => child.kill("SIGTERM"));
@@ -147,7 +156,7 @@ export class Provisioner {
         else if (code === 0) resolve(stdout);
         else {
           const last = stderr.trim().split("\n").pop() ?? "";
-          reject(new ProvisioningError(`${path.basename(command)} ${args[0] ?? ""} ${args[1] ?? ""} exited with ${code}${last ? `: ${last}` : ""}`));
+          reject(new ProvisioningError(`${path.basename(command)} ${args.slice(0, 3).join(" ")} exited with ${code}${last ? `: ${last}` : ""}`));
         }
       });
     });

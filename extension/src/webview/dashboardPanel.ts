@@ -13,6 +13,7 @@ import { describeError } from "../errors";
 import { statusView } from "../status/statusModel";
 import { LatestOnly } from "./estimates";
 import { DashboardMessage, type DashboardUpdate } from "./messages";
+import { workspaceFilePath } from "./reveal";
 import { KeelPanel } from "./panelBase";
 import { RunTracker } from "./runs";
 
@@ -147,7 +148,13 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
         return;
       }
       case "reveal": {
-        const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(message.uri));
+        const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+        const file = workspaceFilePath(message.uri, folders, process.platform);
+        if (!file.ok) {
+          this.deps.output.warn(`The dashboard asked to open ${message.uri}; refused: ${file.reason}.`);
+          return;
+        }
+        const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file.path));
         const { start, end } = message.range;
         const range = new vscode.Range(start.line, start.character, end.line, end.character);
         await vscode.window.showTextDocument(document, { selection: range, viewColumn: vscode.ViewColumn.One });

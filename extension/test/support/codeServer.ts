@@ -4,7 +4,7 @@
  * a temporary folder, bound to 127.0.0.1.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 
@@ -53,6 +53,11 @@ export function prepareHome(root: string, marker: string, userSettings: Record<s
     "workbench.startupEditor": "none", "workbench.tips.enabled": false, "workbench.editor.useModal": "off", // editors in tabs, as the e2e drives them
     "telemetry.telemetryLevel": "off", "update.mode": "none", ...userSettings,
   }, null, 2));
+  // code-server's window is a remote one: VS Code applies machine-scoped settings (keel.providers,
+  // keel.storage.dir, keel.telemetry.otlpEndpoint) there only from the machine's own settings.
+  mkdirSync(path.join(dirs["user-data"]!, "Machine"), { recursive: true });
+  writeFileSync(path.join(dirs["user-data"]!, "Machine", "settings.json"), JSON.stringify(
+    Object.fromEntries(Object.entries(userSettings).filter(([key]) => key.startsWith("keel."))), null, 2));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${NODE_BIN}:${process.env["PATH"] ?? ""}`,
@@ -60,7 +65,22 @@ export function prepareHome(root: string, marker: string, userSettings: Record<s
     KEEL_E2E_MARKER: marker, ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "",
     ...extraEnv,
   };
+  homes.set(marker, realpathSync(root));
   return { root, env, userDataDir: dirs["user-data"]!, extensionsDir: dirs["extensions"]! };
+}
+
+/** marker → the home's root, for processes that do not carry the marker in their environment. */
+const homes = new Map<string, string>();
+
+/**
+ * True when the process belongs to this test: the extension passes the server only an allow-list
+ * of variables (no KEEL_E2E_MARKER), so the server and its workers are known by their working
+ * directory, the extension's storage folder inside the test's home.
+ */
+function belongsToTest(pid: string, marker: string): boolean {
+  if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(`KEEL_E2E_MARKER=${marker}`)) return true;
+  const root = homes.get(marker);
+  return root !== undefined && `${readlinkSync(`/proc/${pid}/cwd`)}/`.startsWith(`${root}/`);
 }
 
 export function installExtension(home: CodeServerHome, vsix: string): void {
@@ -79,7 +99,7 @@ export function startCodeServer(home: CodeServerHome, port: number, folder: stri
   ], { env: home.env, stdio: ["ignore", out, out], detached: true });
 }
 
-/** Pids of live `keel serve` processes started under this test (their environment carries the marker). */
+/** Pids of live `keel serve` processes started under this test (see belongsToTest). */
 export function keelServerPids(marker: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -89,7 +109,7 @@ export function keelServerPids(marker: string): number[] {
       if (!cmdline.includes("keel") || !cmdline.includes("serve") || cmdline.includes("chaos")) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (/\) Z /.test(stat)) continue; // a zombie is already dead
-      if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`KEEL_E2E_MARKER=${marker}`)) pids.push(Number(entry));
+      if (belongsToTest(entry, marker)) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -104,7 +124,7 @@ export function markedPids(marker: string): number[] {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, "utf8"))) continue;
-      if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`KEEL_E2E_MARKER=${marker}`)) pids.push(Number(entry));
+      if (belongsToTest(entry, marker)) pids.push(Number(entry));
     } catch {
       // gone
     }

@@ -57,13 +57,22 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export function startServer(workspace: Workspace, extraArgs: string[] = []): RunningServer {
+/** A fresh data home, so a test server writes no history or logs into the user's. */
+export function dataHomeEnv(): Record<string, string> {
   const dataHome = mkdtempSync(path.join(tmpdir(), "keel-ext-data-"));
-  const child = spawn(PYTHON, ["-m", "keel", "serve", ...extraArgs], {
+  return { XDG_DATA_HOME: dataHome, XDG_STATE_HOME: dataHome, XDG_CACHE_HOME: dataHome };
+}
+
+export function startServer(workspace: Workspace, extraArgs: string[] = []): RunningServer {
+  return startProcess(PYTHON, ["-m", "keel", "serve", ...extraArgs], {
     cwd: workspace.root,
-    env: { ...process.env, XDG_DATA_HOME: dataHome, XDG_STATE_HOME: dataHome, XDG_CACHE_HOME: dataHome, ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "" },
-    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...dataHomeEnv(), ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "" },
   });
+}
+
+/** Starts a server from an exact command line, cwd and environment (the extension's own builders). */
+export function startProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): RunningServer {
+  const child = spawn(command, args, { ...options, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

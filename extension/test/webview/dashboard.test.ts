@@ -106,3 +106,22 @@ test("recent runs reopen their report; usage charts render; the banner's action 
   assert.equal(await h.page.isVisible("#banner"), false);
   await h.close();
 });
+
+test("a model-written report keeps only http(s) links; vscode:, command:, file: and relative links are plain text", async () => {
+  const h = await loaded();
+  const markdown = [
+    "# Review",
+    "[docs](https://docs.python.org/3/) and [plain](http://example.com/a).",
+    "[install](vscode://ms-python.python/install?x=1) [run](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)",
+    "[passwd](file:///etc/passwd) [rel](src/app.py) <vscode://evil.ext/autolink> [js](javascript:alert(1))",
+  ].join("\n\n");
+  await h.deliver({ type: "runFinished", workflow: "review", target: "src/smelly.py", result: runResult("links", markdown) });
+  const hrefs = await h.page.$$eval("#report-markdown a", (links) => links.map((a) => a.getAttribute("href")));
+  assert.deepEqual(hrefs, ["https://docs.python.org/3/", "http://example.com/a"]);
+  const text = await h.page.textContent("#report-markdown") ?? "";
+  for (const written of ["[install](vscode://ms-python.python/install?x=1)", "[passwd](file:///etc/passwd)", "[rel](src/app.py)", "vscode://evil.ext/autolink"]) {
+    assert.ok(text.includes(written), `${written} is shown as text`);
+  }
+  assert.deepEqual(h.cspViolations, []);
+  await h.close();
+});
