@@ -86,7 +86,9 @@ async function trustWorkspace(): Promise<void> {
   await command("Workspaces: Manage Workspace Trust");
   await page.locator(".workspace-trust-editor .monaco-button", { hasText: /^Trust$/ }).first().click();
   await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ state: "detached", timeout: 30_000 });
-  await command("View: Close Editor");
+  const tab = page.locator(".tab", { hasText: "Workspace Trust" });
+  await tab.click({ button: "middle" }); // VS Code closes a tab on a middle click
+  await tab.waitFor({ state: "detached" });
 }
 
 async function command(title: string): Promise<void> {
@@ -375,10 +377,11 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
   await step(t, "the hostile repository ran none of its code and nothing reached the attacker", async () => {
     const markers = hostile.markers();
     const received = listener!.received();
-    console.log(`hostile: markers ${JSON.stringify(markers)}; listener: ${listener!.connections()} connections, ${received.length} bytes`);
-    if (received.length) console.log(`hostile: listener received:\n${received.toString("latin1").slice(0, 4000)}`);
     const servers = keelServerPids(marker);
     const environs = servers.map((pid) => { try { return readFileSync(`/proc/${pid}/environ`, "utf8"); } catch { return ""; } });
+    console.log(`hostile: markers ${JSON.stringify(markers)}; listener: ${listener!.connections()} connections, ${received.length} bytes; `
+      + `servers ${JSON.stringify(servers)}, given the canary: ${environs.filter((environ) => environ.includes(canary)).length}`);
+    if (received.length) console.log(`hostile: listener received:\n${received.toString("latin1").slice(0, 4000)}`);
     assert.deepEqual(markers, {}, "the repository's code ran");
     assert.equal(listener!.connections(), 0, "connections to the attacker's listener");
     assert.equal(received.length, 0, "bytes to the attacker's listener");

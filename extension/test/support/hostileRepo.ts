@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { SMELLY } from "./keelServer";
 
 /** Python modules Keel, its libraries or its analyzers import; a repository file of that name shadows them under `-m` with the repository as cwd. */
-const SHADOWED = ["psutil", "yaml", "structlog", "pydantic"];
+const SHADOWED = ["psutil", "yaml", "structlog", "pydantic", "libcst", "httpx"];
 
 /**
  * Writes a marker, then imports the real module with the repository off sys.path and puts it in
