@@ -14,6 +14,7 @@ maps these to JSON-RPC errors and the CLI maps them to exit codes.
     ├── Cancelled            cancelled      request.cancelled, run.cancelled
     │   └── Superseded       cancelled      estimate.superseded (transient)
     ├── Unavailable          unavailable    breaker.open, provider.none_configured
+    │   └── Untrusted        unavailable    trust.untrusted (not transient)
     ├── ContentModified      validation     document.content_modified (-32801)
     └── InternalError        internal       internal.unexpected
 
@@ -116,6 +117,21 @@ class Unavailable(KeelError):
     error_type = "unavailable"
     default_code = "breaker.open"
     default_transient = True
+
+
+UNTRUSTED_FIX = ("Trust the workspace (VS Code: Manage Workspace Trust) to let Keel send its code "
+                 "to your model providers.")
+
+
+class Untrusted(Unavailable):
+    """The workspace is not trusted, so nothing is sent to a model or a provider's endpoint."""
+
+    default_code = "trust.untrusted"
+    default_transient = False
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        kw.setdefault("hint", UNTRUSTED_FIX)
+        super().__init__(message, **kw)
 
 
 class ContentModified(KeelError):

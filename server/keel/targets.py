@@ -51,11 +51,19 @@ def _too_long(field: str) -> InvalidInput:
 
 
 def path_of_uri(uri: str, field: str = "uri") -> Path:
-    """The local path of a ``file://`` URI (percent-decoded and checked)."""
+    """The local path of a ``file://`` URI (percent-decoded and checked).
+
+    A URI naming a host (``file://server/share/x.py``) is refused rather than
+    read as the local ``/share/x.py``; on Windows it would be a UNC path, a
+    read from (and a credential handshake with) another machine.
+    """
     parsed = urlparse(uri)
     if parsed.scheme != "file" or not parsed.path:
         raise InvalidInput(f"{field} must be a file:// URI, got {uri[:80]!r}.",
                            code="params.invalid_uri", details={"field": field})
+    if parsed.netloc not in ("", "localhost"):
+        raise InvalidInput(f"{field} names the host {parsed.netloc[:80]!r}; only local file:// URIs "
+                           "are read.", code="params.invalid_uri", details={"field": field})
     return checked_path(unquote(parsed.path), field)
 
 

@@ -1,4 +1,10 @@
-"""Reading the text a request refers to: the open buffer, else the file on disk."""
+"""Reading the text a request refers to: the open buffer, else the file on disk.
+
+A document the client has opened is read from the client. Any other ``uri`` is
+read from disk only when it resolves (symlinks followed) inside a workspace
+folder: a protocol client could otherwise have Keel read, and quote back in
+findings or send to a model, any ``.py`` file the user can read.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +55,21 @@ def _read(path: Path, max_bytes: int) -> bytes:
                            code="analysis.unreadable", details={"field": "uri"}) from None
 
 
+def inside_workspace(path: Path, folders: list[Path]) -> Path:
+    """``path`` resolved (``..`` and symlinks), refused unless inside a workspace folder."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop, a component that cannot be read
+        raise InvalidInput(f"{path.name} cannot be resolved.", code="analysis.file_not_found",
+                           details={"field": "uri"}) from None
+    if targets.containing_folder(resolved, folders) is None:
+        raise InvalidInput(
+            f"{path.name} is outside every workspace folder and not open in the editor.",
+            code="analysis.outside_workspace", details={"field": "uri"},
+            hint="Open the file in the editor, or add its folder to the workspace.")
+    return resolved
+
+
 def check_size(text_bytes: int, name: str, max_bytes: int) -> None:
     if text_bytes > max_bytes:
         raise InvalidInput(
@@ -71,6 +92,7 @@ async def python_source(app: KeelApp, uri: str) -> SourceText:
         if "\x00" in open_doc.text:
             raise _binary(path)
         return SourceText(uri, open_doc.text, open_doc.version, path)
+    path = await in_thread(inside_workspace, path, list(app.workspace_folders))
     data = await in_thread(_read, path, max_bytes)
     check_size(len(data), path.name, max_bytes)
     if b"\x00" in data[:65536]:

@@ -22,6 +22,7 @@ from keel.runtime.threads import in_thread
 
 from .documents import SourceText
 from .state import KeelApp
+from .trust import refuse_if_untrusted
 
 SYSTEM = ("You fix one reported problem in Python code. Answer with the corrected code only, "
           "in a single ```python block, keeping behaviour, names and indentation.")
@@ -65,6 +66,7 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
 
     from .run_ops import provider_lease, resilience_of
 
+    refuse_if_untrusted(app, f"this code to a model: {finding.rule} has no rule-based fix")
     lease = provider_lease(app)
     if not serving_ids(lease.providers):
         raise Unavailable(

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from keel.errors import ConfigError
+from keel.health.preflight import untrusted_network_check
 from keel.protocol.health import ComponentStatus
 from keel.protocol.reliability import ModelsReport, ValidateModelsParams
 from keel.providers import registry_check, registry_file
@@ -87,4 +88,9 @@ async def validate_models(app: KeelApp, params: ValidateModelsParams) -> ModelsR
     problem = await in_thread(apply_registry_file, app)
     if problem is not None:
         raise problem
+    if params.network and not app.workspace_trusted:  # nothing leaves an untrusted workspace
+        report = await registry_check.validate_models(app.settings, app.env, network=False)
+        report.checks.append(untrusted_network_check("models.served",
+                                                     "Providers serve our models"))
+        return report
     return await registry_check.validate_models(app.settings, app.env, network=params.network)

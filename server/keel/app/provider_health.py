@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from keel.protocol.health import ComponentStatus
-from keel.providers.factory import build_providers
+from keel.providers.factory import build_providers, untrusted_providers
 from keel.resilience import BreakerRegistry
 
 from .state import KeelApp
@@ -34,7 +34,8 @@ def _provider_of(breaker_name: str) -> str:
 
 def refresh_provider_components(app: KeelApp) -> None:
     """Rebuild the provider:<id> components from the settings (called when settings change)."""
-    statuses = build_providers(app.settings, app.env).statuses
+    statuses = (build_providers(app.settings, app.env) if app.workspace_trusted
+                else untrusted_providers(app.settings)).statuses
     wanted = {f"provider:{s.id}" for s in statuses if s.kind != "offline" or app.settings.providers}
     for component in app.monitor.components():
         if component.name.startswith("provider:") and component.name not in wanted:

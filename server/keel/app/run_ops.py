@@ -29,7 +29,7 @@ from keel.protocol.workflows import (
     WorkflowInfo,
 )
 from keel.providers.base import Completion
-from keel.providers.factory import ProviderSet, build_providers
+from keel.providers.factory import ProviderSet
 from keel.records import MemoryRecorder, RunRecorder
 from keel.resilience import BudgetRegistry, ResponseCache
 from keel.runtime.deadline import current_deadline, deadline_scope
@@ -50,6 +50,7 @@ from .cost_ops import cost_state
 from .history_ops import history_reader
 from .provider_health import breakers
 from .state import KeelApp
+from .trust import providers_for
 
 log = structlog.get_logger(__name__)
 _CLOSING: set[asyncio.Task[None]] = set()
@@ -58,8 +59,9 @@ _CLOSING: set[asyncio.Task[None]] = set()
 class ProviderLease:
     """One built ProviderSet and how many runs use it; closed when retired and unused."""
 
-    def __init__(self, settings: object, providers: ProviderSet) -> None:
+    def __init__(self, settings: object, providers: ProviderSet, trusted: bool = True) -> None:
         self.settings = settings
+        self.trusted = trusted
         self.providers = providers
         self.users = 0
         self.retired = False
@@ -110,9 +112,8 @@ def recorder_of(app: KeelApp) -> RunRecorder:
 def provider_lease(app: KeelApp) -> ProviderLease:
     """The current provider set (rebuilt when settings change); callers bump ``users``."""
     lease = app.provider_lease
-    if lease is None or lease.settings is not app.settings:
-        factory = app.provider_factory or build_providers
-        fresh = ProviderLease(app.settings, factory(app.settings, app.env))
+    if lease is None or lease.settings is not app.settings or lease.trusted != app.workspace_trusted:
+        fresh = ProviderLease(app.settings, providers_for(app), app.workspace_trusted)
         if lease is not None:
             lease.retire()
         app.provider_lease = lease = fresh

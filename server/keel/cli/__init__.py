@@ -17,7 +17,22 @@ from keel.errors import EXIT_CODES
 
 
 def main(argv: list[str] | None = None) -> None:
+    isolate_children()
     raise SystemExit(run_cli(sys.argv[1:] if argv is None else list(argv)))
+
+
+def isolate_children() -> None:
+    """Every Python this process starts leaves its working directory off ``sys.path``.
+
+    multiprocessing starts the fork server (and, on Windows and macOS, each
+    worker) as ``python -c ...`` with this process's interpreter flags: without
+    ``-I`` or ``-P`` that put ``''``, the working directory (often the open
+    repository), first on the child's ``sys.path``, and the fork server imported
+    the repository's ``libcst.py`` while preloading the analysis engine.
+    ``PYTHONSAFEPATH`` gives every child ``-P``; under ``-I`` (how the editor
+    starts Keel) the children inherit ``-I`` itself and ignore the variable.
+    """
+    os.environ["PYTHONSAFEPATH"] = "1"
 
 
 def run_cli(args: list[str]) -> int:

@@ -19,10 +19,11 @@ from urllib.parse import urlparse
 
 import anyio
 
-from keel.errors import DeadlineExceeded
+from keel.errors import UNTRUSTED_FIX, DeadlineExceeded
+from keel.files import private_folder
 from keel.protocol.health import PreflightCheck, PreflightReport, PreflightStatus
 from keel.protocol.settings import ProviderSettings, Settings
-from keel.providers.credentials import is_loopback_url
+from keel.providers.credentials import CLEAR_TEXT_FIX, clear_text_problem, is_loopback_url
 from keel.providers.registry_check import models_preflight_check
 from keel.runtime.deadline import deadline_scope
 from keel.runtime.threads import in_thread
@@ -77,7 +78,7 @@ def check_settings(problem: str | None) -> PreflightCheck:
 def check_storage(storage_dir: Path) -> PreflightCheck:
     t = time.perf_counter()
     try:
-        storage_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(storage_dir)  # as the history database makes it (keel.files)
         with tempfile.NamedTemporaryFile(dir=storage_dir, prefix=".keel-write-test-"):
             pass
     except OSError as exc:
@@ -93,6 +94,11 @@ def check_provider_keys(settings: Settings, env: Mapping[str, str]) -> Preflight
         return _check("providers", "Provider keys", "warn",
                       "no provider configured: LLM stages are skipped (offline mode)",
                       "Add a provider in keel.providers and set its API key variable.", t)
+    refused = [problem for p in settings.providers
+               if p.kind != "offline" and (problem := clear_text_problem(p))]
+    if refused:
+        return _check("providers", "Provider keys", "fail", "refused: " + "; ".join(refused),
+                      CLEAR_TEXT_FIX, t)
     missing = [f"{p.id} ({key_env_of(p)})" for p in settings.providers
                if key_env_of(p) and not env.get(key_env_of(p) or "") and not _is_local(p)]
     if len(missing) == len(settings.providers):
@@ -109,8 +115,14 @@ def check_trust(trusted: bool) -> PreflightCheck:
     if trusted:
         return _check("trust", "Workspace trusted", "pass", "workspace is trusted", None, t)
     return _check("trust", "Workspace trusted", "warn",
-                  "workspace is not trusted: user-defined workflows are not loaded",
-                  "Trust the workspace in VS Code (Manage Workspace Trust).", t)
+                  "workspace is not trusted: user-defined workflows are not loaded, and no code, "
+                  "key or probe is sent to a model provider", UNTRUSTED_FIX, t)
+
+
+def untrusted_network_check(id_: str, title: str) -> PreflightCheck:
+    """What a network check says instead of probing, in an untrusted workspace."""
+    return _check(id_, title, "warn", "not checked: the workspace is not trusted, so Keel "
+                  "contacts no provider from it", UNTRUSTED_FIX, time.perf_counter())
 
 
 def _is_local(provider: ProviderSettings) -> bool:
@@ -168,6 +180,9 @@ async def run_preflight(ctx: PreflightContext, network: bool = False) -> Preflig
     checks.append(await in_thread(check_storage, ctx.storage_dir))
     checks.append(check_provider_keys(ctx.settings, ctx.env))
     checks.append(check_trust(ctx.workspace_trusted))
+    if network and not ctx.workspace_trusted:  # nothing leaves an untrusted workspace
+        network = False
+        checks.append(untrusted_network_check("network", "Provider endpoints reachable"))
     checks.append(await models_preflight_check(ctx.settings, ctx.env, network))
     if network:
         probes: list[Callable[[], Awaitable[PreflightCheck]]] = [

@@ -17,11 +17,14 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from keel.files import private_file, private_folder
 
 from .redaction import REDACTOR
 
@@ -155,12 +158,20 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens (the first, and each new one after a rollover) is 0600."""
+
+    def _open(self) -> TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def _add_file_handler(root: logging.Logger, formatter: logging.Formatter, log_dir: Path) -> Path | None:
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(log_dir)  # logs quote requests and paths: the user's only (keel.files)
         path = log_dir / "keel.log"
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=3,
-                                                       encoding="utf-8")
+        handler = PrivateRotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=3,
+                                             encoding="utf-8")
     except OSError as exc:
         # An unwritable log dir must not stop the server; stderr still gets everything.
         logging.getLogger(__name__).warning("log file disabled: %s", exc.strerror)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from keel.errors import UNTRUSTED_FIX, Untrusted
 from keel.protocol.settings import ProviderSettings, Settings
 
 from .anthropic_provider import AnthropicProvider
 from .base import Provider
-from .credentials import Credentials, resolve_credentials
+from .credentials import CLEAR_TEXT_FIX, Credentials, resolve_credentials
 from .http_provider import HttpProvider
 from .offline import NONE_CONFIGURED_HINT, OFFLINE_ID, OfflineProvider
 from .openai_provider import OpenAIProvider
@@ -52,6 +53,7 @@ class ProviderSet:
     providers: list[Provider]  # fallback order; exactly [offline] when none is ready
     statuses: list[ProviderStatus]  # every configured entry (and offline, when serving)
     settings_by_id: dict[str, ProviderSettings] = field(default_factory=dict)
+    untrusted: bool = False  # built for an untrusted workspace: nothing may be sent
 
     @property
     def offline(self) -> bool:
@@ -89,6 +91,8 @@ def _readiness(entry: ProviderSettings, creds: Credentials) -> tuple[bool, str, 
     """(ready, status, fix) of a configured entry."""
     if entry.kind == "offline":
         return False, "offline: calls no model", None
+    if creds.refused:
+        return False, f"refused: {creds.refused}", CLEAR_TEXT_FIX
     if not creds.present:
         return (False, f"no key: set {creds.env_name}",
                 f"Set the environment variable {creds.env_name} for the Keel server.")
@@ -122,3 +126,23 @@ def build_providers(settings: Settings, env: Mapping[str, str] = os.environ) -> 
     log.debug("providers built", order=[p.id for p in providers],
              statuses={s.id: s.status for s in statuses})
     return ProviderSet(providers=providers, statuses=statuses, settings_by_id=by_id)
+
+
+UNTRUSTED_STATUS = "not used: the workspace is not trusted, so no code is sent to a model"
+
+
+def untrusted_refusal() -> Untrusted:
+    return Untrusted("This workspace is not trusted, so Keel sends none of its code to a model.")
+
+
+def untrusted_providers(settings: Settings) -> ProviderSet:
+    """The provider set of an untrusted workspace: the configured entries, none of them
+    built (no client, no key read), and a stand-in that refuses every call with
+    ``trust.untrusted``."""
+    entries = list(settings.providers) or list(DEFAULT_PROVIDERS)
+    statuses = [ProviderStatus(id=e.id, kind=e.kind, ready=False, status=UNTRUSTED_STATUS,
+                               fix=UNTRUSTED_FIX) for e in entries]
+    by_id = {e.id: e for e in entries}
+    by_id.setdefault(OFFLINE_ID, OFFLINE_SETTINGS)
+    return ProviderSet(providers=[OfflineProvider(refusal=untrusted_refusal)], statuses=statuses,
+                       settings_by_id=by_id, untrusted=True)

@@ -7,7 +7,9 @@ instead of retrying or failing the run.
 
 from __future__ import annotations
 
-from keel.errors import Unavailable
+from collections.abc import Callable
+
+from keel.errors import KeelError, Unavailable
 
 from .base import Completion, CompletionRequest, ProviderKind
 
@@ -16,8 +18,10 @@ NONE_CONFIGURED_HINT = "Set ANTHROPIC_API_KEY or configure a provider in setting
 
 
 class OfflineProvider:
-    def __init__(self, provider_id: str = OFFLINE_ID) -> None:
+    def __init__(self, provider_id: str = OFFLINE_ID,
+                 refusal: Callable[[], KeelError] | None = None) -> None:
         self._id = provider_id
+        self._refusal = refusal  # why it stands in, when not "no provider configured"
 
     @property
     def id(self) -> str:
@@ -34,6 +38,8 @@ class OfflineProvider:
         return None
 
     async def complete(self, request: CompletionRequest) -> Completion:
+        if self._refusal is not None:
+            raise self._refusal()
         raise Unavailable(
             "No model provider is configured, so LLM stages cannot run.",
             code="provider.none_configured",

@@ -21,7 +21,7 @@ from keel.protocol.reliability import ModelsReport, RegistryEntry
 from keel.protocol.settings import ProviderSettings, Settings
 
 from . import registry, registry_file
-from .credentials import resolve_credentials
+from .credentials import CLEAR_TEXT_FIX, resolve_credentials
 from .served_models import ServedModelsError, fetch_served_models, is_served
 
 STALE_AFTER_DAYS = 90
@@ -143,6 +143,9 @@ async def check_served(provider: ProviderSettings, env: Mapping[str, str],
     credentials = resolve_credentials(provider, env)
     if provider.kind == "offline":
         return _check(cid, title, [], t, ok="the offline provider needs no models")
+    if credentials.refused:
+        return _check(cid, title, [f"not checked: {credentials.refused}"], t, ok="",
+                      fix=CLEAR_TEXT_FIX)
     if not credentials.present:
         return _check(cid, title, [f"not checked: {credentials.env_name} is not set"], t,
                       ok="", status="warn", fix=f"Set {credentials.env_name} to check.")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from keel.errors import ConfigError, Unavailable
+from keel.files import private_file, private_folder, tighten
 
 FaultKind = Literal["transient", "persistent", "rejected"]
 
@@ -58,7 +59,13 @@ ConnectionFactory = Callable[[Path], sqlite3.Connection]
 
 
 def default_connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only (keel.files says why). SQLite creates -wal and -shm with the
+    # database file's mode, so a 0600 database makes them 0600 too; files of an
+    # older, looser version are tightened here.
+    private_folder(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
     # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), so
     # the sqlite3 module never opens or commits one behind our back.
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,

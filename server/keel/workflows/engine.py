@@ -79,8 +79,7 @@ async def execute_stages(spec: RunSpec, state: RunState, llm: LlmContext, run_cp
         started = time.monotonic()
         try:
             if stage_def.kind == "static":
-                await run_static_stage(stage_def, stage, files, run_cpu, spec.thresholds,
-                                       spec.workspace_root)
+                await run_static_stage(stage_def, stage, files, run_cpu, spec.thresholds)
             else:
                 if texts is None:
                     texts = await read_texts(files)

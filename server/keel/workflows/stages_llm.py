@@ -119,6 +119,12 @@ async def run_llm_stage(
         stage.status = "skipped"
         stage.add_note("skipped: the static stages found nothing to look at")
         return
+    if ctx.providers.untrusted:
+        stage.status = "skipped"
+        stage.degraded = True
+        stage.add_note("skipped: the workspace is not trusted, so no code is sent to a model "
+                       "(trust the workspace to run this stage)")
+        return
     serving = serving_ids(ctx.providers)
     chain = candidate_chain(ctx.providers, ctx.workflow.profile, plan.tier)
     rel_by_uri = {f.uri: f.rel_path for f in files}

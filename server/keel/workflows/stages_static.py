@@ -162,7 +162,7 @@ def _summarise(stage: StageState, batch: BatchResult) -> None:
 
 async def run_static_stage(
     stage_def: StageDef, stage: StageState, files: list[SourceFile], run_cpu: RunCpu,
-    thresholds: AdvisorThresholds | None, workspace_root: Path,
+    thresholds: AdvisorThresholds | None,
 ) -> None:
     """Fill ``stage`` with the analyzer's findings; raises KeelError when the analyzer fails."""
     items: list[Item] = [(str(f.path), f.rel_path, f.uri) for f in files]
@@ -183,7 +183,7 @@ async def run_static_stage(
             stage.degraded = True
             stage.add_note("bandit is not installed (pip install bandit)")
             return
-        issues = await run_bandit([f.path for f in files], workspace_root)
+        issues = await run_bandit([f.path for f in files])
         batch = BatchResult(findings=bandit_findings(issues, {str(f.path): f for f in files}))
     else:
         raise KeelError(f"unknown analyzer {analyzer!r}")

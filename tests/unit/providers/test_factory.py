@@ -73,7 +73,7 @@ def test_local_openai_compatible_server_needs_no_key(url):
 
 def test_remote_openai_compatible_server_still_needs_a_key():
     built = build_providers(
-        settings({"id": "vllm", "kind": "openai", "baseUrl": "http://gpu-box.internal:8000/v1"}),
+        settings({"id": "vllm", "kind": "openai", "baseUrl": "https://gpu-box.internal:8000/v1"}),
         env={})
     assert built.ids == ["offline"]
     assert built.status_of("vllm").status == "no key: set OPENAI_API_KEY"

@@ -113,5 +113,5 @@ def test_bandit_report_parsing():
 async def test_bandit_subprocess_finds_shell_injection(tmp_path):
     target = tmp_path / "bad.py"
     target.write_text("import subprocess\nsubprocess.call(input(), shell=True)\n")
-    issues = await run_bandit([target], tmp_path)
+    issues = await run_bandit([target])
     assert "B602" in {i.test_id for i in issues}

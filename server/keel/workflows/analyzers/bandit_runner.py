@@ -1,16 +1,24 @@
-"""Run bandit as a subprocess (``python -m bandit -f json -q <files>``) and parse its JSON.
+"""Run bandit as a subprocess (``python -I bandit_child.py LIST``) and parse its JSON.
 
 A subprocess rather than bandit's API: bandit is CPU-bound, keeps global state
 and logs to stdout; a child process can be killed the moment the run is
 cancelled or times out, which is what the cancel target asks for.
+
+The workspace is someone else's code. ``python -m bandit`` in the workspace put
+it first on ``sys.path``, so a repository's ``yaml.py`` ran inside bandit. The
+child now runs isolated (``-I``: no working directory or script folder on
+``sys.path``, no ``PYTHON*`` variables, no user site) in a temporary folder, and
+reads its absolute paths from a list file there (``bandit_child.py`` says why).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +28,11 @@ import structlog
 from anyio.abc import Process
 
 from keel.errors import InternalError
+from keel.runtime.threads import in_thread
 
 log = structlog.get_logger(__name__)
 _SEVERITY = {"LOW": "info", "MEDIUM": "warning", "HIGH": "error"}
+CHILD = Path(__file__).with_name("bandit_child.py")
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,36 @@ def parse_report(stdout: bytes) -> list[BanditIssue]:
     return issues
 
 
-async def run_bandit(files: list[Path], cwd: Path) -> list[BanditIssue]:
+def bandit_command(list_file: Path) -> list[str]:
+    """The child's command line: the same whatever the number of files."""
+    return [sys.executable, "-I", str(CHILD), str(list_file)]
+
+
+def write_list(folder: Path, files: list[Path]) -> Path:
+    list_file = folder / "targets"
+    list_file.write_bytes(b"".join(os.fsencode(f.absolute()) + b"\0" for f in files))
+    return list_file
+
+
+async def run_bandit(files: list[Path]) -> list[BanditIssue]:
     """bandit's issues in ``files``. Cancellation kills the child at once."""
     if not files:
         return []
-    command = [sys.executable, "-m", "bandit", "-f", "json", "-q", *map(str, files)]
-    process = await anyio.open_process(command, cwd=str(cwd), stdin=subprocess.DEVNULL,
+    folder = await in_thread(_temporary_folder, on_abandoned=tempfile.TemporaryDirectory.cleanup)
+    try:
+        list_file = await in_thread(write_list, Path(folder.name), files)
+        return await _run(bandit_command(list_file), cwd=folder.name)
+    finally:
+        with anyio.CancelScope(shield=True):  # one small file; cancelled runs leave nothing behind
+            await in_thread(folder.cleanup)
+
+
+def _temporary_folder() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="keel-bandit-")
+
+
+async def _run(command: list[str], cwd: str) -> list[BanditIssue]:
+    process = await anyio.open_process(command, cwd=cwd, stdin=subprocess.DEVNULL,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     finished = False
     try:

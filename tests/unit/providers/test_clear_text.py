@@ -1,0 +1,89 @@
+"""Keys go only over TLS or to this machine (issue 19, point 5, server part)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import pytest
+
+from keel.health.preflight import check_provider_keys
+from keel.protocol.settings import ProviderSettings, Settings
+from keel.providers.credentials import clear_text_problem, resolve_credentials
+from keel.providers.factory import build_providers
+from keel.providers.registry_check import check_served
+
+KEY = "sk-clear-text-test-0123456789"
+REFUSED = ["http://evil.example/v1", "http://10.0.0.5:11434/v1", "HTTP://proxy.corp:8080",
+           "http://localhost.evil.example/v1", "http://127.0.0.1.evil.example/", "ftp://host/v1",
+           "api.example.com/v1"]
+ALLOWED = ["https://api.example.com/v1", "http://localhost:11434/v1", "http://127.0.0.1:8765",
+           "http://[::1]:8000/v1", "http://127.0.0.2:9/v1", "HTTPS://API.EXAMPLE.COM"]
+
+
+class ReadRecorder(Mapping[str, str]):
+    """The environment, recording every variable read from it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values, self.read = values, []
+
+    def __getitem__(self, name: str) -> str:
+        self.read.append(name)
+        return self.values[name]
+
+    def get(self, name, default=None):  # type: ignore[override]
+        self.read.append(name)
+        return self.values.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def provider(url: str, kind: str = "openai") -> ProviderSettings:
+    return ProviderSettings(id="p", kind=kind, base_url=url, api_key_env="MY_KEY")
+
+
+@pytest.mark.parametrize("url", REFUSED)
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_key_is_never_read_for_a_clear_text_remote_endpoint(url, kind):
+    env = ReadRecorder({"MY_KEY": KEY})
+    credentials = resolve_credentials(provider(url, kind), env)
+    assert not credentials.present and env.read == []
+    assert "providers[p].baseUrl" in (credentials.refused or "")
+    built = build_providers(Settings(providers=[provider(url, kind)]), env)
+    assert built.ids == ["offline"] and env.read == []
+    status = built.status_of("p")
+    assert status is not None and not status.ready
+    assert status.status.startswith("refused: providers[p].baseUrl") and "https://" in (status.fix or "")
+
+
+@pytest.mark.parametrize("url", ALLOWED)
+def test_https_and_loopback_http_keep_working(url):
+    assert clear_text_problem(provider(url)) is None
+    built = build_providers(Settings(providers=[provider(url)]), {"MY_KEY": KEY})
+    assert built.ids == ["p"]
+
+
+def test_the_default_endpoints_are_https():
+    built = build_providers(Settings(providers=[ProviderSettings(id="a", kind="anthropic")]),
+                            {"ANTHROPIC_API_KEY": KEY})
+    assert built.ids == ["a"]
+
+
+async def test_the_served_models_probe_sends_nothing_to_a_clear_text_endpoint():
+    def refuse(request):
+        raise AssertionError(f"a request went to {request.url}")
+
+    import httpx
+
+    check = await check_served(provider("http://evil.example/v1"), {"MY_KEY": KEY},
+                               transport=httpx.MockTransport(refuse))
+    assert check.status == "fail" and "providers[p].baseUrl" in check.message
+
+
+def test_preflight_names_the_refused_field():
+    check = check_provider_keys(Settings(providers=[provider("http://evil.example/v1")]),
+                                {"MY_KEY": KEY})
+    assert check.status == "fail" and "providers[p].baseUrl is http://" in check.message
