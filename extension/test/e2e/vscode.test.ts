@@ -1,20 +1,22 @@
 /**
  * End to end in a real VS Code: code-server with the built .vsix on a sample workspace, driven
  * by Playwright in Debian's chromium. Screenshots go to test-results/e2e/, figures to
- * test-results/e2e/figures.json. When code-server is not installed this test says so loudly and
- * skips itself (only itself).
+ * test-results/e2e/figures.json. Workspace Trust is on, as for a user: the sample workspace is
+ * trusted from Manage Workspace Trust, a hostile repository (support/hostileRepo.ts) is not. When
+ * code-server is not installed this test says so loudly and skips itself (only itself).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../support/webviewHarness";
-import { largeModule, REPO, SMELLY } from "../support/keelServer";
+import { largeModule, PYTHON, REPO, SMELLY } from "../support/keelServer";
 import { startSlowProvider } from "../support/slowProvider";
+import { filesContaining, hostileRepository, startListener, type HostileRepo, type Listener } from "../support/hostileRepo";
 import {
   codeServerMissing, freePort, installExtension, keelServerPids, markedPids, prepareHome, startCodeServer, type CodeServerHome,
 } from "../support/codeServer";
@@ -23,12 +25,16 @@ const SHOTS = path.join(REPO, "test-results", "e2e");
 const missing = codeServerMissing();
 const figures: Record<string, number> = {};
 const marker = randomUUID();
+const canary = `canary-${randomUUID()}`;
 let home: CodeServerHome;
 let codeServer: ChildProcess | undefined;
 let provider: Awaited<ReturnType<typeof startSlowProvider>> | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let workspace: string;
+let port: number;
+let listener: Listener | undefined;
+let hostile: HostileRepo;
 let shot = 0;
 
 if (missing) {
@@ -73,6 +79,16 @@ async function quickInput(text: string, row: string, rowClass = ".focused"): Pro
     await focused.first().waitFor({ timeout: 15_000 });
   }
   await page.keyboard.press("Enter");
+}
+
+/** Trusts the open folder as a user would (the web workbench opens every new folder in Restricted Mode, asking nothing). */
+async function trustWorkspace(): Promise<void> {
+  await command("Workspaces: Manage Workspace Trust");
+  await page.locator(".workspace-trust-editor .monaco-button", { hasText: /^Trust$/ }).first().click();
+  await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ state: "detached", timeout: 30_000 });
+  const tab = page.locator(".tab", { hasText: "Workspace Trust" });
+  await tab.click({ button: "middle" }); // VS Code closes a tab on a middle click
+  await tab.waitFor({ state: "detached" });
 }
 
 async function command(title: string): Promise<void> {
@@ -126,11 +142,13 @@ before(async () => {
   const root = mkdtempSync(path.join(tmpdir(), "keel-e2e-"));
   workspace = sampleWorkspace(root);
   provider = await startSlowProvider(6_000);
+  listener = await startListener();
+  hostile = hostileRepository(mkdtempSync(path.join(tmpdir(), "keel-e2e-hostile-")), listener, PYTHON);
   home = prepareHome(root, marker, {
     "keel.providers": [{ id: "chaos", kind: "anthropic", baseUrl: provider.url, apiKeyEnv: "KEEL_E2E_CHAOS_KEY" }],
-  }, { KEEL_E2E_CHAOS_KEY: "e2e-test-key" });
+  }, { KEEL_E2E_CHAOS_KEY: "e2e-test-key", AWS_SECRET_ACCESS_KEY: canary });
   installExtension(home, vsix);
-  const port = await freePort();
+  port = await freePort();
   codeServer = startCodeServer(home, port, workspace, path.join(SHOTS, "code-server.log"));
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
@@ -157,6 +175,7 @@ after(async () => {
     try { process.kill(codeServer.pid, "SIGTERM"); } catch { /* already gone */ }
   }
   await provider?.close();
+  await listener?.close();
 });
 
 test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : false, timeout: 900_000 }, async (t) => {
@@ -164,6 +183,8 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
 
   await step(t, "the status bar reaches healthy (first install provisions the private environment)", async () => {
     await page.locator(".monaco-workbench").waitFor({ timeout: 180_000 });
+    await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60_000 });
+    await trustWorkspace();
     const workbenchAt = Date.now();
     await page.locator(".statusbar-item", { hasText: "Keel:" }).first().waitFor({ timeout: 120_000 });
     await screenshot("status-first");
@@ -323,6 +344,52 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await waitForStatus(/Keel: healthy/, 120_000);
     figure("restartToHealthyWarmMs", Date.now() - restarted);
     await screenshot("restarted-healthy");
+  });
+
+  await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow refused", async () => {
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(hostile.dir)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    // Nobody answers anything: the folder stays in Restricted Mode.
+    await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 30_000 });
+    await waitForStatus(/Keel: healthy/, 120_000);
+    await screenshot("hostile-restricted-healthy");
+    await openFile(hostile.file);
+    await page.keyboard.press("Control+Shift+M");
+    await page.locator(".markers-panel .monaco-list-row", { hasText: "keel" }).first().waitFor({ timeout: 60_000 });
+    await screenshot("hostile-problems");
+    await command("Keel: Open Refactor Advisor");
+    const advisor = await webview("#analyze");
+    await advisor.click("#analyze");
+    await advisor.waitForSelector("#status[data-phase='done']", { timeout: 60_000 });
+    assert.ok(await advisor.locator("#findings li.finding").count() >= 2, "the advisor shows static findings");
+    await screenshot("hostile-advisor-findings");
+    // The workspace's .keel/workflows.toml would turn security-audit into bandit alone; untrusted,
+    // the server does not read it, so the built-in (with its model stage) is refused before it starts.
+    await command("Keel: Show Dashboard");
+    const dash = await webview("#run");
+    await dash.waitForSelector("#workflow option[value='security-audit']", { state: "attached", timeout: 30_000 });
+    await dash.selectOption("#workflow", "security-audit");
+    await dash.click("#run");
+    await dash.waitForSelector("#run-status:has-text('needs a trusted workspace')", { timeout: 30_000 });
+    await screenshot("hostile-workflow-refused");
+  });
+
+  await step(t, "the hostile repository ran none of its code and nothing reached the attacker", async () => {
+    const markers = hostile.markers();
+    const received = listener!.received();
+    const servers = keelServerPids(marker);
+    const environs = servers.map((pid) => { try { return readFileSync(`/proc/${pid}/environ`, "utf8"); } catch { return ""; } });
+    console.log(`hostile: markers ${JSON.stringify(markers)}; listener: ${listener!.connections()} connections, ${received.length} bytes; `
+      + `servers ${JSON.stringify(servers)}, given the canary: ${environs.filter((environ) => environ.includes(canary)).length}`);
+    if (received.length) console.log(`hostile: listener received:\n${received.toString("latin1").slice(0, 4000)}`);
+    assert.deepEqual(markers, {}, "the repository's code ran");
+    assert.equal(listener!.connections(), 0, "connections to the attacker's listener");
+    assert.equal(received.length, 0, "bytes to the attacker's listener");
+    assert.equal(received.includes(canary), false, "the canary reached the attacker");
+    assert.equal(existsSync(hostile.attackerStorage), false, "Keel wrote to the workspace's storage.dir");
+    for (const dir of [hostile.dir, hostile.markerDir]) assert.deepEqual(filesContaining(dir, canary), [], `the canary was written under ${dir}`);
+    assert.ok(servers.length >= 1, "Keel's server runs for the hostile repository");
+    assert.ok(environs.every((environ) => !environ.includes(canary)), "Keel's server was given AWS_SECRET_ACCESS_KEY");
   });
 
   await step(t, "closing the window and stopping code-server leaves no Keel process behind", async () => {

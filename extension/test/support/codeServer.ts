@@ -50,7 +50,7 @@ export function prepareHome(root: string, marker: string, userSettings: Record<s
   mkdirSync(path.join(dirs["user-data"]!, "User"), { recursive: true });
   writeFileSync(path.join(dirs["user-data"]!, "User", "settings.json"), JSON.stringify({
     "chat.disableAIFeatures": true, "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
-    "workbench.startupEditor": "none", "workbench.tips.enabled": false, "security.workspace.trust.enabled": false,
+    "workbench.startupEditor": "none", "workbench.tips.enabled": false, "workbench.editor.useModal": "off", // editors in tabs, as the e2e drives them
     "telemetry.telemetryLevel": "off", "update.mode": "none", ...userSettings,
   }, null, 2));
   // code-server's window is a remote one: VS Code applies machine-scoped settings (keel.providers,
@@ -94,7 +94,7 @@ export function startCodeServer(home: CodeServerHome, port: number, folder: stri
   const out = openSync(log, "a");
   return spawn(CODE_SERVER, [
     "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check",
-    "--disable-workspace-trust", "--disable-getting-started-override", "--config", config,
+    "--disable-getting-started-override", "--config", config,
     "--user-data-dir", home.userDataDir, "--extensions-dir", home.extensionsDir, folder,
   ], { env: home.env, stdio: ["ignore", out, out], detached: true });
 }
