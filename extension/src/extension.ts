@@ -154,6 +154,10 @@ async function runWorkflowCommand(deps: DashboardDeps, workflow?: string, target
     if (update.type === "runStarted" && update.attached) {
       void vscode.window.showInformationMessage(`Keel: attached to run ${update.runId}, already in flight.`);
     }
+    // Without the dashboard open nothing else would say why the command did nothing.
+    if (update.type === "runFailed" && !panel) {
+      void vscode.window.showErrorMessage(`Keel: ${update.message}`);
+    }
     if (update.type === "runFinished") {
       void vscode.window.showInformationMessage(`Keel: ${update.result.workflow} on ${update.result.target} ${update.result.status}.`, "Show report")
         .then((choice) => {
