@@ -78,12 +78,14 @@ def _record_native_crashes() -> None:
     `crash.log` beside `keel.log`, not on the editor's Output channel."""
     import faulthandler
 
+    from keel.private_files import open_private, private_dir
+
     try:
         import platformdirs  # the same folder as default_log_dir(), without importing logging
 
-        folder = Path(platformdirs.user_log_dir("keel", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / "crash.log", "a", buffering=1)  # noqa: SIM115 - open for the process's life
+        # Owner-only: the stacks it records can quote the user's code.
+        folder = private_dir(Path(platformdirs.user_log_dir("keel", appauthor=False)))
+        handle = open_private(folder / "crash.log", "a", buffering=1)  # open for the process's life
     except OSError:
         return  # no log folder: crashes go unrecorded rather than onto stderr
     faulthandler.enable(file=handle, all_threads=True)
