@@ -92,6 +92,9 @@ def _record_native_crashes() -> None:
 
 
 def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
+    from keel.lsp.tcp_token import MIN_TOKEN_CHARS, TOKEN_ENV, take_token
+
+    given_token = take_token()  # first: no process this one starts may inherit it
     parser = _parser()
     args = parser.parse_args(argv)
     _record_native_crashes()
@@ -107,14 +110,25 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
         from keel.lsp.early import serve_stdio_fast
 
         return serve_stdio_fast(args.log_level, args.client_pid, on_done)
+    if given_token is not None and len(given_token) < MIN_TOKEN_CHARS:
+        print(f"keel serve: {TOKEN_ENV} is shorter than {MIN_TOKEN_CHARS} characters; "
+              "use a random one, e.g. from secrets.token_urlsafe(32).", file=sys.stderr)
+        return 2
     from keel.observability.logging import configure_logging
 
     configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
     from keel.app.bootstrap import create_app
     from keel.lsp.server import serve_tcp
+    from keel.lsp.tcp_token import server_token
 
+    try:
+        token = server_token(given_token)
+    except OSError as exc:
+        print(f"keel serve: cannot write the TCP token file ({exc.strerror or exc}); "
+              f"set {TOKEN_ENV} instead.", file=sys.stderr)
+        return 2
     app_state = create_app()
-    return serve_tcp(app_state, args.port or 0, client_pid=args.client_pid, on_done=on_done)
+    return serve_tcp(app_state, args.port or 0, token, client_pid=args.client_pid, on_done=on_done)
 
 
 def register(app) -> None:
