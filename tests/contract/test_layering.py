@@ -36,6 +36,8 @@ DEADLINE_ALLOWED = {
                        "out; the notifier shields the await and gives up after 1 s",
     "lsp/server.py": "shutdown cleanup (recorder drain, pool close) and capability registration "
                      "are bounded after the request deadlines are gone",
+    "lsp/tcp_auth.py": "a TCP connection's first message must arrive within a few seconds, before "
+                        "it is a client and before any request (and its deadline) exists",
     "rpc_client.py": "a client for scripts, benches and tests, not part of the server: how long "
                      "it waits for an answer is its caller's choice",
 }

@@ -27,7 +27,7 @@ async def test_a_broken_workflows_file_keeps_every_builtin_path_working(lsp, wor
         os.mkfifo(path)
     else:
         path.write_bytes(b'[[workflow]]\nid = "caf\xe9"\n')
-    await initialize(lsp, workspace)
+    await initialize(lsp, workspace, {"workspaceTrusted": True})  # untrusted, the file is not read
     listed = await request(lsp, "keel/listWorkflows")
     assert "review" in {w["id"] for w in listed["workflows"]}
     cost = await request(lsp, "keel/estimateCost", {"workflow": "review", "target": "a.py"})

@@ -230,75 +230,23 @@ async def test_after_exit_the_whole_process_tree_is_gone_even_with_work_in_fligh
 
 
 async def test_tcp_serves_one_client_and_refuses_a_second(tmp_path, workspace):
-    import sys
+    from .tcp import TcpClient, closed_unanswered, start_tcp_server
 
-    from .helpers import server_env
-
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "keel", "serve", "--tcp", "--port", "0", "--log-level", "warning",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env=server_env(tmp_path))
+    token = "lifecycle-token-0123456789abcdef"
+    server = await start_tcp_server(tmp_path, token)
     try:
-        line = b""
-        while b"listening on" not in line:
-            line = await asyncio.wait_for(process.stderr.readline(), 30)
-        port = int(line.rsplit(b":", 1)[1])
-        first_reader, first_writer = await asyncio.open_connection("127.0.0.1", port)
-        first = TcpClient(first_reader, first_writer)
+        first = await TcpClient.connect(server.port, token)
         await first.request(1, "initialize", {"processId": None, "rootUri": workspace.as_uri(),
                                               "capabilities": {}})
         ids = iter(range(100, 10_000))
         await until_serving(lambda: first.answer(next(ids), "keel/health"))
-        second_reader, second_writer = await asyncio.open_connection("127.0.0.1", port)
-        second = TcpClient(second_reader, second_writer)
+        second = await TcpClient.connect(server.port, token)  # even with the token: one client
         second.send(2, "keel/health")
-        assert await closed_unanswered(second_reader)
+        assert await closed_unanswered(second.reader)
         assert "result" in await first.request(3, "keel/health")  # the first client is unaffected
-        second_writer.close()
+        second.close()
     finally:
-        process.kill()
-        await process.wait()
-
-
-async def closed_unanswered(reader: asyncio.StreamReader) -> bool:
-    try:
-        return await asyncio.wait_for(reader.read(), 30) == b""
-    except ConnectionResetError:  # closed with our request unread
-        return True
-
-
-class TcpClient:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    def send(self, msg_id, method: str, params=None) -> None:
-        import json
-
-        body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params or {}}).encode()
-        self.writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    async def answer(self, msg_id, method: str, params=None):
-        """The result, or an RpcError as the other clients raise it."""
-        from keel.rpc_client import RpcError
-
-        message = await self.request(msg_id, method, params)
-        if "error" in message:
-            error = message["error"]
-            raise RpcError(error["code"], error["message"], error.get("data"))
-        return message["result"]
-
-    async def request(self, msg_id, method: str, params=None) -> dict:
-        import json
-
-        self.send(msg_id, method, params)
-        while True:
-            length = None
-            while (line := await asyncio.wait_for(self.reader.readline(), 30)) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            message = json.loads(await self.reader.readexactly(length))
-            if message.get("id") == msg_id:
-                return message
+        await server.stop()
 
 
 async def test_stderr_carries_readable_lines_not_json(tmp_path, workspace):

@@ -179,6 +179,16 @@ export interface AnalyzeParams {
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "AuthenticateParams".
+ */
+export interface AuthenticateParams {
+  /**
+   * The server's token: KEEL_SERVER_TOKEN as the client set it when it started `keel serve --tcp`, or the content of the token file the server named on stderr.
+   */
+  token: string;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "CancelRunParams".
  */
 export interface CancelRunParams {

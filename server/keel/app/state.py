@@ -59,7 +59,7 @@ class KeelApp:
     notifier: Notifier = field(default_factory=NullNotifier)
     documents: Documents = field(default_factory=NoDocuments)
     workspace_folders: list[Path] = field(default_factory=list)
-    workspace_trusted: bool = True
+    workspace_trusted: bool = False  # the server sets it from initialize; the CLI trusts its folder
     client_name: str | None = None
     worker_pool_size: int = 2
     # Replaceable collaborators (tests pass doubles; None → the default, built on first use).

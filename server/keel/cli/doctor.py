@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
             raw, source = read_settings_file(settings_file)
         except KeelError as error:
             fail(error)
-        state = KeelApp(workspace_folders=[workspace.resolve()])
+        state = KeelApp(workspace_folders=[workspace.resolve()], workspace_trusted=True)  # the user named it
         try:
             state.apply_settings(raw, source)
             report = asyncio.run(run_preflight(preflight_context(state), network=network))

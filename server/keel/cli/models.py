@@ -33,7 +33,7 @@ def _app_with_registry(workspace: Path, settings_file: Path | None) -> KeelApp:
     from keel.app.models_ops import apply_registry_file
     from keel.app.state import KeelApp
 
-    state = KeelApp(workspace_folders=[workspace.resolve()])
+    state = KeelApp(workspace_folders=[workspace.resolve()], workspace_trusted=True)  # the user named it
     try:
         apply_settings_file(state, settings_file)
         registry_problem = apply_registry_file(state)

@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
         log.info("keel run: starting", workflow=workflow, target=target)
         console = Console(stderr=as_json)
         root = workspace.resolve()
-        kapp = KeelApp(workspace_folders=[root])
+        kapp = KeelApp(workspace_folders=[root], workspace_trusted=True)  # the user named it
         try:
             apply_settings_file(kapp, settings_file)
             params = RunWorkflowParams(workflow=workflow, target=target, run_id=new_run_id(),

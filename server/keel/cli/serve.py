@@ -78,18 +78,23 @@ def _record_native_crashes() -> None:
     `crash.log` beside `keel.log`, not on the editor's Output channel."""
     import faulthandler
 
+    from keel.private_files import open_private, private_dir
+
     try:
         import platformdirs  # the same folder as default_log_dir(), without importing logging
 
-        folder = Path(platformdirs.user_log_dir("keel", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / "crash.log", "a", buffering=1)  # noqa: SIM115 - open for the process's life
+        # Owner-only: the stacks it records can quote the user's code.
+        folder = private_dir(Path(platformdirs.user_log_dir("keel", appauthor=False)))
+        handle = open_private(folder / "crash.log", "a", buffering=1)  # open for the process's life
     except OSError:
         return  # no log folder: crashes go unrecorded rather than onto stderr
     faulthandler.enable(file=handle, all_threads=True)
 
 
 def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
+    from keel.lsp.tcp_token import MIN_TOKEN_CHARS, TOKEN_ENV, take_token
+
+    given_token = take_token()  # first: no process this one starts may inherit it
     parser = _parser()
     args = parser.parse_args(argv)
     _record_native_crashes()
@@ -105,14 +110,25 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
         from keel.lsp.early import serve_stdio_fast
 
         return serve_stdio_fast(args.log_level, args.client_pid, on_done)
+    if given_token is not None and len(given_token) < MIN_TOKEN_CHARS:
+        print(f"keel serve: {TOKEN_ENV} is shorter than {MIN_TOKEN_CHARS} characters; "
+              "use a random one, e.g. from secrets.token_urlsafe(32).", file=sys.stderr)
+        return 2
     from keel.observability.logging import configure_logging
 
     configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
     from keel.app.bootstrap import create_app
     from keel.lsp.server import serve_tcp
+    from keel.lsp.tcp_token import server_token
 
+    try:
+        token = server_token(given_token)
+    except OSError as exc:
+        print(f"keel serve: cannot write the TCP token file ({exc.strerror or exc}); "
+              f"set {TOKEN_ENV} instead.", file=sys.stderr)
+        return 2
     app_state = create_app()
-    return serve_tcp(app_state, args.port or 0, client_pid=args.client_pid, on_done=on_done)
+    return serve_tcp(app_state, args.port or 0, token, client_pid=args.client_pid, on_done=on_done)
 
 
 def register(app) -> None:

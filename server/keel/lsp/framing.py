@@ -18,6 +18,12 @@ so every broken message costs only itself:
 
 Each frame carries the monotonic time its header was read (``received_at``):
 deadlines count from there, including time spent waiting for start-up.
+
+On TCP (``strict``) resynchronising is what a web page would use: a browser's
+``POST /`` is "garbage" followed by the frames in its body. So there, an HTTP
+request line or a ``Host``/``Origin``/``Sec-Fetch-*`` line among the skipped
+bytes, or a header other than ``Content-Length``/``Content-Type`` in a header
+block, ends the reading (as EOF: the server closes the connection) instead.
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ HEADER_PREFIX = re.compile(rb"^[A-Za-z0-9-]*(:|$)")
 LENGTH_VALUE = re.compile(rb"^\d{1,12}$")
 ID_HINT = re.compile(rb'"id"\s*:\s*(-?\d{1,15}(?![\d.eE])|"(?:[^"\\\r\n]|\\.){0,256}")')
 HINT_WINDOW = 4096
+FRAME_HEADERS = frozenset({b"content-length", b"content-type"})  # all that LSP base framing has
+HTTP_LIKE = re.compile(rb"^(?:[A-Z]{3,10} \S+ HTTP/\d|(?:host|origin|sec-fetch-[a-z-]*)[ \t]*:)",
+                       re.MULTILINE | re.IGNORECASE)
+HTTP_TAIL = 256  # skipped bytes kept so a request line split across two reads is still seen
 
 
 @dataclass(frozen=True)
@@ -88,12 +98,16 @@ def parse_error_reply(broken: BrokenFrame) -> dict[str, Any]:
 class FrameReader:
     """Frames from an asyncio stream; ``next()`` returns None only at EOF."""
 
-    def __init__(self, reader: asyncio.StreamReader, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, reader: asyncio.StreamReader, clock: Callable[[], float] = time.monotonic,
+                 strict: bool = False) -> None:
         self._reader = reader
         self._clock = clock
         self._buf = bytearray()
         self._eof = False
         self._garbage = 0  # bytes skipped since the last marker, logged once per resync
+        self._strict = strict
+        self._skipped_tail = b""
+        self._foreign: str | None = None  # strict: why the input is not ours (reading ends)
 
     async def _fill(self) -> bool:
         if self._eof:
@@ -109,6 +123,11 @@ class FrameReader:
         """Drop bytes before the next marker; True when a marker now starts the buffer."""
         match = MARKER.search(self._buf)
         keep_from = match.start() if match else max(0, len(self._buf) - MARKER_LEN + 1)
+        if self._strict and keep_from:
+            skipped = self._skipped_tail + bytes(self._buf[:keep_from])
+            if HTTP_LIKE.search(skipped):
+                self._foreign = "an HTTP request line or header"
+            self._skipped_tail = skipped[-HTTP_TAIL:]
         if keep_from and bytes(self._buf[:keep_from]).strip():
             self._garbage += keep_from
         del self._buf[:keep_from]
@@ -119,11 +138,14 @@ class FrameReader:
 
     async def next(self) -> Frame | BrokenFrame | None:
         while True:
-            while not self._drop_garbage():
+            while not self._drop_garbage() and self._foreign is None:
                 if not await self._fill():
                     return None
             received_at = self._clock()
-            header = await self._read_header()
+            header = None if self._foreign else await self._read_header()
+            if self._foreign is not None:
+                self._end_foreign(self._foreign)
+                return None
             if header is None:
                 return None
             if isinstance(header, str):
@@ -163,11 +185,20 @@ class FrameReader:
             # A marker inside a header line: garbage ran into the next message's header.
             if match is None or MARKER.search(line, MARKER_LEN if first_line else 1):
                 return "no blank line after the headers"
+            if self._strict and match.group(1).lower() not in FRAME_HEADERS:
+                self._foreign = "a header other than Content-Length and Content-Type"
+                return "foreign"
             if match.group(1).lower() == b"content-length":
                 value = match.group(2)
                 length = int(value) if LENGTH_VALUE.match(value) else None
             if len(line) > MAX_HEADER_BYTES:
                 return "a header line is over 64 KiB"
+
+    def _end_foreign(self, reason: str) -> None:
+        """Read nothing more: the caller sees EOF, and the TCP server closes the connection."""
+        logger.warning("closing the connection: %s is not LSP framing", reason)
+        self._eof = True
+        self._buf.clear()
 
     def _broken(self, reason: str, received_at: float, skip: int) -> BrokenFrame:
         """Resynchronise at the next marker after ``skip``; name the request id if visible."""
@@ -201,10 +232,13 @@ FrameQueue = asyncio.Queue  # of Frame | BrokenFrame | None (EOF)
 QUEUE_LIMIT = 1024  # backpressure: beyond this, unread messages wait in the pipe
 
 
-def start_reading(reader: asyncio.StreamReader) -> tuple[FrameQueue, asyncio.Task[None]]:
-    """Start reading frames off ``reader`` now (stamping each on arrival) into a queue."""
+def start_reading(reader: asyncio.StreamReader, strict: bool = False) -> tuple[FrameQueue, asyncio.Task[None]]:
+    """Start reading frames off ``reader`` now (stamping each on arrival) into a queue.
+
+    ``strict`` for TCP: HTTP-shaped input ends the reading instead of being skipped.
+    """
     queue: FrameQueue = asyncio.Queue(maxsize=QUEUE_LIMIT)
-    return queue, asyncio.ensure_future(pump_frames(FrameReader(reader), queue))
+    return queue, asyncio.ensure_future(pump_frames(FrameReader(reader, strict=strict), queue))
 
 
 async def pump_frames(frames: FrameReader, queue: FrameQueue) -> None:

@@ -22,4 +22,5 @@ KEEL_METHOD_NAMES: tuple[str, ...] = (
     "keel/runFindings",
     "keel/healthChanged",
     "keel/runEvent",
+    "keel/authenticate",
 )

@@ -16,7 +16,7 @@ from pygls.uris import to_fs_path
 from keel import __version__
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
-from keel.protocol.methods import REQUESTS
+from keel.protocol.methods import AUTHENTICATE, REQUESTS
 from keel.settings import load_initialization_options
 
 from .dispatch import dispatch
@@ -25,6 +25,8 @@ from .messages import keel_converter
 from .notifier import LspNotifier
 from .protocol import KeelProtocol
 from .stdio import stdio_streams
+from .tcp_auth import AUTH_TIMEOUT_S, authenticate
+from .tcp_token import ServerToken
 from .transport import StreamWriter, deliver_item, read_messages
 from .watchdog import watch_parent
 
@@ -125,6 +127,10 @@ def build_server(app: KeelApp) -> KeelServer:
         app.apply_settings(loaded.raw_settings, "initializationOptions.settings")
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
+
+    @server.feature(AUTHENTICATE)
+    def on_authenticate(ls: KeelServer, params: Any) -> None:
+        """Checked before anything else on TCP (tcp_auth); on stdio the pipe is the editor's."""
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
@@ -232,9 +238,10 @@ def serve_stdio(app: KeelApp, client_pid: int | None = None) -> int:
     return asyncio.run(main())
 
 
-def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1", client_pid: int | None = None,
-              on_done: Callable[[int], None] | None = None) -> int:
-    """One client per server: a second connection while one is open is refused (closed at once)."""
+def serve_tcp(app: KeelApp, port: int, token: ServerToken, host: str = "127.0.0.1",
+              client_pid: int | None = None, on_done: Callable[[int], None] | None = None,
+              auth_timeout_s: float = AUTH_TIMEOUT_S) -> int:
+    """One authenticated client per server (``tcp_auth``); any other connection is closed unread."""
     server = build_server(app)
 
     async def main() -> int:
@@ -247,8 +254,17 @@ def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1", client_pid: int 
                 log.warning("refused a second TCP connection; one client is already connected")
                 writer.close()
                 return
+            # Until it authenticates, a connection is not "the client": a web page or another
+            # local user must not take the one place, so the server keeps listening.
+            refusal = await authenticate(reader, token.value, auth_timeout_s)
+            if refusal is None and (connected or done.is_set()):
+                refusal = "another client authenticated first"
+            if refusal is not None:
+                log.warning("closed an unauthenticated TCP connection", reason=refusal)
+                writer.close()
+                return
             connected = True
-            frames, _ = start_reading(reader)
+            frames, _ = start_reading(reader, strict=True)
             await _serve(server, frames, writer.transport, client_pid=client_pid)
             writer.close()
             done.set()
@@ -256,11 +272,14 @@ def serve_tcp(app: KeelApp, port: int, host: str = "127.0.0.1", client_pid: int 
         tcp = await asyncio.start_server(on_connect, host, port)
         bound = tcp.sockets[0].getsockname()[1]
         log.info("serving on loopback", port=bound)
-        sys.stderr.write(f"keel: listening on {host}:{bound}\n")
+        where = f", token in {token.file}" if token.file else ""
+        sys.stderr.write(f"keel: listening on {host}:{bound}{where}\n")
         try:
             await done.wait()
         finally:
             tcp.close()  # one client per server: stop listening once it has gone
+            if token.file is not None:
+                token.file.unlink(missing_ok=True)
         await _shutdown_app(server)
         code = server.protocol.exit_code
         return finish(0 if code is None else code, on_done)

@@ -10,6 +10,7 @@ from .health import *  # noqa: F403
 from .history import *  # noqa: F403
 from .methods import METHODS, NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, MethodSpec, method_names
 from .reliability import *  # noqa: F403
+from .session import *  # noqa: F403
 from .settings import *  # noqa: F403
 from .workflows import *  # noqa: F403
 

@@ -17,6 +17,7 @@ from .cost import CostEstimate, EstimateCostParams
 from .health import HealthParams, HealthReport, PreflightParams, PreflightReport
 from .history import ReportParams, RunsParams, RunsResult, UsageReport
 from .reliability import ModelsReport, ValidateModelsParams
+from .session import AuthenticateParams
 from .workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -43,6 +44,8 @@ class MethodSpec:
     timeout_setting: str | None = None
     # The feature a request belongs to: the server serves it from ``keel.app.<feature>_ops``.
     feature: str | None = None
+    # Who sends it. Requests always go to the server; most notifications come from it.
+    direction: Literal["to_server", "to_client"] = "to_server"
 
     @property
     def snake_name(self) -> str:
@@ -72,9 +75,13 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request("keel/runFindings", "run", RunFindingsParams, RunFindingsResult, 5_000),
 )
 
+AUTHENTICATE = "keel/authenticate"
+
 NOTIFICATIONS: tuple[MethodSpec, ...] = (
-    MethodSpec("keel/healthChanged", "notification", HealthReport, None, None),
-    MethodSpec("keel/runEvent", "notification", RunEvent, None, None),
+    MethodSpec("keel/healthChanged", "notification", HealthReport, None, None, direction="to_client"),
+    MethodSpec("keel/runEvent", "notification", RunEvent, None, None, direction="to_client"),
+    # The first message on a TCP connection (keel.lsp.tcp); on stdio it is accepted and ignored.
+    MethodSpec(AUTHENTICATE, "notification", AuthenticateParams, None, None),
 )
 
 METHODS: dict[str, MethodSpec] = {m.name: m for m in REQUESTS + NOTIFICATIONS}

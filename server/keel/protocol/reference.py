@@ -40,9 +40,10 @@ def reference_markdown() -> str:
         result = spec.result.__name__ if spec.result is not None else "null"
         lines.append(f"| `{spec.name}` | `{spec.params.__name__}` | `{result}` | "
                      f"{(spec.deadline_ms or 0) / 1000:g} s |")
-    lines += ["", "## Notifications (server → client)", "", "| method | payload |", "|---|---|"]
-    for spec in NOTIFICATIONS:
-        lines.append(f"| `{spec.name}` | `{spec.params.__name__}` |")
+    for direction, title in (("to_client", "server → client"), ("to_server", "client → server")):
+        lines += ["", f"## Notifications ({title})", "", "| method | payload |", "|---|---|"]
+        lines += [f"| `{spec.name}` | `{spec.params.__name__}` |"
+                  for spec in NOTIFICATIONS if spec.direction == direction]
     seen: set[str] = set()
     lines += ["", "## Shapes", ""]
     for spec in METHODS.values():

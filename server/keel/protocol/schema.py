@@ -32,6 +32,7 @@ def build_schema() -> dict[str, Any]:
         {
             "name": s.name,
             "kind": s.kind,
+            "direction": s.direction,
             "params": s.params.__name__,
             "result": s.result.__name__ if s.result else None,
             "deadlineMs": s.deadline_ms,

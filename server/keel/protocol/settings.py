@@ -121,5 +121,7 @@ class Settings(SettingsModel):
 
 class InitializationOptions(WireModel):
     settings: dict[str, Any] | None = None
-    workspace_trusted: bool = True
+    # Trust is the client's to grant: a client that does not say (or a web page speaking for
+    # one) gets an untrusted workspace, whose .keel/workflows.toml is not used.
+    workspace_trusted: bool = False
     client_name: str | None = None

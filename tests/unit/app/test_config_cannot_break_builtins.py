@@ -44,7 +44,7 @@ def app(request, tmp_path, messages):
     (ws / ".keel").mkdir(parents=True)
     (ws / "mod.py").write_text("def f(x):\n    return x\n")
     BROKEN[request.param](ws / ".keel" / "workflows.toml")
-    app = KeelApp(workspace_folders=[ws], worker_pool_size=1)
+    app = KeelApp(workspace_folders=[ws], worker_pool_size=1, workspace_trusted=True)  # the file is read
     app.notifier.show_message = lambda level, text: messages.append(text)  # type: ignore[method-assign]
     app.apply_settings({}, "settings")
     yield app

@@ -41,31 +41,42 @@ def test_version_flag():
 
 
 @pytest.mark.timeout(60)
-async def test_serve_tcp_listens_on_loopback_only(tmp_path):
+async def test_serve_tcp_listens_on_loopback_only_and_a_hand_started_server_names_its_token_file(tmp_path):
     import asyncio
+    import os
 
     log = tmp_path / "stderr.txt"
+    env = {k: v for k, v in os.environ.items() if k != "KEEL_SERVER_TOKEN"}
     with log.open("w") as sink:  # a file, not a pipe nobody drains
         process = subprocess.Popen([sys.executable, "-m", "keel", "serve", "--tcp", "--port", "0",
-                                    "--log-level", "warning"], stderr=sink)
+                                    "--log-level", "warning"], stderr=sink, env=env)
     try:
         line = ""
         deadline = time.monotonic() + 30
         while "listening on" not in line and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             line = next((x for x in log.read_text().splitlines() if "listening on" in x), "")
-        host_port = line.strip().rsplit(" ", 1)[-1]
-        host, port = host_port.rsplit(":", 1)
+        address, token_file = line.strip().removeprefix("keel: listening on ").split(", token in ")
+        host, port = address.rsplit(":", 1)
         assert host == "127.0.0.1"
+        token, modes = token_file_facts(token_file)
+        assert token not in log.read_text()  # the file is named, the token is not
+        if os.name == "posix":
+            assert modes == (0o600, 0o700)
         reader, writer = await asyncio.open_connection(host, int(port))
-        async def ask(msg_id: int, method: str, params: dict) -> dict:
-            body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode()
+
+        def send(message: dict) -> None:
+            body = json.dumps({"jsonrpc": "2.0", **message}).encode()
             writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+        async def ask(msg_id: int, method: str, params: dict) -> dict:
+            send({"id": msg_id, "method": method, "params": params})
             await writer.drain()
             header = await reader.readuntil(b"\r\n\r\n")
             length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
             return json.loads(await reader.readexactly(length))
 
+        send({"method": "keel/authenticate", "params": {"token": token}})
         # initialize first: a request before it is refused with -32002 (LSP)
         assert "result" in await ask(0, "initialize", {"processId": None, "capabilities": {},
                                                         "rootUri": tmp_path.as_uri()})
@@ -77,9 +88,21 @@ async def test_serve_tcp_listens_on_loopback_only(tmp_path):
                 break
             await asyncio.sleep(0.05)
         assert process.returncode == 0
+        assert token_file_facts(token_file) == (None, None)  # removed when the server stops
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def token_file_facts(name: str) -> tuple[str | None, tuple[int, int] | None]:
+    """The token in the file the server named, and the modes of that file and its folder."""
+    import stat
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.exists():
+        return None, None
+    return path.read_text(), (stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(path.parent.stat().st_mode))
 
 
 def test_rpc_client_module_is_importable_without_a_server():
