@@ -9,20 +9,13 @@ block the open) and checks the type again on the open descriptor.
 
 The standard library has no "open only if regular" call; this is the few
 lines it takes.
-
-And the files Keel creates for itself (history, logs) are its user's only:
-folders 0700, files 0600 whatever the umask, existing ones tightened when
-opened. History quotes code in its report markdown; on a shared machine a
-0644 file in a 0755 folder was anyone's to read. (POSIX modes: on Windows
-``chmod`` sets only the read-only flag, and per-user profile folders are
-already private by their ACLs.)
+The files Keel creates for itself are made owner-only in ``keel.private_files``.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 # Re-exported for the app, which hands it to the worker pool; it lives with the other
 # portable process queries.
@@ -88,45 +81,3 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
-
-
-PRIVATE_FOLDER = 0o700
-PRIVATE_FILE = 0o600
-
-
-def private_folder(path: Path) -> Path:
-    """``path`` as a folder only its owner can use: the missing parts created 0700, the
-    folder itself tightened to 0700 if it already existed. Parents that exist are left alone
-    (``~/.local/share`` is not Keel's)."""
-    missing = []
-    part = path
-    while not part.exists() and part.parent != part:
-        missing.append(part)
-        part = part.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=PRIVATE_FOLDER)
-        except FileExistsError:  # made meanwhile by another thread or process
-            pass
-        os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
-    os.chmod(path, PRIVATE_FOLDER)
-    return path
-
-
-def private_file(path: Path) -> Path:
-    """``path`` created empty 0600 if missing, an existing one tightened to 0600."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                         PRIVATE_FILE))
-    except FileExistsError:
-        pass
-    os.chmod(path, PRIVATE_FILE)
-    return path
-
-
-def tighten(path: Path, mode: int = PRIVATE_FILE) -> None:
-    """Tighten ``path`` if it exists (a SQLite -wal or -shm file left by an earlier run)."""
-    try:
-        os.chmod(path, mode)
-    except FileNotFoundError:
-        pass

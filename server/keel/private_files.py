@@ -1,7 +1,7 @@
 """Files only their owner can read: folders 0700, files 0600.
 
-What Keel writes beside the user's code (a crash log that quotes it, the TCP
-token) must not be readable by other users of a shared machine. The default
+What Keel writes for itself (history, whose reports quote code; logs; a crash
+log; the TCP token) must not be readable by other users of a shared machine. The default
 umask (022) would make them 0644 in 0755 folders. On Windows the user's
 profile folders are already private and ``chmod`` only sets the read-only
 bit, so the modes are applied on POSIX only.
@@ -17,22 +17,38 @@ from pathlib import Path
 from typing import IO
 
 POSIX = os.name == "posix"
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
-def private_dir(path: Path) -> Path:
+def private_dir(path: Path, *, follow_symlinks: bool = True) -> Path:
     """``path`` as a folder that only this user can enter; OSError when it cannot be one.
 
-    An existing folder is narrowed to 0700 too (an earlier Keel made it 0755);
-    one owned by someone else, or a symlink, is refused rather than trusted.
+    The missing parts are created 0700; the folder itself is narrowed to 0700 if
+    it existed (an earlier Keel made it 0755); parents that existed are left
+    alone (``~/.local/share`` is not Keel's). A folder owned by someone else is
+    refused rather than trusted; so is a symlink with ``follow_symlinks=False``
+    (where a planted link could redirect a secret: the TCP token).
     """
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    part = path
+    while not part.exists() and part.parent != part:
+        missing.append(part)
+        part = part.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_FOLDER)
+        except FileExistsError:  # made meanwhile by another thread or process
+            pass
     if not POSIX:
         return path
-    info = os.lstat(path)
+    for folder in missing:
+        os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
+    info = os.stat(path) if follow_symlinks else os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise PermissionError(f"{path} is not a folder owned by this user")
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        os.chmod(path, 0o700)
+    if stat.S_IMODE(info.st_mode) != PRIVATE_FOLDER:
+        os.chmod(path, PRIVATE_FOLDER)
     return path
 
 
@@ -40,11 +56,33 @@ def open_private(path: Path, mode: str = "a", buffering: int = -1) -> IO[str]:
     """Open a text file for writing (``"a"`` or ``"w"``) as 0600, narrowing an existing one."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     flags |= getattr(os, "O_NOFOLLOW", 0)  # a planted symlink must not redirect the write
-    fd = os.open(path, flags, 0o600)
+    fd = os.open(path, flags, PRIVATE_FILE)
     try:
         if POSIX:
-            os.fchmod(fd, 0o600)  # an existing file keeps its mode through os.open
+            os.fchmod(fd, PRIVATE_FILE)  # an existing file keeps its mode through os.open
         return os.fdopen(fd, mode, buffering=buffering, encoding="utf-8")
     except BaseException:
         os.close(fd)
         raise
+
+
+def private_file(path: Path) -> Path:
+    """``path`` created empty 0600 if missing, an existing one narrowed to 0600."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                         PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    if POSIX:
+        os.chmod(path, PRIVATE_FILE)
+    return path
+
+
+def tighten(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Narrow ``path`` if it exists (a SQLite -wal or -shm file left by an earlier run)."""
+    if not POSIX:
+        return
+    try:
+        os.chmod(path, mode)
+    except FileNotFoundError:
+        pass

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import anyio
 
 from keel.errors import UNTRUSTED_FIX, DeadlineExceeded
-from keel.files import private_folder
+from keel.private_files import private_dir
 from keel.protocol.health import PreflightCheck, PreflightReport, PreflightStatus
 from keel.protocol.settings import ProviderSettings, Settings
 from keel.providers.credentials import CLEAR_TEXT_FIX, clear_text_problem, is_loopback_url
@@ -78,7 +78,7 @@ def check_settings(problem: str | None) -> PreflightCheck:
 def check_storage(storage_dir: Path) -> PreflightCheck:
     t = time.perf_counter()
     try:
-        private_folder(storage_dir)  # as the history database makes it (keel.files)
+        private_dir(storage_dir)  # as the history database makes it (keel.private_files)
         with tempfile.NamedTemporaryFile(dir=storage_dir, prefix=".keel-write-test-"):
             pass
     except OSError as exc:

@@ -50,7 +50,7 @@ def server_token(given: str | None, folder: Path | None = None) -> ServerToken:
     if given:
         return ServerToken(given)
     value = secrets.token_urlsafe(32)
-    path = private_dir(folder or default_token_dir()) / f"serve-{os.getpid()}.token"
+    path = private_dir(folder or default_token_dir(), follow_symlinks=False) / f"serve-{os.getpid()}.token"
     with open_private(path, "w") as handle:
         handle.write(value)
     return ServerToken(value, path)

@@ -24,7 +24,7 @@ from typing import TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from keel.files import private_file, private_folder
+from keel.private_files import private_dir, private_file
 
 from .redaction import REDACTOR
 
@@ -168,7 +168,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 def _add_file_handler(root: logging.Logger, formatter: logging.Formatter, log_dir: Path) -> Path | None:
     try:
-        private_folder(log_dir)  # logs quote requests and paths: the user's only (keel.files)
+        private_dir(log_dir)  # logs quote requests and paths: the user's only (keel.private_files)
         path = log_dir / "keel.log"
         handler = PrivateRotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=3,
                                              encoding="utf-8")

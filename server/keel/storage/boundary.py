@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from keel.errors import ConfigError, Unavailable
-from keel.files import private_file, private_folder, tighten
+from keel.private_files import private_dir, private_file, tighten
 
 FaultKind = Literal["transient", "persistent", "rejected"]
 
@@ -62,7 +62,7 @@ def default_connect(path: Path) -> sqlite3.Connection:
     # Owner-only (keel.files says why). SQLite creates -wal and -shm with the
     # database file's mode, so a 0600 database makes them 0600 too; files of an
     # older, looser version are tightened here.
-    private_folder(path.parent)
+    private_dir(path.parent)
     private_file(path)
     for suffix in ("-wal", "-shm", "-journal"):
         tighten(path.with_name(path.name + suffix))
