@@ -99,5 +99,5 @@ async def closed_unanswered(reader: asyncio.StreamReader) -> bool:
     """True when the server closes the connection without having written a byte."""
     try:
         return await asyncio.wait_for(reader.read(), 30) == b""
-    except ConnectionResetError:  # closed with our bytes unread
+    except ConnectionError:  # closed with our bytes unread (reset), or before our write (broken pipe)
         return True

@@ -30,7 +30,7 @@ class WarmableProvider:
 
 def app_with(*providers, tmp_path) -> KeelApp:
     built = ProviderSet(providers=list(providers), statuses=[])
-    return KeelApp(workspace_folders=[tmp_path], provider_factory=lambda settings, env: built,
+    return KeelApp(workspace_folders=[tmp_path], workspace_trusted=True, provider_factory=lambda settings, env: built,
                    recorder=MemoryRecorder())
 
 
