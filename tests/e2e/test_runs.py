@@ -211,7 +211,7 @@ async def test_hanging_provider_gives_timed_out_result(client, ws):
 
 
 async def test_offline_run_is_partial(client, ws):
-    await initialize(client, ws, {"settings": {"providers": []}})
+    await initialize(client, ws, {"settings": {"providers": []}, "workspaceTrusted": True})
     result = await run(client)
     assert result["status"] == "partial"
     assert result["stages"][2]["status"] == "skipped"

@@ -33,8 +33,8 @@ def test_two_apps_share_no_breakers_budgets_or_cache(tmp_path):
 def test_injected_collaborators_are_the_ones_used(tmp_path):
     built = ProviderSet(providers=[], statuses=[])
     recorder = MemoryRecorder()
-    app = KeelApp(workspace_folders=[tmp_path], provider_factory=lambda settings, env: built,
-                  recorder=recorder)
+    app = KeelApp(workspace_folders=[tmp_path], workspace_trusted=True,
+                  provider_factory=lambda settings, env: built, recorder=recorder)
     try:
         assert run_ops.provider_lease(app).providers is built
         assert run_ops.recorder_of(app) is recorder
@@ -60,7 +60,8 @@ class ClosingProviders(ProviderSet):
 
 async def test_shutdown_closes_the_current_provider_clients(tmp_path):
     built = ClosingProviders(providers=[], statuses=[])
-    app = KeelApp(workspace_folders=[tmp_path], provider_factory=lambda settings, env: built)
+    app = KeelApp(workspace_folders=[tmp_path], workspace_trusted=True,
+                  provider_factory=lambda settings, env: built)
     run_ops.provider_lease(app)
     await _shutdown_app(KeelServer(app))
     assert ClosingProviders.closed == 1

@@ -43,7 +43,7 @@ async def app(tmp_path: Path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "buggy.py").write_text("def f(x):\n    if x == None:\n        return []\n")
-    made = KeelApp(workspace_folders=[workspace], worker_pool_size=1,
+    made = KeelApp(workspace_folders=[workspace], worker_pool_size=1, workspace_trusted=True,
                    env={"ANTHROPIC_API_KEY": "sk-ant-test"})
     made.apply_settings({"storage": {"dir": str(tmp_path / "store")}}, "settings")
     start_storage(made)
