@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from keel.app import run_ops
-from keel.app.history_ops import close_storage, start_storage
+from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.protocol.workflows import RunWorkflowParams
 
@@ -69,8 +69,7 @@ async def main() -> None:
                 results[name].append(outcome)
     report = {name: summary(results[name], apps[name]) for name in apps}
     for app in apps.values():
-        await close_storage(app)
-        app.close()
+        await app.aclose()
     healthy, broken = report["healthy"], report["broken"]
     print(json.dumps({
         **report,

@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
@@ -31,20 +30,6 @@ CACHE_FINDINGS = 3_000  # ~256 editor-sized files; one 50k-line module does not 
 VERSIONS_KEPT = 8
 
 
-@dataclass
-class AdvisorState:
-    cache: OrderedDict[str, AnalysisOutcome]
-    # uri → finding ids seen per analysed content hash, newest last (for ContentModified).
-    seen: dict[str, OrderedDict[str, frozenset[str]]]
-    cached_findings: int = 0
-
-
-def advisor_state(app: KeelApp) -> AdvisorState:
-    if app.advisor is None:
-        app.advisor = AdvisorState(OrderedDict(), {})
-    return app.advisor
-
-
 def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
@@ -54,7 +39,7 @@ def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
 
 
 async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
-    state = advisor_state(app)
+    state = app.advisor
     # settings' advisor.rules/exclude/thresholds over the folder's pyproject [tool.keel.advisor]
     config, relative = await in_thread(find_config, source.path, app.workspace_folders,
                                        app.settings.advisor)
@@ -97,7 +82,7 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
     outcome, _ = await analyze_text(app, source)
     finding = next((f for f in outcome.findings if f.id == params.finding_id), None)
     if finding is None:
-        seen = advisor_state(app).seen.get(params.uri)
+        seen = app.advisor.seen.get(params.uri)
         if seen and any(params.finding_id in ids for ids in seen.values()):
             raise ContentModified(
                 "The document changed since this finding was computed; analyse it again.",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
@@ -15,31 +13,12 @@ from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.records import EstimateRecord
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
-from keel.scan.cache import EstimateCache
 from keel.targets import containing_folder, resolve_target
 
-from .history_ops import history_reader
-from .state import KeelApp
+from .services import cost_state, history_reader, recorder_of, workflow_catalog
+from .state import InFlightEstimate, KeelApp
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class _InFlight:
-    stop: threading.Event = field(default_factory=threading.Event)
-    superseded: bool = False
-
-
-@dataclass
-class CostState:
-    cache: EstimateCache = field(default_factory=EstimateCache)
-    in_flight: dict[str, _InFlight] = field(default_factory=dict)
-
-
-def cost_state(app: KeelApp) -> CostState:
-    if app.cost is None:
-        app.cost = CostState()
-    return app.cost
 
 
 def _calibration(app: KeelApp, workflow: str):
@@ -55,14 +34,12 @@ def _calibration(app: KeelApp, workflow: str):
 
 
 async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimate:
-    from .run_ops import workflow_catalog
-
     state = cost_state(app)
     older = state.in_flight.get(params.workflow)
     if older is not None:
         older.superseded = True  # the user typed on: the older answer would only flicker
         older.stop.set()
-    mine = _InFlight()
+    mine = InFlightEstimate()
     state.in_flight[params.workflow] = mine
     deadline = current_deadline()
     folders = list(app.workspace_folders) or [app.workspace_root]
@@ -96,8 +73,6 @@ async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimat
             del state.in_flight[params.workflow]
     if mine.superseded:
         raise Superseded(f"A newer estimate for {params.workflow!r} superseded this one.")
-    from .run_ops import recorder_of
-
     recorder_of(app).estimate_made(EstimateRecord(
         workflow=result.workflow, target=result.target, files=result.files,
         input_tokens=result.input_tokens, output_tokens=result.output_tokens,

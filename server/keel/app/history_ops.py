@@ -1,20 +1,19 @@
-"""Run history: the storage recorder's lifecycle, keel/runs, keel/report, the storage health component."""
+"""Run history: the storage recorder's lifecycle, the storage health component, keel/runs."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import structlog
 
-from keel.protocol.history import ReportParams, RunsParams, RunsResult, UsageReport
+from keel.protocol.history import RunsParams, RunsResult
 from keel.runtime.threads import in_thread
 from keel.storage.health import StorageHealth
 from keel.storage.paths import database_path
-from keel.storage.reader import HistoryReader
 from keel.storage.recorder import StorageRecorder
 from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
 
+from .services import history_reader
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -48,7 +47,8 @@ def start_storage(app: KeelApp) -> None:
     loop = asyncio.get_running_loop()
     recorder = StorageRecorder(path, listeners=[_push_storage_health(app, loop)])
     app.storage = recorder
-    app.history = HistoryReader(path, health=recorder.health)
+    app.history = None
+    history_reader(app)  # rebuilt now, on the loop: its reads report this recorder's health
     if current is not None:
         # Drain the old one off the loop; its events still land in the old database.
         loop.run_in_executor(None, current.close, 5.0)
@@ -70,27 +70,7 @@ def apply_retention(app: KeelApp) -> None:
         log.info("retention applied", runs_deleted=report.runs_deleted, calls_deleted=report.calls_deleted)
 
 
-async def close_storage(app: KeelApp) -> None:
-    if app.storage is not None:
-        await in_thread(app.storage.close, 1.0)
-
-
-def history_reader(app: KeelApp) -> HistoryReader:
-    if app.history is None:
-        app.history = HistoryReader(database_path(app.workspace_root, app.settings.storage.dir))
-    return app.history
-
-
-def storage_path(app: KeelApp) -> Path:
-    return database_path(app.workspace_root, app.settings.storage.dir)
-
-
 async def runs(app: KeelApp, params: RunsParams) -> RunsResult:
     reader = history_reader(app)
     found = await in_thread(reader.list_runs, params.limit, params.workflow)
     return RunsResult(runs=found)
-
-
-async def report(app: KeelApp, params: ReportParams) -> UsageReport:
-    reader = history_reader(app)
-    return await in_thread(reader.usage_report, params.days)

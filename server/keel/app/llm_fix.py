@@ -21,6 +21,7 @@ from keel.resilience import Candidate, call_with_fallback
 from keel.runtime.threads import in_thread
 
 from .documents import SourceText
+from .services import provider_lease, resilience_of
 from .state import KeelApp
 from .trust import refuse_if_untrusted
 
@@ -63,8 +64,6 @@ def build_prompt(finding: Finding, snippet: str) -> str:
 
 async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) -> FixProposal:
     from keel.workflows.stages_llm import candidate_chain, serving_ids
-
-    from .run_ops import provider_lease, resilience_of
 
     refuse_if_untrusted(app, f"this code to a model: {finding.rule} has no rule-based fix")
     lease = provider_lease(app)

@@ -6,26 +6,13 @@ import structlog
 
 from keel.protocol.health import ComponentStatus
 from keel.providers.factory import build_providers, untrusted_providers
-from keel.resilience import BreakerRegistry
 
+from .services import breakers
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
 
 BREAKER_STATUS: dict[str, ComponentStatus] = {"closed": "ok", "half_open": "degraded", "open": "down"}
-
-
-def breakers(app: KeelApp) -> BreakerRegistry:
-    """The breakers the runs trip: the injected resilience's, else the app's own.
-
-    Kept apart from ``run_ops.resilience_of`` (which builds the rest from them) because
-    this runs on the loop at ``initialized``, before the run modules are loaded.
-    """
-    if app.resilience is not None:
-        return app.resilience.breakers
-    if app.breakers is None:
-        app.breakers = BreakerRegistry()
-    return app.breakers
 
 
 def _provider_of(breaker_name: str) -> str:

@@ -3,7 +3,7 @@ behind them (server starts and keel/* request outcomes) sent to the history reco
 
 ``install_reliability`` runs once, as a server background task after storage
 started: it records this start (with or without a config error), installs the
-model registry and its health component (``models_ops``), and refreshes the
+model registry and its health component (``model_registry``), and refreshes the
 ``reliability`` component every ``REFRESH_EVERY_S`` seconds from the last
 ``alerts.windowDays`` days of history.
 """
@@ -21,16 +21,14 @@ from keel.reliability.alerts import component_status
 from keel.reliability.report import recent_alerts, reliability_report
 from keel.runtime.threads import in_thread
 
-from .history_ops import history_reader
-from .models_ops import install_models
+from .model_registry import install_models
+from .services import history_reader
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
 
 REFRESH_EVERY_S = 60.0
 COMPONENT = "reliability"
-
-
 
 
 def config_in_error(app: KeelApp) -> bool:

@@ -1,21 +1,16 @@
-"""keel/listWorkflows, keel/runWorkflow and keel/cancelRun.
+"""keel/listWorkflows, keel/runWorkflow, keel/cancelRun and keel/runFindings.
 
-The run manager and the resilience state it shares (breakers, retry budgets,
-the answer cache) are attributes of the app so they last as long as the
-server. Providers are built from the current settings and rebuilt when the
-settings object changes; an old set is closed once no run uses it any more.
+A run is prepared here (history, catalog, target, the input check, within the
+deadline) and handed to the app's run manager (``services.run_manager``),
+which owns it from then on.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-
-import structlog
 
 from keel.cost.inputs import require_input
 from keel.errors import DeadlineExceeded, InvalidInput
-from keel.health.config import note_workflows_file
 from keel.protocol.workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -28,123 +23,16 @@ from keel.protocol.workflows import (
     StageInfo,
     WorkflowInfo,
 )
-from keel.providers.base import Completion
-from keel.providers.factory import ProviderSet
-from keel.records import MemoryRecorder, RunRecorder
-from keel.resilience import BudgetRegistry, ResponseCache
 from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
 from keel.targets import containing_folder, display_target, resolve_target
-from keel.workflows.definitions import (
-    BUILTIN_WORKFLOWS,
-    WorkflowCatalog,
-    WorkflowDef,
-    load_catalog,
-)
+from keel.workflows.definitions import BUILTIN_WORKFLOWS, WorkflowDef
 from keel.workflows.engine import RunSpec
-from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id, now_iso
-from keel.workflows.stages_llm import LlmContext, Resilience
+from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id
 
-from .cost_ops import cost_state
-from .history_ops import history_reader
-from .provider_health import breakers
+from .services import cost_state, history_reader, run_manager, workflow_catalog
 from .state import KeelApp
-from .trust import providers_for
-
-log = structlog.get_logger(__name__)
-_CLOSING: set[asyncio.Task[None]] = set()
-
-
-class ProviderLease:
-    """One built ProviderSet and how many runs use it; closed when retired and unused."""
-
-    def __init__(self, settings: object, providers: ProviderSet, trusted: bool = True) -> None:
-        self.settings = settings
-        self.trusted = trusted
-        self.providers = providers
-        self.users = 0
-        self.retired = False
-
-    def release(self) -> None:
-        self.users -= 1
-        self._close_if_done()
-
-    def retire(self) -> None:
-        self.retired = True
-        self._close_if_done()
-
-    def _close_if_done(self) -> None:
-        if not (self.retired and self.users <= 0):
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a CLI after its run): the process is ending anyway
-        task = loop.create_task(self.providers.aclose_all())
-        _CLOSING.add(task)
-        task.add_done_callback(_CLOSING.discard)
-
-
-def resilience_of(app: KeelApp) -> Resilience:
-    """This app's breakers, retry budgets and answer cache (its own: never another app's)."""
-    if app.resilience is None:
-        cache: ResponseCache[Completion] = ResponseCache(256)
-        app.resilience = Resilience(breakers(app), BudgetRegistry(), cache)
-    return app.resilience
-
-
-def recorder_of(app: KeelApp) -> RunRecorder:
-    """The injected recorder, else storage, else in memory; teed to OpenTelemetry when configured."""
-    base = app.recorder or app.storage or app.fallback_recorder
-    if base is None:
-        base = app.fallback_recorder = MemoryRecorder()
-    if app.telemetry is None:
-        return base
-    from keel.observability.otel import TelemetryRecorder
-
-    tee = app.telemetry_tee
-    if not isinstance(tee, TelemetryRecorder) or tee.inner is not base:
-        tee = app.telemetry_tee = TelemetryRecorder(base, app.telemetry)
-    return tee
-
-
-def provider_lease(app: KeelApp) -> ProviderLease:
-    """The current provider set (rebuilt when settings change); callers bump ``users``."""
-    lease = app.provider_lease
-    if lease is None or lease.settings is not app.settings or lease.trusted != app.workspace_trusted:
-        fresh = ProviderLease(app.settings, providers_for(app), app.workspace_trusted)
-        if lease is not None:
-            lease.retire()
-        app.provider_lease = lease = fresh
-    return lease
-
-
-def run_manager(app: KeelApp) -> RunManager:
-    if app.runs is not None:
-        return app.runs
-
-    def llm_factory(run_id: str, spec: RunSpec, emit) -> LlmContext:
-        lease = provider_lease(app)
-        lease.users += 1
-        return LlmContext(run_id=run_id, workflow=spec.workflow, providers=lease.providers,
-                          resilience=resilience_of(app), recorder=recorder_of(app), emit=emit,
-                          now_iso=now_iso, release=lease.release)
-
-    manager = RunManager(
-        notify=app.notifier.notify, progress_sink=app.notifier, llm_factory=llm_factory,
-        run_cpu=app.run_cpu or app.workers.run, recorder=lambda: recorder_of(app),
-    )
-    app.runs = manager
-    return manager
-
-
-async def workflow_catalog(app: KeelApp) -> WorkflowCatalog:
-    """The workspace's workflows (user file only when trusted); a broken file degrades config."""
-    root = app.workspace_root if app.workspace_trusted else None
-    catalog = await in_thread(load_catalog, root)
-    note_workflows_file(app.monitor, app.notifier.show_message, catalog.problem)
-    return catalog
 
 
 def _info(workflow: WorkflowDef) -> WorkflowInfo:
@@ -170,7 +58,8 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
         async with deadline_scope(answer_deadline_ms(None), "preparing the run"):
             spec = await _prepare_run(app, params, manager)
     except DeadlineExceeded:
-        return manager.timed_out_before_start(_unprepared_spec(app, params), params)
+        unprepared = _unprepared_spec(app, params)
+        return manager.timed_out_before_start(unprepared, params)
     deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
     return await manager.run(spec, params.options, params, deadline_ms)
 

@@ -6,9 +6,9 @@ key to any model provider, and probes no provider endpoint. Not leaving it to
 the client: the extension used to throw a model's fix away after the server
 had already sent the function and the key to the provider.
 
-One chokepoint: every provider set the app uses comes from ``providers_for``,
-which for an untrusted workspace builds no provider at all (no client exists,
-no key is read). Each path that would call a model also says why it does not
+One chokepoint: every provider set the app uses comes from
+``keel.app.services.providers_for``, which for an untrusted workspace builds no
+provider at all (no client exists, no key is read). Each path that would call a model also says why it does not
 (``Untrusted``, code ``trust.untrusted``, or a skipped stage), so the
 refusal is visible rather than a generic "no provider".
 """
@@ -16,17 +16,8 @@ refusal is visible rather than a generic "no provider".
 from __future__ import annotations
 
 from keel.errors import Untrusted
-from keel.providers.factory import ProviderSet, build_providers, untrusted_providers
 
 from .state import KeelApp
-
-
-def providers_for(app: KeelApp) -> ProviderSet:
-    """The app's providers: the configured ones when trusted, none that can send when not."""
-    if not app.workspace_trusted:
-        return untrusted_providers(app.settings)
-    factory = app.provider_factory or build_providers
-    return factory(app.settings, app.env)
 
 
 def refuse_if_untrusted(app: KeelApp, refused: str) -> None:

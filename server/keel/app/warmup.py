@@ -24,6 +24,7 @@ import structlog
 
 from keel.runtime.threads import in_thread
 
+from .services import history_reader, provider_lease
 from .state import KeelApp
 
 log = structlog.get_logger(__name__)
@@ -60,8 +61,6 @@ async def _warm_up(app: KeelApp) -> None:
         await _step(f"import {name}", _import, name)
     await _step("validators", _build_validators)
     await _warm_providers(app)
-    from .history_ops import history_reader
-
     await _step("history reader", lambda: history_reader(app).list_runs(1, None))
     log.info("warm-up done", ms=round((time.perf_counter() - started) * 1000))
 
@@ -74,8 +73,6 @@ async def _step(what: str, fn, *args) -> None:
 
 
 async def _warm_providers(app: KeelApp) -> None:
-    from .run_ops import provider_lease
-
     lease = provider_lease(app)
     for provider in lease.providers.providers:
         warm = getattr(provider, "warm", None)

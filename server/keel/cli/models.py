@@ -30,7 +30,7 @@ AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 def _app_with_registry(workspace: Path, settings_file: Path | None) -> KeelApp:
     """A KeelApp with the settings and the registry file applied; exits on a bad file."""
-    from keel.app.models_ops import apply_registry_file
+    from keel.app.model_registry import apply_registry_file
     from keel.app.state import KeelApp
 
     state = KeelApp(workspace_folders=[workspace.resolve()], workspace_trusted=True)  # the user named it

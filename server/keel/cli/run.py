@@ -31,7 +31,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from keel.app.ports import NullNotifier
-from keel.app.run_ops import run_manager, run_workflow
+from keel.app.run_ops import run_workflow
+from keel.app.services import run_manager
 from keel.app.state import KeelApp
 from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError
 from keel.protocol.workflows import RunResult, RunWorkflowParams
@@ -52,8 +53,6 @@ from .interrupt import RunInterrupts, for_this_run
 
 log = structlog.get_logger(__name__)
 
-# Tests install fakes (providers, workers) here; called with the app before the run.
-APP_SETUP: list[Callable[[KeelApp], None]] = []
 STATUS_EXIT = {"succeeded": 0, "timedOut": EXIT_CODES["timeout"],
                "cancelled": EXIT_CODES["cancelled"]}
 
@@ -95,11 +94,14 @@ class _LiveNotifier(NullNotifier):
         return table
 
 
-async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupts) -> RunResult:
-    from keel.app.history_ops import close_storage, start_storage
+def build_app(root: Path) -> KeelApp:
+    """The app of one `keel run`: the folder the user named is trusted."""
+    return KeelApp(workspace_folders=[root], workspace_trusted=True)
 
-    for setup in APP_SETUP:
-        setup(app)
+
+async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupts) -> RunResult:
+    from keel.app.history_ops import start_storage
+
     if app.storage is None and app.recorder is None:
         start_storage(app)  # CLI runs belong in the workspace's history too
     manager = run_manager(app)
@@ -117,7 +119,7 @@ async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupt
         return await run_workflow(app, params)
     finally:
         interrupts.detach()
-        await close_storage(app)
+        await app.aclose()
 
 
 def _first_stage_error(result: RunResult) -> str | None:
@@ -210,7 +212,7 @@ def register(app: typer.Typer) -> None:
         log.info("keel run: starting", workflow=workflow, target=target)
         console = Console(stderr=as_json)
         root = workspace.resolve()
-        kapp = KeelApp(workspace_folders=[root], workspace_trusted=True)  # the user named it
+        kapp = build_app(root)
         try:
             apply_settings_file(kapp, settings_file)
             params = RunWorkflowParams(workflow=workflow, target=target, run_id=new_run_id(),

@@ -194,23 +194,7 @@ async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
 
 async def _shutdown_app(server: KeelServer) -> None:
     """Release everything within ``EXIT_BUDGET_S``: the editor kills the tree 2 s after ``stop()``."""
-    app = server.app
-    app.close()  # idle workers die first: killing a process cannot be slow
-    steps = []
-    if app.provider_lease is not None:
-        steps.append(app.provider_lease.providers.aclose_all())  # their HTTP connections
-    if app.storage is not None:
-        from keel.app.history_ops import close_storage
-
-        steps.append(close_storage(app))
-    if app.telemetry is not None:
-        steps.append(asyncio.to_thread(app.telemetry.shutdown, EXIT_BUDGET_S))
-    if steps:
-        done, pending = await asyncio.wait([asyncio.ensure_future(s) for s in steps], timeout=EXIT_BUDGET_S)
-        for task in pending:
-            task.cancel()
-        if pending or any(t.exception() for t in done):
-            log.warning("shutdown cleanup did not finish in time")
+    await server.app.aclose(EXIT_BUDGET_S)
 
 
 async def serve_loaded(app: KeelApp, frames: FrameQueue, transport: Any,

@@ -31,7 +31,7 @@ async def test_cache_evicts_oldest_entries_past_the_findings_budget(monkeypatch,
     monkeypatch.setattr(advisor_ops, "CACHE_FINDINGS", per_file * 2)
     for source in sources[1:]:
         await advisor_ops.analyze_text(app, source)
-    state = advisor_ops.advisor_state(app)
+    state = app.advisor
     assert len(state.cache) == 2 and state.cached_findings == per_file * 2
     _, cached = await advisor_ops.analyze_text(app, sources[3])
     assert cached is True

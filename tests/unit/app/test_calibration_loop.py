@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from keel.app import cost_ops
-from keel.app.history_ops import close_storage, start_storage
+from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.protocol.cost import EstimateCostParams
 from keel.records import RunRecord, StageRecord
@@ -53,4 +53,4 @@ async def test_default_band_until_enough_runs_then_the_observed_error(app):
     error = 200 / 1300  # |actual - estimated| / actual over the stage's tokens (in + out)
     assert band.high == pytest.approx(band.expected * (1 + error), rel=1e-3)
     assert band.low == pytest.approx(band.expected * (1 - error), rel=1e-3)
-    await close_storage(app)
+    await app.aclose()

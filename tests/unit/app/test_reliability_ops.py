@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keel.app import models_ops, reliability_ops, run_ops
+from keel.app import model_registry, models_ops, reliability_ops, run_ops
 from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.chaos import ChaosServer, Fault, Schedule
@@ -127,7 +127,7 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
                 "providers": [{"id": "claude", "kind": "anthropic"}],
                 "models": {"registryPath": "registry.toml"}}
     app.apply_settings(settings, "settings")
-    await models_ops.install_models(app)
+    await model_registry.install_models(app)
     assert app.monitor.component("models").status == "ok"
     report = await models_ops.validate_models(app, ValidateModelsParams())
     assert report.ok and report.registry_path.endswith("registry.toml")
@@ -135,12 +135,12 @@ async def test_models_component_and_validate_models_follow_the_registry_file(app
 
     good.write_text('[prices."claude-haiku-4-5"]\ninput_usd_per_mtok = -1\n'
                     'output_usd_per_mtok = 2\n')
-    await models_ops.refresh_models_component(app)
+    await model_registry.refresh_models_component(app)
     component = app.monitor.component("models")
     assert component.status == "degraded" and "not positive" in component.detail
 
     good.write_text("[prices\n")
-    await models_ops.refresh_models_component(app)
+    await model_registry.refresh_models_component(app)
     component = app.monitor.component("models")
     assert component.status == "degraded" and "registry file not used" in component.detail
     with pytest.raises(ConfigError):

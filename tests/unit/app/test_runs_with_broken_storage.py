@@ -6,7 +6,7 @@ import asyncio
 
 from keel.app import run_ops
 from keel.app.health_ops import health
-from keel.app.history_ops import close_storage, start_storage
+from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.protocol.health import HealthParams
 from keel.protocol.workflows import RunWorkflowParams
@@ -35,5 +35,4 @@ async def test_runs_succeed_and_health_degrades_when_history_cannot_be_written(t
         assert storage.status == "down" and "not writable" in storage.detail
         assert report.level == "degraded" and "keel.storage.dir" in (storage.fix or "")
     finally:
-        await close_storage(app)
-        app.close()
+        await app.aclose()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from keel.app import advisor_ops, models_ops, provider_health, run_ops
+from keel.app import advisor_ops, models_ops, provider_health, run_ops, services
 from keel.app.health_ops import preflight
 from keel.app.state import KeelApp
 from keel.chaos import ChaosServer, Schedule
@@ -160,7 +160,7 @@ def test_untrusted_providers_hold_no_client_and_no_key(tmp_path):
                                       {"id": "local", "kind": "openai",
                                        "baseUrl": "http://127.0.0.1:9/v1"}]}, "settings")
     try:
-        lease = run_ops.provider_lease(app)
+        lease = services.provider_lease(app)
         assert lease.providers.untrusted and [p.kind for p in lease.providers.providers] == ["offline"]
         assert KEY not in repr(lease.providers.__dict__)
         provider_health.refresh_provider_components(app)
@@ -180,6 +180,6 @@ async def test_an_injected_provider_factory_is_not_used_untrusted(tmp_path, chao
     app = make_app(tmp_path, chaos_reply, trusted=False)
     app.provider_factory = factory
     try:
-        assert run_ops.provider_lease(app).providers.untrusted and built == []
+        assert services.provider_lease(app).providers.untrusted and built == []
     finally:
         app.close()

@@ -30,8 +30,8 @@ class WarmableProvider:
 
 def app_with(*providers, tmp_path) -> KeelApp:
     built = ProviderSet(providers=list(providers), statuses=[])
-    return KeelApp(workspace_folders=[tmp_path], workspace_trusted=True, provider_factory=lambda settings, env: built,
-                   recorder=MemoryRecorder())
+    return KeelApp(workspace_folders=[tmp_path], workspace_trusted=True,
+                   provider_factory=lambda settings, env: built, recorder=MemoryRecorder())
 
 
 async def test_warm_up_builds_every_provider_client_and_loads_the_fix_engine(tmp_path):

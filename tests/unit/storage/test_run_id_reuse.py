@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from keel.app import run_ops
-from keel.app.history_ops import close_storage, start_storage
+from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.errors import InvalidInput
 from keel.protocol.workflows import RunWorkflowParams
@@ -29,8 +29,7 @@ async def test_a_run_id_from_an_earlier_server_is_refused(tmp_path):
         result = await run_ops.run_workflow(first, params)
         assert result.run_id == "client-run-1"
     finally:
-        await close_storage(first)
-        first.close()
+        await first.aclose()
 
     second = _server(ws, tmp_path / "history")  # a restarted server: its run manager is empty
     try:
@@ -40,8 +39,7 @@ async def test_a_run_id_from_an_earlier_server_is_refused(tmp_path):
         fresh = await run_ops.run_workflow(second, params.model_copy(update={"run_id": "client-run-2"}))
         assert fresh.run_id == "client-run-2"
     finally:
-        await close_storage(second)
-        second.close()
+        await second.aclose()
     path = second.storage.db_path
     with HistoryReader(path) as reader:
         assert sorted(r.run_id for r in reader.list_runs()) == ["client-run-1", "client-run-2"]

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from keel.app.history_ops import close_storage, report, runs, start_storage
+from keel.app.history_ops import runs, start_storage
+from keel.app.reliability_ops import report
 from keel.app.state import KeelApp
 from keel.protocol.history import ReportParams, RunsParams
 from keel.storage.boundary import StorageError
@@ -67,8 +68,7 @@ async def test_runs_and_report_methods_fail_with_a_storage_code_while_down(tmp_p
         with pytest.raises(StorageError):
             await report(app, ReportParams())
     finally:
-        await close_storage(app)
-        app.close()
+        await app.aclose()
 
 
 def test_a_reader_that_read_before_the_database_existed_sees_it_once_written(tmp_path, build):

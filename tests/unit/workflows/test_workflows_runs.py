@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from keel.app import run_ops
+from keel.app import run_ops, services
 from keel.errors import InvalidInput
 from keel.protocol.settings import ProviderSettings
 from keel.protocol.workflows import CancelRunParams, RunFindingsParams, RunWorkflowParams
@@ -189,7 +189,7 @@ async def test_last_waiter_detaching_cancels_the_run(make_app):
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
-    manager = run_ops.run_manager(app)
+    manager = services.run_manager(app)
     for _ in range(100):
         if app.recorder.finished:
             break
@@ -286,7 +286,7 @@ async def test_identical_request_after_the_deadline_passed_starts_a_new_run(make
 
 async def test_big_results_are_bounded_and_the_rest_is_paged(make_app):
     app = make_app(FakeProvider("a"))
-    manager = run_ops.run_manager(app)
+    manager = services.run_manager(app)
     manager.max_findings_in_result = 3
     result = await run_ops.run_workflow(app, params(runId="big"))
     report = result.report
