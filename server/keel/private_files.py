@@ -11,6 +11,7 @@ Standard library only: ``keel serve`` uses it before anything heavy loads.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -67,21 +68,32 @@ def open_private(path: Path, mode: str = "a", buffering: int = -1) -> IO[str]:
 
 
 def private_file(path: Path) -> Path:
-    """``path`` created empty 0600 if missing, an existing one narrowed to 0600."""
+    """``path`` created empty 0600 if missing, an existing one narrowed to 0600.
+
+    A symlink (or a FIFO) in its place is refused with OSError, not followed: a link
+    planted while an older Keel's folder was open to others would otherwise have
+    redirected the database or the log into another of the user's files.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO fails (ENXIO), never blocks
+    fd = os.open(path, flags, PRIVATE_FILE)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                         PRIVATE_FILE))
-    except FileExistsError:
-        pass
-    if POSIX:
-        os.chmod(path, PRIVATE_FILE)
+        if POSIX:
+            os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
     return path
 
 
 def tighten(path: Path, mode: int = PRIVATE_FILE) -> None:
-    """Narrow ``path`` if it exists (a SQLite -wal or -shm file left by an earlier run)."""
+    """Narrow ``path`` if it exists (a SQLite -wal or -shm file left by an earlier run).
+
+    A symlink there is refused (OSError) rather than narrowed: SQLite would write through it.
+    """
     if not POSIX:
         return
+    if os.path.islink(path):
+        raise OSError(errno.ELOOP, f"{path} is a symbolic link, not a file Keel made")
     try:
         os.chmod(path, mode)
     except FileNotFoundError:

@@ -55,10 +55,16 @@ def find_config(path: Path, roots: list[Path],
 
     The root is the innermost workspace folder holding the file (else the file's own
     folder); its ``pyproject.toml``, when present, supplies ``[tool.keel.advisor]``.
+    A workspace's ``pyproject.toml`` that is a symlink out of it is refused: an untrusted
+    repository must not make the server read the user's other files.
     """
     resolved = path.resolve()
     holders = [root.resolve() for root in roots if resolved.is_relative_to(root.resolve())]
     base = max(holders, key=lambda root: len(root.parts)) if holders else resolved.parent
+    if holders and not (base / "pyproject.toml").resolve().is_relative_to(base):
+        raise ConfigError(f"{base / 'pyproject.toml'} is a link to a file outside the workspace folder; "
+                          "Keel does not read it.", code="config.invalid",
+                          details={"field": str(base / "pyproject.toml")})
     table = read_pyproject(base) or {}
     return (resolve(settings, table, str(base / "pyproject.toml")),
             resolved.relative_to(base).as_posix())

@@ -24,7 +24,7 @@ from typing import TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from keel.private_files import private_dir, private_file
+from keel.private_files import open_private, private_dir
 
 from .redaction import REDACTOR
 
@@ -162,8 +162,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file it opens (the first, and each new one after a rollover) is 0600."""
 
     def _open(self) -> TextIOWrapper:
-        private_file(Path(self.baseFilename))
-        return super()._open()
+        # Not the base class's open(): that follows a symlink planted as keel.log.
+        return open_private(Path(self.baseFilename), "a")  # type: ignore[return-value]
 
 
 def _add_file_handler(root: logging.Logger, formatter: logging.Formatter, log_dir: Path) -> Path | None:

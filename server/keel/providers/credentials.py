@@ -48,6 +48,8 @@ class Secret:
 
 
 def is_loopback_url(url: str | None) -> bool:
+    """Whether ``url`` is to this machine. Clients for such a URL ignore the proxy variables
+    (``trust_env=False``): through ``HTTP_PROXY`` the key would cross the network in clear text."""
     if not url:
         return False
     try:

@@ -29,7 +29,7 @@ from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
 from .base import Completion, CompletionRequest, ProviderKind
-from .credentials import Credentials
+from .credentials import Credentials, is_loopback_url
 
 log = structlog.get_logger(__name__)
 
@@ -147,9 +147,11 @@ class HttpProvider(ABC):
     def _build_client(self, api_key: str) -> Any:
         import httpx
 
+        endpoint = self.endpoint() or ""
         return httpx.AsyncClient(
-            base_url=self.endpoint() or "",
+            base_url=endpoint,
             headers={"user-agent": USER_AGENT, **self._auth_headers(api_key)},
+            trust_env=not is_loopback_url(endpoint),  # credentials.is_loopback_url says why
             timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S,
                                   write=WRITE_TIMEOUT_S, pool=POOL_TIMEOUT_S),
         )

@@ -19,7 +19,7 @@ from keel.protocol.health import PreflightStatus
 from keel.protocol.settings import ProviderSettings
 
 from .anthropic_provider import AnthropicProvider
-from .credentials import Credentials
+from .credentials import Credentials, is_loopback_url
 from .openai_provider import OpenAIProvider
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -67,7 +67,8 @@ async def fetch_served_models(provider: ProviderSettings, credentials: Credentia
     served: set[str] = set()
     params: dict[str, str] = {"limit": "1000"} if provider.kind == "anthropic" else {}
     try:
-        async with httpx.AsyncClient(timeout=LIST_TIMEOUT_S, transport=transport) as client:
+        async with httpx.AsyncClient(timeout=LIST_TIMEOUT_S, transport=transport,
+                                     trust_env=not is_loopback_url(url)) as client:
             for _ in range(MAX_PAGES):
                 response = await client.get(url, headers=headers, params=params)
                 _raise_for(provider, response)

@@ -44,9 +44,12 @@ MAX_GITIGNORE_BYTES = 4 * 1024 * 1024
 
 
 def gitignore_sig(path: str) -> FileSig | None:
-    """The signature of a regular ``.gitignore`` (a FIFO or device of that name counts as none)."""
+    """The signature of a regular ``.gitignore`` (a FIFO or device of that name counts as none).
+
+    A symlink counts as none too, as in git (>= 2.32): it could name any file of the user's.
+    """
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):

@@ -62,3 +62,25 @@ def test_a_fifo_named_pyproject_is_an_error_not_a_hang(tmp_path):
     with pytest.raises(ConfigError) as info:
         find_config(tmp_path / "a.py", [tmp_path])
     assert "FIFO" in info.value.message
+
+
+def test_a_pyproject_symlinked_outside_the_workspace_is_not_read(tmp_path):
+    """A repository's ``pyproject.toml -> ~/elsewhere/pyproject.toml`` made the server read a
+    file of the user's outside the workspace (issue 19: the server reads only what it was given)."""
+    workspace, outside = tmp_path / "ws", tmp_path / "outside"
+    workspace.mkdir()
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (workspace / "pyproject.toml").symlink_to(outside / "pyproject.toml")
+    with pytest.raises(ConfigError) as info:
+        find_config(workspace / "tests" / "test_a.py", [workspace])
+    assert "outside the workspace folder" in info.value.message
+    assert info.value.details == {"field": str(workspace / "pyproject.toml")}
+
+
+def test_a_pyproject_symlinked_inside_the_workspace_is_read(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "keel.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "pyproject.toml").symlink_to(tmp_path / "shared" / "keel.toml")
+    config, relative = find_config(tmp_path / "tests" / "test_a.py", [tmp_path])
+    assert excludes(config, relative)

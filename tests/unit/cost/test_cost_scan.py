@@ -161,3 +161,16 @@ def test_should_stop_is_polled_during_reads(tmp_path: Path, cache) -> None:
     with pytest.raises(DeadlineExceeded):
         scan(tmp_path, tmp_path, suffixes=(".py",), cache=cache, should_stop=should_stop)
     assert calls == 4
+
+
+def test_a_gitignore_that_links_out_of_the_workspace_is_not_read(tmp_path, cache):
+    """A repository's ``.gitignore -> ~/some/file`` made the scan read that file as patterns
+    (issue 19: the server reads only the workspace). Git itself (>= 2.32) does not follow
+    an in-tree ``.gitignore`` symlink either."""
+    workspace = tmp_path / "ws"
+    write(workspace, "a.py", "x = 1\n")
+    write(workspace, "b.py", "y = 2\n")
+    write(tmp_path, "outside", "a.py\n")
+    (workspace / ".gitignore").symlink_to(tmp_path / "outside")
+    result = scan(workspace, workspace, suffixes=(".py",), cache=cache)
+    assert [f.rel_path for f in result.files] == ["a.py", "b.py"]

@@ -87,3 +87,49 @@ def test_preflight_names_the_refused_field():
     check = check_provider_keys(Settings(providers=[provider("http://evil.example/v1")]),
                                 {"MY_KEY": KEY})
     assert check.status == "fail" and "providers[p].baseUrl is http://" in check.message
+
+
+class Recorder:
+    """A TCP listener that keeps what each connection sent, then closes it."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def start(self, host: str) -> str:
+        import asyncio
+
+        async def on_connect(reader, writer) -> None:
+            self.received.append(await reader.read(65536))
+            writer.close()
+
+        self.server = await asyncio.start_server(on_connect, host, 0)
+        return f"http://{host}:{self.server.sockets[0].getsockname()[1]}"
+
+
+@pytest.mark.parametrize("call", ["complete", "served models"])
+async def test_a_loopback_endpoints_key_does_not_go_through_an_http_proxy(monkeypatch, call):
+    """HTTP_PROXY (the extension passes proxies on) sent a local server's key, in clear text,
+    to the proxy: across the network, which the loopback exception exists to rule out."""
+    from keel.providers.base import CompletionRequest
+    from keel.providers.served_models import ServedModelsError, fetch_served_models
+
+    proxy, local = Recorder(), Recorder()
+    proxy_url = await proxy.start("127.0.0.2")
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    base = await local.start("127.0.0.1") + "/v1"
+    settings = Settings.model_validate({"providers": [
+        {"id": "local", "kind": "openai", "baseUrl": base, "apiKeyEnv": "LOCAL_KEY"}]})
+    entry = settings.providers[0]
+    if call == "complete":
+        provider = build_providers(settings, {"LOCAL_KEY": KEY}).get("local")
+        with pytest.raises(Exception):  # noqa: B017,PT011 - the listener answers nothing usable
+            await provider.complete(CompletionRequest(system="s", prompt="p", max_output_tokens=1, model="m"))
+        await provider.aclose()
+    else:
+        with pytest.raises(ServedModelsError):
+            await fetch_served_models(entry, resolve_credentials(entry, {"LOCAL_KEY": KEY}))
+    assert proxy.received == []
+    assert len(local.received) == 1 and KEY.encode() in local.received[0]

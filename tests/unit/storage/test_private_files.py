@@ -101,3 +101,45 @@ def test_a_loose_log_folder_and_file_are_tightened(tmp_path):
         assert path is not None and mode(path) == 0o600 and mode(log_dir) == 0o700
     finally:
         configure_logging("info", to_file=False)
+
+
+def planted_link(folder: Path, name: str, tmp_path: Path) -> Path:
+    """``folder/name`` as a symlink to a file of the user's that Keel must neither write nor chmod
+    (planted while an older Keel's folder was writable by others)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = tmp_path / "bashrc"
+    target.write_text("export PATH\n")
+    os.chmod(target, 0o644)
+    (folder / name).symlink_to(target)
+    return target
+
+
+def test_a_symlink_planted_as_keel_log_is_not_followed(tmp_path):
+    log_dir = tmp_path / "log"
+    target = planted_link(log_dir, "keel.log", tmp_path)
+    try:
+        configure_logging("info", log_dir=log_dir)
+        logging.getLogger("keel.test").warning("a line that must not land in the target")
+    finally:
+        configure_logging("info", to_file=False)
+    assert target.read_text() == "export PATH\n" and mode(target) == 0o644
+
+
+def test_a_symlink_planted_as_history_db_is_not_followed(tmp_path):
+    from keel.storage.boundary import default_connect
+
+    folder = tmp_path / "workspaces" / "k"
+    target = planted_link(folder, "history.db", tmp_path)
+    with pytest.raises(OSError):
+        default_connect(folder / "history.db")
+    assert target.read_text() == "export PATH\n" and mode(target) == 0o644
+
+
+def test_a_symlink_planted_as_the_history_wal_is_not_followed(tmp_path):
+    from keel.storage.boundary import default_connect
+
+    folder = tmp_path / "workspaces" / "k"
+    target = planted_link(folder, "history.db-wal", tmp_path)
+    with pytest.raises(OSError):
+        default_connect(folder / "history.db")
+    assert target.read_text() == "export PATH\n" and mode(target) == 0o644
