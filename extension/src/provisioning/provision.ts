@@ -118,7 +118,8 @@ export class Provisioner {
 
   private async pickInterpreter(cwd: string, token: vscode.CancellationToken): Promise<InterpreterCandidate> {
     const setting = vscode.workspace.getConfiguration("keel").get<string>("python");
-    const candidates = interpreterCandidates(setting, await pythonExtensionInterpreter());
+    const trusted = vscode.workspace.isTrusted;
+    const candidates = interpreterCandidates(setting, trusted ? await pythonExtensionInterpreter() : undefined, trusted);
     const problems: string[] = [];
     for (const candidate of candidates) {
       try {

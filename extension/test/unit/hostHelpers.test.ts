@@ -43,6 +43,8 @@ test("interpreter order: setting alone, else Python extension then python3; vers
   assert.deepEqual(interpreterCandidates("/opt/py", "/ext/py").map((c) => c.path), ["/opt/py"]);
   assert.deepEqual(interpreterCandidates("", "/ext/py").map((c) => c.source), ["Python extension", "PATH"]);
   assert.deepEqual(interpreterCandidates(undefined, undefined).map((c) => c.path), ["python3"]);
+  // Untrusted: the Python extension may have picked the repository's own .venv/bin/python.
+  assert.deepEqual(interpreterCandidates(undefined, "/repo/.venv/bin/python", false).map((c) => c.path), ["python3"]);
   assert.deepEqual(parseVersion("3 12 1\n"), [3, 12, 1]);
   assert.equal(parseVersion("Python 3.12"), undefined);
   assert.equal(isSupported([3, 11, 0]), true);
