@@ -34,19 +34,3 @@ def test_the_fast_start_imports_only_the_standard_library_and_keel():
     # _distutils_hack: setuptools' .pth hook, loaded at interpreter start-up when present.
     assert set(json.loads(loaded.stdout)) - {"_distutils_hack"} == {"__main__", "keel"}
 
-
-def test_structlog_logs_to_stderr_before_logging_is_configured_though_keel_no_longer_imports_it():
-    # stdout is the JSON-RPC channel and the CLI's --json output.
-    logged = _run("import keel, sys\n"
-                  "assert 'structlog' not in sys.modules\n"
-                  "import structlog\n"
-                  "structlog.get_logger('t').warning('early event')\n")
-    assert logged.returncode == 0, logged.stderr
-    assert logged.stdout == "" and "early event" in logged.stderr
-
-
-def test_a_structlog_loaded_before_keel_is_pointed_at_stderr_too():
-    logged = _run("import structlog, keel\n"
-                  "structlog.get_logger('t').warning('early event')\n")
-    assert logged.returncode == 0, logged.stderr
-    assert logged.stdout == "" and "early event" in logged.stderr
