@@ -1,6 +1,8 @@
-"""The fast start is light: docs/architecture.md ("Startup path") says so, and this checks it.
+"""The fast start's tier of the import-time budget (docs/architecture.md, "Architecture
+invariants"): before ``initialize`` is answered, the standard library and ``keel`` only.
 
 Each check runs a fresh interpreter, since this test process has long since loaded everything.
+The later tiers (the first request, a run) are checked in test_import_budget.py.
 """
 
 from __future__ import annotations
