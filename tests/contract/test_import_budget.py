@@ -38,11 +38,14 @@ ANALYSIS = ("libcst", "keel.advisor")
 RUN_PATH = ("keel.app.run_ops", "keel.workflows", "keel.workflows.engine", "keel.cost", "keel.scan")
 
 
-async def _modules_loaded_by(tmp_path: Path, method: str, params: dict) -> set[str]:
+def _workspace(tmp_path: Path) -> tuple[str, Path]:
     (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
-    listed = tmp_path / "modules.json"
+    return tmp_path.resolve().as_uri(), tmp_path / "modules.json"
+
+
+async def _modules_loaded_by(tmp_path: Path, method: str, params: dict) -> set[str]:
+    uri, listed = _workspace(tmp_path)
     client = await KeelClient.spawn([sys.executable, "-I", "-c", SERVE_THEN_LIST_MODULES, str(listed)])
-    uri = tmp_path.resolve().as_uri()
     try:
         await client.request("initialize", {
             "processId": None, "rootUri": uri, "workspaceFolders": [{"uri": uri, "name": "w"}],
