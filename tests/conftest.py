@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from keel.entry_hooks import structlog_to_stderr
+
+
+def pytest_configure(config):
+    # The test process stands in for the `keel` command, which points structlog at stderr
+    # first thing: a command invoked through typer's CliRunner would otherwise log onto the
+    # stdout its test reads as JSON.
+    structlog_to_stderr()
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):

@@ -1,6 +1,8 @@
-"""The fast start is light: docs/architecture.md ("Startup path") says so, and this checks it.
+"""The fast start's tier of the import-time budget (docs/architecture.md, "Architecture
+invariants"): before ``initialize`` is answered, the standard library and ``keel`` only.
 
 Each check runs a fresh interpreter, since this test process has long since loaded everything.
+The later tiers (the first request, a run) are checked in test_import_budget.py.
 """
 
 from __future__ import annotations
@@ -34,19 +36,3 @@ def test_the_fast_start_imports_only_the_standard_library_and_keel():
     # _distutils_hack: setuptools' .pth hook, loaded at interpreter start-up when present.
     assert set(json.loads(loaded.stdout)) - {"_distutils_hack"} == {"__main__", "keel"}
 
-
-def test_structlog_logs_to_stderr_before_logging_is_configured_though_keel_no_longer_imports_it():
-    # stdout is the JSON-RPC channel and the CLI's --json output.
-    logged = _run("import keel, sys\n"
-                  "assert 'structlog' not in sys.modules\n"
-                  "import structlog\n"
-                  "structlog.get_logger('t').warning('early event')\n")
-    assert logged.returncode == 0, logged.stderr
-    assert logged.stdout == "" and "early event" in logged.stderr
-
-
-def test_a_structlog_loaded_before_keel_is_pointed_at_stderr_too():
-    logged = _run("import structlog, keel\n"
-                  "structlog.get_logger('t').warning('early event')\n")
-    assert logged.returncode == 0, logged.stderr
-    assert logged.stdout == "" and "early event" in logged.stderr

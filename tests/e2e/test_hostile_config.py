@@ -1,4 +1,6 @@
-"""End to end: hostile config, targets and storage against `keel serve` (issue 9, points 6/8/9/11)."""
+"""End to end against `keel serve`: a broken workflows file leaves the built-ins working, hostile
+target paths are invalid params, a target with nothing to read is refused, and history reads
+fail with the storage error while storage is down."""
 
 from __future__ import annotations
 

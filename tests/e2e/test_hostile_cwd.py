@@ -1,4 +1,4 @@
-"""End to end: `keel` started inside a hostile repository imports none of its modules (issue 19).
+"""End to end: `keel` started inside a hostile repository imports none of its modules.
 
 `python -m keel` puts its working directory first on sys.path, and so does the
 `python -c` that multiprocessing starts for the fork server: a repository's

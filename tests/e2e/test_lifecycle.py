@@ -161,7 +161,7 @@ async def test_did_change_configuration_applies_and_recovers(lsp, workspace):
     assert report["level"] == "healthy"
 
 
-# --- issue 9: started the way editors start servers; gone after exit; one TCP client; readable logs
+# --- started the way editors start servers; gone after exit; one TCP client; readable logs
 
 
 def live_descendants(pid: int) -> set[int]:

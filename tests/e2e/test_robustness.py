@@ -86,7 +86,7 @@ async def test_server_exits_when_parent_process_dies(tmp_path, workspace):
             client.process.kill()
 
 
-# --- issue 9 point 5: the same hostile input as the FIRST message, on the fast-start path
+# --- the same hostile input as the FIRST message, on the fast-start path: answered, never deaf
 
 
 def deep_json() -> bytes:

@@ -1,4 +1,4 @@
-"""End to end: an untrusted workspace sends nothing to a provider, whatever the client asks (issue 19)."""
+"""End to end: an untrusted workspace sends nothing to a provider, whatever the client asks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Issue 13 point 5: the whole fast start, in process, with loading held back by the test.
+"""The whole fast start, in process, with loading held back by the test: keel/health is
+answered while loading and the real report follows once loaded.
 
 ``serve_stdio_fast`` runs in its own thread (its own event loop) on a fake stdio;
 the app's construction waits for the test, so "still loading" is a fact, not a race.

@@ -1,4 +1,4 @@
-"""Issue 9 point 5, generated: whatever bytes come first, the next well-formed request is answered.
+"""Generated input: whatever bytes come first, the next well-formed request is answered.
 
 Each example sends hypothesis-made bytes (random, mutated frames, odd headers)
 to a fresh in-process server, then a well-formed ``keel/health`` with a fresh

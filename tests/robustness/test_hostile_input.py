@@ -1,4 +1,4 @@
-"""Issue 9 point 5: no input stops the server or leaves it deaf.
+"""No input stops the server or leaves it deaf.
 
 Each case is sent to the real read loop (in process), then a well-formed
 request must be answered. Where the broken message can be identified, its

@@ -1,4 +1,6 @@
-"""Issue 9 points 9 and 13 on the real protocol (in process): lifecycle rules, features on the one path."""
+"""Lifecycle rules on the real protocol (in process): nothing before ``initialize``, no second
+``initialize``, receipt times kept through start-up; the advisor's LSP features (code actions,
+progress) go through the one dispatch path, tracked in flight and cancellable."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Counting keel/* request outcomes into history (the client request failure rate).
 
-Its own small module because ``keel.lsp.dispatch`` imports it at start-up.
+Its own small module: ``keel.lsp.dispatch`` imports it (the import-time budget, docs/architecture.md).
 """
 
 from __future__ import annotations

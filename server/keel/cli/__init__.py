@@ -5,7 +5,9 @@ for ``initialize``, so every import on that path counts.
 
 ``main`` is the one boundary between Keel and a person at a terminal: whatever
 escapes a command becomes one line on stderr and an exit code, never a Python
-traceback (the traceback goes to the log file).
+traceback (the traceback goes to the log file). Its first act installs the
+process-wide hooks (``keel.entry_hooks``): a Ctrl-C while the command is still
+loading is one line too, and structlog writes to stderr until logging is configured.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import os
 import sys
 
+from keel.entry_hooks import install_entry_hooks
 from keel.errors import EXIT_CODES
 
 
 def main(argv: list[str] | None = None) -> None:
+    install_entry_hooks()
     isolate_children()
     raise SystemExit(run_cli(sys.argv[1:] if argv is None else list(argv)))
 

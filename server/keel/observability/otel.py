@@ -17,11 +17,12 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import structlog
+
+from .otel_options import TelemetryOptions as TelemetryOptions  # part of this module's surface
 
 if TYPE_CHECKING:
     from keel.records import EstimateRecord, ModelCallRecord, RunRecord, RunRecorder
@@ -30,15 +31,6 @@ log = structlog.get_logger(__name__)
 
 INSTALL_HINT = "pip install 'keel[otel]'"
 _missing_warned = False
-
-
-@dataclass(frozen=True)
-class TelemetryOptions:
-    """Export cadence; the defaults suit a collector, tests shorten or lengthen them."""
-
-    export_interval_ms: int = 15_000  # periodic metric export
-    span_delay_ms: int = 2_000  # batch span processor schedule delay
-    export_timeout_s: float = 5.0  # one OTLP POST, retries included
 
 
 class Telemetry(Protocol):

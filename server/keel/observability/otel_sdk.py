@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from keel.records import EstimateRecord, ModelCallRecord, RunRecord
 
-from .otel import TelemetryOptions
+from .otel_options import TelemetryOptions
 from .paths import PathScrubber
 from .redaction import REDACTOR
 

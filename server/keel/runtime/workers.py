@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import structlog
 
+from keel.entry_hooks import install_entry_hooks
 from keel.errors import InternalError, KeelError
 
 from .threads import in_thread
@@ -67,6 +68,9 @@ def default_start_method(platform: str | None = None) -> StartMethod:
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
     # Ctrl-C belongs to the parent, which kills us when it needs to.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker is a process Keel starts: its logs go to stderr, never to the stdout
+    # it inherited (the CLI's --json output).
+    install_entry_hooks()
     for name in warm_imports:
         module = importlib.import_module(name)
         warm = getattr(module, "warm", None)

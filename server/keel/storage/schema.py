@@ -22,8 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .metrics_schema import V5, rebuild_model_rollup
-
-FAILING_OUTCOMES = ("failed", "timedOut", "refused")
+from .rollups import FAILING_OUTCOMES, rebuild_rollups
 
 
 @dataclass(frozen=True)
@@ -156,12 +155,6 @@ V3 = (
 )
 
 
-def _backfill_v3(conn: sqlite3.Connection) -> None:
-    from .rollups import rebuild_rollups  # late: rollups imports this module's constants
-
-    rebuild_rollups(conn)
-
-
 V4 = (
     "ALTER TABLE runs ADD COLUMN owner_pid INTEGER",
     "ALTER TABLE runs ADD COLUMN owner_token TEXT",
@@ -172,7 +165,7 @@ V6 = ("ALTER TABLE runs ADD COLUMN report_markdown TEXT",)
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, stages, model_calls, meta", V1),
     Migration(2, "estimates table and stage estimate columns", V2),
-    Migration(3, "per-day rollups and report indexes", V3, _backfill_v3),
+    Migration(3, "per-day rollups and report indexes", V3, rebuild_rollups),
     Migration(4, "the owning process of each run", V4),
     Migration(5, "reliability rollups and cost-anomaly indexes", V5, rebuild_model_rollup),
     Migration(6, "each run's report, so history can reopen it", V6),

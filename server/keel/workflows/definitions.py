@@ -9,50 +9,19 @@ keeps the built-ins when the user's file is broken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 from keel.errors import ConfigError, InvalidInput
 
-Tier = Literal["cheap", "capable", "premium"]
-TIERS: tuple[Tier, ...] = ("cheap", "capable", "premium")
-StaticAnalyzer = Literal["advisor", "bandit", "bugs", "metrics"]
-SkipRule = Literal["never", "no_findings"]
-
-
-@dataclass(frozen=True)
-class StageDef:
-    id: str
-    title: str
-    kind: Literal["static", "llm"]
-    analyzer: StaticAnalyzer | None = None  # static stages
-    tier: Tier | None = None  # llm stages
-    prompt: str = ""  # llm: the instruction; code and findings are appended
-    output_tokens_per_call: int = 1024
-    # Code is sent in chunks of at most this many tokens, one call per chunk.
-    chunk_tokens: int = 6000
-    # Fixed prompt tokens per call (instructions, findings summary, framing).
-    prompt_overhead_tokens: int = 400
-    # Run one tier cheaper when the whole input is smaller than this.
-    downgrade_under_tokens: int | None = None
-    skip_when: SkipRule = "never"
-    # At most this many calls per run (largest chunks first); None = all.
-    max_calls: int | None = None
-    slow_call_ms: int = 30_000
-
-
-@dataclass(frozen=True)
-class WorkflowDef:
-    id: str
-    title: str
-    description: str
-    profile: Literal["critical", "balanced", "tolerant"]
-    stages: tuple[StageDef, ...]
-    inputs: tuple[str, ...] = (".py",)  # file suffixes the workflow reads
-    source: str = "builtin"  # or the path of the workflows.toml that defined it
-    options: dict[str, Any] = field(default_factory=dict)
-
+# Re-exported: the stage engine, the estimate and the app know these names from here.
+from .shapes import TIERS as TIERS
+from .shapes import SkipRule as SkipRule
+from .shapes import StageDef as StageDef
+from .shapes import StaticAnalyzer as StaticAnalyzer
+from .shapes import Tier as Tier
+from .shapes import WorkflowDef as WorkflowDef
+from .user_defined import WORKFLOWS_FILE, user_workflows
 
 _REVIEW = WorkflowDef(
     id="review",
@@ -168,7 +137,6 @@ class WorkflowCatalog:
 
 def load_catalog(workspace_root: Path | None = None) -> WorkflowCatalog:
     """Built-ins plus the workspace's ``.keel/workflows.toml`` (None: built-ins only). Blocking I/O."""
-    from .user_defined import WORKFLOWS_FILE, user_workflows
 
     merged = dict(BUILTIN_WORKFLOWS)
     if workspace_root is None:

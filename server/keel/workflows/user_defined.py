@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from keel.errors import ConfigError
 from keel.files import NotRegularFile, read_regular
 
-from .definitions import StageDef, WorkflowDef
+from .shapes import StageDef, WorkflowDef
 
 WORKFLOWS_FILE = Path(".keel") / "workflows.toml"
 # A workflows file is a few KB; anything this large is a mistake, not a definition.

@@ -1,4 +1,4 @@
-"""Regressions from issue 11: fixes that changed what code does, findings that were noise.
+"""Regressions: fixes that once changed what code does, findings that were noise.
 
 Each test reproduces one reported case and fails on the engine before the fix.
 """

@@ -1,7 +1,7 @@
 """The quick, offline subset of the fix-safety suite (bench/advisor_fix_safety.py runs the
 full one on real projects from the package index).
 
-A small project holding every pattern issue 11 reported as broken by a fix, with its own
+A small project holding every pattern a fix was once found to break, with its own
 tests, is fixed with every safe fix; its tests must pass before and after, and its import
 surface must stay the same.
 """

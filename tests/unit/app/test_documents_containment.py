@@ -1,4 +1,4 @@
-"""keel/analyze and keel/generateFix read only the workspace or what the client opened (issue 19)."""
+"""keel/analyze and keel/generateFix read only the workspace or what the client opened."""
 
 from __future__ import annotations
 

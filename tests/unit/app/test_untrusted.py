@@ -1,4 +1,4 @@
-"""Untrusted means nothing leaves, whatever the client does (issue 19, point 4).
+"""Untrusted means nothing leaves, whatever the client does.
 
 A chaos provider is configured, with a key, in every test; the only difference
 is ``workspace_trusted``. Untrusted, it must receive no request (so no code and

@@ -1,4 +1,5 @@
-"""Issue 9 points 2 and 6 (dispatch part): deadlines count from receipt; no method starves the others."""
+"""Deadlines count from receipt (time spent waiting counts); no method starves the others, and
+keel/health is never queued; error messages do not echo a huge input."""
 
 from __future__ import annotations
 

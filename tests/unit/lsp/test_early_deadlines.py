@@ -1,4 +1,4 @@
-"""Issue 9 point 2: a deadline that passes while the server is still loading is answered then."""
+"""A deadline that passes while the server is still loading is answered then."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 point 5: the fast start answers keel/health while loading, then hands the real report over."""
+"""The fast start answers keel/health while loading, then hands the real report over."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 9 point 14: stderr (the editor's Output channel) gets one readable line per problem."""
+"""stderr (the editor's Output channel) gets one readable line per problem."""
 
 from __future__ import annotations
 

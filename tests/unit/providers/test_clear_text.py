@@ -1,4 +1,5 @@
-"""Keys go only over TLS or to this machine (issue 19, point 5, server part)."""
+"""Keys go only over TLS or to this machine: for a clear-text remote endpoint no key is read and
+nothing is sent, and preflight names the refused field."""
 
 from __future__ import annotations
 

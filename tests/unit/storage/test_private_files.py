@@ -1,4 +1,4 @@
-"""History, logs and their folders are the user's only, whatever the umask (issue 19, point 7)."""
+"""History, logs and their folders are the user's only, whatever the umask."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bandit runs no repository code, and no target size breaks it (issue 19)."""
+"""Bandit runs no repository code, and no target size breaks it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""The process-wide hooks a Keel process installs at its entry, never on ``import keel``.
+
+Importing a library must not change the interpreter: a script, a bench or a test
+that imports ``keel`` keeps its own ``sys.excepthook`` and ``sys.meta_path``. The
+processes Keel itself starts install these hooks first thing: the ``keel`` command
+(``keel.cli.main``, also behind ``python -m keel`` and ``keel serve``) and every
+worker process (``keel.runtime.workers``). Standard library only: the fast start
+imports this module (docs/architecture.md, "Architecture invariants").
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType, TracebackType
+from typing import Any
+
+
+def install_entry_hooks() -> None:
+    """One line instead of a traceback on Ctrl-C; structlog on stderr until logging is configured."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = quiet_interrupt
+    structlog_to_stderr()
+
+
+def quiet_interrupt(kind: type[BaseException], value: BaseException,
+                    traceback: TracebackType | None) -> None:
+    # Ctrl-C while the `keel` command is still importing: one line, not a traceback.
+    if issubclass(kind, KeyboardInterrupt):
+        sys.stderr.write("keel: interrupted.\n")
+    else:
+        sys.__excepthook__(kind, value, traceback)
+
+
+def structlog_to_stderr() -> None:
+    """stdout is the JSON-RPC channel (and the CLI's --json output): until
+    ``keel.observability.logging.configure_logging`` runs, structlog's default
+    would print there. So structlog is pointed at stderr now if it is loaded,
+    else the moment it loads."""
+    if "structlog" in sys.modules:
+        _logs_to_stderr(sys.modules["structlog"])
+    elif _StructlogToStderrOnImport not in sys.meta_path:
+        sys.meta_path.insert(0, _StructlogToStderrOnImport)
+
+
+def _logs_to_stderr(structlog: ModuleType) -> None:
+    if not structlog.is_configured():
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+
+
+class _StructlogToStderrOnImport:
+    """A one-shot import hook rather than ``import structlog``: structlog loads
+    rich, 100–250 ms that the fast start would pay whether it logs or not."""
+
+    fired = False  # one shot; it stays on sys.meta_path (removing it could race another thread's import)
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if cls.fired or name != "structlog":
+            return None
+        cls.fired = True  # find_spec below asks the other finders
+        from importlib.util import find_spec
+
+        spec = find_spec(name)
+        if spec is not None and spec.loader is not None:
+            load = spec.loader.exec_module
+
+            def exec_module(module: ModuleType) -> None:
+                load(module)
+                _logs_to_stderr(module)
+
+            vars(spec.loader)["exec_module"] = exec_module  # this loader instance only
+        return spec
