@@ -16,6 +16,7 @@ import structlog
 from keel.cost.inputs import require_input
 from keel.errors import DeadlineExceeded, InvalidInput
 from keel.health.config import note_workflows_file
+from keel.protocol.methods import RUN_WORKFLOW
 from keel.protocol.workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -171,7 +172,7 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
             spec = await _prepare_run(app, params, manager)
     except DeadlineExceeded:
         return manager.timed_out_before_start(_unprepared_spec(app, params), params)
-    deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
+    deadline_ms = effective_deadline_ms(app.settings, RUN_WORKFLOW, params.timeout_ms)
     return await manager.run(spec, params.options, params, deadline_ms)
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from keel.files import resident_bytes
+from keel.protocol.methods import HEALTH_CHANGED
 from keel.protocol.settings import Settings
 from keel.settings import SettingsLoad, key_env_of, load_settings
 
@@ -49,8 +50,6 @@ ProviderFactory = Callable[[Settings, Mapping[str, str]], "ProviderSet"]
 CpuRunner = Callable[..., Awaitable[Any]]
 
 log = structlog.get_logger(__name__)
-
-HEALTH_CHANGED = "keel/healthChanged"
 
 
 @dataclass(eq=False)  # an app is itself, not its field values (it keys per-app tables)

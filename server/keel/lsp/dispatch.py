@@ -42,12 +42,6 @@ T = TypeVar("T")
 
 # When the message was read off the wire (time.monotonic); set by the transport.
 RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
-# Methods that answer their own deadline as data (a timedOut RunResult): the
-# request's cancel waits this long past the deadline for that answer.
-ANSWERS_DEADLINE_AS_DATA = {"keel/runWorkflow": 1000}
-# Long operations that show progress: without a client workDoneToken, the
-# server creates one (window/workDoneProgress/create) when the client can.
-SERVER_PROGRESS = frozenset({"keel/runWorkflow", "keel/analyze"})
 
 
 def wire_safe(app: KeelApp, payload: Any) -> Any:
@@ -100,7 +94,8 @@ async def guarded(app: KeelApp, method: str, request_id: Any, call: Callable[[],
     """
     try:
         left = remaining_ms(deadline_ms, RECEIVED_AT.get())
-        grace = ANSWERS_DEADLINE_AS_DATA.get(method)
+        spec = METHODS.get(method)  # the standard features (diagnostics, code actions) have none
+        grace = spec.deadline_answer_grace_ms if spec is not None else None
         if left == 0 and grace is None:
             raise DeadlineExceeded(f"{method} waited past its deadline before it could start",
                                    hint="The server was busy or still starting; try again.")
@@ -129,7 +124,7 @@ def mapped(app: KeelApp, exc: KeelError, request_id: Any) -> DispatchError:
 
 
 async def with_progress_token(app: KeelApp, method: str, params: BaseModel) -> BaseModel:
-    if method not in SERVER_PROGRESS or getattr(params, "work_done_token", "absent") is not None:
+    if not METHODS[method].server_progress or getattr(params, "work_done_token", "absent") is not None:
         return params
     create = getattr(app.notifier, "create", None)
     token = f"keel-{uuid.uuid4()}"
