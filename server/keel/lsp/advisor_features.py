@@ -22,7 +22,6 @@ from keel.protocol.methods import ANALYZE, GENERATE_FIX
 from keel.settings import configured_deadline_ms
 
 from .dispatch import DispatchError, guarded
-from .features import FEATURE_REGISTRARS
 
 log = structlog.get_logger(__name__)
 
@@ -160,5 +159,3 @@ def register(server) -> None:
                              lambda: _code_actions(ls, params),
                              configured_deadline_ms(ls.app.settings, GENERATE_FIX))
 
-
-FEATURE_REGISTRARS.append(register)

@@ -3,7 +3,7 @@
 validate raw params (pydantic) → ``guarded``: admit the request (per-method
 limit), run it under its deadline and in the in-flight registry, map errors →
 dump the result by alias and scrub it. Cancellation propagates untouched
-(``_send_handler_result`` answers -32800 for a cancelled task).
+(``KeelProtocol.answer_handler`` answers -32800 for a cancelled task).
 
 The deadline counts from the moment the message was read off the wire
 (``RECEIVED_AT``, stamped by the transport), so time spent waiting for the
@@ -14,7 +14,6 @@ measures from when it sent the request, and so do we.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,27 +34,17 @@ from keel.runtime.deadline import deadline_scope
 from keel.settings import describe_validation_error, effective_deadline_ms
 
 from .admission import admission_of
-from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, cap, capped
+from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, DispatchError, cap, capped
+from .framing import RECEIVED_AT
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-# When the message was read off the wire (time.monotonic); set by the transport.
-RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
 
 
 def wire_safe(app: KeelApp, payload: Any) -> Any:
     """Invariant: no absolute path outside the workspace leaves the process."""
     return PathScrubber(app.workspace_folders).value(payload)
-
-
-class DispatchError(Exception):
-    """A KeelError together with the request it failed, for the protocol to answer."""
-
-    def __init__(self, error: KeelError, request_id: Any) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.request_id = request_id
 
 
 def validate_params(method: str, raw: Any) -> BaseModel:

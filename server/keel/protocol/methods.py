@@ -1,7 +1,10 @@
 """The method table: every keel/* request and notification, with its models and every trait.
 
-The one list of methods. ``keel/lsp/method_names.py`` (the bare names, for code that must
-not load the models) is generated from it by ``python -m keel.protocol.generate``.
+The one list of methods: each spec carries every trait the server treats its method by
+(deadline, timeout setting, serving operation, queueing, deadline answered as data, server
+progress); no other table names a method. ``keel/lsp/method_names.py`` (the names and the
+fast start's traits, for code that must not load the models) and the extension's
+``extension/src/lspExt.ts`` are generated from it by ``python -m keel.protocol.generate``.
 """
 
 from __future__ import annotations
