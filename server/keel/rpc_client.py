@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from keel.lsp.method_names import CANCEL_REQUEST, EXIT, INITIALIZE, INITIALIZED, SHUTDOWN
+
 
 class RpcError(Exception):
     def __init__(self, code: int, message: str, data: Any = None) -> None:
@@ -63,26 +65,26 @@ class KeelClient:
         self._send({"jsonrpc": "2.0", "method": method, "params": params or {}})
 
     def cancel(self, msg_id: Any) -> None:
-        self.notify("$/cancelRequest", {"id": msg_id})
+        self.notify(CANCEL_REQUEST, {"id": msg_id})
 
     async def initialize(self, root: str, options: dict[str, Any] | None = None,
                          process_id: int | None = None) -> Any:
         from pathlib import Path
 
         uri = Path(root).resolve().as_uri()
-        result = await self.request("initialize", {
+        result = await self.request(INITIALIZE, {
             "processId": process_id, "rootUri": uri,
             "workspaceFolders": [{"uri": uri, "name": Path(root).name}],
             "capabilities": {"window": {"workDoneProgress": True}},
             "initializationOptions": options or {},
         })
-        self.notify("initialized", {})
+        self.notify(INITIALIZED, {})
         return result
 
     async def shutdown(self, timeout: float = 10.0) -> int:
         try:
-            await self.request("shutdown", None, timeout)
-            self.notify("exit", None)
+            await self.request(SHUTDOWN, None, timeout)
+            self.notify(EXIT, None)
             return await asyncio.wait_for(self.process.wait(), timeout)
         finally:
             if self.process.returncode is None:

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from keel.protocol.generate import (
+    CLIENT_ERROR_CODES,
+    LSP_EXT_PATH,
     NAMES_PATH,
     SCHEMA_PATH,
     TS_PATH,
@@ -57,13 +59,34 @@ def test_params_forbid_unknown_fields_and_use_camel_case():
 
 
 def test_method_names_for_the_fast_start_match_the_method_table_and_import_nothing():
-    from keel.lsp.method_names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
-    from keel.protocol.methods import PROTOCOL_VERSION as TABLE_VERSION
+    from keel.lsp import method_names
+    from keel.protocol import methods
 
-    assert list(KEEL_METHOD_NAMES) == list(METHODS)
-    assert PROTOCOL_VERSION == TABLE_VERSION
+    assert list(method_names.KEEL_METHOD_NAMES) == list(METHODS)
+    assert method_names.PROTOCOL_VERSION == methods.PROTOCOL_VERSION
+    for name in ("HEALTH", "HEALTH_CHANGED", "RUN_WORKFLOW", "INITIALIZE", "EXIT", "CANCEL_REQUEST"):
+        assert getattr(method_names, name) == getattr(methods, name)
+    assert method_names.ANSWERS_DEADLINE_AS_DATA == {
+        spec.name for spec in REQUESTS if spec.answers_deadline_as_data}
     tree = ast.parse(NAMES_PATH.read_text(encoding="utf-8"))
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+
+
+def test_the_extension_types_every_method_of_the_table_with_its_models():
+    ts = LSP_EXT_PATH.read_text(encoding="utf-8")
+    for spec in METHODS.values():
+        assert f'("{spec.name}");' in ts
+        assert f"<{spec.params.__name__}" in ts
+    assert ts.count('("keel/') == len(METHODS)
+
+
+def test_the_extension_error_codes_are_the_servers():
+    from keel import errors
+
+    assert CLIENT_ERROR_CODES == {"invalidParams": errors.JSONRPC_INVALID_PARAMS,
+                                  "requestCancelled": errors.JSONRPC_REQUEST_CANCELLED,
+                                  "superseded": errors.JSONRPC_SERVER_CANCELLED,
+                                  "requestFailed": errors.JSONRPC_REQUEST_FAILED}
 
 
 async def test_fast_start_capabilities_equal_what_pygls_builds():

@@ -32,7 +32,8 @@ before(async () => {
   const keel = result.capabilities.experimental?.keel;
   assert.equal(keel?.version, 1);
   for (const type of [ext.health, ext.preflight, ext.listWorkflows, ext.estimateCost, ext.runWorkflow, ext.cancelRun,
-    ext.analyze, ext.generateFix, ext.runs, ext.report, ext.healthChanged, ext.runEvent]) {
+    ext.analyze, ext.generateFix, ext.runs, ext.report, ext.validateModels, ext.runFindings, ext.healthChanged,
+    ext.runEvent, ext.authenticate]) {
     assert.ok(keel?.methods.includes(type.method), `server advertises ${type.method}`);
   }
   await server.connection.sendNotification("initialized", {});
@@ -47,6 +48,16 @@ test("keel/health answers a HealthReport with components", async () => {
   assert.ok(["healthy", "degraded", "unhealthy"].includes(report.level));
   const names = report.components.map((c) => c.name);
   for (const name of ["config", "storage", "analysis"]) assert.ok(names.includes(name), `component ${name}`);
+});
+
+test("keel/validateModels and keel/runFindings answer through their generated request types", async () => {
+  const models = await server.connection.sendRequest(ext.validateModels, {});
+  assert.equal(typeof models.ok, "boolean");
+  assert.ok(Array.isArray(models.entries) && Array.isArray(models.checks));
+  const error = await server.connection.sendRequest(ext.runFindings, { runId: "no-such-run" })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof ResponseError);
+  assert.equal(describeError(error).data?.code, "run.unknown");
 });
 
 test("listWorkflows and estimateCost give stages, tiers and a usd band", async () => {

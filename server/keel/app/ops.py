@@ -1,9 +1,9 @@
-"""The operation table: wire method → application operation, derived from the method table.
+"""The operation table: wire method → application operation, from the method table.
 
-Each request in ``keel.protocol.methods.REQUESTS`` is served by the coroutine
-``keel.app.<feature>_ops.<snake_name>`` (``keel/estimateCost`` → ``cost_ops.estimate_cost``);
-a contract test checks each one exists. Operations are imported on first use: the server must answer ``initialize``
-fast, and most features (libcst, SQLite, provider SDK glue) are not needed
+Each request in ``keel.protocol.methods.REQUESTS`` names the coroutine that serves it,
+``operation="keel.app.cost_ops:estimate_cost"``; a contract test checks each one resolves to
+an async function of that name. Operations are imported on first use: the server must answer
+``initialize`` fast, and most features (libcst, SQLite, provider SDK glue) are not needed
 until a request asks for them.
 """
 
@@ -20,7 +20,9 @@ from keel.runtime.threads import in_thread
 Operation = Callable[[Any, Any], Awaitable[Any]]
 
 
-def _lazy(module: str, name: str) -> Operation:
+def _lazy(reference: str) -> Operation:
+    """The operation ``"package.module:function"`` names, imported by its first call."""
+    module, _, name = reference.partition(":")
     resolved: list[Operation] = []
     loading: list[asyncio.Future[Any]] = []
     # Callers still passing the import, in arrival order: each one's future is done once it
@@ -38,7 +40,7 @@ def _lazy(module: str, name: str) -> Operation:
             # length, and longer while the warm-up's thread holds the module's import lock.
             if not loading:
                 loading.append(asyncio.ensure_future(
-                    in_thread(importlib.import_module, f"keel.app.{module}")))
+                    in_thread(importlib.import_module, module)))
             try:
                 loaded = await asyncio.shield(loading[0])
             except Exception:
@@ -57,10 +59,10 @@ def _lazy(module: str, name: str) -> Operation:
             await through_import()
         return await resolved[0](app, params)
 
-    operation.__qualname__ = f"{module}.{name}"
+    operation.__qualname__ = reference
     return operation
 
 
 OPS: dict[str, Operation] = {
-    spec.name: _lazy(f"{spec.feature}_ops", spec.snake_name) for spec in REQUESTS
+    spec.name: _lazy(spec.operation) for spec in REQUESTS if spec.operation is not None
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from keel.cost.inputs import require_input
 from keel.errors import DeadlineExceeded, InvalidInput
+from keel.protocol.methods import RUN_WORKFLOW
 from keel.protocol.workflows import (
     CancelRunParams,
     CancelRunResult,
@@ -60,7 +61,7 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
     except DeadlineExceeded:
         unprepared = _unprepared_spec(app, params)
         return manager.timed_out_before_start(unprepared, params)
-    deadline_ms = effective_deadline_ms(app.settings, "keel/runWorkflow", params.timeout_ms)
+    deadline_ms = effective_deadline_ms(app.settings, RUN_WORKFLOW, params.timeout_ms)
     return await manager.run(spec, params.options, params, deadline_ms)
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from keel.files import resident_bytes
+from keel.protocol.methods import HEALTH_CHANGED
 from keel.protocol.settings import Settings
 from keel.settings import SettingsLoad, key_env_of, load_settings
 
@@ -58,7 +59,6 @@ CpuRunner = Callable[..., Awaitable[Any]]
 
 log = structlog.get_logger(__name__)
 
-HEALTH_CHANGED = "keel/healthChanged"
 _CLOSING: set[asyncio.Task[None]] = set()  # retired provider sets being closed
 
 

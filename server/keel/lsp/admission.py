@@ -4,8 +4,8 @@ Each method gets at most ``LIMIT`` requests running at once; the rest wait for
 a slot inside their deadline (the wait counts against it, and a cancel while
 waiting leaves at once). The default thread pool has 40 threads; with at most
 six thread-hungry methods at ``LIMIT`` each, one method can never hold it all.
-``keel/health`` and ``keel/cancelRun`` are never queued: they are how a user
-sees and stops everything else.
+A method whose spec says ``queued=False`` (``keel/health``, ``keel/cancelRun``:
+how a user sees and stops everything else) never waits for a slot.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from keel.protocol.methods import METHODS
+
 LIMIT = 6
-NEVER_QUEUED = frozenset({"keel/health", "keel/cancelRun"})
 
 
 class Admission:
@@ -27,7 +28,8 @@ class Admission:
 
     @asynccontextmanager
     async def slot(self, method: str) -> AsyncIterator[None]:
-        if method in NEVER_QUEUED:
+        spec = METHODS.get(method)  # the standard features (diagnostics, code actions) have none
+        if spec is not None and not spec.queued:
             yield
             return
         semaphore = self._slots.setdefault(method, asyncio.Semaphore(self._limit))

@@ -18,10 +18,10 @@ from lsprotocol import types
 from keel.errors import KeelError
 from keel.observability.paths import PathScrubber
 from keel.protocol.advisor import Finding, GenerateFixParams
+from keel.protocol.methods import ANALYZE, GENERATE_FIX
 from keel.settings import configured_deadline_ms
 
 from .dispatch import DispatchError, guarded
-from .features import FEATURE_REGISTRARS
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,7 @@ class DiagnosticsPublisher:
 
         try:
             source, outcome = await guarded(app, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, f"diagnostics {uri}",
-                                            analyse, configured_deadline_ms(app.settings, "keel/analyze"))
+                                            analyse, configured_deadline_ms(app.settings, ANALYZE))
         except DispatchError as failure:
             self._publish_error(uri, failure.error)
             return
@@ -157,7 +157,5 @@ def register(server) -> None:
     async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
         return await guarded(ls.app, types.TEXT_DOCUMENT_CODE_ACTION, ls.protocol.msg_id,
                              lambda: _code_actions(ls, params),
-                             configured_deadline_ms(ls.app.settings, "keel/generateFix"))
+                             configured_deadline_ms(ls.app.settings, GENERATE_FIX))
 
-
-FEATURE_REGISTRARS.append(register)

@@ -3,7 +3,7 @@
 validate raw params (pydantic) → ``guarded``: admit the request (per-method
 limit), run it under its deadline and in the in-flight registry, map errors →
 dump the result by alias and scrub it. Cancellation propagates untouched
-(``_send_handler_result`` answers -32800 for a cancelled task).
+(``KeelProtocol.answer_handler`` answers -32800 for a cancelled task).
 
 The deadline counts from the moment the message was read off the wire
 (``RECEIVED_AT``, stamped by the transport), so time spent waiting for the
@@ -14,7 +14,6 @@ measures from when it sent the request, and so do we.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,33 +34,17 @@ from keel.runtime.deadline import deadline_scope
 from keel.settings import describe_validation_error, effective_deadline_ms
 
 from .admission import admission_of
-from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, cap, capped
+from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, DispatchError, cap, capped
+from .framing import RECEIVED_AT
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-# When the message was read off the wire (time.monotonic); set by the transport.
-RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
-# Methods that answer their own deadline as data (a timedOut RunResult): the
-# request's cancel waits this long past the deadline for that answer.
-ANSWERS_DEADLINE_AS_DATA = {"keel/runWorkflow": 1000}
-# Long operations that show progress: without a client workDoneToken, the
-# server creates one (window/workDoneProgress/create) when the client can.
-SERVER_PROGRESS = frozenset({"keel/runWorkflow", "keel/analyze"})
 
 
 def wire_safe(app: KeelApp, payload: Any) -> Any:
     """Invariant: no absolute path outside the workspace leaves the process."""
     return PathScrubber(app.workspace_folders).value(payload)
-
-
-class DispatchError(Exception):
-    """A KeelError together with the request it failed, for the protocol to answer."""
-
-    def __init__(self, error: KeelError, request_id: Any) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.request_id = request_id
 
 
 def validate_params(method: str, raw: Any) -> BaseModel:
@@ -100,7 +83,8 @@ async def guarded(app: KeelApp, method: str, request_id: Any, call: Callable[[],
     """
     try:
         left = remaining_ms(deadline_ms, RECEIVED_AT.get())
-        grace = ANSWERS_DEADLINE_AS_DATA.get(method)
+        spec = METHODS.get(method)  # the standard features (diagnostics, code actions) have none
+        grace = spec.deadline_answer_grace_ms if spec is not None else None
         if left == 0 and grace is None:
             raise DeadlineExceeded(f"{method} waited past its deadline before it could start",
                                    hint="The server was busy or still starting; try again.")
@@ -129,7 +113,7 @@ def mapped(app: KeelApp, exc: KeelError, request_id: Any) -> DispatchError:
 
 
 async def with_progress_token(app: KeelApp, method: str, params: BaseModel) -> BaseModel:
-    if method not in SERVER_PROGRESS or getattr(params, "work_done_token", "absent") is not None:
+    if not METHODS[method].server_progress or getattr(params, "work_done_token", "absent") is not None:
         return params
     create = getattr(app.notifier, "create", None)
     token = f"keel-{uuid.uuid4()}"

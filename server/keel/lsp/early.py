@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from keel import __version__
-from keel.lsp.method_names import KEEL_METHOD_NAMES, PROTOCOL_VERSION
+from keel.lsp.method_names import EXIT, INITIALIZE, KEEL_METHOD_NAMES, PROTOCOL_VERSION, SHUTDOWN
 
 from .early_deadlines import Peeked, StartupDeadlines, peek
 from .early_health import HEALTH, HealthHandover, asks_while_starting, health_reply
@@ -45,7 +45,7 @@ STATIC_CAPABILITIES: dict[str, Any] = {
                   "fileOperations": {}},
     "experimental": {"keel": {"version": PROTOCOL_VERSION, "methods": list(KEEL_METHOD_NAMES)}},
 }
-ENDS_THE_SESSION = frozenset({"shutdown", "exit"})
+ENDS_THE_SESSION = frozenset({SHUTDOWN, EXIT})
 
 
 def initialize_result() -> dict[str, Any]:
@@ -54,7 +54,7 @@ def initialize_result() -> dict[str, Any]:
 
 def initialize_id(message: Peeked | None) -> Any:
     """The request id when ``message`` is a well-formed ``initialize`` request, else None."""
-    if message is not None and message.method == "initialize" and isinstance(message.params, dict):
+    if message is not None and message.method == INITIALIZE and isinstance(message.params, dict):
         return message.msg_id
     return None
 

@@ -7,9 +7,9 @@ loaded server, which counts deadlines from there; but it cannot answer before
 it has loaded (1–2 s on a busy machine). So the fast start watches the
 requests that name their own ``timeoutMs`` (the effective deadline is never
 longer) and answers -32803 ``deadline.exceeded`` itself when that passes
-first; the request is then not handed to the server. ``keel/runWorkflow`` is
-left alone: a run's timeout is a ``RunResult``, which only the run manager
-builds.
+first; the request is then not handed to the server. A request that answers its
+deadline as data (``keel/runWorkflow``: a run's timeout is a ``RunResult``, which
+only the run manager builds; the trait is on its spec) is left alone.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from typing import Any
 from keel.errors import DeadlineExceeded, jsonrpc_code
 
 from .framing import BrokenFrame, Frame
-
-ANSWERED_BY_THE_RUN = frozenset({"keel/runWorkflow"})
+from .method_names import ANSWERS_DEADLINE_AS_DATA
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def own_deadline(message: Peeked | None) -> tuple[Any, str, float] | None:
     if message is None or message.msg_id is None or not message.method.startswith("keel/"):
         return None
     timeout = message.params.get("timeoutMs") if isinstance(message.params, dict) else None
-    if (message.method in ANSWERED_BY_THE_RUN
+    if (message.method in ANSWERS_DEADLINE_AS_DATA
             or not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0):
         return None
     return message.msg_id, message.method, message.received_at + timeout / 1000.0

@@ -28,10 +28,9 @@ from typing import Any
 
 from keel import __version__
 
+from .method_names import HEALTH, HEALTH_CHANGED
 from .stdio import frame
 
-HEALTH = "keel/health"
-HEALTH_CHANGED = "keel/healthChanged"
 CORE_COMPONENTS = ("config", "storage", "analysis")  # as keel.health.monitor reports them
 LARGEST_HEALTH_REPLY = 1 << 20  # bigger outgoing messages are not looked into
 

@@ -20,6 +20,15 @@ MAX_DATA_STRING_CHARS = 500
 MAX_QUOTE_CHARS = 120
 
 
+class DispatchError(Exception):
+    """A KeelError together with the request it failed, for the protocol to answer."""
+
+    def __init__(self, error: KeelError, request_id: Any) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.request_id = request_id
+
+
 def cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text

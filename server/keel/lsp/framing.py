@@ -29,6 +29,7 @@ block, ends the reading (as EOF: the server closes the connection) instead.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import re
@@ -43,6 +44,9 @@ MAX_BODY = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024
 CHUNK = 64 * 1024
 PARSE_ERROR = -32700
+# When the message being handled was read off the wire (``Frame.received_at``): the transport
+# sets it for each delivery, pygls copies it into the handler's task, dispatch counts from it.
+RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
 
 MARKER = re.compile(rb"content-length:", re.IGNORECASE)
 MARKER_LEN = len(b"content-length:")

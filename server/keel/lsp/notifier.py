@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from keel.observability.paths import PathScrubber
+
+from .pygls_adapter import AdaptedProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +35,12 @@ class LspNotifier:
             type=_LEVELS.get(level, types.MessageType.Info), message=self._scrubber().text(text)))
 
     def publish_diagnostics(self, uri: str, version: int | None, diagnostics: list[dict]) -> None:
-        self._server.protocol.notify(
+        protocol = cast(AdaptedProtocol, self._server.protocol)  # KeelServer's protocol_cls
+        protocol.notify(
             types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
             types.PublishDiagnosticsParams(
                 uri=uri, version=version,
-                diagnostics=[self._server.protocol._converter.structure(d, types.Diagnostic)
+                diagnostics=[protocol.structure(d, types.Diagnostic)
                              for d in diagnostics],
             ),
         )

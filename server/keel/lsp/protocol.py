@@ -19,15 +19,14 @@ from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
-from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from keel.errors import InternalError
 from keel.protocol.methods import PROTOCOL_VERSION, method_names
 
-from .dispatch import DispatchError
-from .errors import MAX_MESSAGE_CHARS, cancelled_error, cap, response_error
+from .errors import MAX_MESSAGE_CHARS, DispatchError, cancelled_error, cap, response_error
 from .messages import KeelNotification, KeelRequest
+from .pygls_adapter import AdaptedProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ INVALID_REQUEST = -32600
 SERVER_NOT_INITIALIZED = -32002
 
 
-class KeelProtocol(LanguageServerProtocol):
+class KeelProtocol(AdaptedProtocol):
     exit_code: int | None = None
 
     def __init__(self, *args, **kwargs) -> None:
@@ -44,7 +43,7 @@ class KeelProtocol(LanguageServerProtocol):
         self.suppressed_responses: set = set()
         self.initialize_seen = False
 
-    def _send_response(self, msg_id, result=None, error=None):
+    def respond(self, msg_id, result=None, error=None):
         if error is not None and isinstance(getattr(error, "message", None), str):
             error.message = cap(error.message, MAX_MESSAGE_CHARS)  # pygls' own errors quote the method
         if msg_id in self.suppressed_responses:
@@ -52,7 +51,7 @@ class KeelProtocol(LanguageServerProtocol):
             if error is not None:
                 logger.error("initialize failed after the fast start answered it: %s", error.message)
             return
-        super()._send_response(msg_id, result, error)
+        super().respond(msg_id, result, error)
 
     @functools.lru_cache  # noqa: B019 as pygls's own: one protocol object lives as long as the server
     def get_message_type(self, method: str) -> type[Any] | None:
@@ -72,7 +71,7 @@ class KeelProtocol(LanguageServerProtocol):
         refusal = self._refusal(method)
         if refusal is not None:
             if is_request:
-                self._send_response(message.id, error=types.ResponseError(code=refusal[0], message=refusal[1]))
+                self.respond(message.id, error=types.ResponseError(code=refusal[0], message=refusal[1]))
             return
         if method == types.INITIALIZE:
             self.initialize_seen = True
@@ -81,7 +80,7 @@ class KeelProtocol(LanguageServerProtocol):
     def _refusal(self, method: str) -> tuple[int, str] | None:
         if not method or method == types.EXIT:
             return None
-        if self._shutdown:
+        if self.shutting_down:
             return INVALID_REQUEST, "The server is shutting down; no more requests."
         if method == types.INITIALIZE and self.initialize_seen:
             return INVALID_REQUEST, "The server is already initialized; initialize is accepted once."
@@ -89,20 +88,19 @@ class KeelProtocol(LanguageServerProtocol):
             return SERVER_NOT_INITIALIZED, "The server is not initialized; send initialize first."
         return None
 
-    def _send_handler_result(self, future: Future, *, msg_id):
-        self._request_futures.pop(msg_id, None)
+    def answer_handler(self, future: Future, msg_id):
         if future.cancelled():
-            self._send_response(msg_id, error=cancelled_error(msg_id))
+            self.respond(msg_id, error=cancelled_error(msg_id))
             return
         exc = future.exception()
         if exc is None:
-            self._send_response(msg_id, result=future.result())
+            self.respond(msg_id, result=future.result())
         elif isinstance(exc, DispatchError):
-            self._send_response(msg_id, error=response_error(exc.error, exc.request_id))
+            self.respond(msg_id, error=response_error(exc.error, exc.request_id))
         else:
             logger.error("unexpected handler failure for %s: %r", msg_id, exc)
             internal = InternalError("Keel hit an unexpected error; details are in the Keel log.")
-            self._send_response(msg_id, error=response_error(internal, msg_id))
+            self.respond(msg_id, error=response_error(internal, msg_id))
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
@@ -121,8 +119,8 @@ class KeelProtocol(LanguageServerProtocol):
     def lsp_exit(self, *args):
         if (user_handler := self.fm.features.get(types.EXIT)) is not None:
             yield user_handler, args, None
-        self.exit_code = 0 if self._shutdown else 1
-        stop = getattr(self._server, "request_stop", None)
+        self.exit_code = 0 if self.shutting_down else 1
+        stop = getattr(self.owner, "request_stop", None)
         if stop is not None:
             stop()
 

@@ -19,6 +19,7 @@ from keel.app.state import KeelApp
 from keel.protocol.methods import AUTHENTICATE, REQUESTS
 from keel.settings import load_initialization_options
 
+from .advisor_features import register as register_advisor_features
 from .dispatch import dispatch
 from .framing import BrokenFrame, Frame, FrameQueue, start_reading
 from .messages import keel_converter
@@ -163,10 +164,7 @@ def build_server(app: KeelApp) -> KeelServer:
         paths = [to_fs_path(change.uri) for change in params.changes]
         invalidate(app, [p for p in paths if p])
 
-    from . import advisor_features  # noqa: F401  (registers itself)
-    from .features import register_features
-
-    register_features(server)
+    register_advisor_features(server)
     return server
 
 
@@ -188,7 +186,7 @@ async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
     # Requests still running are cancelled too: that is what kills their worker processes.
     for task in (loop_task, stop_task, *server.background):
         task.cancel()
-    for request in server.protocol._request_futures.values():
+    for request in server.protocol.pending_requests():
         request.cancel()
 
 

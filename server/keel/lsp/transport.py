@@ -19,9 +19,8 @@ import json
 import logging
 from typing import Any
 
-from .dispatch import RECEIVED_AT
 from .errors import quote
-from .framing import PARSE_ERROR, BrokenFrame, Frame, id_hint, parse_error_reply
+from .framing import PARSE_ERROR, RECEIVED_AT, BrokenFrame, Frame, id_hint, parse_error_reply
 from .protocol import KeelProtocol
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class StreamWriter:
 
 
 def send_error(protocol: KeelProtocol, msg_id: Any, code: int, message: str) -> None:
-    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+    protocol.send_raw({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
 
 def _valid_id(msg_id: Any) -> bool:
@@ -61,7 +60,7 @@ def deliver(protocol: KeelProtocol, body: bytes, received_at: float | None = Non
 
 def deliver_item(protocol: KeelProtocol, item: Frame | BrokenFrame) -> None:
     if isinstance(item, BrokenFrame):
-        protocol._send_data(parse_error_reply(item))
+        protocol.send_raw(parse_error_reply(item))
     else:
         deliver(protocol, item.body, item.received_at)
 

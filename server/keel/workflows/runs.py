@@ -44,6 +44,7 @@ import structlog
 
 from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError
 from keel.protocol.advisor import Finding
+from keel.protocol.methods import RUN_EVENT
 from keel.protocol.workflows import (
     MAX_FINDINGS_IN_RESULT,
     CancelRunResult,
@@ -75,7 +76,6 @@ from .stages_llm import LlmContext
 from .state import RunState
 
 log = structlog.get_logger(__name__)
-RUN_EVENT = "keel/runEvent"
 RECENT_RUNS = 256
 # The run's own deadline ends this much before the request's, so the caller gets
 # the timedOut RunResult instead of the request's deadline error.

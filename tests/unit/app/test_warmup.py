@@ -65,7 +65,7 @@ async def test_operations_are_imported_on_a_thread(monkeypatch, tmp_path):
         return real(name)
 
     monkeypatch.setattr(ops.importlib, "import_module", recording)
-    operation = ops._lazy("health_ops", "health")
+    operation = ops._lazy("keel.app.health_ops:health")
     app = KeelApp(workspace_folders=[tmp_path])
     try:
         await operation(app, HealthParams())
@@ -76,7 +76,7 @@ async def test_operations_are_imported_on_a_thread(monkeypatch, tmp_path):
 
 async def test_callers_of_an_operation_still_loading_resume_in_arrival_order(tmp_path):
     order = []
-    operation = ops._lazy("health_ops", "health")
+    operation = ops._lazy("keel.app.health_ops:health")
     app = KeelApp(workspace_folders=[tmp_path])
 
     async def call(n: int) -> None:
@@ -99,7 +99,7 @@ async def test_a_caller_arriving_as_the_import_ends_still_goes_after_the_earlier
 
     imported: asyncio.Future = asyncio.get_running_loop().create_future()
     monkeypatch.setattr(ops, "in_thread", lambda fn, *args: imported)
-    operation = ops._lazy("fake_ops", "op")
+    operation = ops._lazy("keel.app.fake_ops:op")
     early = [asyncio.ensure_future(operation(None, n)) for n in range(3)]
     await asyncio.sleep(0)  # the three wait for the import
     imported.set_result(SimpleNamespace(op=op))
