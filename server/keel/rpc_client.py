@@ -35,7 +35,8 @@ class KeelClient:
 
     @classmethod
     async def spawn(cls, args: Sequence[str] | None = None, env: dict[str, str] | None = None) -> KeelClient:
-        command = list(args or [sys.executable, "-m", "keel", "serve", "--log-level", "warning"])
+        # -I: the server must not import from whatever folder the script runs in.
+        command = list(args or [sys.executable, "-I", "-m", "keel", "serve", "--log-level", "warning"])
         process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=None if os.environ.get("KEEL_CLIENT_STDERR") else asyncio.subprocess.DEVNULL, env=env or dict(os.environ), limit=2**24,

@@ -84,3 +84,21 @@ def test_a_cli_command_in_a_hostile_repository_imports_none_of_it(tmp_path):
                           env=hostile_env(tmp_path), capture_output=True, timeout=60, check=False)
     assert sorted(p.name for p in markers.iterdir()) == [], done.stderr.decode()[-2000:]
     assert b"Traceback" not in done.stderr
+
+
+async def test_the_script_clients_server_ignores_a_shadow_keel_package_in_its_folder(tmp_path, monkeypatch):
+    """`keel.rpc_client` starts the server with -I: only that stops a repository's own `keel/`."""
+    markers = tmp_path / "markers"
+    repo = hostile_repository(tmp_path / "repo", markers)
+    (repo / "keel").mkdir()
+    for name in ("__init__", "__main__"):
+        (repo / "keel" / f"{name}.py").write_text(f"open({str(markers / ('keel.' + name))!r}, 'w').close()\n")
+    monkeypatch.chdir(repo)
+    client = await KeelClient.spawn(env=hostile_env(tmp_path))
+    try:
+        await client.initialize(str(repo))
+        health = await until_serving(lambda: client.request("keel/health"))
+    finally:
+        await client.shutdown()
+    assert sorted(p.name for p in markers.iterdir()) == []
+    assert health["version"]
