@@ -5,7 +5,6 @@ Every case asserts the requests made and what the user is shown."""
 from __future__ import annotations
 
 import pytest
-from structlog.testing import capture_logs
 
 from keel.chaos import cases
 from keel.chaos.responses import Reply
@@ -47,6 +46,26 @@ EXPECTED: dict[str, tuple[int, list[float], str | None, bool | None, str, str]] 
 }
 
 
+class LogRecorder:
+    """Stands in for the provider module's logger: structlog may have cached the real one
+    (cache_logger_on_first_use) before capture_logs could see it."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, object]] = []
+
+    def __getattr__(self, level: str):
+        return lambda event, **kw: self.events.append({"event": event, "level": level, **kw})
+
+
+@pytest.fixture
+def logs(monkeypatch) -> list[dict[str, object]]:
+    from keel.providers import http_provider
+
+    recorder = LogRecorder()
+    monkeypatch.setattr(http_provider, "log", recorder)
+    return recorder.events
+
+
 def test_every_case_has_an_expectation():
     assert sorted(c.name for c in CASES) == sorted(EXPECTED)
 
@@ -66,25 +85,24 @@ async def test_case_requests_and_what_the_user_sees(case: Case, chaos):
     assert "could not read" not in seen.message
 
 
-async def test_the_providers_words_are_in_details_and_the_log(chaos):
-    with capture_logs() as logs:
-        seen = await play(Case("t", "anthropic", (cases.temperature_deprecated(),)), chaos)
+async def test_the_providers_words_are_in_details_and_the_log(chaos, logs):
+    seen = await play(Case("t", "anthropic", (cases.temperature_deprecated(),)), chaos)
     assert seen.details == {"httpStatus": 400,
                             "providerMessage": "`temperature` is deprecated for this model."}
     logged = [e for e in logs if e["event"] == "provider.http_error"]
     assert logged and logged[0]["provider_message"] == seen.details["providerMessage"]
 
 
-async def test_the_providers_words_are_redacted_and_capped(chaos):
+async def test_the_providers_words_are_redacted_and_capped(chaos, logs):
     key = "sk-ant-case-key-123456"  # the key conformance.provider_for configures
     leaky = cases.anthropic_error(
         400, "invalid_request_error",
         f"bad key {key} and Bearer abcdefghijklmnop " + "x" * 1000)
-    with capture_logs() as logs:
-        seen = await play(Case("leak", "anthropic", (leaky,)), chaos)
+    seen = await play(Case("leak", "anthropic", (leaky,)), chaos)
     said = str(seen.details["providerMessage"])
     assert key not in said and "abcdefghijklmnop" not in said and "[REDACTED]" in said
     assert len(said) <= 300 and said.endswith("…")
+    assert any(e["event"] == "provider.http_error" for e in logs)
     assert key not in seen.message and key not in repr(logs)
 
 
