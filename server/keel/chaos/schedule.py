@@ -28,9 +28,11 @@ class Fault(StrEnum):
     TRICKLE = "trickle"  # a valid answer, a few bytes at a time
     QUOTA = "quota"  # 429 that says the quota / credit is exhausted
     AUTH = "401"
+    CANNED = "canned"  # a reply given to ChaosServer.reply_with, not drawn from a schedule
 
 
-FAILURES: tuple[Fault, ...] = tuple(f for f in Fault if f not in (Fault.OK, Fault.LATENCY))
+FAILURES: tuple[Fault, ...] = tuple(
+    f for f in Fault if f not in (Fault.OK, Fault.LATENCY, Fault.CANNED))
 
 
 def parse_faults(spec: str | Iterable[str]) -> tuple[Fault, ...]:
@@ -42,9 +44,11 @@ def parse_faults(spec: str | Iterable[str]) -> tuple[Fault, ...]:
         if not name:
             continue
         try:
+            if name == Fault.CANNED:
+                raise ValueError(name)  # canned replies come from reply_with, not a schedule
             faults.append(Fault(name))
         except ValueError:
-            known = ", ".join(f.value for f in Fault)
+            known = ", ".join(f.value for f in Fault if f is not Fault.CANNED)
             raise ValueError(f"unknown fault {name!r}; known: {known}") from None
     return tuple(faults)
 

@@ -75,6 +75,8 @@ class ChaosServer:
         # What GET /v1/models lists (both API shapes); tests set their own.
         self.served_models: list[str] = ["claude-haiku-4-5-20251001", "gpt-4o-mini"]
         self.models_page_size = 1000
+        # Canned replies (keel.chaos.cases) played before the schedule; the last one repeats.
+        self._canned: list[Reply] = []
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> int:
@@ -123,6 +125,10 @@ class ChaosServer:
         """Switch behaviour at once; the new schedule starts from its beginning."""
         self.schedule = schedule
         self._player = schedule.player()
+
+    def reply_with(self, *replies: Reply) -> None:
+        """Answer model requests with these replies in order, the last one from then on."""
+        self._canned = list(replies)
 
     def hold(self) -> None:
         """From now on every model request waits, counted, until :meth:`release`.
@@ -212,12 +218,17 @@ class ChaosServer:
             return
         self._seq += 1
         seq, schedule = self._seq, self.schedule
-        fault = self._player.next()
+        canned = (self._canned.pop(0) if len(self._canned) > 1 else self._canned[0]) \
+            if self._canned else None
+        fault = Fault.CANNED if canned is not None else self._player.next()
         stream = bool(payload.get("stream"))
         self.counts[fault.value] += 1
         self.history.append(Served(seq, api, fault, stream, payload))
         log.debug("chaos request", seq=seq, api=api, fault=fault.value, stream=stream)
         await self._gate.wait()
+        if canned is not None:
+            await _send(writer, canned)
+            return
         if schedule.base_latency_ms:
             await asyncio.sleep(schedule.base_latency_ms / 1000)
         await self._act(fault, api, payload, seq, schedule, reader, writer)

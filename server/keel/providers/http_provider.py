@@ -11,8 +11,9 @@ figures). The two request shapes Keel uses are small and stable.
 Retries, deadlines and breakers live in ``keel.resilience`` and the caller's
 deadline scope: the per-phase httpx timeouts below only catch a dead socket.
 Every failure is translated at this boundary by ``classify_provider_error``
-(an HTTP error status becomes ``ProviderHttpError``, which carries what it
-needs); cancellation is never caught (``except Exception`` does not catch it).
+(an HTTP error status, or an HTML page, becomes ``ProviderHttpError`` before
+any body is parsed: http_errors.py); cancellation is never caught (``except
+Exception`` does not catch it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from keel.runtime.threads import in_thread
 
 from .base import Completion, CompletionRequest, ProviderKind
 from .credentials import Credentials, is_loopback_url
+from .http_errors import ProviderHttpError, is_html, is_json_type
 
 log = structlog.get_logger(__name__)
 
@@ -38,18 +40,6 @@ READ_TIMEOUT_S = 120.0
 WRITE_TIMEOUT_S = 30.0
 POOL_TIMEOUT_S = 10.0
 USER_AGENT = "keel/0.1"
-
-
-class ProviderHttpError(Exception):
-    """An HTTP error status from a provider, in the shape ``classify_provider_error`` reads."""
-
-    def __init__(self, response: Any, body: Any) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.status_code = response.status_code
-        self.response = response
-        self.body = body
-        error = body.get("error") if isinstance(body, dict) else None
-        self.code = error.get("code") or error.get("type") if isinstance(error, dict) else None
 
 
 def bad_response(provider_id: str, why: str) -> ProviderError:
@@ -109,9 +99,11 @@ class HttpProvider(ABC):
             client = await self._get_client()
             started = time.monotonic()
             response = await client.post(self._path, json=self._payload(request))
+            # Status and headers first: an error page is classified by its status, not by
+            # whether its body parses; a 2xx page that is not JSON is a proxy's, not an answer.
+            if response.status_code >= 400 or self._not_json(response):
+                raise self._http_error(ProviderHttpError(response))
             body = response.json() if response.content else None
-            if response.status_code >= 400:
-                raise ProviderHttpError(response, body)
         except KeelError:
             raise  # already ours (e.g. no key): nothing to translate
         except Exception as exc:
@@ -120,6 +112,20 @@ class HttpProvider(ABC):
         if not isinstance(body, dict):
             raise bad_response(self.id, "not a JSON object")
         return self._parse(body, request, latency_ms)
+
+    @staticmethod
+    def _not_json(response: Any) -> bool:
+        content_type = response.headers.get("content-type")
+        return not is_json_type(content_type) and is_html(content_type, response.content or b"")
+
+    def _http_error(self, error: ProviderHttpError) -> ProviderHttpError:
+        key = self._credentials.key
+        if error.provider_message and key is not None and len(key.reveal()) >= 8 \
+                and key.reveal() in error.provider_message:
+            error.provider_message = error.provider_message.replace(key.reveal(), "[REDACTED]")
+        log.warning("provider.http_error", provider=self.id, status=error.status_code,
+                    code=error.code, provider_message=error.provider_message)
+        return error
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -56,7 +56,8 @@ class BreakerState(StrEnum):
 
 
 StateListener = Callable[[str, BreakerState, BreakerState], None]
-CALLER_ERROR_CODES = frozenset({"provider.auth", "provider.bad_request"})
+# Our configuration, not the provider's health: a breaker opened by them would hide the fix.
+CALLER_ERROR_CODES = frozenset({"provider.auth", "provider.bad_request", "provider.proxy"})
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ raise (anthropic/openai SDK errors, httpx or httpx2 transport errors, JSON and
 pydantic errors of a response, OSError) to a ``KeelError`` whose ``code`` and
 ``transient`` flag follow reliability.md:
 
+    HTTP 402, any 4xx saying credit   provider.billing         not transient
+    HTTP 429 saying quota/spend limit provider.quota_exhausted not transient
+    HTTP 407, a 2xx HTML page         provider.proxy           not transient
     HTTP 429                          provider.rate_limited    transient
-    HTTP 429 saying quota/billing     provider.quota_exhausted not transient
-    HTTP 402                          provider.quota_exhausted not transient
     HTTP 529                          provider.overloaded      transient
     HTTP 408, 409, 5xx (not 501/505)  provider.server_error    transient
     HTTP 401, 403                     provider.auth            not transient
@@ -29,8 +30,14 @@ Choices worth knowing:
   provider's call, so the fallback chain should move to the next provider
   instead of failing the run, and the breaker should count it. The traceback
   goes to the log only.
-* Messages are ours, one sentence, naming the provider and status; the SDK's
-  own text (which may echo request ids, org names or paths) is never copied.
+* The status decides the class, then ``x-should-retry`` (``true``/``false``)
+  overrides the transient flag, as the official SDKs do.
+* Messages are ours, naming the provider and status, followed by the
+  provider's own words (``provider_message``, which the provider boundary has
+  already redacted and capped; also in ``details["providerMessage"]``, with
+  ``details["httpStatus"]``). SDK exception text is never copied.
+* ``fails_alike`` says which later fallback candidates a non-transient error
+  would repeat on (the whole provider, or the same model), so they are skipped.
 """
 
 from __future__ import annotations
@@ -38,9 +45,11 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 import ssl
 import time
 from collections.abc import Mapping
+from typing import Literal
 
 import structlog
 
@@ -50,15 +59,21 @@ log = structlog.get_logger(__name__)
 
 MAX_HEADER_RETRY_AFTER_MS = 24 * 3600 * 1000  # a larger header is nonsense; clamp it
 
+# Out of credit ("add credit") versus over a quota or limit ("raise the limit").
+_BILLING_MARKERS = (
+    "credit balance",
+    "out of credits",
+    "purchase credits",
+    "billing_not_active",
+    "payment required",
+)
 _QUOTA_MARKERS = (
     "insufficient_quota",
     "quota",
     "spend limit",
     "spend_limit",
     "spending limit",
-    "billing",
-    "credit balance",
-    "out of credits",
+    "billing_hard_limit",
 )
 _TIMEOUT_NAMES = {"TimeoutException", "APITimeoutError", "TimeoutError"}
 _CONNECTION_NAMES = {
@@ -92,6 +107,17 @@ def classify_provider_error(exc: BaseException, provider: str) -> KeelError:
     status = _status_code(exc)
     if status is not None:
         return _from_status(exc, status, provider)
+    if getattr(exc, "is_html", None) is True:  # a 2xx HTML page where JSON was expected
+        said = _provider_message(exc)
+        return ProviderError(
+            f"Provider '{provider}' answered with a web page, not the API's JSON"
+            + (f": {said}" if said else "."),
+            code="provider.proxy",
+            transient=False,
+            hint=PROXY_HINT,
+            provider=provider,
+            details={"providerMessage": said} if said else None,
+        )
     names = _class_names(exc)
     if names & _BAD_RESPONSE_NAMES or isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
         return ProviderError(
@@ -151,25 +177,43 @@ def parse_retry_after_ms(headers: Mapping[str, str] | None, now: float | None = 
 
 
 def _from_status(exc: Exception, status: int, provider: str) -> ProviderError:
-    retry_after_ms = parse_retry_after_ms(_headers(exc))
+    headers = _headers(exc)
+    retry_after_ms = parse_retry_after_ms(headers)
+    said = _provider_message(exc)
+    should_retry = _header(headers, "x-should-retry") if headers else None
+    html_page = bool(getattr(exc, "is_html", False))
 
     def error(code: str, transient: bool, what: str, hint: str | None = None) -> ProviderError:
+        # The provider's explicit word on retrying beats what its status suggests.
+        if should_retry in ("true", "false"):
+            transient = should_retry == "true"
+        if html_page and status < 500 and status != 429 and hint is None:
+            hint = PROXY_HINT
         return ProviderError(
-            f"Provider '{provider}' {what} (HTTP {status}).",
+            f"Provider '{provider}' {what} (HTTP {status})" + (f": {said}" if said else "."),
             code=code,
             transient=transient,
             hint=hint,
             retry_after_ms=retry_after_ms if transient else None,
             provider=provider,
+            details={"httpStatus": status, **({"providerMessage": said} if said else {})},
         )
 
-    if status == 402 or (status == 429 and _says_quota_exhausted(exc)):
+    if status == 402 or _says(exc, _BILLING_MARKERS):
+        return error("provider.billing", False, "refused the request for billing reasons",
+                     "Add credit (or a payment method) with the provider, or configure "
+                     "another provider.")
+    if status == 429 and _says(exc, _QUOTA_MARKERS):
         return error(
             "provider.quota_exhausted",
             False,
             "reports that its quota or spend limit is exhausted",
-            "Raise the spend limit or add credits with the provider, or configure another provider.",
+            "Raise the limit (quota or spend limit) with the provider, or configure another "
+            "provider.",
         )
+    if status == 407:
+        return error("provider.proxy", False, "was not reached: a proxy asked for credentials",
+                     PROXY_HINT)
     if status == 429:
         return error("provider.rate_limited", True, "is rate limiting requests")
     if status == 529:
@@ -183,7 +227,48 @@ def _from_status(exc: Exception, status: int, provider: str) -> ProviderError:
         )
     if status in (408, 409) or (status >= 500 and status not in (501, 505)):
         return error("provider.server_error", True, "had a server error")
-    return error("provider.bad_request", False, "rejected the request as invalid")
+    return error("provider.bad_request", False, "rejected the request as invalid",
+                 _request_hint(exc, status, said))
+
+
+PROXY_HINT = ("A proxy answered instead of the provider: check HTTPS_PROXY / NO_PROXY and the "
+              "proxy's credentials, or the provider's baseUrl.")
+_NOT_PULLED = re.compile(r"model ['\"]?([^'\"\s]+)['\"]? not found, try pulling it first")
+
+
+def _request_hint(exc: Exception, status: int, said: str | None) -> str | None:
+    """The fix for the common misconfigurations behind a 4xx."""
+    pulled = _NOT_PULLED.search(said or "")
+    if pulled:
+        return f"Run `ollama pull {pulled.group(1)}` on the Ollama host."
+    if status == 404 and getattr(exc, "body", None) is None and "/v1/" not in str(
+            getattr(exc, "path", "")):
+        return ("The server has no such route: an OpenAI-compatible server (Ollama, vLLM, "
+                "LM Studio) serves it under /v1, so add /v1 to the provider's baseUrl.")
+    if status == 413:
+        return "The request is larger than the provider accepts; analyse a smaller target."
+    return None
+
+
+def fails_alike(error: KeelError) -> Literal["provider", "model"] | None:
+    """Which later candidates would fail the same way: every one of this provider, those
+    with the same model, or None (worth trying: transient, or a cause we cannot place)."""
+    if not isinstance(error, ProviderError) or error.transient:
+        return None
+    if error.code in _PROVIDER_WIDE:
+        return "provider"
+    if error.code == "provider.server_error":  # told not to retry (x-should-retry: false)
+        return "model"
+    if error.code != "provider.bad_request":
+        return None
+    said = str(error.details.get("providerMessage") or "")
+    if error.details.get("httpStatus") == 413 or (said and "model" not in said.lower()):
+        return "provider"  # the same request goes to each tier: only the model differs
+    return "model"
+
+
+_PROVIDER_WIDE = frozenset({"provider.auth", "provider.billing", "provider.quota_exhausted",
+                            "provider.proxy"})
 
 
 def _connection(provider: str, what: str) -> ProviderError:
@@ -248,8 +333,15 @@ def _clamp_ms(ms: float) -> int:
     return int(min(max(0.0, math.ceil(ms)), MAX_HEADER_RETRY_AFTER_MS))
 
 
-def _says_quota_exhausted(exc: Exception) -> bool:
-    parts = [str(getattr(exc, "message", "") or ""), str(getattr(exc, "code", "") or "")]
+def _provider_message(exc: Exception) -> str | None:
+    """The provider's own words, as the provider boundary redacted and capped them."""
+    said = getattr(exc, "provider_message", None)
+    return said if isinstance(said, str) and said else None
+
+
+def _says(exc: Exception, markers: tuple[str, ...]) -> bool:
+    parts = [str(getattr(exc, "message", "") or ""), str(getattr(exc, "code", "") or ""),
+             _provider_message(exc) or ""]
     body = getattr(exc, "body", None)
     if body is not None:
         try:
@@ -257,4 +349,4 @@ def _says_quota_exhausted(exc: Exception) -> bool:
         except (TypeError, ValueError):
             parts.append(str(body))
     text = " ".join(parts).lower()
-    return any(marker in text for marker in _QUOTA_MARKERS)
+    return any(marker in text for marker in markers)

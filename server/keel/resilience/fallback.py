@@ -29,7 +29,11 @@ empty chain raises ``Unavailable(code="provider.none_configured")``.
 
 Errors that would be the same on any provider (validation, a cancelled or
 superseded request, the deadline, our own internal errors) stop the chain at
-once; cancellation always propagates immediately.
+once; cancellation always propagates immediately. A non-transient provider
+error that would repeat on later candidates (``classify.fails_alike``: a
+rejected key, billing, a proxy, a 404 route or a 400 about the request on the
+same provider; a model-specific 400/404 on the same model) skips them without
+a call, so a 401 costs one request, not one per tier.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from keel.runtime.deadline import Deadline, current_deadline
 from .breaker import BreakerRegistry
 from .budget import BudgetRegistry
 from .cache import ResponseCache
-from .classify import classify_provider_error
+from .classify import classify_provider_error, fails_alike
 from .profiles import ResilienceProfile, get_profile
 from .retry import OnRetry, RandomSource, Sleep, call_with_retry
 
@@ -131,8 +135,13 @@ async def call_with_fallback(
     emit = on_event or (lambda event: None)
     errors: list[KeelError] = []
     made = [0]
+    dead: list[tuple[Candidate, str]] = []  # (where it failed, fails_alike scope)
 
     for index, candidate in enumerate(chain):
+        if _repeats_failure(candidate, dead):
+            log.info("fallback.skipped", provider=candidate.provider, tier=candidate.tier,
+                     model=candidate.model, code=errors[-1].code if errors else None)
+            continue
 
         def on_retry(
             attempt: int, error: KeelError, wait_s: float, c: Candidate = candidate
@@ -177,8 +186,12 @@ async def call_with_fallback(
             errors.append(error)
             if isinstance(error, _STOP_CHAIN):
                 raise
-            if index + 1 < len(chain):
-                following = chain[index + 1]
+            scope = fails_alike(error)
+            if scope is not None:
+                dead.append((candidate, scope))
+            following = next((c for c in chain[index + 1:] if not _repeats_failure(c, dead)),
+                             None)
+            if following is not None:
                 log.info(
                     "fallback.next",
                     provider=candidate.provider,
@@ -276,6 +289,16 @@ async def _call_candidate(
                 breaker.record_failure(permit, slow=True)
             else:
                 breaker.record_ignored(permit)
+
+
+def _repeats_failure(candidate: Candidate, dead: list[tuple[Candidate, str]]) -> bool:
+    """True when an earlier candidate's failure would repeat here: a 401, billing or proxy
+    failure on the same provider, or a model-specific rejection of the same model."""
+    return any(
+        candidate.provider == failed.provider
+        and (scope == "provider" or candidate.model == failed.model)
+        for failed, scope in dead
+    )
 
 
 def most_relevant_error(errors: list[KeelError]) -> KeelError:

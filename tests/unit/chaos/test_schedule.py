@@ -58,7 +58,8 @@ def test_parse_faults():
 
 def test_failures_exclude_the_answering_outcomes():
     assert Fault.OK not in FAILURES and Fault.LATENCY not in FAILURES
-    assert Fault.HANG in FAILURES and len(FAILURES) == len(Fault) - 2
+    assert Fault.CANNED not in FAILURES  # a reply_with reply, never drawn
+    assert Fault.HANG in FAILURES and len(FAILURES) == len(Fault) - 3
 
 
 @pytest.mark.parametrize(

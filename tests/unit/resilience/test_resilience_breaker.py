@@ -223,6 +223,9 @@ def test_counts_as_failure_table():
         counts_as_failure(ProviderError("u", code="provider.unexpected", transient=False)) is True
     )
     assert counts_as_failure(ProviderError("a", code="provider.auth", transient=False)) is None
+    # A proxy in the way is our configuration, not the provider's health.
+    assert counts_as_failure(ProviderError("p", code="provider.proxy", transient=False)) is None
+    assert counts_as_failure(ProviderError("b", code="provider.billing", transient=False)) is True
     assert counts_as_failure(Unavailable("open")) is None
     assert counts_as_failure(asyncio.CancelledError()) is None
 

@@ -15,7 +15,7 @@ import pydantic
 import pytest
 
 from keel.errors import DeadlineExceeded, InvalidInput, ProviderError
-from keel.resilience.classify import classify_provider_error, parse_retry_after_ms
+from keel.resilience.classify import classify_provider_error, fails_alike, parse_retry_after_ms
 
 REQUEST = httpx.Request("POST", "https://api.example.test/v1/messages")
 
@@ -110,9 +110,10 @@ def test_anthropic_429_plain_rate_limit_is_transient():
     assert (err.code, err.transient) == ("provider.rate_limited", True)
 
 
-def test_402_payment_required_is_quota_exhausted():
+def test_402_payment_required_is_billing():
     err = classify_provider_error(anthropic_error(anthropic.PaymentRequiredError, 402), "anthropic")
-    assert (err.code, err.transient) == ("provider.quota_exhausted", False)
+    assert (err.code, err.transient) == ("provider.billing", False)
+    assert "Add credit" in (err.hint or "")
 
 
 def test_retry_after_seconds_header():
@@ -263,3 +264,65 @@ def test_importing_resilience_does_not_import_the_sdks():
     code = "import sys, keel.resilience; print('anthropic' in sys.modules, 'openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# --- x-should-retry, the provider's words, what fails alike (issue 26) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "code", "transient"),
+    [
+        (500, "false", "provider.server_error", False),
+        (529, "false", "provider.overloaded", False),
+        (400, "true", "provider.bad_request", True),
+        (409, "true", "provider.server_error", True),
+        (500, "maybe", "provider.server_error", True),  # not a word the SDKs know: ignored
+    ],
+)
+def test_x_should_retry_overrides_the_status_both_ways(status, header, code, transient):
+    exc = anthropic_error(anthropic.APIStatusError, status,
+                          headers={"x-should-retry": header, "retry-after": "2"})
+    err = classify_provider_error(exc, "anthropic")
+    assert (err.code, err.transient) == (code, transient)
+    assert err.retry_after_ms == (2000 if transient else None)
+
+
+def test_the_sdks_own_text_is_still_not_copied():
+    exc = anthropic_error(anthropic.BadRequestError, 400, message="org-secret-name said no")
+    err = classify_provider_error(exc, "anthropic")
+    assert "org-secret-name" not in err.message and "providerMessage" not in err.details
+
+
+def test_provider_message_is_appended_and_kept_in_details():
+    exc = anthropic_error(anthropic.BadRequestError, 400)
+    exc.provider_message = "`temperature` is deprecated for this model."
+    err = classify_provider_error(exc, "anthropic")
+    assert err.message == ("Provider 'anthropic' rejected the request as invalid (HTTP 400): "
+                           "`temperature` is deprecated for this model.")
+    assert err.details == {"httpStatus": 400, "providerMessage": exc.provider_message}
+    assert err.to_error_data()["providerMessage"] == exc.provider_message
+    assert fails_alike(err) == "model"
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "code", "hint"),
+    [
+        (400, "Your credit balance is too low to access the Anthropic API.", "provider.billing",
+         "Add credit"),
+        (429, "You exceeded your current quota", "provider.quota_exhausted", "Raise the limit"),
+        (404, 'model "qwen3:8b" not found, try pulling it first', "provider.bad_request",
+         "Run `ollama pull qwen3:8b`"),
+    ],
+)
+def test_billing_quota_and_pull_hints(status, said, code, hint):
+    exc = anthropic_error(anthropic.APIStatusError, status)
+    exc.provider_message = said
+    err = classify_provider_error(exc, "p")
+    assert (err.code, err.transient) == (code, False)
+    assert hint in (err.hint or "")
+
+
+def test_fails_alike_ignores_transient_and_foreign_errors():
+    assert fails_alike(ProviderError("x", code="provider.auth", transient=True)) is None
+    assert fails_alike(InvalidInput("x")) is None
+    assert fails_alike(ProviderError("x", code="provider.unexpected", transient=False)) is None

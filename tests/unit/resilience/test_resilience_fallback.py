@@ -449,3 +449,72 @@ async def test_stale_cached_answer_is_served_when_every_provider_fails(
         2,
     )
     assert [e.code for e in outcome.errors] == ["provider.auth", "provider.auth"]
+
+
+# --- failures that would repeat are not walked (issue 26) ------------------------------------
+
+
+def said(code: str, status: int, message: str | None, transient: bool = False) -> ProviderError:
+    details: dict[str, object] = {"httpStatus": status}
+    if message:
+        details["providerMessage"] = message
+    return ProviderError("x", code=code, transient=transient, details=details)
+
+
+TIERED = [("a", "capable", "a-mid"), ("b", "capable", "b-mid"), ("a", "cheap", "a-low"),
+          ("b", "cheap", "b-low"), ("a", "premium", "a-top"), ("b", "premium", "b-top")]
+
+
+@pytest.mark.parametrize(
+    ("error", "a_calls"),
+    [
+        (AUTH, 1),  # the key is the provider's: every tier of a fails alike
+        (said("provider.billing", 400, "Your credit balance is too low"), 1),
+        (said("provider.quota_exhausted", 429, "insufficient_quota"), 1),
+        (said("provider.proxy", 407, "407 Proxy Authentication Required"), 1),
+        (said("provider.bad_request", 404, "404 page not found"), 1),
+        (said("provider.bad_request", 413, "Request exceeds the maximum allowed size."), 1),
+        (said("provider.bad_request", 400, "messages: roles must alternate"), 1),
+        # About the model: another model of the same provider may well answer.
+        (said("provider.bad_request", 400, "`temperature` is deprecated for this model."), 3),
+        (said("provider.bad_request", 404, 'model "x" not found, try pulling it first'), 3),
+        (said("provider.server_error", 500, "overloaded, do not retry"), 3),
+        (said("provider.bad_request", 400, None), 3),  # no words: nothing to judge by
+    ],
+)
+async def test_a_failure_that_would_repeat_skips_that_providers_tiers(
+    error, a_calls, clock, breakers, sleeper, rng, deadline
+):
+    providers = Providers(clock, a=[error], b=[ProviderError("b", code="provider.auth",
+                                                             transient=False)])
+    coro, events = run(TIERED, providers, breakers, sleeper, rng, deadline, profile="tolerant")
+    with pytest.raises(ProviderError):
+        await coro
+    assert providers.count("a") == a_calls
+    assert providers.count("b") == 1  # its own 401 ends b after one request
+    assert sleeper.sleeps == []
+    # Fallback events only name candidates really tried next.
+    tried = [(c.provider, c.model) for c in providers.calls]
+    assert [(e.next_provider, e.next_tier) for e in events if e.kind == "fallback"] == [
+        (p, next(t for pid, t, m in TIERED if (pid, m) == (p, model)))
+        for p, model in tried[1:]]
+
+
+async def test_the_same_model_on_another_tier_is_not_asked_again(
+    clock, breakers, sleeper, rng, deadline
+):
+    chain = [("a", "capable", "m1"), ("a", "cheap", "m1"), ("a", "premium", "m2")]
+    providers = Providers(clock, a=[said("provider.bad_request", 400, "model m1 is retired"),
+                                    "from m2"])
+    coro, _ = run(chain, providers, breakers, sleeper, rng, deadline, profile="tolerant")
+    outcome = await coro
+    assert (outcome.value, outcome.model) == ("from m2", "m2")
+    assert [c.model for c in providers.calls] == ["m1", "m2"]
+
+
+async def test_a_transient_failure_still_walks_every_tier(clock, breakers, sleeper, rng, deadline):
+    providers = Providers(clock, a=[transient()], b=[transient()])
+    coro, _ = run(TIERED, providers, breakers, sleeper, rng, deadline, profile="critical")
+    with pytest.raises(ProviderError):
+        await coro
+    assert providers.count("a") == 6 and providers.count("b") == 6
