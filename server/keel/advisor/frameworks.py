@@ -1,7 +1,7 @@
 """Which classes a framework manages: mutable class-level defaults are fine there.
 
-pydantic, dataclasses, attrs, msgspec, NamedTuple, TypedDict, SQLAlchemy and
-Django copy a field's default per instance, turn it into a factory, reject it,
+pydantic, dataclasses, attrs, msgspec, NamedTuple, TypedDict, SQLAlchemy,
+Django, Enum and ctypes structures copy a field's default per instance, turn it into a factory, reject it,
 or declare a column with it, so ``items: list[str] = []`` in their classes is
 not a shared-state bug. They are recognised by what a base class or decorator
 *resolves to* through the module's imports (``from pydantic import BaseModel as
@@ -33,7 +33,11 @@ _ORM = {
     "sqlalchemy.orm.MappedAsDataclass", "django.db.models.Model", "django.db.models.base.Model",
 }
 _ENUM = {f"enum.{name}" for name in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag")}
-FRAMEWORK_BASES = frozenset(_PYDANTIC | _TYPING | _ORM | _ENUM | {"msgspec.Struct"})
+# ctypes reads '_fields_' once, when the class is created
+_CTYPES = {f"ctypes.{name}" for name in ("Structure", "Union", "BigEndianStructure",
+                                          "LittleEndianStructure", "BigEndianUnion",
+                                          "LittleEndianUnion")}
+FRAMEWORK_BASES = frozenset(_PYDANTIC | _TYPING | _ORM | _ENUM | _CTYPES | {"msgspec.Struct"})
 FRAMEWORK_DECORATORS = frozenset({
     "dataclasses.dataclass", "pydantic.dataclasses.dataclass",
     *(f"{mod}.{name}" for mod in ("attr", "attrs")

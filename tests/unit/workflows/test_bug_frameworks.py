@@ -53,6 +53,8 @@ MANAGED = {
     "django": "from django.db import models\nclass Book(models.Model):\n"
               "    tags = models.JSONField(default=list)\n    class Meta:\n"
               "        ordering = ['name']\n        indexes = []\n",
+    "ctypes-structure": "import ctypes\nfrom ctypes import c_int\nclass P(ctypes.Structure):\n"
+                        "    _fields_ = [('x', c_int)]\n",
     "enum": "import enum\nclass Colour(enum.Enum):\n    RED = []\n    blue = []\n",
 }
 
