@@ -19,9 +19,12 @@ _LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "getChild"})
 MESSAGE = '"Ignored exception", exc_info=True'
 
 
-def _module_logger(tree: ast.Module) -> str | None:
-    """The name of a module-level ``NAME = <...>.getLogger(...)``, if any."""
+def _module_logger(tree: ast.Module, before: int) -> str | None:
+    """The name of a module-level ``NAME = <...>.getLogger(...)`` above line ``before``
+    (one defined below may not exist yet when a module-level handler runs)."""
     for stmt in tree.body:
+        if stmt.lineno >= before:
+            break
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)):
             func = stmt.value.func
@@ -124,7 +127,7 @@ def log_edits(sm: SourceMap, tree: ast.Module, handler: ast.ExceptHandler) -> li
     Raises ``ValueError`` when ``logging`` is bound to something else somewhere in
     the module (adding ``import logging`` could change what that name means).
     """
-    logger = _module_logger(tree)
+    logger = _module_logger(tree, handler.lineno)
     if logger is not None:
         return [_call_edit(sm, handler, f"{logger}.debug({MESSAGE})")]
     plain, other = _binds_logging(tree)

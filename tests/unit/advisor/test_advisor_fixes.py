@@ -172,6 +172,21 @@ def test_swallowed_exception_fix_uses_the_module_logger():
                           'exc_info=True)\n')
 
 
+def test_a_module_logger_defined_below_a_module_level_handler_is_not_used():
+    code = src("""
+        import logging
+
+        try:
+            work()
+        except Exception:
+            pass
+
+        log = logging.getLogger(__name__)
+    """)
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert '    logging.getLogger(__name__).debug("Ignored exception", exc_info=True)' in fixed
+
+
 def test_swallowed_exception_fix_is_not_offered_when_logging_means_something_else():
     code = src("""
         from myproject import logging
