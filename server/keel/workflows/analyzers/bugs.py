@@ -25,6 +25,7 @@ Mutable default arguments are the advisor's rule, so they are not repeated here.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,14 +228,26 @@ def _module_file(module: str, importer: Path) -> Path | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _parse(path: str, _mtime_ns: int, _size: int) -> ast.Module | None:
+    """A module's tree; the key's stat makes an edited file parse again."""
+    try:
+        return ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None  # unreadable: its classes count as plain
+
+
 def _load_module(module: str, importer: str) -> tuple[str, ast.Module] | None:
+    # every file of a package imports the same base modules: parse each once per worker
     target = _module_file(module, Path(importer))
     if target is None:
         return None
     try:
-        return str(target), ast.parse(target.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return None  # unreadable: its classes count as plain
+        stat = target.stat()
+    except OSError:
+        return None
+    tree = _parse(str(target), stat.st_mtime_ns, stat.st_size)
+    return None if tree is None else (str(target), tree)
 
 
 def find_bugs(source: str, path: Path | None = None) -> list[BugHit]:
