@@ -119,3 +119,15 @@ def test_import_cycles_and_missing_modules_do_not_break_resolution(tmp_path):
     for name in ("a.py", "b.py", "c.py"):
         path = root / "pkg" / name
         assert [h.rule for h in find_bugs(path.read_text(), path)] == [RULE]
+
+
+def test_an_edited_base_module_is_read_again(tmp_path):
+    root = _package(tmp_path, {
+        "pkg/base.py": "class Wire:\n    pass\n",
+        "pkg/models.py": "from .base import Wire\nclass M(Wire):\n    xs: list = []\n",
+    })
+    models = root / "pkg" / "models.py"
+    assert [h.rule for h in find_bugs(models.read_text(), models)] == [RULE]
+    (root / "pkg" / "base.py").write_text(
+        "from pydantic import BaseModel\n\n\nclass Wire(BaseModel):\n    pass\n")
+    assert find_bugs(models.read_text(), models) == []
