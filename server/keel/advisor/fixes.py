@@ -12,12 +12,15 @@ fix does:
   ``| None`` unless it already mentions None/Optional (this assumes Python >=
   3.10 or ``from __future__ import annotations``). Not offered for lambdas.
 - bare-except: ``except:`` becomes ``except Exception:``, so KeyboardInterrupt,
-  SystemExit and cancellation propagate again; nothing else changes.
+  SystemExit and cancellation propagate again. When the handler also discards
+  what it catches, it logs it too (as below): a fix never trades one finding
+  for another (``except Exception: pass`` would be a swallowed-exception).
 - swallowed-exception: the handler first logs the exception with its traceback
-  at DEBUG level (``logging.getLogger(__name__).debug(..., exc_info=True)``;
-  ``__import__("logging")`` when the module has no ``import logging``), on the
-  line of the handler's first statement: no import is added and no line moves.
-  Control flow is unchanged (no re-raise is added: that could break callers).
+  at DEBUG level, on the line of its first statement, through the module's own
+  logger when it has one (``log = logging.getLogger(__name__)``), else
+  ``logging.getLogger(__name__)``, adding ``import logging`` to the module's
+  imports when needed (``fix_logging``). Control flow is unchanged (no
+  re-raise is added: that could break callers).
 - unused-import (libcst): the name is removed from its import; the statement
   goes when it was the only name (``pass`` when a block would be left empty).
 - unused-variable: only when every binding can go safely: ``x = <literal or
@@ -48,16 +51,17 @@ from .edits import (
     minimal_edit,
     remove_statements,
     statement_end_offset,
-    statement_start_offset,
     to_text_edits,
 )
 from .engine import Analysis, _wire, analyze, gc_paused
 from .facts import RawFinding
+from .fix_logging import log_edits
 from .source import SourceMap
+from .syntax import swallows
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
-# a rule fix: its edits and what it did, or None when this finding cannot be fixed
-Fixed = tuple[list[OffsetEdit], str] | None
+# a rule fix: its edits, its title (an action) and what it did; None: cannot be fixed
+Fixed = tuple[list[OffsetEdit], str, str] | None
 
 @dataclass
 class FixResult:
@@ -65,6 +69,9 @@ class FixResult:
     explanation: str
     safety: FixSafety = "unsafe"  # "safe": behaviour preserved; "unsafe": review first
     safety_reason: str = ""
+    # an action, as a quick fix is titled: "Remove unused import 'os'"; "(unsafe)" marks
+    # a fix to review
+    title: str = ""
 
 
 def find_finding(source: str, uri: str, finding_id: str,
@@ -96,13 +103,15 @@ def _rule_fix(analysis: Analysis, source: str, finding_id: str) -> FixResult | N
         return None
     if fixed is None:
         return None
-    edits, explanation = fixed
+    edits, title, explanation = fixed
     try:
         ast.parse(apply_offset_edits(source, edits))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    safety = raw.safety or "unsafe"
     return FixResult(edits=to_text_edits(analysis.source, edits), explanation=explanation,
-                     safety=raw.safety or "unsafe", safety_reason=raw.safety_reason)
+                     safety=safety, safety_reason=raw.safety_reason,
+                     title=title + (" (unsafe)" if safety == "unsafe" else ""))
 
 
 # -- helpers ---------------------------------------------------------------
@@ -201,6 +210,7 @@ def _fix_mutable_default(an: Analysis, raw: RawFinding) -> Fixed:
     fn = fn.with_changes(params=params, body=new_body)
     new = _render(module.with_changes(body=[fn]), segment)
     return [minimal_edit(segment, new, start)], (
+        f"Replace the mutable default of '{name}' with None"), (
         f"Default of '{name}' is now None; the function creates a fresh "
         f"{default_code} when '{name}' is None, so calls no longer share one object."
     )
@@ -230,29 +240,21 @@ def _fix_bare_except(an: Analysis, raw: RawFinding) -> Fixed:
     handler = raw.payload
     line0 = handler.lineno - 1
     at = sm.offset(line0, sm.char_col(line0, handler.col_offset) + len("except"))
-    return [(at, at, " Exception")], (
+    narrow = (at, at, " Exception")
+    if swallows(handler.body, handler.name):  # 'except Exception: pass' would be reported
+        return [narrow, *log_edits(sm, an.tree, handler)], (
+            "Narrow bare except to Exception and log it"), (
+            "'except:' narrowed to 'except Exception:' so KeyboardInterrupt, SystemExit and "
+            "cancellation propagate; ordinary exceptions are still caught, and now logged "
+            "with their traceback at DEBUG level instead of vanishing.")
+    return [narrow], "Narrow bare except to Exception", (
         "'except:' narrowed to 'except Exception:' so KeyboardInterrupt, SystemExit and "
         "cancellation propagate; ordinary exceptions are still caught."
     )
 
 
-def _module_imports_logging(an: Analysis) -> bool:
-    return any(isinstance(imp.stmt, ast.Import) and imp.alias.name == "logging"
-               and imp.bound == "logging" and imp.qual == "" and imp.block is an.tree.body
-               for imp in an.facts.imports)
-
-
 def _fix_swallowed(an: Analysis, raw: RawFinding) -> Fixed:
-    sm = an.source
-    handler = raw.payload
-    first = handler.body[0]
-    at = statement_start_offset(sm, first)
-    # the call goes on the first statement's own line, so no line moves; without a
-    # module-level 'import logging' it imports on the spot ('import logging' in the
-    # handler would make 'logging' a local of the whole function)
-    logger = "logging" if _module_imports_logging(an) else '__import__("logging")'
-    call = f'{logger}.getLogger(__name__).debug("Ignored exception", exc_info=True)'
-    return [(at, at, f"{call}; ")], (
+    return log_edits(an.source, an.tree, raw.payload), "Log the swallowed exception", (
         "The handler now logs the exception and its traceback at DEBUG level before "
         "carrying on as before, so the failure is no longer invisible. Consider catching "
         "a narrower exception type."
@@ -268,7 +270,7 @@ def _fix_unused_import(an: Analysis, raw: RawFinding) -> Fixed:
     stmt = imp.stmt
     if len(stmt.names) == 1:
         return [remove_statements(sm, imp.block, imp.index, imp.index)], (
-            f"Removed the unused import of '{imp.bound}'.")
+            f"Remove unused import '{imp.bound}'"), f"Removed the unused import of '{imp.bound}'."
     start, segment, module = _cst_segment(sm, stmt)
     line = module.body[0]
     if not isinstance(line, cst.SimpleStatementLine):
@@ -282,7 +284,7 @@ def _fix_unused_import(an: Analysis, raw: RawFinding) -> Fixed:
         names[-1] = names[-1].with_changes(comma=removed.comma)
     line = line.with_changes(body=[node.with_changes(names=names), *line.body[1:]])
     new = _render(module.with_changes(body=[line]), segment)
-    return [minimal_edit(segment, new, start)], (
+    return [minimal_edit(segment, new, start)], f"Remove unused import '{imp.bound}'", (
         f"Removed '{imp.bound}' from the import; the other names stay.")
 
 
@@ -336,7 +338,7 @@ def _fix_unused_variable(an: Analysis, raw: RawFinding) -> Fixed:
            "with": "dropped 'as' from the with statement (the context manager still runs)",
            "except": "dropped 'as' from the except clause"}
     done = "; ".join(dict.fromkeys(how[store.kind] for store in raw.payload))
-    return edits, f"'{name}' was never read: {done}."
+    return edits, f"Remove unused variable '{name}'", f"'{name}' was never read: {done}."
 
 
 # -- unreachable-code ----------------------------------------------------
@@ -345,7 +347,7 @@ def _fix_unused_variable(an: Analysis, raw: RawFinding) -> Fixed:
 def _fix_unreachable(an: Analysis, raw: RawFinding) -> Fixed:
     block, first = raw.payload
     return [remove_statements(an.source, block, first, len(block) - 1)], (
-        "Removed the statements that can never run.")
+        "Remove unreachable code"), "Removed the statements that can never run."
 
 
 _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {

@@ -1,4 +1,4 @@
-"""`keel analyze FILE... [--json] [--select R] [--fix [--unsafe-fixes]] [--diff]`: the Refactor
+"""`keel analyze FILE... [--json] [--select R] [--ignore R] [--fix [--unsafe-fixes]] [--diff]`: the Refactor
 Advisor on files, in-process.
 
 A directory stands for the ``*.py`` files below it (hidden directories,
@@ -11,7 +11,8 @@ column 1-based as editors show them) or, with ``--json``, a JSON array with one
 ``[tool.keel.advisor]`` of the nearest ``pyproject.toml`` applies (rules,
 thresholds, and ``exclude`` for the files a directory expands to).
 ``--select RULE`` (repeatable, or comma-separated; Keel rule ids or ruff codes
-such as F401) limits the rules. ``--fix`` applies the rule fixes labelled
+such as F401) limits the rules, ``--ignore RULE`` leaves rules out; an unknown rule
+is a usage error (exit 2) naming the nearest known one. ``--fix`` applies the rule fixes labelled
 *safe* (behaviour preserved) and writes the files; ``--unsafe-fixes`` adds the
 others; ``--diff`` prints a unified diff of what ``--fix`` would change and
 writes nothing. A summary says what changed.
@@ -145,11 +146,19 @@ def _print_listing(console: Console, path: Path, result: AnalysisResult) -> None
         )
 
 
-def _rule_set(select: list[str]) -> set[str]:
+def _rule_set(select: list[str], option: str = "--select") -> set[str]:
+    """Keel rule ids of ``select``; an unknown name is a usage error (exit 2) that
+    names the nearest known rule, so a typo never reads as "no findings"."""
+    from keel.advisor.catalog import RULES
     from keel.advisor.suppress import CODES
 
     rule_of = {code: rule for rule, codes in CODES.items() for code in codes}
     names = {part.strip() for item in select for part in item.split(",") if part.strip()}
+    for name in sorted(names):
+        if name not in RULES and name.upper() not in rule_of:
+            near = difflib.get_close_matches(name, [*RULES, *rule_of], n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]!r}?" if near else "; see docs/advisor.md for the rules"
+            raise typer.BadParameter(f"unknown rule {name!r}{hint}", param_hint=option)
     return {rule_of.get(name.upper(), name) for name in names}
 
 
@@ -210,6 +219,9 @@ def analyze_command(
     select: Annotated[list[str] | None, typer.Option(
         "--select", "--rule", help="Only these rules (Keel ids or ruff codes; repeat or "
         "separate with commas).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Leave out these rules (Keel ids or ruff codes; repeat or separate "
+        "with commas).")] = None,
     fix: Annotated[bool, typer.Option(
         "--fix", help="Apply the safe rule fixes (behaviour preserved) and write the files.")] = False,
     unsafe_fixes: Annotated[bool, typer.Option(
@@ -229,6 +241,11 @@ def analyze_command(
     show_logs(verbose)
     files = [path if path.is_absolute() else workspace / path for path in files]
     rules = _rule_set(select or [])
+    ignored = _rule_set(ignore or [], "--ignore")
+    if ignored:
+        from keel.advisor.catalog import RULES
+
+        rules = (rules or set(RULES)) - ignored
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

@@ -147,3 +147,26 @@ def test_bad_pyproject_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "thresholds.maxReturns" in result.stderr and "pyproject.toml" in result.stderr
+
+
+def test_unknown_select_or_ignore_rule_is_a_usage_error_naming_the_nearest_rule(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("import os\n")
+    for option, typo, near in (("--select", "unused-imprt", "unused-import"),
+                               ("--ignore", "F41", "F841"),
+                               ("--select", "unused-import,bare-excep", "bare-except")):
+        result = CliRunner().invoke(_app(), ["analyze", option, typo, str(path)])
+        assert result.exit_code == 2, result.output
+        assert option in result.output and near in result.output
+        assert "no findings" not in result.output
+    result = CliRunner().invoke(_app(), ["analyze", "--select", "zzzz", str(path)])
+    assert result.exit_code == 2 and "'zzzz'" in result.output
+
+
+def test_ignore_leaves_rules_out(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(CODE)
+    result = CliRunner().invoke(_app(), ["analyze", "--json", "--ignore", "F401", str(path)])
+    assert result.exit_code == 0
+    assert [f["rule"] for f in json.loads(result.stdout)[0]["findings"]] == [
+        "mutable-default-argument"]

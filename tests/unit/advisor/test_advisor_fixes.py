@@ -98,20 +98,43 @@ def test_bare_except_becomes_except_exception():
         try:
             work()
         except:
-            pass
+            cleanup()
     """)
     finding = _one(code, "bare-except")
     result = rule_fix(code, URI, finding.id)
     assert len(result.edits) == 1 and result.edits[0].new_text == " Exception"
+    assert result.title == "Narrow bare except to Exception (unsafe)"
     assert fix_round_trip(code, finding) == code.replace("except:", "except Exception:")
 
 
-def test_swallowed_exception_fix_adds_no_import_and_moves_no_line():
-    """Regression: the fix added a module-level 'import logging' (a new import side effect)
-    and a line, shifting every line number below it."""
+def test_bare_except_that_swallows_is_narrowed_and_logged_not_traded_for_a_new_finding():
+    """Regression: 'except: pass' became 'except Exception: pass', a swallowed-exception."""
+    code = src("""
+        import logging
+
+        try:
+            work()
+        except:
+            pass
+    """)
+    finding = _one(code, "bare-except")
+    result = rule_fix(code, URI, finding.id)
+    assert result.title == "Narrow bare except to Exception and log it (unsafe)"
+    fixed = fix_round_trip(code, finding)
+    assert fixed.endswith('except Exception:\n    logging.getLogger(__name__).debug('
+                          '"Ignored exception", exc_info=True)\n')
+    assert findings(fixed, "swallowed-exception") == []
+
+
+def test_swallowed_exception_fix_adds_import_logging_among_the_imports_never_dunder_import():
+    """Regression: the fix wrote '__import__("logging").getLogger(...)'."""
     code = src('''
         """Module."""
+        from __future__ import annotations
+
+        import json
         import os
+        from pathlib import Path
 
 
         def f():
@@ -122,12 +145,58 @@ def test_swallowed_exception_fix_adds_no_import_and_moves_no_line():
     ''')
     result = rule_fix(code, URI, _one(code, "swallowed-exception").id)
     fixed = apply_text_edits(code, result.edits)
-    assert "import logging" not in fixed
-    assert fixed.count("\n") == code.count("\n")
+    assert "__import__" not in fixed
+    assert "import json\nimport logging\nimport os\n" in fixed
     assert fixed.splitlines()[-1] == (
-        '        __import__("logging").getLogger(__name__).debug("Ignored exception", '
-        'exc_info=True); pass')
+        '        logging.getLogger(__name__).debug("Ignored exception", exc_info=True)')
+    assert result.title == "Log the swallowed exception (unsafe)"
     assert result.safety == "unsafe" and "logs" in result.safety_reason
+
+
+def test_swallowed_exception_fix_uses_the_module_logger():
+    code = src("""
+        import structlog
+
+        log = structlog.get_logger(__name__)
+
+
+        def f():
+            try:
+                work()
+            except Exception:
+                pass
+    """)
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert "import logging" not in fixed
+    assert fixed.endswith('    except Exception:\n        log.debug("Ignored exception", '
+                          'exc_info=True)\n')
+
+
+def test_a_module_logger_defined_below_a_module_level_handler_is_not_used():
+    code = src("""
+        import logging
+
+        try:
+            work()
+        except Exception:
+            pass
+
+        log = logging.getLogger(__name__)
+    """)
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert '    logging.getLogger(__name__).debug("Ignored exception", exc_info=True)' in fixed
+
+
+def test_swallowed_exception_fix_is_not_offered_when_logging_means_something_else():
+    code = src("""
+        from myproject import logging
+
+        try:
+            work()
+        except Exception:
+            pass
+    """)
+    assert rule_fix(code, URI, _one(code, "swallowed-exception").id) is None
 
 
 def test_swallowed_exception_fix_does_not_make_logging_a_local():
@@ -150,15 +219,25 @@ def test_swallowed_exception_fix_does_not_make_logging_a_local():
 def test_swallowed_exception_on_one_line_with_logging_already_imported():
     code = "import logging\nfor x in y:\n    try: x()\n    except Exception: continue\n"
     fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
-    assert fixed == ("import logging\nfor x in y:\n    try: x()\n    except Exception: "
-                     'logging.getLogger(__name__).debug("Ignored exception", exc_info=True); '
-                     "continue\n")
+    assert fixed == ("import logging\nfor x in y:\n    try: x()\n    except Exception:\n"
+                     '        logging.getLogger(__name__).debug("Ignored exception", '
+                     'exc_info=True)\n        continue\n')
 
 
 def test_swallowed_exception_in_module_without_imports():
     code = "try:\n    x()\nexcept BaseException:\n    pass\n"
     fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
-    assert fixed.startswith("try:\n    x()\nexcept BaseException:\n    __import__(")
+    assert fixed == ("import logging\n\ntry:\n    x()\nexcept BaseException:\n    "
+                     'logging.getLogger(__name__).debug("Ignored exception", exc_info=True)\n')
+
+
+def test_swallowed_exception_fix_keeps_crlf_and_the_statements_after_the_call():
+    code = ("import os\r\n\r\ntry:\r\n    x()\r\nexcept Exception:\r\n"
+            "    'doc'\r\n    pass\r\n")
+    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    assert fixed == ("import logging\r\nimport os\r\n\r\ntry:\r\n    x()\r\n"
+                     "except Exception:\r\n    logging.getLogger(__name__).debug("
+                     '"Ignored exception", exc_info=True)\r\n    \'doc\'\r\n    pass\r\n')
 
 
 def test_handler_that_hands_the_exception_back_is_not_swallowing():

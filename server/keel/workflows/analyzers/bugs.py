@@ -15,14 +15,24 @@ real trap), not a style preference.
 | self-comparison | ``x == x``, ``x < x``: constant result (or a NaN check in disguise) |
 | mutable-class-attribute | ``items = []`` in a class body: shared by every instance |
 
+mutable-class-attribute is not reported in classes a framework manages (pydantic,
+dataclasses, attrs, msgspec, NamedTuple, TypedDict, SQLAlchemy, Django, Enum) nor
+for ``ClassVar`` annotations; ``keel.advisor.frameworks`` recognises them.
+
 Mutable default arguments are the advisor's rule, so they are not repeated here.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from keel.advisor.frameworks import Frameworks
 
 SEVERITY = {
     "is-literal": "error",
@@ -162,18 +172,16 @@ def _try(node: ast.Try) -> Iterator[BugHit]:
                        "real failures; log it, narrow it, or let it propagate.")
 
 
-def _class(node: ast.ClassDef) -> Iterator[BugHit]:
-    is_dataclass_like = any(
-        "dataclass" in ast.unparse(d) or "BaseModel" in ast.unparse(d) for d in node.decorator_list
-    ) or any(ast.unparse(b).endswith(("BaseModel", "NamedTuple", "TypedDict", "Enum"))
-             for b in node.bases)
-    if is_dataclass_like:
-        return  # those frameworks copy or reject mutable defaults themselves
+def _class(node: ast.ClassDef, frameworks: Frameworks) -> Iterator[BugHit]:
+    if frameworks.manages(node):
+        return  # the framework copies, declares or rejects mutable defaults itself
     for stmt in node.body:
         targets: list[ast.expr]
         if isinstance(stmt, ast.Assign):
             targets = stmt.targets
         elif isinstance(stmt, ast.AnnAssign):
+            if frameworks.is_classvar(stmt.annotation):
+                continue  # declared shared on purpose
             targets = [stmt.target]
         else:
             continue
@@ -185,7 +193,7 @@ def _class(node: ast.ClassDef) -> Iterator[BugHit]:
                        "instance; create it in __init__ instead.")
 
 
-def _visit(node: ast.AST) -> Iterator[BugHit]:
+def _visit(node: ast.AST, frameworks: Frameworks) -> Iterator[BugHit]:
     """The rule for this node's kind, if any."""
     match node:
         case ast.Compare():
@@ -199,22 +207,68 @@ def _visit(node: ast.AST) -> Iterator[BugHit]:
         case ast.Try():
             return _try(node)
         case ast.ClassDef():
-            return _class(node)
+            return _class(node, frameworks)
     return iter(())
 
 
-def find_bugs(source: str) -> list[BugHit]:
+def _module_file(module: str, importer: Path) -> Path | None:
+    """The file of ``module`` (dotted, maybe relative) as imported from ``importer``."""
+    level = len(module) - len(module.lstrip("."))
+    parts = [p for p in module[level:].split(".") if p]
+    if level:
+        roots = [importer.parents[level - 1]] if level <= len(importer.parents) else []
+    else:  # absolute: the nearest ancestor that holds it (the tree's source root)
+        roots = list(importer.parents)[:8]
+    for root in roots:
+        stem = root.joinpath(*parts)
+        candidates = [stem.with_suffix(".py"), stem / "__init__.py"] if parts else [stem / "__init__.py"]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(path: str, _mtime_ns: int, _size: int) -> ast.Module | None:
+    """A module's tree; the key's stat makes an edited file parse again."""
+    try:
+        return ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None  # unreadable: its classes count as plain
+
+
+def _load_module(module: str, importer: str) -> tuple[str, ast.Module] | None:
+    # every file of a package imports the same base modules: parse each once per worker
+    target = _module_file(module, Path(importer))
+    if target is None:
+        return None
+    try:
+        stat = target.stat()
+    except OSError:
+        return None
+    tree = _parse(str(target), stat.st_mtime_ns, stat.st_size)
+    return None if tree is None else (str(target), tree)
+
+
+def find_bugs(source: str, path: Path | None = None) -> list[BugHit]:
     """Every bug-pattern hit in ``source``, in source order.
+
+    With the file's ``path``, classes derived from framework-managed classes of
+    other modules of the same tree are recognised too (``from .base import Model``).
 
     Raises ``SyntaxError`` for code that does not parse (the caller reports it).
     """
+    # imported here: the run path must not load keel.advisor; the workers run this
+    from keel.advisor.frameworks import Frameworks
+
     tree = ast.parse(source)
+    frameworks = Frameworks(tree, str(path) if path else "", _load_module if path else None)
     # A format spec (the ">10" of f"{x:>10}") is a JoinedStr too, without placeholders.
     specs = {id(n.format_spec) for n in ast.walk(tree)
              if isinstance(n, ast.FormattedValue) and n.format_spec is not None}
     hits: list[BugHit] = []
     for node in ast.walk(tree):
         if id(node) not in specs:
-            hits.extend(_visit(node))
+            hits.extend(_visit(node, frameworks))
     hits.sort(key=lambda h: (h.line, h.col, h.rule))
     return hits
