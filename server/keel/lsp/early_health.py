@@ -27,11 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keel import __version__
+from keel.health.components import CORE_COMPONENTS
 
 from .method_names import HEALTH, HEALTH_CHANGED
 from .stdio import frame
 
-CORE_COMPONENTS = ("config", "storage", "analysis")  # as keel.health.monitor reports them
 LARGEST_HEALTH_REPLY = 1 << 20  # bigger outgoing messages are not looked into
 
 STARTED_AT = time.monotonic()

@@ -8,7 +8,8 @@
   LSP says); a second ``initialize`` gets -32600 and changes nothing (the
   workspace is rooted once);
 - ``exit`` stops the transport loop (the process exits after cleanup);
-- ``initialize`` advertises ``capabilities.experimental.keel``.
+- ``initialize`` answers ``capabilities.CAPABILITIES`` (with ``experimental.keel``), as the
+  fast start does.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from lsprotocol import types
 from pygls.protocol.language_server import lsp_method
 
 from keel.errors import InternalError
-from keel.protocol.methods import PROTOCOL_VERSION, method_names
 
+from .capabilities import CAPABILITIES
 from .errors import MAX_MESSAGE_CHARS, DispatchError, cancelled_error, cap, response_error
 from .messages import KeelNotification, KeelRequest
 from .pygls_adapter import AdaptedProtocol
@@ -108,11 +109,9 @@ class KeelProtocol(AdaptedProtocol):
         if params.capabilities.general is not None:
             params.capabilities.general.position_encodings = None
         result = yield from super().lsp_initialize(params)
-        experimental = result.capabilities.experimental or {}
-        if not isinstance(experimental, dict):
-            experimental = {}
-        experimental["keel"] = {"version": PROTOCOL_VERSION, "methods": method_names()}
-        result.capabilities.experimental = experimental
+        # The fast start's answer, the same dict: what pygls built from the features is dropped.
+        self.server_capabilities = self.structure(CAPABILITIES, types.ServerCapabilities)
+        result.capabilities = self.server_capabilities
         return result
 
     @lsp_method(types.EXIT)

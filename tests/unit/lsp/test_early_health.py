@@ -107,3 +107,9 @@ def test_the_servers_reply_to_an_early_answered_health_becomes_one_health_change
     ]
     handover.close()
     assert transport.closed and handover.is_closing()
+
+
+def test_the_starting_report_lists_the_components_the_monitor_starts_with():
+    from keel.health.monitor import HealthMonitor
+
+    assert [c["name"] for c in starting_report({})["components"]] == [c.name for c in HealthMonitor().components()]
