@@ -22,7 +22,6 @@ own answer.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,9 +30,9 @@ from keel.lsp.method_names import EXIT, INITIALIZE, SHUTDOWN
 
 from .capabilities import initialize_result
 from .early_deadlines import Peeked, StartupDeadlines, peek
-from .early_health import HEALTH, HealthHandover, asks_while_starting, health_reply
-from .framing import BrokenFrame, Frame, parse_error_reply, start_reading
-from .stdio import frame, stdio_streams
+from .early_health import HEALTH, asks_while_starting, health_reply
+from .framing import BrokenFrame, Frame, parse_error_reply
+from .session import Session
 
 ENDS_THE_SESSION = frozenset({SHUTDOWN, EXIT})
 
@@ -104,25 +103,22 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
 
     async def main() -> int:
         loading = asyncio.get_running_loop().run_in_executor(None, load)
-        reader, transport = await stdio_streams()
-
-        def send(reply: dict[str, Any]) -> None:
-            transport.write(frame(json.dumps(reply).encode()))
-
-        frames, _ = start_reading(reader)
-        first = await frames.get()
+        session = await Session.stdio()
+        first = await session.frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
-            send(parse_error_reply(first))
-            first = await frames.get()
+            session.send(parse_error_reply(first))
+            first = await session.frames.get()
         answered = initialize_id(peek(first))
         if answered is not None:
-            send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
-        early = EarlyAnswers(send, initialized=answered is not None)
+            session.send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
+            session.answered_initialize = answered
+        early = EarlyAnswers(session.send, initialized=answered is not None)
         early.hold(first)
-        await _hold_while_loading(frames, loading, early)
+        await _hold_while_loading(session.frames, loading, early)
+        session.held = early.startup.remaining()
+        session.answered_health = early.health_ids
         server = loaded["server"]
-        code = await server.serve_loaded(loaded["app"], frames, HealthHandover(transport, early.health_ids),
-                                         early.startup.remaining(), answered, client_pid)
+        code = await server.serve_session(loaded["app"], session, client_pid)
         return server.finish(code, on_done)
 
     return asyncio.run(main())
