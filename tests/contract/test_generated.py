@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import Any
 
 from keel.protocol.generate import (
     CLIENT_ERROR_CODES,
@@ -89,13 +90,11 @@ def test_the_extension_error_codes_are_the_servers():
                                   "requestFailed": errors.JSONRPC_REQUEST_FAILED}
 
 
-async def test_fast_start_capabilities_equal_what_pygls_builds():
-    """keel.lsp.early answers initialize before pygls loads; pygls must agree with it."""
-    import asyncio
+def _loaded_initialize_reply(params: dict) -> tuple[dict, Any]:  # noqa: ANN401
+    """What the loaded server answers ``initialize`` with, and its protocol."""
     import json
 
     from keel.app.state import KeelApp
-    from keel.lsp.early import initialize_result
     from keel.lsp.server import build_server
     from keel.lsp.transport import deliver
 
@@ -111,18 +110,44 @@ async def test_fast_start_capabilities_equal_what_pygls_builds():
     app = KeelApp(worker_pool_size=1)
     server = build_server(app)
     server.protocol.set_writer(Capture())
-    params = {"processId": None, "rootUri": None, "initializationOptions": {},
-              "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]},
-                               "window": {"workDoneProgress": True},
-                               "workspace": {"workspaceFolders": True}}}
     deliver(server.protocol, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                                          "params": params}).encode())
-    for _ in range(100):
-        if sent:
-            break
-        await asyncio.sleep(0.01)
-    body = sent[0].split(b"\r\n\r\n", 1)[1]
-    built = json.loads(body)["result"]
     app.close()
-    assert built == initialize_result()
-    assert built["capabilities"]["positionEncoding"] == "utf-16"  # findings use UTF-16 columns
+    return json.loads(sent[0].split(b"\r\n\r\n", 1)[1]), server.protocol
+
+
+INITIALIZE_PARAMS = {"processId": None, "rootUri": None, "initializationOptions": {},
+                     "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]},
+                                      "window": {"workDoneProgress": True},
+                                      "workspace": {"workspaceFolders": True}}}
+
+
+def test_the_fast_start_and_the_loaded_server_answer_initialize_from_one_dict(monkeypatch):
+    """keel.lsp.early answers initialize before pygls loads; the loaded server answers the same."""
+    from keel.lsp import capabilities
+    from keel.lsp.early import initialize_result
+
+    # A capability added to the one dict reaches both answers: there is no second copy.
+    monkeypatch.setitem(capabilities.CAPABILITIES, "hoverProvider", True)
+    reply, _ = _loaded_initialize_reply(INITIALIZE_PARAMS)
+    assert reply["result"] == initialize_result()
+    assert reply["result"]["capabilities"]["hoverProvider"] is True
+    assert reply["result"]["capabilities"]["positionEncoding"] == "utf-16"  # findings use UTF-16 columns
+
+
+def test_every_feature_the_loaded_server_registers_is_advertised():
+    """pygls's own builder, from the registered features, must agree with the one dict."""
+    from lsprotocol import types
+    from pygls.capabilities import ServerCapabilitiesBuilder
+
+    from keel.lsp.capabilities import CAPABILITIES
+
+    _, protocol = _loaded_initialize_reply(INITIALIZE_PARAMS)
+    server = protocol.owner
+    fm = protocol.fm
+    built = ServerCapabilitiesBuilder(
+        protocol.client_capabilities, set({**fm.features, **fm.builtin_features}.keys()),
+        fm.feature_options, list(fm.commands.keys()), server._text_document_sync_kind,
+        server._notebook_document_sync, types.PositionEncodingKind.Utf16).build()
+    expected = {k: v for k, v in CAPABILITIES.items() if k != "experimental"}
+    assert {k: v for k, v in protocol._converter.unstructure(built).items() if k != "experimental"} == expected

@@ -9,6 +9,7 @@ from typing import Any
 from keel.app.state import KeelApp
 from keel.lsp.framing import start_reading
 from keel.lsp.server import _serve, build_server
+from keel.lsp.session import Session
 
 
 def framed(message: dict[str, Any] | bytes) -> bytes:
@@ -70,7 +71,7 @@ class InProcessServer:
         self.out = CapturingTransport()
         self.server = build_server(app)
         frames, self._pump = start_reading(self.reader)
-        self._task = asyncio.ensure_future(_serve(self.server, frames, self.out))
+        self._task = asyncio.ensure_future(_serve(self.server, Session(frames, self.out, self._pump)))
 
     def feed(self, data: bytes) -> None:
         self.reader.feed_data(data)

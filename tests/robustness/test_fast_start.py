@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from keel.lsp import early
+from keel.lsp import early, session
 from keel.protocol.health import HealthReport
 
 from .harness import CapturingTransport, framed, request
@@ -73,7 +73,7 @@ def held_loading(monkeypatch):
 def test_health_is_answered_while_loading_and_the_real_report_follows_once_loaded(
         monkeypatch, held_loading, tmp_path: Path):
     stdio = FakeStdio()
-    monkeypatch.setattr(early, "stdio_streams", stdio.streams)
+    monkeypatch.setattr(session, "stdio_streams", stdio.streams)
     codes: list[int] = []
     serving = threading.Thread(target=lambda: codes.append(early.serve_stdio_fast(None)), daemon=True)
     serving.start()

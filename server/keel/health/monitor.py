@@ -24,9 +24,9 @@ from keel.protocol.health import (
 )
 
 from ..runtime.registry import InFlightRegistry
+from .components import CORE_COMPONENTS
 
 ORDER = {"ok": 0, "disabled": 0, "degraded": 1, "down": 2}
-CORE_COMPONENTS = ("config", "storage", "analysis")
 
 
 def utc_now_iso() -> str:

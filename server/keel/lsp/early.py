@@ -4,11 +4,10 @@ Loading pygls, lsprotocol, pydantic and the app takes 1–2 s on a busy
 machine. ``keel serve`` on stdio loads all of that in a thread while this
 module, which imports the standard library and keel's own light modules only
 (a contract test runs it in a fresh interpreter and checks), reads the first
-message and, if it is ``initialize``, answers it with the server's static
-capabilities. The same message is then handed to pygls, whose own
-(identical) reply is suppressed, so the workspace and settings are set up
-exactly as on the slow path. A contract test checks that these capabilities
-equal what pygls builds.
+message and, if it is ``initialize``, answers it with ``capabilities.py``'s
+dict, the one the loaded server answers with too. The same message is then
+handed to pygls, told that it was answered, so the workspace and settings are
+set up exactly as on the slow path.
 
 Messages that arrive meanwhile are read off the wire at once and stamped
 (their deadlines run from then), held, and served once loading is done;
@@ -23,33 +22,19 @@ own answer.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from keel import __version__
-from keel.lsp.method_names import EXIT, INITIALIZE, KEEL_METHOD_NAMES, PROTOCOL_VERSION, SHUTDOWN
+from keel.lsp.method_names import EXIT, INITIALIZE, SHUTDOWN
 
+from .capabilities import initialize_result
 from .early_deadlines import Peeked, StartupDeadlines, peek
-from .early_health import HEALTH, HealthHandover, asks_while_starting, health_reply
-from .framing import BrokenFrame, Frame, parse_error_reply, start_reading
-from .stdio import frame, stdio_streams
+from .early_health import HEALTH, asks_while_starting, health_reply
+from .framing import BrokenFrame, Frame, parse_error_reply
+from .session import Session
 
-STATIC_CAPABILITIES: dict[str, Any] = {
-    "positionEncoding": "utf-16",
-    "textDocumentSync": {"openClose": True, "change": 2, "save": True},
-    "codeActionProvider": {"codeActionKinds": ["quickfix"]},
-    "executeCommandProvider": {"commands": []},
-    "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True},
-                  "fileOperations": {}},
-    "experimental": {"keel": {"version": PROTOCOL_VERSION, "methods": list(KEEL_METHOD_NAMES)}},
-}
 ENDS_THE_SESSION = frozenset({SHUTDOWN, EXIT})
-
-
-def initialize_result() -> dict[str, Any]:
-    return {"capabilities": STATIC_CAPABILITIES, "serverInfo": {"name": "keel", "version": __version__}}
 
 
 def initialize_id(message: Peeked | None) -> Any:
@@ -118,25 +103,22 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
 
     async def main() -> int:
         loading = asyncio.get_running_loop().run_in_executor(None, load)
-        reader, transport = await stdio_streams()
-
-        def send(reply: dict[str, Any]) -> None:
-            transport.write(frame(json.dumps(reply).encode()))
-
-        frames, _ = start_reading(reader)
-        first = await frames.get()
+        session = await Session.stdio()
+        first = await session.frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
-            send(parse_error_reply(first))
-            first = await frames.get()
+            session.send(parse_error_reply(first))
+            first = await session.frames.get()
         answered = initialize_id(peek(first))
         if answered is not None:
-            send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
-        early = EarlyAnswers(send, initialized=answered is not None)
+            session.send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
+            session.answered_initialize = answered
+        early = EarlyAnswers(session.send, initialized=answered is not None)
         early.hold(first)
-        await _hold_while_loading(frames, loading, early)
+        await _hold_while_loading(session.frames, loading, early)
+        session.held = early.startup.remaining()
+        session.answered_health = early.health_ids
         server = loaded["server"]
-        code = await server.serve_loaded(loaded["app"], frames, HealthHandover(transport, early.health_ids),
-                                         early.startup.remaining(), answered, client_pid)
+        code = await server.serve_session(loaded["app"], session, client_pid)
         return server.finish(code, on_done)
 
     return asyncio.run(main())

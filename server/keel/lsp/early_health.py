@@ -15,24 +15,22 @@ The request is still handed to the loaded server, and its reply (the real
 report, built once ``initialize`` has been applied) reaches the client as a
 ``keel/healthChanged`` notification: the level did change from the client's
 point of view, and its status shows the real state at once rather than at its
-next poll. ``HealthHandover`` does that on the way out; a reply to a later
-early-answered request, or an error reply, is dropped (each was answered).
+next poll. The session records the ids answered here
+(``Session.answered_health``) and ``KeelProtocol.take_over`` does that when
+the reply is made; a reply to a later early-answered request, or an error
+reply, is dropped (each was answered).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from keel import __version__
+from keel.health.components import CORE_COMPONENTS
 
-from .method_names import HEALTH, HEALTH_CHANGED
-from .stdio import frame
-
-CORE_COMPONENTS = ("config", "storage", "analysis")  # as keel.health.monitor reports them
-LARGEST_HEALTH_REPLY = 1 << 20  # bigger outgoing messages are not looked into
+from .method_names import HEALTH
 
 STARTED_AT = time.monotonic()
 STARTED_ISO = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -63,40 +61,3 @@ def starting_report(waiting: dict[str, int], now: float | None = None) -> dict[s
 
 def health_reply(msg_id: Any, waiting: dict[str, int]) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": msg_id, "result": starting_report(waiting)}
-
-
-class HealthHandover:
-    """The transport the loaded server writes to, while replies to early-answered health are due."""
-
-    def __init__(self, transport: Any, answered: set[int | str]) -> None:
-        self._transport = transport
-        self._due = set(answered)
-        self._pushed = False
-
-    def write(self, data: bytes) -> None:
-        if self._due and len(data) <= LARGEST_HEALTH_REPLY:
-            reply = self._due_reply(data)
-            if reply is not None:
-                self._due.discard(reply["id"])
-                if self._pushed or "result" not in reply:
-                    return
-                self._pushed = True
-                data = frame(json.dumps({"jsonrpc": "2.0", "method": HEALTH_CHANGED,
-                                         "params": reply["result"]}).encode())
-        self._transport.write(data)
-
-    def _due_reply(self, data: bytes) -> dict[str, Any] | None:
-        try:
-            message = json.loads(data.partition(b"\r\n\r\n")[2])
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(message, dict) or "method" in message:
-            return None
-        msg_id = message.get("id")
-        return message if isinstance(msg_id, int | str) and msg_id in self._due else None
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def close(self) -> None:
-        self._transport.close()

@@ -8,7 +8,8 @@
   LSP says); a second ``initialize`` gets -32600 and changes nothing (the
   workspace is rooted once);
 - ``exit`` stops the transport loop (the process exits after cleanup);
-- ``initialize`` advertises ``capabilities.experimental.keel``.
+- ``initialize`` answers ``capabilities.CAPABILITIES`` (with ``experimental.keel``), as the
+  fast start does.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from lsprotocol import types
 from pygls.protocol.language_server import lsp_method
 
 from keel.errors import InternalError
-from keel.protocol.methods import PROTOCOL_VERSION, method_names
 
+from .capabilities import CAPABILITIES
 from .errors import MAX_MESSAGE_CHARS, DispatchError, cancelled_error, cap, response_error
 from .messages import KeelNotification, KeelRequest
+from .method_names import HEALTH_CHANGED
 from .pygls_adapter import AdaptedProtocol
 
 logger = logging.getLogger(__name__)
@@ -39,19 +41,53 @@ class KeelProtocol(AdaptedProtocol):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Ids already answered by the fast start (keel.lsp.early): pygls' reply is dropped.
-        self.suppressed_responses: set = set()
         self.initialize_seen = False
+        self._answered_initialize: Any = None
+        self._answered_health: set[Any] = set()
+        self._health_pushed = False
+
+    def take_over(self, answered_initialize: Any, answered_health: set[Any]) -> None:
+        """Requests the session answered before the server loaded (``keel.lsp.session``).
+
+        They are still handled here, so ``initialize`` sets up the workspace and settings as
+        it would have; but their replies were given. The ``initialize`` reply is not sent
+        again; the first real report for a ``keel/health`` answered "starting" goes out as a
+        ``keel/healthChanged`` notification (the level did change for the client), and any
+        other reply to those is dropped.
+        """
+        self._answered_initialize = answered_initialize
+        self._answered_health = set(answered_health)
 
     def respond(self, msg_id, result=None, error=None):
         if error is not None and isinstance(getattr(error, "message", None), str):
             error.message = cap(error.message, MAX_MESSAGE_CHARS)  # pygls' own errors quote the method
-        if msg_id in self.suppressed_responses:
-            self.suppressed_responses.discard(msg_id)
+        if msg_id is not None and msg_id == self._answered_initialize:
+            self._answered_initialize = None
             if error is not None:
                 logger.error("initialize failed after the fast start answered it: %s", error.message)
             return
+        if msg_id is not None and msg_id in self._answered_health:
+            self._answered_health.discard(msg_id)
+            if error is None and result is not None and not self._health_pushed:
+                self._health_pushed = True
+                self.send_raw({"jsonrpc": "2.0", "method": HEALTH_CHANGED, "params": result})
+            return
         super().respond(msg_id, result, error)
+
+    def send_raw(self, message: dict[str, Any]) -> None:
+        msg_id = message.get("id")
+        if "method" not in message and msg_id is not None and self._answered_early(msg_id):
+            return  # an error the transport found in a request the session already answered
+        super().send_raw(message)
+
+    def _answered_early(self, msg_id: Any) -> bool:
+        if msg_id == self._answered_initialize:
+            self._answered_initialize = None
+            return True
+        if msg_id in self._answered_health:
+            self._answered_health.discard(msg_id)
+            return True
+        return False
 
     @functools.lru_cache  # noqa: B019 as pygls's own: one protocol object lives as long as the server
     def get_message_type(self, method: str) -> type[Any] | None:
@@ -108,11 +144,9 @@ class KeelProtocol(AdaptedProtocol):
         if params.capabilities.general is not None:
             params.capabilities.general.position_encodings = None
         result = yield from super().lsp_initialize(params)
-        experimental = result.capabilities.experimental or {}
-        if not isinstance(experimental, dict):
-            experimental = {}
-        experimental["keel"] = {"version": PROTOCOL_VERSION, "methods": method_names()}
-        result.capabilities.experimental = experimental
+        # The fast start's answer, the same dict: what pygls built from the features is dropped.
+        self.server_capabilities = self.structure(CAPABILITIES, types.ServerCapabilities)
+        result.capabilities = self.server_capabilities
         return result
 
     @lsp_method(types.EXIT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,11 @@ from keel.settings import load_initialization_options
 
 from .advisor_features import register as register_advisor_features
 from .dispatch import dispatch
-from .framing import BrokenFrame, Frame, FrameQueue, start_reading
+from .framing import start_reading
 from .messages import keel_converter
 from .notifier import LspNotifier
 from .protocol import KeelProtocol
-from .stdio import stdio_streams
+from .session import Session
 from .tcp_auth import AUTH_TIMEOUT_S, authenticate
 from .tcp_token import ServerToken
 from .transport import StreamWriter, deliver_item, read_messages
@@ -168,19 +168,20 @@ def build_server(app: KeelApp) -> KeelServer:
     return server
 
 
-async def _serve(server: KeelServer, frames: FrameQueue, transport: Any,
-                 held: Sequence[Frame | BrokenFrame | None] = (), client_pid: int | None = None) -> None:
-    """Serve ``held`` (read before the server was built; None is EOF), then the queue."""
+async def _serve(server: KeelServer, session: Session, client_pid: int | None = None) -> None:
+    """Serve what the session holds (read before the server was built; None is EOF), then the rest."""
     server.stop_event = asyncio.Event()
-    server.protocol.set_writer(StreamWriter(transport))
+    server.protocol.take_over(session.answered_initialize, session.answered_health)
+    server.protocol.set_writer(StreamWriter(session.transport))
     if client_pid:
         server.spawn(watch_parent(client_pid, server.request_stop))
-    for item in held:
+    for item in session.held:
         if item is None:
-            frames.put_nowait(None)  # EOF came while loading: stop after what came before it
+            session.frames.put_nowait(None)  # EOF came while loading: stop after what came before it
             break
         deliver_item(server.protocol, item)
-    loop_task = asyncio.ensure_future(read_messages(frames, server.protocol, server.stop_event))
+    session.held = []
+    loop_task = asyncio.ensure_future(read_messages(session.frames, server.protocol, server.stop_event))
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     # Requests still running are cancelled too: that is what kills their worker processes.
@@ -195,27 +196,21 @@ async def _shutdown_app(server: KeelServer) -> None:
     await server.app.aclose(EXIT_BUDGET_S)
 
 
-async def serve_loaded(app: KeelApp, frames: FrameQueue, transport: Any,
-                       held: Sequence[Frame | BrokenFrame | None], answered_id: Any,
-                       client_pid: int | None = None) -> int:
-    """Serve after the fast start (keel.lsp.early) read ``held`` and maybe answered the first."""
+async def serve_session(app: KeelApp, session: Session, client_pid: int | None = None) -> int:
+    """Serve a stdio session, after its fast start (``keel.lsp.early``) or from its first byte."""
     server = build_server(app)
-    if answered_id is not None:
-        server.protocol.suppressed_responses.add(answered_id)
-    await _serve(server, frames, transport, held, client_pid)
+    await _serve(server, session, client_pid)
     await _shutdown_app(server)
-    transport.close()
+    session.transport.close()
     code = server.protocol.exit_code
     return 0 if code is None else code
 
 
 def serve_stdio(app: KeelApp, client_pid: int | None = None) -> int:
-    """The plain path (no fast start): used when the fast start is not wanted."""
+    """The same session without the fast start: pygls and the app load before the first byte is read."""
 
     async def main() -> int:
-        reader, transport = await stdio_streams()
-        frames, _ = start_reading(reader)
-        return await serve_loaded(app, frames, transport, (), None, client_pid)
+        return await serve_session(app, await Session.stdio(), client_pid)
 
     return asyncio.run(main())
 
@@ -246,8 +241,8 @@ def serve_tcp(app: KeelApp, port: int, token: ServerToken, host: str = "127.0.0.
                 writer.close()
                 return
             connected = True
-            frames, _ = start_reading(reader, strict=True)
-            await _serve(server, frames, writer.transport, client_pid=client_pid)
+            frames, reading = start_reading(reader, strict=True)
+            await _serve(server, Session(frames, writer.transport, reading), client_pid)
             writer.close()
             done.set()
 

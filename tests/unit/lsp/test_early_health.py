@@ -6,11 +6,12 @@ import json
 import time
 
 import pytest
+from lsprotocol.types import ResponseError
 
 from keel.lsp.early import EarlyAnswers
-from keel.lsp.early_health import HealthHandover, starting_report
+from keel.lsp.early_health import starting_report
 from keel.lsp.framing import Frame
-from keel.lsp.stdio import frame
+from keel.lsp.protocol import KeelProtocol
 from keel.protocol.health import HealthReport
 
 pytestmark = pytest.mark.timeout(30)
@@ -87,23 +88,49 @@ class Recording:
         return [json.loads(data.partition(b"\r\n\r\n")[2]) for data in self.written]
 
 
-def out(payload: dict) -> bytes:
-    return frame(json.dumps(payload).encode())
+def taken_over(answered_initialize, answered_health) -> tuple[KeelProtocol, Recording]:
+    from keel.app.state import KeelApp
+    from keel.lsp.server import build_server
+
+    app = KeelApp(worker_pool_size=1)
+    protocol = build_server(app).protocol
+    app.close()
+    transport = Recording()
+    protocol.set_writer(transport)
+    protocol.take_over(answered_initialize, answered_health)
+    return protocol, transport
 
 
 def test_the_servers_reply_to_an_early_answered_health_becomes_one_health_changed():
     real = {"level": "healthy", "summary": "Keel is healthy.", "seq": 3}
-    transport = Recording()
-    handover = HealthHandover(transport, {3, 4, 5})
-    handover.write(out({"jsonrpc": "2.0", "id": 2, "result": {"findings": []}}))
-    handover.write(out({"jsonrpc": "2.0", "id": 5, "error": {"code": -32800, "message": "cancelled"}}))
-    handover.write(out({"jsonrpc": "2.0", "id": 3, "result": real}))
-    handover.write(out({"jsonrpc": "2.0", "id": 4, "result": real}))
-    handover.write(out({"jsonrpc": "2.0", "id": 3, "result": real}))  # a later request reusing the id
+    protocol, transport = taken_over(None, {3, 4, 5})
+    protocol.respond(2, result={"findings": []})
+    protocol.respond(5, error=ResponseError(code=-32800, message="cancelled"))
+    protocol.respond(3, result=real)
+    protocol.respond(4, result=real)
+    protocol.respond(3, result=real)  # a later request reusing the id
     assert transport.messages() == [
         {"jsonrpc": "2.0", "id": 2, "result": {"findings": []}},
         {"jsonrpc": "2.0", "method": "keel/healthChanged", "params": real},
         {"jsonrpc": "2.0", "id": 3, "result": real},
     ]
-    handover.close()
-    assert transport.closed and handover.is_closing()
+
+
+def test_the_initialize_the_session_answered_is_not_answered_again_and_nothing_is_parsed():
+    protocol, transport = taken_over(1, {2})
+    protocol.respond(1, result={"capabilities": {}})
+    protocol.send_raw({"jsonrpc": "2.0", "id": 2, "error": {"code": -32603, "message": "Internal error"}})
+    protocol.respond(1, result={"again": True})  # a later request reusing the id is answered
+    protocol.send_raw({"jsonrpc": "2.0", "id": 2, "error": {"code": -32603, "message": "Internal error"}})
+    assert transport.messages() == [
+        {"jsonrpc": "2.0", "id": 1, "result": {"again": True}},
+        {"jsonrpc": "2.0", "id": 2, "error": {"code": -32603, "message": "Internal error"}},
+    ]
+    # The writer gets the frames as pygls built them: no wrapper looks into outgoing JSON.
+    assert type(protocol.writer) is Recording
+
+
+def test_the_starting_report_lists_the_components_the_monitor_starts_with():
+    from keel.health.monitor import HealthMonitor
+
+    assert [c["name"] for c in starting_report({})["components"]] == [c.name for c in HealthMonitor().components()]
