@@ -176,6 +176,9 @@ async def test_diagnostics_published_on_open(shared):
         range=diagnostics[0].range,
         context=types.CodeActionContext(diagnostics=[d for d in diagnostics if d.code == "bare-except"])))
     assert actions and actions[0].edit.changes[path.as_uri()]
+    # Titled as an action, with its safety, as ruff's quick fixes are.
+    title = actions[0].title
+    assert title.startswith("Keel: Narrow bare except to Exception") and title.endswith("(unsafe)")
 
 
 @on_shared_server

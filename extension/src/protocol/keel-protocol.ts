@@ -350,6 +350,10 @@ export interface FixProposal {
    */
   safetyReason?: string | null;
   source: "rule" | "llm";
+  /**
+   * Rule fixes: the fix as an action, for a menu ("Remove unused import 'os'", "Narrow bare except to Exception (unsafe)"). None for model-proposed fixes.
+   */
+  title?: string | null;
   uri: string;
   usd?: number | null;
   version?: number | null;

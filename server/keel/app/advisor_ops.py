@@ -98,7 +98,7 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
                                     config.thresholds)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
-                               edits=fix.edits, explanation=fix.explanation, source="rule",
+                               edits=fix.edits, explanation=fix.explanation, title=fix.title, source="rule",
                                safety=fix.safety, safety_reason=fix.safety_reason)
     llm_fix = await in_thread(importlib.import_module, "keel.app.llm_fix")
     return await llm_fix.propose_llm_fix(app, source, finding)

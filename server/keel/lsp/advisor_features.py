@@ -126,7 +126,7 @@ async def _code_actions(server, params: types.CodeActionParams) -> list[types.Co
             continue
         edits = [types.TextEdit(range=_range(e.range), new_text=e.new_text) for e in proposal.edits]
         actions.append(types.CodeAction(
-            title=scrub.text(f"Keel: {proposal.explanation}"), kind=types.CodeActionKind.QuickFix,
+            title=scrub.text(f"Keel: {proposal.title or proposal.explanation}"), kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic], is_preferred=True,
             edit=types.WorkspaceEdit(changes={uri: edits}),
         ))

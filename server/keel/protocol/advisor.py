@@ -69,6 +69,10 @@ class FixProposal(WireModel):
     version: int | None = None
     edits: list[TextEdit]
     explanation: str
+    title: str | None = Field(
+        default=None,
+        description="Rule fixes: the fix as an action, for a menu (\"Remove unused import 'os'\", "
+        "\"Narrow bare except to Exception (unsafe)\"). None for model-proposed fixes.")
     source: Literal["rule", "llm"]
     provider: str | None = None
     model: str | None = None
