@@ -24,7 +24,10 @@ from corpus import generate as corpus_generate  # bench/corpus, beside this scri
 
 from keel.chaos import ChaosServer
 from keel.chaos.schedule import Schedule
+from keel.entry_hooks import install_entry_hooks
 from keel.rpc_client import KeelClient
+
+install_entry_hooks()  # an entry point: structlog (the chaos server's log) to stderr; stdout is this script's JSON
 
 
 def pct(values: list[float], q: float) -> float:

@@ -28,7 +28,10 @@ from pathlib import Path
 
 from keel.chaos import ChaosServer
 from keel.chaos.schedule import Fault, Schedule
+from keel.entry_hooks import install_entry_hooks
 from keel.rpc_client import KeelClient, RpcError
+
+install_entry_hooks()  # an entry point: structlog (the chaos server's log) to stderr; stdout is this script's JSON
 
 BUGGY = "def check(x, seen={}):\n    if x == None:\n        return 0\n    return x is 1\n"
 

@@ -62,15 +62,12 @@ async def _thread_cpu(fn, *args):
 
 
 def make_app(root: Path, *providers, breakers=None, run_cpu=_thread_cpu) -> KeelApp:
-    app = KeelApp(notifier=RecordingNotifier(), workspace_folders=[root])
     built = provider_set(*providers)
-    app.extensions["provider_factory"] = lambda s, e: built
-    app.extensions["run_cpu"] = run_cpu
-    app.extensions["recorder"] = MemoryRecorder()
-    app.extensions["workflow_resilience"] = Resilience(
-        breakers or BreakerRegistry(), BudgetRegistry(), ResponseCache(8), sleep=_no_wait,
-        rng=random.Random(1))
-    return app
+    return KeelApp(
+        notifier=RecordingNotifier(), workspace_folders=[root], workspace_trusted=True,
+        provider_factory=lambda s, e: built, run_cpu=run_cpu, recorder=MemoryRecorder(),
+        resilience=Resilience(breakers or BreakerRegistry(), BudgetRegistry(), ResponseCache(8),
+                              sleep=_no_wait, rng=random.Random(1)))
 
 
 async def target1(root: Path, runs: int, seed: int) -> dict:
@@ -83,7 +80,7 @@ async def target1(root: Path, runs: int, seed: int) -> dict:
             workflow="bug-predict", target="m.py", options={"i": i}))
         statuses.append(result.status)
     ok = statuses.count("succeeded")
-    calls = app.extensions["recorder"].calls
+    calls = app.recorder.calls
     return {"runs": runs, "succeeded": ok, "successRate": ok / runs,
             "attemptsPerCall": sum(c.attempts for c in calls) / max(1, len(calls)),
             "goal": ">= 0.995"}

@@ -44,7 +44,7 @@ async def one_run(app: KeelApp, workspace: Path, i: int) -> tuple[bool, float]:
 
 def summary(results: list[tuple[bool, float]], app: KeelApp) -> dict:
     latencies = [r[1] for r in results]
-    health = app.extensions["recorder"].health()
+    health = app.storage.health()
     return {"runs": len(results), "success_rate": sum(r[0] for r in results) / len(results),
             "latency_ms": {"p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99),
                            "mean": round(statistics.mean(latencies), 2)},
