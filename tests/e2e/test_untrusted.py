@@ -15,15 +15,19 @@ MANY_PARAMS = "def combine(a, b, c, d, e, f, g):\n    return a + b + c + d + e +
 REPLY = "```python\ndef combine(*values):\n    return sum(values)\n```\n"
 
 
+async def a_finding_to_fix(lsp, workspace, chaos, trusted: bool):
+    """The server initialised with the chaos provider, and a too-many-parameters finding."""
+    settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
+    await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": trusted})
+    path = workspace / "params.py"
+    path.write_text(MANY_PARAMS)
+    analysis = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
+    return path, next(f for f in analysis["findings"] if f["rule"] == "too-many-parameters")
+
+
 async def test_an_untrusted_workspace_calls_no_model_whatever_the_client_asks(lsp, workspace):
     async with ChaosServer(Schedule(reply_text=REPLY)) as chaos:
-        settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
-        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": False})
-        path = workspace / "params.py"
-        path.write_text(MANY_PARAMS)
-        analysis = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
-        finding = next(f for f in analysis["findings"] if f["rule"] == "too-many-parameters")
-
+        path, finding = await a_finding_to_fix(lsp, workspace, chaos, trusted=False)
         fix = await request_error(lsp, "keel/generateFix",
                                   {"uri": path.as_uri(), "findingId": finding["id"]})
         run = await request(lsp, "keel/runWorkflow", {"workflow": "bug-predict", "target": "params.py"})
@@ -45,11 +49,6 @@ async def test_an_untrusted_workspace_calls_no_model_whatever_the_client_asks(ls
 
 async def test_a_trusted_workspace_still_gets_its_model_fix(lsp, workspace):
     async with ChaosServer(Schedule(reply_text=REPLY)) as chaos:
-        settings = {"providers": [{"id": "local", "kind": "openai", "baseUrl": chaos.openai_base_url}]}
-        await initialize(lsp, workspace, {"settings": settings, "workspaceTrusted": True})
-        path = workspace / "params.py"
-        path.write_text(MANY_PARAMS)
-        analysis = await request(lsp, "keel/analyze", {"uri": path.as_uri()})
-        finding = next(f for f in analysis["findings"] if f["rule"] == "too-many-parameters")
+        path, finding = await a_finding_to_fix(lsp, workspace, chaos, trusted=True)
         fix = await request(lsp, "keel/generateFix", {"uri": path.as_uri(), "findingId": finding["id"]})
         assert fix["source"] == "llm" and chaos.requests_total == 1

@@ -125,21 +125,12 @@ def test_a_symlink_planted_as_keel_log_is_not_followed(tmp_path):
     assert target.read_text() == "export PATH\n" and mode(target) == 0o644
 
 
-def test_a_symlink_planted_as_history_db_is_not_followed(tmp_path):
+@pytest.mark.parametrize("planted", ["history.db", "history.db-wal"])
+def test_a_symlink_planted_as_history_or_its_wal_is_not_followed(tmp_path, planted):
     from keel.storage.boundary import default_connect
 
     folder = tmp_path / "workspaces" / "k"
-    target = planted_link(folder, "history.db", tmp_path)
-    with pytest.raises(OSError):
-        default_connect(folder / "history.db")
-    assert target.read_text() == "export PATH\n" and mode(target) == 0o644
-
-
-def test_a_symlink_planted_as_the_history_wal_is_not_followed(tmp_path):
-    from keel.storage.boundary import default_connect
-
-    folder = tmp_path / "workspaces" / "k"
-    target = planted_link(folder, "history.db-wal", tmp_path)
+    target = planted_link(folder, planted, tmp_path)
     with pytest.raises(OSError):
         default_connect(folder / "history.db")
     assert target.read_text() == "export PATH\n" and mode(target) == 0o644
