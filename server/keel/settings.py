@@ -1,8 +1,9 @@
 """Settings: defaults, initializationOptions, didChangeConfiguration.
 
-Invalid settings never stop the server: it keeps the defaults and says which
-field was wrong (``SettingsLoad.problem``), which the health monitor turns into
-a degraded ``config`` component and the server into one ``window/showMessage``.
+Invalid settings never stop the server, and never cost the user the valid ones:
+each failing field is dropped on its own (``keel.settings_repair``) and named in
+``SettingsLoad.problems``, which the health monitor turns into a degraded
+``config`` component and the server into one ``window/showMessage``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from keel.protocol.methods import METHODS
 from keel.protocol.settings import InitializationOptions, ProviderSettings, Settings
+from keel.settings_repair import Loc, validate_per_field
 
 DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
@@ -21,7 +23,14 @@ DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 @dataclass(frozen=True)
 class SettingsLoad:
     settings: Settings
-    problem: str | None = None  # "providers.0.kind: Input should be ..." when invalid
+    # Every field that was dropped, one line each ("settings.advisr: unknown setting (did you
+    # mean 'advisor'?); ignored"); the valid rest of the settings is in force.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def problem(self) -> str | None:
+        """The first problem, or None when every setting was valid."""
+        return self.problems[0] if self.problems else None
 
 
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
@@ -33,23 +42,36 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     return f"{path}: {first.get('msg', 'invalid value')}"
 
 
+def _duplicate_providers(settings: BaseModel, _raw: dict[str, Any]) -> list[tuple[Loc, str]]:
+    assert isinstance(settings, Settings)
+    seen: set[str] = set()
+    duplicates: list[tuple[Loc, str]] = []
+    for index, provider in enumerate(settings.providers):
+        if provider.id in seen:
+            duplicates.append((("providers", index, "id"),
+                               f"provider id {provider.id!r} appears twice; the later entry is ignored"))
+        seen.add(provider.id)
+    return duplicates
+
+
 def load_settings(raw: Any, source: str = "settings") -> SettingsLoad:
+    """Settings from what the client or a file sent; each invalid field falls back on its own.
+
+    An unknown key is ignored and named (with the nearest known key), an invalid value
+    takes that field's default, an invalid provider entry is dropped; every valid
+    setting, providers above all, stays in force.
+    """
     if raw is None:
         return SettingsLoad(Settings())
     if not isinstance(raw, dict):
-        return SettingsLoad(Settings(), f"{source}: expected an object, got {type(raw).__name__}")
+        return SettingsLoad(Settings(), (f"{source}: expected an object, got {type(raw).__name__}; "
+                                         "using the defaults",))
     # VS Code sends its whole section; accept {"keel": {...}} as well as {...}.
     if set(raw) == {"keel"} and isinstance(raw["keel"], dict):
         raw = raw["keel"]
-    try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        return SettingsLoad(Settings(), describe_validation_error(exc, source))
-    ids = [p.id for p in settings.providers]
-    duplicate = next((i for i in ids if ids.count(i) > 1), None)
-    if duplicate:
-        return SettingsLoad(Settings(), f"{source}.providers: provider id {duplicate!r} appears twice")
-    return SettingsLoad(settings)
+    settings, problems = validate_per_field(Settings, raw, source, _duplicate_providers)
+    assert isinstance(settings, Settings)
+    return SettingsLoad(settings, tuple(problems))
 
 
 @dataclass(frozen=True)

@@ -73,13 +73,19 @@ async def test_unknown_method_is_32601(shared):
 
 async def test_invalid_settings_degrade_config_and_show_one_message(lsp, workspace):
     message = asyncio.ensure_future(lsp.wait_for_notification("window/showMessage"))
-    await initialize(lsp, workspace, {"settings": {"providers": [{"id": "x", "kind": "gemini"}]}})
+    await initialize(lsp, workspace, {"settings": {
+        "providers": [{"id": "x", "kind": "gemini"},
+                      {"id": "kept", "kind": "anthropic", "apiKeyEnv": "KEEL_E2E_ABSENT_KEY"}],
+        "advisr": {"diagnostics": False}}})
     shown = await asyncio.wait_for(message, 10)
-    assert "providers.0.kind" in shown.message
+    assert "providers.0.kind" in shown.message and "other settings are in force" in shown.message
     report = await request(lsp, "keel/health")
     config = component(report, "config")
     assert config["status"] == "degraded" and "providers.0.kind" in config["detail"]
+    assert "advisr: unknown setting (did you mean 'advisor'?)" in config["detail"]
     assert report["level"] == "degraded"
+    # The typo cost nothing else: the valid provider is configured and checked.
+    assert any(c["name"] == "provider:kept" for c in report["components"]), report["components"]
 
 
 async def test_requests_after_shutdown_get_invalid_request(lsp, workspace):

@@ -29,7 +29,7 @@ def preflight_context(app: KeelApp) -> PreflightContext:
     db = database_path(app.workspace_root, app.settings.storage.dir)
     return PreflightContext(
         settings=app.settings,
-        settings_problem=app.settings_load.problem,
+        settings_problem="; ".join(app.settings_load.problems) or None,
         storage_dir=db.parent,
         workspace_trusted=app.workspace_trusted,
         env=app.env,

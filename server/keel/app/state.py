@@ -58,6 +58,8 @@ ProviderFactory = Callable[[Settings, Mapping[str, str]], "ProviderSet"]
 CpuRunner = Callable[..., Awaitable[Any]]
 
 log = structlog.get_logger(__name__)
+# A health detail names this many ignored settings, then counts the rest (a client can send thousands).
+SHOWN_PROBLEMS = 5
 
 _CLOSING: set[asyncio.Task[None]] = set()  # retired provider sets being closed
 
@@ -170,21 +172,25 @@ class KeelApp:
             self.monitor.subscribe(self._health_push.push)
 
     def apply_settings(self, raw: object, source: str) -> str | None:
-        """Load settings; invalid → defaults, config degraded, one message naming the field."""
+        """Load settings; each invalid field falls back alone, config degraded, one message."""
         self.settings_load = load_settings(raw, source)
-        problem = self.settings_load.problem
+        problems = self.settings_load.problems
         REDACTOR.watch_env([k for p in self.settings.providers if (k := key_env_of(p))], dict(self.env))
         set_level(self.settings.log_level)
-        if problem:
-            log.warning("settings invalid; using defaults", problem=problem)
-            self.monitor.set("config", "degraded", f"using default config: {problem}",
-                             fix="Correct the named field in your keel settings.")
-            self.notifier.show_message("warning", f"Keel: invalid setting {problem}. Using default config.")
+        if problems:
+            log.warning("settings partly invalid; the rest is in force", problems=list(problems))
+            summary = "; ".join(problems[:SHOWN_PROBLEMS]) + (
+                f" (+{len(problems) - SHOWN_PROBLEMS} more)" if len(problems) > SHOWN_PROBLEMS else "")
+            self.monitor.set("config", "degraded", f"settings ignored: {summary}",
+                             fix="Correct or remove the named settings; every other setting is in force.")
+            more = f" (and {len(problems) - 1} more: see Keel's health)" if len(problems) > 1 else ""
+            self.notifier.show_message(
+                "warning", f"Keel: {problems[0]}{more}. Your other settings are in force.")
         else:
             self.monitor.set("config", "ok", "settings valid")
         for hook in list(self._settings_hooks):
             hook()
-        return problem
+        return self.settings_load.problem
 
     def add_settings_hook(self, hook: Callable[[], None]) -> None:
         self._settings_hooks.append(hook)

@@ -98,17 +98,26 @@ def read_settings_file(path: Path | None) -> tuple[object, str]:
                           hint="Fix the JSON syntax at the position named.") from None
 
 
-def settings_problem_error(problem: str) -> ConfigError:
-    return ConfigError(f"Invalid setting {problem}.",
-                       hint="Correct the named field; `keel doctor --settings FILE` checks a file.")
+def settings_object(path: Path | None) -> tuple[dict[str, object] | None, str]:
+    """``--settings FILE`` as an object; a file that is not one object is a config error (exit 3)."""
+    raw, source = read_settings_file(path)
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"--settings {path}: expected an object, got {type(raw).__name__}.",
+                          hint='Write the settings as one JSON object, e.g. {"logLevel": "debug"}.')
+    return raw, source
+
+
+def warn_settings_problems(problems: tuple[str, ...]) -> None:
+    """Each ignored setting on stderr; the command goes on with every valid one."""
+    for problem in problems:
+        typer.echo(f"warning: {problem}.", err=True)
 
 
 def apply_settings_file(kapp: KeelApp, path: Path | None) -> None:
-    """Load ``--settings`` into the app; an invalid file is a config error, not a silent default."""
-    raw, source = read_settings_file(path)
-    problem = kapp.apply_settings(raw, source)
-    if problem:
-        raise settings_problem_error(problem)
+    """Load ``--settings`` into the app; each invalid field is ignored with a warning naming it."""
+    raw, source = settings_object(path)
+    kapp.apply_settings(raw, source)
+    warn_settings_problems(kapp.settings_load.problems)
 
 
 def at_least(minimum: int) -> Callable[[int | None], int | None]:

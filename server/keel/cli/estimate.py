@@ -25,19 +25,18 @@ from .common import (
     WORKSPACE,
     at_least,
     fail,
-    read_settings_file,
-    settings_problem_error,
+    settings_object,
     show_logs,
+    warn_settings_problems,
     with_target_context,
 )
 from .help import KeelCommand
 
 
 def _load_settings_file(path: Path | None) -> Settings:
-    raw, source = read_settings_file(path)
+    raw, source = settings_object(path)
     loaded = load_settings(raw, source=source)
-    if loaded.problem:
-        raise settings_problem_error(loaded.problem)
+    warn_settings_problems(loaded.problems)
     return loaded.settings
 
 

@@ -70,8 +70,9 @@ def check_packages(settings: Settings) -> PreflightCheck:
 def check_settings(problem: str | None) -> PreflightCheck:
     t = time.perf_counter()
     if problem:
-        return _check("settings", "Settings", "fail", f"invalid setting {problem}; using defaults",
-                      "Correct the named field in your keel settings.", t)
+        return _check("settings", "Settings", "fail",
+                      f"settings ignored: {problem}; every other setting is in force",
+                      "Correct or remove the named settings.", t)
     return _check("settings", "Settings", "pass", "settings are valid", None, t)
 
 

@@ -124,7 +124,7 @@ def build_server(app: KeelApp) -> KeelServer:
         if loaded.problem:
             log.warning("initialization options invalid", problem=loaded.problem)
             app.notifier.show_message("warning", f"Keel: invalid {loaded.problem}. Using the default.")
-        # Validated in apply_settings: invalid → defaults and one message naming the field.
+        # Validated in apply_settings: each invalid field is dropped and named in one message.
         app.apply_settings(loaded.raw_settings, "initializationOptions.settings")
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
