@@ -15,6 +15,8 @@ _PATTERNS = [
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-~+/=]{8,}"),
     re.compile(r"(?i)(x-api-key|api[_-]?key|authorization)(\"?\s*[:=]\s*\"?)[^\s\",}]{6,}"),
 ]
+# Shapes that are keys wherever they appear (the first two of _PATTERNS).
+_TOKEN_PATTERNS = _PATTERNS[:2]
 _REPLACEMENT = "[REDACTED]"
 _KEY_NAMES = {"api_key", "apikey", "authorization", "x-api-key", "password", "secret", "token"}
 
@@ -42,6 +44,19 @@ class Redactor:
                 value = pattern.sub(lambda m: m.group(1) + m.group(2) + _REPLACEMENT, value)
             else:
                 value = pattern.sub(_REPLACEMENT, value)
+        return value
+
+    def generated_text(self, value: str) -> str:
+        """A model's answer with configured secrets and key-shaped tokens masked.
+
+        Narrower than :meth:`text`: an answer is code, where ``api_key = os.environ[...]``
+        is ordinary and must survive; only the configured values and token shapes go.
+        """
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, _REPLACEMENT)
+        for pattern in _TOKEN_PATTERNS:
+            value = pattern.sub(_REPLACEMENT, value)
         return value
 
     def value(self, value: Any, key: str | None = None) -> Any:

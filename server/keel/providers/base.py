@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from keel.observability.redaction import REDACTOR
+
 ProviderKind = Literal["anthropic", "openai", "offline"]
 
 
@@ -35,6 +37,11 @@ class Completion:
     stop_reason: str | None
     # True when the server reported no usage and the counts are our len/4 estimate.
     usage_estimated: bool = False
+
+    def __post_init__(self) -> None:
+        # The provider boundary: an answer that echoes a key (a prompt injection, a model
+        # repeating its context) is masked before the report, the wire and history see it.
+        object.__setattr__(self, "text", REDACTOR.generated_text(self.text))
 
 
 @runtime_checkable
