@@ -68,7 +68,11 @@ async def test_an_answer_echoing_the_key_is_masked_in_the_report_the_wire_and_hi
     from keel.providers.base import Completion, CompletionRequest
     from keel.records import MemoryRecorder
     from tests.unit.workflows.workflow_fakes import (
-        FakeProvider, RecordingNotifier, _thread_cpu, provider_set)
+        FakeProvider,
+        RecordingNotifier,
+        _thread_cpu,
+        provider_set,
+    )
 
     key = "sk-ant-api03-" + "k" * 40
     monkeypatch.setenv("KEEL_TEST_ECHO_KEY", key)
