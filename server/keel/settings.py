@@ -71,7 +71,7 @@ def load_settings(raw: Any, source: str = "settings") -> SettingsLoad:
         raw = raw["keel"]
     settings, problems = validate_per_field(Settings, raw, source, _duplicate_providers)
     assert isinstance(settings, Settings)
-    return SettingsLoad(settings, tuple(problems))
+    return SettingsLoad(settings, tuple(p.line for p in problems))
 
 
 @dataclass(frozen=True)

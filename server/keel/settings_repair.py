@@ -20,6 +20,7 @@ import difflib
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -31,27 +32,40 @@ MAX_PASSES = 50
 WHOLE_ITEM_LISTS = frozenset({"providers"})
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """One location that was dropped: where (as validated), why, and the line a user reads."""
+
+    loc: Loc
+    reason: str
+    line: str
+
+
 def validate_per_field(model: type[BaseModel], raw: dict[str, Any], source: str,
                        check: Callable[[BaseModel, dict[str, Any]], list[tuple[Loc, str]]]
-                       | None = None) -> tuple[BaseModel, list[str]]:
-    """``model`` from ``raw`` with each failing location dropped; the problems, one line each.
+                       | None = None,
+                       whole_items: frozenset[str] = WHOLE_ITEM_LISTS) -> tuple[BaseModel, list[Dropped]]:
+    """``model`` from ``raw`` with each failing location dropped, and what was dropped.
 
     ``check`` adds problems pydantic cannot see (e.g. a provider id used twice); the
-    locations it names are dropped the same way.
+    locations it names are dropped the same way. An invalid value inside an item of a
+    list named in ``whole_items`` drops that item.
     """
     data = copy.deepcopy(raw)
-    problems: list[str] = []
+    problems: list[Dropped] = []
     for _ in range(MAX_PASSES):
         failures, from_check = _failures(model, data, check)
         if not failures:
             break
         for loc, text in failures:
             # A check names its item by content: list positions shift as earlier passes drop items.
-            problems.append(f"{source}.{loc[0]}: {text}" if from_check
-                            else _describe(model, loc, text, source))
-        _drop(data, [_drop_target(loc, text) for loc, text in failures])
+            line = (f"{source}.{loc[0]}: {text}" if from_check
+                    else _describe(model, loc, text, source, whole_items))
+            problems.append(Dropped(loc, text, line))
+        _drop(data, [_drop_target(loc, text, whole_items) for loc, text in failures])
     else:  # pragma: no cover - a safety net: give up on the whole rather than loop
-        return model(), [*problems, f"{source}: too many invalid fields; using the defaults"]
+        return model(), [*problems, Dropped((), "too many invalid fields",
+                                            f"{source}: too many invalid fields; using the defaults")]
     return model.model_validate(data), problems
 
 
@@ -73,12 +87,12 @@ def _message(error: Any) -> str:
     return str(error.get("msg", "invalid value"))
 
 
-def _drop_target(loc: Loc, text: str) -> Loc:
+def _drop_target(loc: Loc, text: str, whole_items: frozenset[str]) -> Loc:
     if text == "unknown setting":
         return loc  # an unknown key alone is ignored, even inside a provider
     # A provider (or other whole item) with an invalid value goes entirely.
     for i, part in enumerate(loc[:-1]):
-        if part in WHOLE_ITEM_LISTS and isinstance(loc[i + 1], int):
+        if part in whole_items and isinstance(loc[i + 1], int):
             return loc[:i + 2]
     if text == "required setting missing":
         loc = loc[:-1]  # the key is absent: what holds it goes
@@ -104,7 +118,8 @@ def _drop(data: dict[str, Any], targets: list[Loc]) -> None:
             data.clear()  # a root-level failure: nothing below it can be trusted
 
 
-def _describe(model: type[BaseModel], loc: Loc, text: str, source: str) -> str:
+def _describe(model: type[BaseModel], loc: Loc, text: str, source: str,
+              whole_items: frozenset[str]) -> str:
     path = ".".join(str(p) for p in loc) or "<root>"
     line = f"{source}.{path}: {text}"
     if text == "unknown setting" and loc and isinstance(loc[-1], str):
@@ -113,7 +128,7 @@ def _describe(model: type[BaseModel], loc: Loc, text: str, source: str) -> str:
         if near:
             line += f" (did you mean {near[0]!r}?)"
         line += "; ignored"
-    elif loc and isinstance(loc[0], str) and loc[0] in WHOLE_ITEM_LISTS and len(loc) > 1:
+    elif len(loc) > 1 and loc[0] in whole_items:
         line += f"; {loc[0]} entry {loc[1]} ignored"
     else:
         line += "; using the default"

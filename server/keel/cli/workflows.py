@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
     def workflows(workspace: Path = WORKSPACE, verbose: bool = VERBOSE) -> None:
         """List the workflows (built-in and the workspace's .keel/workflows.toml).
 
-        Exit code 0, or 3 when .keel/workflows.toml is broken (the built-ins are
-        still listed).
+        Exit code 0, or 3 when .keel/workflows.toml is broken (the built-ins and
+        the file's valid workflows are still listed).
         """
         from keel.workflows.definitions import load_catalog
 
@@ -44,5 +44,5 @@ def register(app: typer.Typer) -> None:
             table.add_row(escape(wf.id), wf.profile, escape(stages), escape(wf.description))
         Console(width=max(120, Console().width)).print(table)
         if broken is not None:
-            typer.echo("(only the built-in workflows are listed)", err=True)
+            typer.echo("(the workflows above can be used; the file's broken ones are not listed)", err=True)
             fail(broken)

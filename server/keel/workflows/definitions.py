@@ -112,10 +112,10 @@ BUILTIN_WORKFLOWS: dict[str, WorkflowDef] = {
 
 @dataclass(frozen=True)
 class WorkflowCatalog:
-    """The workflows of a workspace: built-ins, merged with the user's file when it is valid.
+    """The workflows of a workspace: built-ins, merged with the valid workflows of the user's file.
 
-    A broken ``.keel/workflows.toml`` never takes the built-ins down: the catalog
-    holds the built-ins alone and ``problem`` says what is wrong with the file.
+    A broken ``.keel/workflows.toml`` never takes the built-ins down, nor a broken
+    workflow its valid neighbours: ``problem`` says what was dropped from the file.
     """
 
     workflows: dict[str, WorkflowDef]
@@ -142,7 +142,10 @@ def load_catalog(workspace_root: Path | None = None) -> WorkflowCatalog:
     if workspace_root is None:
         return WorkflowCatalog(merged)
     try:
-        merged.update(user_workflows(workspace_root))
+        valid, dropped = user_workflows(workspace_root)
+        merged.update(valid)
+        if dropped is not None:
+            return WorkflowCatalog(merged, dropped)
     except ConfigError as problem:
         return WorkflowCatalog(dict(BUILTIN_WORKFLOWS), problem)
     except Exception as exc:  # noqa: BLE001  whatever the file holds, the built-ins keep working

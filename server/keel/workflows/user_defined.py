@@ -18,10 +18,13 @@ Format::
       prompt = "Point out missing or wrong docstrings."
 
 Errors name the file and the field (``workflow[0].stage[1].tier``), and the
-line where it can be known. Whatever is in the file (a FIFO, invalid UTF-8,
-5,000-deep nesting, a duplicate id) ends as one ``ConfigError``
-(``config.workflows_invalid``); ``definitions.load_catalog`` then falls back
-to the built-ins.
+line where it can be known. The file degrades per workflow, as settings do per
+field: a workflow with an invalid value (or a duplicate id) is dropped alone,
+an unknown key is ignored, and the other workflows stay; what was dropped is
+one ``ConfigError`` (``config.workflows_invalid``) beside them. A file that
+cannot be read at all (a FIFO, invalid UTF-8, invalid TOML, 5,000-deep
+nesting) is that error alone; ``definitions.load_catalog`` then keeps the
+built-ins.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from keel.errors import ConfigError
 from keel.files import NotRegularFile, read_regular
+from keel.settings_repair import Dropped, Loc, validate_per_field
 
 from .shapes import StageDef, WorkflowDef
 
@@ -141,32 +145,63 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
         raise _invalid(source, "nested too deeply to read") from None
 
 
-def _check_unique_ids(spec: _FileSpec, text: str, source: str) -> None:
-    seen: dict[str, int] = {}
+def _duplicate_ids(spec: BaseModel, _raw: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """A workflow id used twice (the later entry goes) or a stage id twice in one workflow."""
+    assert isinstance(spec, _FileSpec)
+    seen: set[str] = set()
     for index, wf in enumerate(spec.workflow):
         if wf.id in seen:
-            raise _invalid(source, f"workflow id {wf.id!r} is defined twice",
-                           f"workflow[{index}].id", _duplicate_line(text, wf.id))
-        seen[wf.id] = index
+            return [(("workflow", index, "id"), f"workflow id {wf.id!r} is defined twice")]
+        seen.add(wf.id)
         stage_ids: set[str] = set()
         for stage_index, stage in enumerate(wf.stage):
             if stage.id in stage_ids:
-                raise _invalid(source, f"stage id {stage.id!r} appears twice in workflow {wf.id!r}",
-                               f"workflow[{index}].stage[{stage_index}].id",
-                               _duplicate_line(text, stage.id, index))
+                return [(("workflow", index, "stage", stage_index, "id"),
+                         f"stage id {stage.id!r} appears twice in workflow {wf.id!r}")]
             stage_ids.add(stage.id)
+    return []
 
 
-def parse_workflows(text: str, source: str) -> dict[str, WorkflowDef]:
+def _problem_of(dropped: list[Dropped], text: str, source: str) -> ConfigError:
+    """One config error for everything dropped: the first names its field and line."""
+    first = dropped[0]
+    line = None
+    if "defined twice" in first.reason or "appears twice" in first.reason:
+        value = first.reason.split("'")[1]
+        workflow_index = first.loc[1] if "stage" in first.loc else None
+        line = _duplicate_line(text, value, workflow_index if isinstance(workflow_index, int) else None)
+    entries = sorted({d.loc[1] for d in dropped if len(d.loc) > 1 and isinstance(d.loc[1], int)
+                      and not _is_unknown(d)})
+    if len(entries) == 1:
+        kept = f" Workflow entry {entries[0]} is not used; the others are."
+    elif entries:
+        kept = f" Workflow entries {', '.join(map(str, entries))} are not used; the others are."
+    else:
+        kept = " Unknown keys are ignored; every workflow is used."
+    more = f" (+{len(dropped) - 1} more)" if len(dropped) > 1 else ""
+    error = _invalid(source, first.reason + more, _field_path(first.loc), line)
+    return ConfigError(error.message + kept, code=error.code, details=error.details)
+
+
+def _is_unknown(dropped: Dropped) -> bool:
+    return dropped.reason == "unknown setting"
+
+
+def parse_workflows(text: str, source: str) -> tuple[dict[str, WorkflowDef], ConfigError | None]:
+    """The valid workflows of the file, and what was dropped from it (None: nothing).
+
+    Like settings, the file degrades per entry: a workflow with an invalid value is
+    dropped alone, an unknown key is ignored, the other workflows stay; a file that
+    cannot be read as TOML at all raises.
+    """
     data = _load_toml(text, source)
     try:
-        spec = _FileSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise _invalid(source, first["msg"], _field_path(first["loc"])) from None
+        validated, dropped = validate_per_field(_FileSpec, data, source, _duplicate_ids,
+                                                whole_items=frozenset({"workflow"}))
     except RecursionError:
         raise _invalid(source, "nested too deeply to read") from None
-    _check_unique_ids(spec, text, source)
+    spec = validated
+    assert isinstance(spec, _FileSpec)
     result: dict[str, WorkflowDef] = {}
     for wf in spec.workflow:
         stages = tuple(
@@ -182,7 +217,7 @@ def parse_workflows(text: str, source: str) -> dict[str, WorkflowDef]:
             id=wf.id, title=wf.title or wf.id, description=wf.description, profile=wf.profile,
             stages=stages, inputs=tuple(wf.inputs), source=source,
         )
-    return result
+    return result, (_problem_of(dropped, text, source) if dropped else None)
 
 
 def read_workflows_text(workspace_root: Path) -> str | None:
@@ -205,6 +240,7 @@ def read_workflows_text(workspace_root: Path) -> str | None:
         raise _invalid(source, f"is not valid UTF-8 (byte {exc.start})", line=line) from None
 
 
-def user_workflows(workspace_root: Path) -> dict[str, WorkflowDef]:
+def user_workflows(workspace_root: Path) -> tuple[dict[str, WorkflowDef], ConfigError | None]:
+    """The file's valid workflows and what was dropped; raises when the file cannot be read."""
     text = read_workflows_text(workspace_root)
-    return {} if text is None else parse_workflows(text, str(WORKFLOWS_FILE))
+    return ({}, None) if text is None else parse_workflows(text, str(WORKFLOWS_FILE))

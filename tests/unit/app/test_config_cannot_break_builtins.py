@@ -15,7 +15,7 @@ from keel.protocol.cost import EstimateCostParams
 from keel.protocol.workflows import ListWorkflowsParams, RunWorkflowParams
 from keel.workflows.definitions import BUILTIN_WORKFLOWS
 
-from ..workflows.test_user_defined import TWO_WORKFLOWS
+from ..workflows.test_user_defined import TWO_STAGES
 
 
 def _fifo(path) -> None:
@@ -26,7 +26,7 @@ BROKEN = {
     "invalid-utf8": lambda p: p.write_bytes(b'[[workflow]]\nid = "caf\xe9"\n'),
     "deep-nesting": lambda p: p.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n"),
     "malformed": lambda p: p.write_text("[[workflow]\n"),
-    "duplicate-ids": lambda p: p.write_text(TWO_WORKFLOWS),
+    "duplicate-ids": lambda p: p.write_text(TWO_STAGES),  # its one workflow is dropped
     "fifo": _fifo,
 }
 

@@ -1,4 +1,5 @@
-"""Whatever .keel/workflows.toml holds, it ends as one config error naming the file, field and line."""
+"""Whatever .keel/workflows.toml holds, what is wrong ends as one config error naming the file, field and
+line, and the file degrades per workflow: the valid workflows beside a broken one stay."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def _problem(root: Path) -> ConfigError:
 
 def test_a_valid_file_adds_its_workflows(tmp_path: Path) -> None:
     _write(tmp_path, GOOD)
-    assert set(user_workflows(tmp_path)) == {"docs"}
+    assert user_workflows(tmp_path) == (user_workflows(tmp_path)[0], None)
+    assert set(user_workflows(tmp_path)[0]) == {"docs"}
 
 
 def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
@@ -68,16 +70,25 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
     assert _problem(tmp_path).details["line"] == 3
 
 
-def test_a_duplicate_workflow_id_names_the_field_and_line(tmp_path: Path) -> None:
+def _dropped(root: Path) -> tuple[set[str], ConfigError]:
+    valid, error = user_workflows(root)
+    assert error is not None and error.code == "config.workflows_invalid"
+    assert error.message.startswith(".keel/workflows.toml")
+    return set(valid), error
+
+
+def test_a_duplicate_workflow_id_names_the_field_and_line_and_the_first_is_kept(tmp_path: Path) -> None:
     _write(tmp_path, TWO_WORKFLOWS)
-    error = _problem(tmp_path)
+    valid, error = _dropped(tmp_path)
+    assert valid == {"docs"}
     assert error.details["field"] == "workflow[1].id" and "'docs'" in error.message
     assert error.details["line"] == TWO_WORKFLOWS.splitlines().index('id = "docs"', 3) + 1
 
 
-def test_a_duplicate_stage_id_names_the_field_and_line(tmp_path: Path) -> None:
+def test_a_duplicate_stage_id_names_the_field_and_line_and_drops_that_workflow(tmp_path: Path) -> None:
     _write(tmp_path, TWO_STAGES)
-    error = _problem(tmp_path)
+    valid, error = _dropped(tmp_path)
+    assert valid == set()
     assert error.details["field"] == "workflow[0].stage[1].id"
     lines = TWO_STAGES.splitlines()
     assert error.details["line"] == len(lines) - lines[::-1].index('  id = "static"')
@@ -101,15 +112,38 @@ def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_no_file_or_a_keel_file_instead_of_a_folder_means_no_user_workflows(tmp_path: Path) -> None:
-    assert user_workflows(tmp_path) == {}
+    assert user_workflows(tmp_path) == ({}, None)
     (tmp_path / ".keel").write_text("not a folder")
-    assert user_workflows(tmp_path) == {}
+    assert user_workflows(tmp_path) == ({}, None)
 
 
 def test_the_catalog_keeps_the_builtins_and_carries_the_problem(tmp_path: Path) -> None:
-    _write(tmp_path, TWO_WORKFLOWS)
+    _write(tmp_path, TWO_STAGES)
     catalog = load_catalog(tmp_path)
     assert set(catalog.workflows) == set(BUILTIN_WORKFLOWS)
     assert catalog.get("review") is BUILTIN_WORKFLOWS["review"]
     with pytest.raises(ConfigError):
-        catalog.get("docs")  # perhaps defined by the broken file: its error, not "unknown"
+        catalog.get("docs")  # defined by the dropped entry: its error, not "unknown"
+
+
+BROKEN_BESIDE_GOOD = GOOD.replace('id = "docs"', 'id = "docs"\ntitel = "Docs"') + """
+[[workflow]]
+id = "fast"
+  [[workflow.stage]]
+  id = "quick"
+  kind = "llm"
+  tier = "fastest"
+  prompt = "Be quick."
+"""
+
+
+def test_one_broken_workflow_costs_only_itself_and_an_unknown_key_only_itself(tmp_path: Path) -> None:
+    _write(tmp_path, BROKEN_BESIDE_GOOD)
+    catalog = load_catalog(tmp_path)
+    assert set(catalog.workflows) == set(BUILTIN_WORKFLOWS) | {"docs"}
+    problem = catalog.problem
+    assert problem is not None
+    assert problem.details["field"] == "workflow[0].titel"  # the first problem, by field
+    assert "(+1 more)" in problem.message and "Workflow entry 1 is not used; the others are." in problem.message
+    with pytest.raises(ConfigError):
+        catalog.get("fast")
