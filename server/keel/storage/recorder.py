@@ -79,7 +79,6 @@ class StorageRecorder:
         self.db_path = Path(db_path)
         # The process its runs belong to (tests pass another process's identity).
         self.owner = owner or this_process()
-        self._connect = connect
         self._before_write = before_write
         self._max_queued = max_queued
         self._batch_size = batch_size
