@@ -58,14 +58,15 @@ hostile = st.one_of(st.binary(max_size=400), mutated_frames(), odd_headers(),
 
 async def answered_after(junk: bytes) -> dict:
     server = InProcessServer(KeelApp(worker_pool_size=1))
-    try:
-        await server.initialize(Path(tempfile.mkdtemp(prefix="keel-fuzz-")))
-        server.feed(junk)
-        answer = await asyncio.wait_for(server.ask("probe-after-junk", "keel/health"), 10)
-        assert server.serving
-        return answer
-    finally:
-        await server.close()
+    with tempfile.TemporaryDirectory(prefix="keel-fuzz-") as workspace:
+        try:
+            await server.initialize(Path(workspace))
+            server.feed(junk)
+            answer = await asyncio.wait_for(server.ask("probe-after-junk", "keel/health"), 10)
+            assert server.serving
+            return answer
+        finally:
+            await server.close()
 
 
 @FUZZ

@@ -6,21 +6,21 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ext from "../../src/lspExt";
 import { provisionedServer } from "../../src/provisioning/commands";
 import { serverEnvironment } from "../../src/lifecycle/serverEnv";
 import { dataHomeEnv, PYTHON, SMELLY, startProcess } from "../support/keelServer";
+import { tempFolder } from "../support/tempFolders";
 
 /** Modules Keel (server or analysis workers) imports, each shadowed at the repository's top level. */
 const SHADOWED = ["psutil", "structlog", "pydantic", "libcst", "yaml", "httpx"];
 
 function hostileRepository(shadowKeel: boolean): { root: string; markers: string } {
-  const root = mkdtempSync(path.join(tmpdir(), "keel-hostile-repo-"));
-  const markers = mkdtempSync(path.join(tmpdir(), "keel-hostile-markers-"));
+  const root = tempFolder("keel-hostile-repo-");
+  const markers = tempFolder("keel-hostile-markers-");
   const payload = (name: string): string =>
     `import pathlib\npathlib.Path(${JSON.stringify(path.join(markers, name))}).write_text("ran")\n`;
   if (shadowKeel) {
@@ -40,7 +40,7 @@ function hostileRepository(shadowKeel: boolean): { root: string; markers: string
  */
 async function serveHostile(ignoreCwd: boolean, shadowKeel = true): Promise<void> {
   const repo = hostileRepository(shadowKeel);
-  const storage = mkdtempSync(path.join(tmpdir(), "keel-ext-storage-"));
+  const storage = tempFolder("keel-ext-storage-");
   const command = provisionedServer(PYTHON, storage);
   const env = serverEnvironment({
     base: { ...process.env, ...dataHomeEnv() }, platform: process.platform,

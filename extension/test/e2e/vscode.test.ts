@@ -9,12 +9,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../support/webviewHarness";
 import { largeModule, PYTHON, REPO, SMELLY } from "../support/keelServer";
+import { tempFolder } from "../support/tempFolders";
 import { startSlowProvider } from "../support/slowProvider";
 import { filesContaining, hostileRepository, startListener, type HostileRepo, type Listener } from "../support/hostileRepo";
 import {
@@ -139,11 +139,11 @@ before(async () => {
   for (const old of readdirSync(SHOTS)) if (old.endsWith(".png")) rmSync(path.join(SHOTS, old));
   const vsix = process.env["KEEL_VSIX"] ?? path.join(REPO, "extension", "dist", "keel-0.1.0.vsix");
   assert.ok(existsSync(vsix), `${vsix} is missing: run npm run package first`);
-  const root = mkdtempSync(path.join(tmpdir(), "keel-e2e-"));
+  const root = tempFolder("keel-e2e-");
   workspace = sampleWorkspace(root);
   provider = await startSlowProvider(6_000);
   listener = await startListener();
-  hostile = hostileRepository(mkdtempSync(path.join(tmpdir(), "keel-e2e-hostile-")), listener, PYTHON);
+  hostile = hostileRepository(tempFolder("keel-e2e-hostile-"), listener, PYTHON);
   home = prepareHome(root, marker, {
     "keel.providers": [{ id: "chaos", kind: "anthropic", baseUrl: provider.url, apiKeyEnv: "KEEL_E2E_CHAOS_KEY" }],
   }, { KEEL_E2E_CHAOS_KEY: "e2e-test-key", AWS_SECRET_ACCESS_KEY: canary });

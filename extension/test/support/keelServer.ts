@@ -1,12 +1,12 @@
 /** Starts the real `keel serve` on stdio and connects a vscode-jsonrpc client to it (tests only). */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from "vscode-jsonrpc/node";
+import { tempFolder } from "./tempFolders";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
 export const PYTHON = process.env["KEEL_TEST_PYTHON"] ?? path.join(REPO, ".venv", "bin", "python");
@@ -18,7 +18,7 @@ export interface Workspace {
 
 /** A workspace with a smelly file and a large one. */
 export function sampleWorkspace(): Workspace {
-  const root = mkdtempSync(path.join(tmpdir(), "keel-ext-ws-"));
+  const root = tempFolder("keel-ext-ws-");
   mkdirSync(path.join(root, "src"));
   writeFileSync(path.join(root, "src", "smelly.py"), SMELLY);
   writeFileSync(path.join(root, "src", "large.py"), largeModule(4000));
@@ -59,7 +59,7 @@ export interface RunningServer {
 
 /** A fresh data home, so a test server writes no history or logs into the user's. */
 export function dataHomeEnv(): Record<string, string> {
-  const dataHome = mkdtempSync(path.join(tmpdir(), "keel-ext-data-"));
+  const dataHome = tempFolder("keel-ext-data-");
   return { XDG_DATA_HOME: dataHome, XDG_STATE_HOME: dataHome, XDG_CACHE_HOME: dataHome };
 }
 

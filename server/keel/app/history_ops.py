@@ -47,11 +47,15 @@ def start_storage(app: KeelApp) -> None:
     loop = asyncio.get_running_loop()
     recorder = StorageRecorder(path, listeners=[_push_storage_health(app, loop)])
     app.storage = recorder
-    app.history = None
+    old_reader, app.history = app.history, None
     history_reader(app)  # rebuilt now, on the loop: its reads report this recorder's health
     if current is not None:
         # Drain the old one off the loop; its events still land in the old database.
         loop.run_in_executor(None, current.close, 5.0)
+    if old_reader is not None:
+        # Closed, not dropped: sqlite3 connections sit in a reference cycle, so an unclosed
+        # one holds its file until the garbage collector runs.
+        loop.run_in_executor(None, old_reader.close)
     log.info("history database", path=str(path))
     loop.run_in_executor(None, apply_retention, app)
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import TextIOWrapper
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -159,11 +162,73 @@ def _shared_processors() -> list[Processor]:
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Every log file it opens (the first, and each new one after a rollover) is 0600."""
+    """Every log file it opens (the first, and each new one after a rollover) is 0600.
+
+    Several Keel processes (two editor windows, the CLI beside the editor) append to one
+    ``keel.log``. Each record is written under an exclusive lock on ``keel.log.lock``, and
+    under that lock a writer first follows a rotation another process made (its file is no
+    longer the one at the path: reopen) before deciding on its own, from the size of the
+    file at the path. So one process rotates at a time, and only a full file. (The
+    ``concurrent-log-handler`` package does the same, but opens files its own way: this
+    one must refuse a symlink planted as keel.log and create every file 0600.)
+    """
+
+    def __init__(self, filename: Path, **options: Any) -> None:
+        self._lock_file: IO[str] | None = None
+        super().__init__(filename, **options)
+        # The file is kept empty: only its lock matters. Same privacy rules as the log.
+        self._lock_file = open_private(Path(self.baseFilename + ".lock"), "a")
 
     def _open(self) -> TextIOWrapper:
         # Not the base class's open(): that follows a symlink planted as keel.log.
         return open_private(Path(self.baseFilename), "a")  # type: ignore[return-value]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with _exclusive(self._lock_file):
+            self._follow_rotation()
+            super().emit(record)
+
+    def _follow_rotation(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            held, there = os.fstat(self.stream.fileno()), os.stat(self.baseFilename)
+            rotated = (held.st_dev, held.st_ino) != (there.st_dev, there.st_ino)
+        except OSError:
+            rotated = True  # renamed away and not recreated yet
+        if rotated:
+            self.stream.close()
+            self.stream = None  # the base class reopens on emit
+
+    def close(self) -> None:
+        super().close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+
+@contextmanager
+def _exclusive(lock_file: IO[str] | None) -> Iterator[None]:
+    """Hold the cross-process log lock (fcntl where there is one; Windows: msvcrt)."""
+    if lock_file is None or lock_file.closed:
+        yield
+        return
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(lock_file.fileno(), msvcrt.LK_LOCK, 1)
+        try:
+            yield
+        finally:
+            msvcrt.locking(lock_file.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
 def _add_file_handler(root: logging.Logger, formatter: logging.Formatter, log_dir: Path) -> Path | None:

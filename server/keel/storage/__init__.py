@@ -1,4 +1,4 @@
-"""Run history and telemetry in SQLite (WAL): a queued writer that never blocks or loses a run.
+"""Run history and telemetry in SQLite (rollback journal, no mmap): a queued writer that never blocks or loses a run.
 
 Write side: ``StorageRecorder`` (implements ``records.RunRecorder``; only enqueues).
 Read side: ``HistoryReader`` (list_runs, usage_report, estimator_error, cleanup).

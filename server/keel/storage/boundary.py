@@ -8,6 +8,7 @@ whether retrying can help and what a person should do about it.
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -80,9 +81,14 @@ def translate(exc: BaseException, path: Path) -> StorageError:
     if isinstance(exc, StorageError):
         return exc
     if isinstance(exc, OSError):
+        if exc.errno in _NOT_WRITABLE_ERRNOS | _TRANSIENT_ERRNOS and _files_not_writable(path):
+            return _files_read_only(path)
         return _translate_os_error(exc, folder)
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
+        if any(word in text for word in ("readonly", "read-only", "disk i/o")) and (
+                _files_not_writable(path)):
+            return _files_read_only(path)
         if "locked" in text or "busy" in text:
             return StorageError(
                 f"history delayed: {path.name} is locked by another process; retrying",
@@ -129,6 +135,26 @@ def _translate_os_error(exc: OSError, folder: Path) -> StorageError:
     return StorageError(f"history not saved: {exc.strerror or exc} under {folder}",
                         kind="persistent", code="storage.io",
                         fix="set keel.storage.dir to a writable folder")
+
+
+def _files_not_writable(path: Path) -> bool:
+    """A history file that exists but cannot be written (``chattr +i``, ``chmod a-w``, a
+    read-only bind mount): SQLite only says "disk I/O error" or "readonly"."""
+    for name in (path.name, path.name + "-journal", path.name + "-wal"):
+        candidate = path.with_name(name)
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            return True
+    return False
+
+
+def _files_read_only(path: Path) -> StorageError:
+    return StorageError(
+        f"history not saved: {path.name} in {path.parent} cannot be written (read-only or "
+        "immutable)",
+        kind="persistent", code="storage.not_writable",
+        fix=f"make the history files writable again (chmod u+w, chattr -i {path}*) or set "
+            "keel.storage.dir to another folder; Keel retries on its own",
+    )
 
 
 def _disk_full(folder: Path) -> StorageError:

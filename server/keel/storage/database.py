@@ -55,11 +55,32 @@ def migrate(conn: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION)
     return found
 
 
+JOURNAL_MODE = "delete"
+
+
 def configure(conn: sqlite3.Connection) -> None:
-    # WAL: readers never block the writer and a kill -9 loses at most the last
-    # uncommitted transaction; NORMAL sync is durable across process crashes.
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    """No memory-mapped I/O at all, so no file another process damages can kill us.
+
+    WAL keeps its index in a memory-mapped ``-shm`` file: a sync tool or script that
+    truncates it (or a file made immutable under it) turns the next read into SIGBUS,
+    which no Python code can catch, and ``mmap_size = 0`` does not cover that mapping.
+    A rollback journal uses plain reads and writes only, so the same damage comes back
+    as an sqlite3 error that ``boundary.translate`` names. The cost: a commit briefly
+    waits for readers (one writer thread, small batches). A kill -9 still loses at most
+    the uncommitted transaction; FULL sync makes a commit durable across power loss.
+    """
+    conn.execute("PRAGMA mmap_size = 0")
+    try:
+        mode = conn.execute(f"PRAGMA journal_mode = {JOURNAL_MODE}").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        # Leaving WAL needs the only connection: an older Keel still has it open.
+        if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+            raise
+        mode = "wal"
+    if mode != JOURNAL_MODE:
+        log.warning("storage.journal_mode_kept", mode=mode,
+                    reason="another process has the history open in WAL mode")
+    conn.execute("PRAGMA synchronous = FULL")
 
 
 def open_database(path: Path, connect: ConnectionFactory = default_connect,

@@ -9,6 +9,9 @@ Every sqlite3/OS failure is translated at the boundary into ``StorageError``.
 A workspace with no history yet reads as empty and nothing is created on disk.
 While the recorder (``health``) says storage is ``down``, reads fail with the
 recorder's ``storage.*`` error: an empty answer would claim "no history".
+Before each read the reader checks that the file it has open is still the one at
+the path (``keel.storage.loss``): a history file deleted or replaced under it is
+reopened, so a list is never served from a file no one writes any more.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from . import queries, retention
 from .boundary import STORAGE_FAILURES, ConnectionFactory, StorageError, default_connect, translate
 from .database import open_database
 from .health import StorageHealth
+from .loss import FileId, file_id
 from .retention import CleanupReport
 
 T = TypeVar("T")
+READ_BUSY_TIMEOUT_MS = 2_000
 # What a ``read`` query is given: code outside storage names it without importing sqlite3.
 Connection = sqlite3.Connection
 
@@ -44,15 +49,21 @@ class HistoryReader:
         self._connect = connect
         self._health = health
         self._conn: sqlite3.Connection | None = None
+        self._file_id: FileId | None = None
         self._lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection:
+        if self._conn is not None and file_id(self.db_path) != self._file_id:
+            self.close()
         if self._conn is None:
             if not self.db_path.exists():
                 # An absent database reads as empty: an in-memory one with the current schema,
                 # not kept, so the file the recorder creates a moment later is read next time.
                 return open_database(self.db_path, _memory_connect)
             self._conn = open_database(self.db_path, self._connect)
+            self._file_id = file_id(self.db_path)
+            # Without WAL a read waits for a commit in progress: wait for it, not fail.
+            self._conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
         return self._conn
 
     def _refuse_when_down(self) -> None:

@@ -8,7 +8,6 @@ counted) while the disk is unusable, so no failure of the disk ever reaches a ru
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -28,7 +27,6 @@ from .boundary import (
     default_connect,
     translate,
 )
-from .database import mark_interrupted_runs, open_database
 from .events import (
     Event,
     apply_events,
@@ -40,6 +38,8 @@ from .events import (
     utc_iso,
 )
 from .health import HealthListener, StorageHealth, StorageStatus
+from .history_file import HistoryFile, safe_log
+from .loss import annotate, file_id
 from .metrics import record_writes, request_event, server_start_event
 from .owner import ProcessOwner, this_process
 
@@ -47,12 +47,7 @@ log = structlog.get_logger(__name__)
 RecordT = TypeVar("RecordT")
 
 
-def _log(level: str, event: str, **fields: object) -> None:
-    """Log from the writer thread: a broken log sink must never stop the only writer."""
-    try:
-        getattr(log, level)(event, **fields)
-    except Exception:  # noqa: BLE001 - nowhere left to report it
-        pass
+_log = safe_log(log)
 
 DEFAULT_MAX_QUEUED = 100_000
 DEFAULT_BATCH_SIZE = 2_000
@@ -84,8 +79,6 @@ class StorageRecorder:
         self.db_path = Path(db_path)
         # The process its runs belong to (tests pass another process's identity).
         self.owner = owner or this_process()
-        self.interrupted_runs = 0
-        self._connect = connect
         self._before_write = before_write
         self._max_queued = max_queued
         self._batch_size = batch_size
@@ -105,8 +98,7 @@ class StorageRecorder:
         # Wakes a failing writer before its backoff ends (flush and close ask to retry now).
         self._retry_now = threading.Event()
         self._close_deadline = float("inf")
-        self._conn: sqlite3.Connection | None = None
-        self._marked_interrupted = False
+        self._file = HistoryFile(self.db_path, connect, self.owner, _log)
         self._status: StorageStatus = "ok"
         self._detail = "history is saved"
         self._fix: str | None = None
@@ -174,6 +166,11 @@ class StorageRecorder:
         self._listeners.append(listener)
 
     @property
+    def interrupted_runs(self) -> int:
+        """Runs of dead processes this recorder marked ``interrupted`` when it first opened."""
+        return self._file.interrupted_runs
+
+    @property
     def written(self) -> int:
         """Events committed to the database by this recorder."""
         with self._lock:
@@ -195,6 +192,8 @@ class StorageRecorder:
         with self._lock:
             self._closing = True
             self._close_deadline = time.monotonic() + timeout
+            # A recorder being replaced (storage.dir changed) no longer speaks for storage.
+            self._listeners = []
         self._stop.set()
         self._wake.set()
         self._retry_now.set()
@@ -236,12 +235,14 @@ class StorageRecorder:
                     self._retry_now.clear()
                 delay = min(delay * 2, self._retry_max_s)
         finally:
-            self._close_connection()
+            self._file.close()
 
     def _open_at_start(self) -> None:
         """Open (and mark interrupted runs) before any event arrives; a fault shows in health."""
         try:
-            self._connection()
+            self._file.connection()
+            # Said even when unchanged: listeners may still show the previous recorder's state.
+            self._set_status("ok", None, announce=True)
         except SchemaTooNew as exc:
             self._set_status("down", StorageError(exc.message, kind="persistent", fix=exc.fix,
                                                   code=exc.code))
@@ -282,7 +283,8 @@ class StorageRecorder:
             if fault is not None:
                 self._set_status("degraded" if fault.kind == "transient" else "down", fault)
                 return False
-            self._set_status("ok", None)
+            notice = self._file.notice
+            self._set_status("ok" if notice is None else "degraded", notice)
 
     def _write_one_by_one(self, batch: list[Event], drops: int) -> StorageError | None:
         for index, event in enumerate(batch):
@@ -304,12 +306,15 @@ class StorageRecorder:
     def _write(self, batch: list[Event], drops: int) -> StorageError | None:
         """One transaction at the boundary; returns the translated fault, or None on success."""
         try:
-            conn = self._connection()
+            conn = self._file.connection()
+            if self._file.moved():
+                conn = self._file.recreate(conn, [])
             if self._before_write is not None:
                 self._before_write()
+            committed_to = self._file.file_id
             conn.execute("BEGIN IMMEDIATE")
             try:
-                apply_events(conn, batch)
+                apply_events(conn, annotate(batch, self._file.affected))
                 if drops:
                     record_drops(conn, utc_iso()[:10], drops)
                 record_writes(conn, utc_iso()[:10], len(batch))
@@ -318,6 +323,10 @@ class StorageRecorder:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            if file_id(self.db_path) != committed_to:
+                # Committed into a file no one can open any more: write it again, in a new one.
+                self._file.recreate(conn, batch)
+                return self._write(batch, drops)
         except SchemaTooNew as exc:
             return StorageError(exc.message, kind="persistent", fix=exc.fix, code=exc.code)
         except StorageError as exc:
@@ -325,37 +334,13 @@ class StorageRecorder:
         except STORAGE_FAILURES as exc:
             fault = translate(exc, self.db_path)
             if fault.kind != "transient":
-                self._close_connection()
+                self._file.close()
             return fault
         with self._lock:
             self._inflight = max(0, self._inflight - len(batch))
             self._unpersisted_drops -= drops
             self._written += len(batch)
         return None
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = open_database(self.db_path, self._connect)
-            if not self._marked_interrupted:
-                # Only once per process: after a reconnect, "running" rows are our own.
-                try:
-                    self.interrupted_runs = mark_interrupted_runs(conn)
-                except STORAGE_FAILURES as exc:
-                    conn.close()
-                    raise translate(exc, self.db_path) from exc
-                self._marked_interrupted = True
-                if self.interrupted_runs:
-                    _log("info", "storage.runs_interrupted", runs=self.interrupted_runs)
-            self._conn = conn
-        return self._conn
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except sqlite3.Error as exc:
-                _log("debug", "storage.close_failed", error=repr(exc))
-            self._conn = None
 
     def _requeue(self, events: list[Event]) -> None:
         """Put failed events back in front; beyond the bound the oldest go, counted."""
@@ -367,9 +352,11 @@ class StorageRecorder:
                 self._queue.popleft()
             self._count_drops(max(0, excess))
 
-    def _set_status(self, status: StorageStatus, fault: StorageError | None) -> None:
+    def _set_status(self, status: StorageStatus, fault: StorageError | None, *,
+                    announce: bool = False) -> None:
         with self._lock:
-            changed = status != self._status
+            changed = status != self._status or (
+                fault is not None and fault.code != self._last_error)
             if fault is None:
                 self._status, self._detail, self._fix = status, "history is saved", None
             else:
@@ -381,7 +368,7 @@ class StorageRecorder:
                  code=fault.code)
         elif changed:
             _log("info", "storage.recovered")
-        if changed:
+        if changed or announce:
             for listener in list(self._listeners):
                 try:
                     listener(snapshot)

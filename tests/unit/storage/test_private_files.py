@@ -12,7 +12,7 @@ import pytest
 
 from keel.health.preflight import check_storage
 from keel.observability.logging import configure_logging
-from keel.storage import HistoryReader
+from keel.storage import HistoryReader, open_database
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -28,15 +28,23 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_a_new_history_database_and_its_wal_are_owner_only(recorder_factory, db_path, build):
+def test_a_new_history_database_and_its_journal_are_owner_only(recorder_factory, db_path, build):
     recorder = recorder_factory()
     recorder.run_started(build.run("r1"))
     assert recorder.flush(5)
-    wal, shm = db_path.with_name("history.db-wal"), db_path.with_name("history.db-shm")
-    assert wal.exists() and shm.exists()  # WAL mode, connection open
-    assert {p.name: oct(mode(p)) for p in (db_path, wal, shm)} == {
-        p.name: oct(0o600) for p in (db_path, wal, shm)}
-    assert mode(db_path.parent) == 0o700
+    # A rollback journal, no shared memory (keel.storage.database.configure says why).
+    assert not db_path.with_name("history.db-wal").exists()
+    assert not db_path.with_name("history.db-shm").exists()
+    assert mode(db_path) == 0o600 and mode(db_path.parent) == 0o700
+    conn = open_database(db_path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'x')")
+        journal = db_path.with_name("history.db-journal")
+        assert journal.exists() and mode(journal) == 0o600  # the transaction's journal
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 def test_the_folders_keel_creates_for_history_are_owner_only(tmp_path, recorder_factory, build):

@@ -102,7 +102,7 @@ def test_disk_full_keeps_events_queued_then_writes_them_when_space_returns(
     assert _count(db_path, "model_calls") == 50
     assert recorder.health() == StorageHealth("ok", "history is saved", None, 0, 0,
                                               "storage.disk_full")
-    assert statuses.names == ["down", "ok"]
+    assert statuses.names == ["ok", "down", "ok"]  # the first "ok": the first open, announced
 
 
 def test_bounded_buffer_while_down_drops_oldest_counted(db_path: Path, recorder_factory,
@@ -138,7 +138,7 @@ def test_transient_io_error_is_degraded_and_retried(db_path: Path, recorder_fact
     statuses.wait_for("degraded")
     fault.active = False
     assert recorder.flush(10)
-    assert statuses.names == ["degraded", "ok"]
+    assert statuses.names == ["ok", "degraded", "ok"]
     assert _count(db_path, "runs") == 1
 
 
@@ -198,4 +198,4 @@ def test_a_bug_at_the_boundary_keeps_events_and_the_writer_alive(db_path: Path,
     fault.active = False
     assert recorder.flush(10)
     assert _count(db_path, "runs") == 1
-    assert statuses.names == ["down", "ok"]
+    assert statuses.names == ["ok", "down", "ok"]
