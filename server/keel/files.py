@@ -14,6 +14,7 @@ The files Keel creates for itself are made owner-only in ``keel.private_files``.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -81,3 +82,39 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+# What a user is told when a file they named cannot be read, by errno; anything else says
+# the system's own words. A read error is never an "unexpected error".
+_REASONS = {
+    errno.ENOENT: "it does not exist",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "the operation is not permitted",
+    errno.ELOOP: "its symlinks form a loop",
+    errno.ENOTDIR: "a component of its path is a file, not a folder",
+    errno.EISDIR: "it is a folder",
+    errno.ENAMETOOLONG: "its name is longer than the file system allows",
+    errno.EIO: "the disk reported an I/O error",
+    errno.ENXIO: "the device behind it is gone",
+    errno.ESTALE: "it is on a network share that went stale",
+    errno.EMFILE: "too many files are open",
+    errno.ENFILE: "too many files are open",
+}
+# Failures of the machine rather than of the name: worth retrying once the cause is fixed.
+TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.ENXIO, errno.ESTALE, errno.EMFILE, errno.ENFILE,
+                              errno.EAGAIN, errno.EINTR, errno.ENOMEM})
+
+
+def read_failure(exc: BaseException) -> tuple[str, str]:
+    """(errno name, a reason in words) for an error met reading or resolving a path.
+
+    A ``RuntimeError`` is what ``Path.resolve`` raises for a symlink loop on Python < 3.13.
+    """
+    if isinstance(exc, NotRegularFile):
+        return "EINVAL", f"it is {exc.kind}"
+    if isinstance(exc, RuntimeError):
+        return "ELOOP", _REASONS[errno.ELOOP]
+    number = getattr(exc, "errno", None)
+    name = errno.errorcode.get(number, "EUNKNOWN") if isinstance(number, int) else "EUNKNOWN"
+    words = _REASONS.get(number) if isinstance(number, int) else None
+    return name, words or (getattr(exc, "strerror", None) or type(exc).__name__).lower()

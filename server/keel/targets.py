@@ -112,15 +112,11 @@ def resolve_target(target: str, workspace_folders: list[Path]) -> Path:
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:  # a symlink expanded past the limit
             raise _too_long("target") from None
-        raise InvalidInput(
-            f"The target cannot be resolved ({exc.strerror or type(exc).__name__}).",
-            code="target.not_found", details={"field": "target"},
-        ) from None
-    except RuntimeError as exc:  # a symlink loop
-        raise InvalidInput(
-            f"The target cannot be resolved ({type(exc).__name__}).",
-            code="target.not_found", details={"field": "target"},
-        ) from None
+        name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        raise _unresolvable(candidate, f"{exc.strerror or type(exc).__name__} ({name})",
+                            name) from None
+    except RuntimeError:  # a symlink loop (Python < 3.13 raises RuntimeError for it)
+        raise _unresolvable(candidate, "its symlinks form a loop (ELOOP)", "ELOOP") from None
     if containing_folder(resolved, workspace_folders) is None:
         raise InvalidInput(
             "The target is outside every workspace folder.",
@@ -128,6 +124,12 @@ def resolve_target(target: str, workspace_folders: list[Path]) -> Path:
             hint="Pick a file or folder inside the open workspace.",
         )
     return resolved
+
+
+def _unresolvable(path: Path, reason: str, errno_name: str) -> InvalidInput:
+    # target.not_found: what a client already handles for a target it cannot use.
+    return InvalidInput(f"The target {path} cannot be resolved: {reason}.", code="target.not_found",
+                        details={"field": "target", "reason": errno_name})
 
 
 def display_target(path: Path, workspace_root: Path) -> str:

@@ -192,6 +192,9 @@ export interface AuthenticateParams {
  * via the `definition` "CancelRunParams".
  */
 export interface CancelRunParams {
+  /**
+   * At most 128 characters of A-Z a-z 0-9 . _ : -
+   */
   runId: string;
 }
 /**
@@ -636,6 +639,9 @@ export interface RunEvent {
 export interface RunFindingsParams {
   limit?: number;
   offset?: number;
+  /**
+   * At most 128 characters of A-Z a-z 0-9 . _ : -
+   */
   runId: string;
   /**
    * May only shorten the deadline.
@@ -746,7 +752,7 @@ export interface RunWorkflowParams {
     [k: string]: unknown;
   } | null;
   /**
-   * The client's own id for this run.
+   * The client's own id for this run: at most 128 characters of A-Z a-z 0-9 . _ : -
    */
   runId?: string | null;
   target: string;

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keel import targets
-from keel.errors import InvalidInput
-from keel.files import NotRegularFile, read_regular
+from keel.errors import InvalidInput, KeelError, Unavailable
+from keel.files import TRANSIENT_ERRNOS, NotRegularFile, read_failure, read_regular
 from keel.runtime.threads import in_thread
 
 from .ports import DocumentText
@@ -47,21 +47,29 @@ def _read(path: Path, max_bytes: int) -> bytes:
         # A FIFO, device or socket would block the reading thread forever.
         raise InvalidInput(f"{path} is {exc.kind}; the advisor reads only regular files.",
                            code="analysis.not_a_file", details={"field": "uri"}) from None
-    except FileNotFoundError:
-        raise InvalidInput(f"{path.name} does not exist.", code="analysis.file_not_found",
-                           details={"field": "uri"}) from None
-    except PermissionError:
-        raise InvalidInput(f"{path.name} cannot be read (permission denied).",
-                           code="analysis.unreadable", details={"field": "uri"}) from None
+    except (OSError, RuntimeError) as exc:
+        raise unreadable(path, exc) from None
+
+
+def unreadable(path: Path, exc: BaseException) -> KeelError:
+    """The typed error of an OS error met reading ``path``, naming it and the reason."""
+    name, reason = read_failure(exc)
+    code = {"ENOENT": "analysis.file_not_found", "EISDIR": "analysis.not_a_file"}.get(
+        name, "analysis.unreadable")
+    message = f"{path} cannot be read: {reason} ({name})."
+    details = {"field": "uri", "reason": name}
+    if getattr(exc, "errno", None) in TRANSIENT_ERRNOS:
+        return Unavailable(message, code="analysis.io_error", details=details,
+                           hint="Check the disk or share it is on, then try again.")
+    return InvalidInput(message, code=code, details=details)
 
 
 def inside_workspace(path: Path, folders: list[Path]) -> Path:
     """``path`` resolved (``..`` and symlinks), refused unless inside a workspace folder."""
     try:
         resolved = path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop, a component that cannot be read
-        raise InvalidInput(f"{path.name} cannot be resolved.", code="analysis.file_not_found",
-                           details={"field": "uri"}) from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a component that cannot be read
+        raise unreadable(path, exc) from None
     if targets.containing_folder(resolved, folders) is None:
         raise InvalidInput(
             f"{path.name} is outside every workspace folder and not open in the editor.",

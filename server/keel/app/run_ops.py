@@ -7,6 +7,7 @@ which owns it from then on.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from keel.cost.inputs import require_input
@@ -24,6 +25,7 @@ from keel.protocol.workflows import (
     StageInfo,
     WorkflowInfo,
 )
+from keel.runtime.admission import Admit, Release, current_admit
 from keel.runtime.deadline import current_deadline, deadline_scope
 from keel.runtime.threads import in_thread
 from keel.settings import effective_deadline_ms
@@ -52,17 +54,41 @@ async def list_workflows(app: KeelApp, params: ListWorkflowsParams) -> ListWorkf
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
     manager = run_manager(app)
-    # Preparing (history, catalog, target, the input check) counts against the deadline
-    # too. Out of time before the run could start (a cold server, a slow disk), the
-    # caller still gets a timedOut RunResult, as every run that reaches its deadline does.
+    # Dedup before admission: an identical request joins the run (or the request about to
+    # start it) without waiting for a slot; only the request that starts a run takes one.
+    return await manager.run_request(request_key(params), params,
+                                     lambda: _start_run(app, params, manager, current_admit()))
+
+
+def request_key(params: RunWorkflowParams) -> tuple[str, str, str]:
+    """What makes two runWorkflow requests identical on the wire (not their runId or deadline)."""
+    return (params.workflow, params.target,
+            json.dumps(params.options or {}, sort_keys=True, default=str))
+
+
+async def _start_run(app: KeelApp, params: RunWorkflowParams, manager: RunManager,
+                     admit: Admit) -> RunResult:
+    # Waiting for a slot and preparing (history, catalog, target, the input check) count
+    # against the deadline too. Out of time before the run could start (a busy or cold
+    # server, a slow disk), the caller still gets a timedOut RunResult, as every run that
+    # reaches its deadline does.
+    release: Release | None = None
     try:
         async with deadline_scope(answer_deadline_ms(None), "preparing the run"):
+            release = await admit()
             spec = await _prepare_run(app, params, manager)
     except DeadlineExceeded:
+        if release is not None:
+            release()
         unprepared = _unprepared_spec(app, params)
         return manager.timed_out_before_start(unprepared, params)
+    except BaseException:
+        if release is not None:
+            release()
+        raise
     deadline_ms = effective_deadline_ms(app.settings, RUN_WORKFLOW, params.timeout_ms)
-    return await manager.run(spec, params.options, params, deadline_ms)
+    return await manager.run(spec, params.options, params, deadline_ms,
+                             request_key=request_key(params), release=release)
 
 
 async def _prepare_run(app: KeelApp, params: RunWorkflowParams, manager: RunManager) -> RunSpec:

@@ -11,6 +11,12 @@ so every broken message costs only itself:
   up to a blank line (a missing blank line) is a ``BrokenFrame``; reading
   resumes at the next ``Content-Length:``, discarding what is between, chunk by
   chunk (memory stays flat whatever the declared length);
+- a malformed header name (``Content-Length : 51``, ``Content_Length: 51``,
+  ``X Y: 1``: a ``name: value`` line whose name is not letters, digits and
+  ``-``) is never dropped in silence: the message is framed by its length (a
+  name that is ``Content-Length`` up to ``_``, a space or blanks before the
+  colon gives it), its body read, and it is a ``BrokenFrame`` naming the
+  header, with the request's id from the body (-32700 with that id);
 - a body that runs into a ``Content-Length: N`` line (a length a few bytes too
   long, or a header with no body) is cut there, as soon as that line is seen,
   so the next message is still read. A JSON body cannot hold that line: a
@@ -48,13 +54,20 @@ PARSE_ERROR = -32700
 # sets it for each delivery, pygls copies it into the handler's task, dispatch counts from it.
 RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("keel_received_at", default=None)
 
-MARKER = re.compile(rb"content-length:", re.IGNORECASE)
-MARKER_LEN = len(b"content-length:")
-HEADER_IN_BODY = re.compile(rb"content-length:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
+# The start of a header block: Content-Length, also misspelt with "_" or a blank for "-" or
+# blanks before the colon, so that such a message is answered instead of skipped as garbage.
+MARKER = re.compile(rb"content[-_ \t]?length[ \t]{0,8}:", re.IGNORECASE)
+MARKER_LEN = len(b"content-length") + 8 + 1  # the longest marker
+HEADER_IN_BODY = re.compile(rb"content[-_ \t]?length[ \t]{0,8}:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
 LOOKAHEAD = 64  # bytes past a body's end in which a header starting inside it is still seen
 BLANK = re.compile(rb"\r?\n")
 HEADER_LINE = re.compile(rb"^([A-Za-z0-9-]+):[ \t]*(.*?)[ \t]*\r?$")
 HEADER_PREFIX = re.compile(rb"^[A-Za-z0-9-]*(:|$)")
+# A header line with a malformed name ("Content_Length", "X Y", blanks before the colon);
+# not a JSON line, whose name would start with a quote or a brace.
+LOOSE_HEADER_LINE = re.compile(rb"^([A-Za-z0-9_.-][A-Za-z0-9_ \t.-]{0,127}):[ \t]*(.*?)[ \t]*\r?$")
+LOOSE_HEADER_PREFIX = re.compile(rb"^[A-Za-z0-9_.-][A-Za-z0-9_ \t.-]{0,127}(:|$)")
+LENGTH_NAME = re.compile(rb"^content[-_ \t]?length[ \t]*$", re.IGNORECASE)
 LENGTH_VALUE = re.compile(rb"^\d{1,12}$")
 ID_HINT = re.compile(rb'"id"\s*:\s*(-?\d{1,15}(?![\d.eE])|"(?:[^"\\\r\n]|\\.){0,256}")')
 HINT_WINDOW = 4096
@@ -153,15 +166,24 @@ class FrameReader:
             if header is None:
                 return None
             if isinstance(header, str):
-                return self._broken(header, received_at, skip=MARKER_LEN)
-            length, header_end = header
+                return self._broken(header, received_at, skip=self._marker_end())
+            length, header_end, malformed = header
             if length is None or length > MAX_BODY:
                 value = "over 64 MiB" if length else "not a non-negative integer"
                 return self._broken(f"Content-Length is {value}", received_at, skip=header_end)
-            return await self._read_body(header_end, length, received_at)
+            frame = await self._read_body(header_end, length, received_at)
+            if frame is None or malformed is None:
+                return frame
+            reason = f"the header name {malformed.decode('latin-1')[:40]!r} is malformed"
+            logger.warning("message with a malformed header name answered: %s", reason)
+            return BrokenFrame(reason, id_hint(frame.body), received_at)
 
-    async def _read_header(self) -> tuple[int | None, int] | str | None:
-        """(length, end of the blank line) | the reason the header block is broken | None at EOF."""
+    def _marker_end(self) -> int:
+        match = MARKER.match(self._buf)
+        return match.end() if match else 1
+
+    async def _read_header(self) -> tuple[int | None, int, bytes | None] | str | None:
+        """(length, end of the blank line, a malformed header name) | why it is broken | None at EOF."""
         while True:
             result = self._scan_header()
             if result is not None:
@@ -171,28 +193,36 @@ class FrameReader:
             if not await self._fill():
                 return None
 
-    def _scan_header(self) -> tuple[int | None, int] | str | None:
-        pos, length = 0, None
+    def _scan_header(self) -> tuple[int | None, int, bytes | None] | str | None:
+        pos, length, malformed = 0, None, None
+        first_marker_end = self._marker_end()
         while True:
             newline = self._buf.find(b"\n", pos)
             if newline < 0:
                 rest = bytes(self._buf[pos:pos + 256])
-                if rest and not HEADER_PREFIX.match(rest) and rest != b"\r":
+                if rest and not (HEADER_PREFIX.match(rest) or LOOSE_HEADER_PREFIX.match(rest)) \
+                        and rest != b"\r":
                     return "no blank line after the headers"
                 return None
             line = bytes(self._buf[pos:newline + 1])
             pos = newline + 1
             if BLANK.fullmatch(line):
-                return length, pos
-            match = HEADER_LINE.match(line.rstrip(b"\n"))
+                return length, pos, malformed
+            match = HEADER_LINE.match(line.rstrip(b"\n")) or LOOSE_HEADER_LINE.match(line.rstrip(b"\n"))
             first_line = pos == len(line)
             # A marker inside a header line: garbage ran into the next message's header.
-            if match is None or MARKER.search(line, MARKER_LEN if first_line else 1):
+            if match is None or MARKER.search(line, first_marker_end if first_line else 1):
                 return "no blank line after the headers"
-            if self._strict and match.group(1).lower() not in FRAME_HEADERS:
+            name = match.group(1)
+            if not HEADER_LINE.match(line.rstrip(b"\n")):
+                malformed = malformed or name
+                if self._strict and not LENGTH_NAME.match(name):
+                    self._foreign = "a malformed header name"
+                    return "foreign"
+            elif self._strict and name.lower() not in FRAME_HEADERS:
                 self._foreign = "a header other than Content-Length and Content-Type"
                 return "foreign"
-            if match.group(1).lower() == b"content-length":
+            if name.lower() == b"content-length" or LENGTH_NAME.match(name):
                 value = match.group(2)
                 length = int(value) if LENGTH_VALUE.match(value) else None
             if len(line) > MAX_HEADER_BYTES:

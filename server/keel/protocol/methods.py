@@ -81,6 +81,9 @@ class MethodSpec:
     # False: never waits for a per-method slot (keel.lsp.admission). keel/health and
     # keel/cancelRun are how a user sees and stops everything else.
     queued: bool = True
+    # True: the operation takes its slot itself (keel.runtime.admission), after looking for
+    # identical work in flight to join; so admission limits runs, never duplicates.
+    admitted_by_operation: bool = False
     # Set when the method answers its own deadline as data (a timedOut RunResult, which only
     # the run manager builds): the request's cancel waits this long past the deadline for that
     # answer, and the fast start never answers such a request's deadline itself.
@@ -101,10 +104,10 @@ class MethodSpec:
 
 def _request(name: str, operation: str, params: type[BaseModel], result: type[BaseModel],
              deadline_ms: int, *, queued: bool = True, deadline_answer_grace_ms: int | None = None,
-             server_progress: bool = False) -> MethodSpec:
+             server_progress: bool = False, admitted_by_operation: bool = False) -> MethodSpec:
     spec = MethodSpec(name, "request", params, result, deadline_ms, operation=f"keel.app.{operation}",
                       queued=queued, deadline_answer_grace_ms=deadline_answer_grace_ms,
-                      server_progress=server_progress)
+                      server_progress=server_progress, admitted_by_operation=admitted_by_operation)
     # The TimeoutSettings field: "keel/estimateCost" -> "estimate_cost_ms" (wire: estimateCostMs).
     return replace(spec, timeout_setting=f"{spec.snake_name}_ms")
 
@@ -115,7 +118,7 @@ REQUESTS: tuple[MethodSpec, ...] = (
     _request(LIST_WORKFLOWS, "run_ops:list_workflows", ListWorkflowsParams, ListWorkflowsResult, 10_000),
     _request(ESTIMATE_COST, "cost_ops:estimate_cost", EstimateCostParams, CostEstimate, 3_000),
     _request(RUN_WORKFLOW, "run_ops:run_workflow", RunWorkflowParams, RunResult, 300_000,
-             deadline_answer_grace_ms=1000, server_progress=True),
+             deadline_answer_grace_ms=1000, server_progress=True, admitted_by_operation=True),
     _request(CANCEL_RUN, "run_ops:cancel_run", CancelRunParams, CancelRunResult, 5_000, queued=False),
     _request(ANALYZE, "advisor_ops:analyze", AnalyzeParams, AnalysisResult, 120_000, server_progress=True),
     _request(GENERATE_FIX, "advisor_ops:generate_fix", GenerateFixParams, FixProposal, 60_000),

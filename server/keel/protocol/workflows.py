@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .advisor import Finding
-from .base import DeadlineParams, ErrorData, ParamsModel, ProgressToken, WireModel
+from .base import DeadlineParams, ErrorData, ParamsModel, ProgressToken, RunIdParam, WireModel
 from .settings import Tier
 
 Profile = Literal["critical", "balanced", "tolerant"]
@@ -48,7 +48,9 @@ class ListWorkflowsResult(WireModel):
 class RunWorkflowParams(DeadlineParams):
     workflow: str = Field(min_length=1)
     target: str = Field(min_length=1)
-    run_id: str | None = Field(default=None, description="The client's own id for this run.")
+    run_id: RunIdParam | None = Field(
+        default=None, description="The client's own id for this run: at most 128 characters of "
+                                  "A-Z a-z 0-9 . _ : -")
     options: dict[str, Any] | None = None
     work_done_token: ProgressToken | None = None
 
@@ -111,7 +113,7 @@ class RunResult(WireModel):
 
 
 class CancelRunParams(ParamsModel):
-    run_id: str = Field(min_length=1)
+    run_id: RunIdParam
 
 
 class CancelRunResult(WireModel):
@@ -120,7 +122,7 @@ class CancelRunResult(WireModel):
 
 
 class RunFindingsParams(DeadlineParams):
-    run_id: str = Field(min_length=1)
+    run_id: RunIdParam
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=MAX_FINDINGS_IN_RESULT, ge=1, le=MAX_FINDINGS_PAGE)
 

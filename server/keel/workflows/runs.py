@@ -7,7 +7,12 @@ protocol.md "Runs: deduplication and cancellation":
   ``deduplicated: true`` and an ``attached`` runEvent;
 - a waiter cancelled by ``$/cancelRequest`` detaches only itself; the last one
   to detach cancels the run; ``cancel(run_id)`` stops it for everyone, and
-  every waiter gets the ``cancelled`` RunResult.
+  every waiter gets the ``cancelled`` RunResult;
+- deduplication comes before admission (``run_request``): a request identical
+  on the wire (workflow, target as sent, options) to one being admitted or
+  prepared waits for that one's run and attaches to it, without a slot; only
+  the request that starts a run takes one, and the run releases it when it
+  ends. So admission limits runs, never duplicates.
 
 Each run executes in its own task, in a fresh context (the first caller's
 request deadline must not leak into it), under its own deadline and inside a
@@ -32,18 +37,15 @@ import math
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import anyio
 import structlog
 
 from keel.errors import DeadlineExceeded, InternalError, InvalidInput, KeelError
-from keel.protocol.advisor import Finding
 from keel.protocol.methods import RUN_EVENT
 from keel.protocol.workflows import (
     MAX_FINDINGS_IN_RESULT,
@@ -56,7 +58,8 @@ from keel.protocol.workflows import (
     RunStatus,
     RunWorkflowParams,
 )
-from keel.records import RunRecord, RunRecorder, StageRecord
+from keel.records import RunRecord, RunRecorder
+from keel.runtime.admission import Release
 from keel.runtime.deadline import Deadline, current_deadline, deadline_scope, outlast_deadline
 from keel.runtime.progress import Progress, work_done_progress
 from keel.runtime.singleflight import Flight, SingleFlight
@@ -65,13 +68,14 @@ from keel.runtime.threads import in_thread
 from .engine import (
     RunOutcome,
     RunSpec,
-    build_result,
     close_unfinished,
     execute_stages,
     new_state,
     stop_error,
 )
-from .run_findings import RunFindings, ordered_findings
+from .run_findings import RunFindings
+from .run_results import assemble as _assemble
+from .run_results import run_record as _run_record
 from .stages_llm import LlmContext
 from .state import RunState
 
@@ -111,6 +115,7 @@ class ActiveRun:
     progress: list[Progress] = field(default_factory=list)
     flight: Flight[RunResult] | None = None
     on_finish: Callable[[], None] | None = None
+    request_keys: list[Hashable] = field(default_factory=list)  # run_request's keys for it
 
     def __post_init__(self) -> None:
         self.deadline = Deadline.after_ms(self.deadline_ms)
@@ -142,6 +147,10 @@ class RunManager:
         self.recent: OrderedDict[str, RunStatus] = OrderedDict()  # run id -> final status
         self.findings = RunFindings()  # every finding of recent runs, for keel/runFindings
         self.max_findings_in_result = MAX_FINDINGS_IN_RESULT
+        # Dedup before admission: a request key -> its run, and the requests that will start
+        # one (waiting for a slot, or being prepared) -> done when it is registered or failed.
+        self._by_request: dict[Hashable, ActiveRun] = {}
+        self._pending: dict[Hashable, asyncio.Future[None]] = {}
 
     # -- events ------------------------------------------------------------------
     def _emit(self, run: ActiveRun, kind: RunEventKind, **fields: Any) -> None:
@@ -159,8 +168,76 @@ class RunManager:
                                 round(100 * done / max(1, len(run.state.stages))))
 
     # -- running -----------------------------------------------------------------
+    async def run_request(self, request_key: Hashable, params: RunWorkflowParams,
+                          start: Callable[[], Awaitable[RunResult]]) -> RunResult:
+        """Join the run of an identical request (in flight, admitted or still queued), or ``start()``.
+
+        ``start`` takes the admission slot, prepares and calls ``run(..., request_key=...)``.
+        Identical requests arriving meanwhile wait for it without a slot: once the run is
+        registered they attach to it; when the leader fails with a client error, they get
+        the same error; when it gave up (cancelled, out of time, its run id taken) they retry.
+        """
+        while True:
+            run = self._by_request.get(request_key)
+            if run is not None and run.flight is not None and self._run_for(run.flight) is run:
+                return await self._wait_for_run(run, run.flight, True, params)
+            pending = self._pending.get(request_key)
+            if pending is None:
+                break
+            await asyncio.wait({pending})  # our own cancel propagates; theirs is read below
+            failure = None if pending.cancelled() else pending.exception()
+            if isinstance(failure, KeelError) and _shared_failure(failure):
+                raise failure
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[request_key] = mine
+        try:
+            return await start()
+        except KeelError as exc:
+            self._settle(request_key, mine, exc)
+            raise
+        finally:
+            self._settle(request_key, mine, None)
+
+    def _settle(self, request_key: Hashable, pending: asyncio.Future[None],
+                failure: KeelError | None) -> None:
+        if self._pending.get(request_key) is pending:
+            del self._pending[request_key]
+        if not pending.done():
+            if failure is None:
+                pending.set_result(None)
+            else:
+                pending.set_exception(failure)
+                pending.exception()  # read here: a leader with no waiters is not an unread error
+
     async def run(self, spec: RunSpec, options: dict | None, params: RunWorkflowParams,
-                  deadline_ms: int | None) -> RunResult:
+                  deadline_ms: int | None, *, request_key: Hashable | None = None,
+                  release: Release | None = None) -> RunResult:
+        """Start ``spec`` (or join the identical run in flight) and wait for its result.
+
+        ``release`` gives back the admission slot taken for it: when the run ends, or at
+        once when this joins a run that holds its own.
+        """
+        try:
+            run, flight, joined = self._register(spec, options, params, deadline_ms)
+        except BaseException:
+            if release is not None:
+                release()
+            raise
+        if release is not None:
+            if joined:
+                release()
+            else:
+                flight.task.add_done_callback(lambda _task: release())
+        if request_key is not None:
+            self._by_request[request_key] = run
+            run.request_keys.append(request_key)
+            pending = self._pending.pop(request_key, None)
+            if pending is not None and not pending.done():
+                pending.set_result(None)  # identical requests waiting for it attach now
+        return await self._wait_for_run(run, flight, joined, params)
+
+    def _register(self, spec: RunSpec, options: dict | None, params: RunWorkflowParams,
+                  deadline_ms: int | None) -> tuple[ActiveRun, Flight[RunResult], bool]:
         key = (spec.workflow.id, str(spec.target), json.dumps(options or {}, sort_keys=True,
                                                               default=str))
         existing = self.flights.get(key)
@@ -179,12 +256,16 @@ class RunManager:
             run.flight = flight
             self.active[spec.run_id] = run
             self._emit(run, "queued", client_run_id=params.run_id)
-        else:
-            run, flight, joined = joined_run, joined_run.flight, True
+            return run, flight, joined
+        assert joined_run.flight is not None
+        return joined_run, joined_run.flight, True
+
+    async def _wait_for_run(self, run: ActiveRun, flight: Flight[RunResult], joined: bool,
+                            params: RunWorkflowParams) -> RunResult:
+        if joined:
             self._emit(run, "attached", client_run_id=params.run_id)
-        assert flight is not None
         sink = self._progress_sink if params.work_done_token is not None else None
-        async with work_done_progress(sink, f"Keel: {spec.workflow.title}",
+        async with work_done_progress(sink, f"Keel: {run.spec.workflow.title}",
                                       params.work_done_token) as progress:
             run.progress.append(progress)
             wait = self.flights.wait(flight)
@@ -276,6 +357,9 @@ class RunManager:
         run.finishing = True
         if run.flight is not None:
             self.flights.retire(run.flight)
+        for request_key in run.request_keys:
+            if self._by_request.get(request_key) is run:
+                del self._by_request[request_key]
 
     def _forget(self, run: ActiveRun, status: RunStatus) -> None:
         self.active.pop(run.spec.run_id, None)
@@ -314,52 +398,9 @@ class RunManager:
                                status=result.status)
 
 
-def _assemble(spec: RunSpec, state: RunState, outcome: RunOutcome, error: KeelError | None,
-              started_at: str, finished_at: str, duration_ms: int, max_findings: int
-              ) -> tuple[RunResult, list[Finding]]:
-    rel_by_uri = _rel_by_uri(state, spec.workspace_root)
-    ordered = ordered_findings(state.findings(), rel_by_uri)
-    result = build_result(spec, state, outcome, error, started_at, finished_at, duration_ms,
-                          rel_by_uri, ordered, max_findings)
-    return result, ordered
-
-
-def _rel_by_uri(state: RunState, root: Path) -> dict[str, str]:
-    mapping = {}
-    base = root.resolve()
-    for finding in state.findings():
-        if finding.uri in mapping:
-            continue
-        path = Path(unquote(urlparse(finding.uri).path))
-        try:
-            mapping[finding.uri] = path.relative_to(base).as_posix()
-        except ValueError:
-            mapping[finding.uri] = path.name
-    return mapping
-
-
-def _run_record(result: RunResult, state: RunState) -> RunRecord:
-    stages = [
-        StageRecord(
-            run_id=result.run_id, stage_id=s.id, status=r.status, tier=s.tier,
-            provider=s.provider, model=s.model, attempts=s.attempts,
-            fallback_used=s.fallback_used, input_tokens=s.input_tokens,
-            output_tokens=s.output_tokens, usd=s.usd, duration_ms=s.duration_ms,
-            estimated_input_tokens=s.estimated_input_tokens,
-            estimated_output_tokens=s.estimated_output_tokens,
-            error_type=s.error.error_type if s.error else None, note=s.note,
-        )
-        for s, r in zip(state.stages, result.stages, strict=True)
-    ]
-    return RunRecord(
-        run_id=result.run_id, workflow=result.workflow, target=result.target,
-        status=result.status, started_at=result.started_at, finished_at=result.finished_at,
-        duration_ms=result.duration_ms, actual_usd=result.cost.actual_usd,
-        baseline_usd=result.cost.baseline_usd,
-        error_type=result.error.error_type if result.error else None,
-        error_code=result.error.code if result.error else None,
-        degraded=list(result.degraded), stages=stages, report_markdown=result.report.markdown,
-    )
+def _shared_failure(failure: KeelError) -> bool:
+    """Whether an identical request fails as its leader did (not: out of time, or its run id)."""
+    return not isinstance(failure, DeadlineExceeded) and failure.code != "run.id_in_use"
 
 
 def new_run_id() -> str:

@@ -319,16 +319,16 @@ async def test_small_results_are_whole(make_app):
 
 
 async def test_the_result_is_assembled_off_the_event_loop(make_app, monkeypatch):
-    from keel.workflows import runs
+    from keel.workflows import run_results
 
     threads = []
-    real = runs.build_result
+    real = run_results.build_result
 
     def recording(*args, **kwargs):
         threads.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "build_result", recording)
+    monkeypatch.setattr(run_results, "build_result", recording)
     app = make_app(FakeProvider("a"))
     result = await run_ops.run_workflow(app, params())
     assert result.status == "succeeded" and threads == [False]
@@ -353,3 +353,35 @@ async def test_deadline_passing_while_the_run_is_prepared_still_answers_timed_ou
     assert all("not started" in s.note for s in result.stages)
     answer = await run_ops.cancel_run(app, CancelRunParams(runId="cold"))
     assert (answer.cancelled, answer.status) == (False, "timedOut")
+
+
+async def test_identical_requests_wait_without_a_slot_and_take_over_from_a_cancelled_leader(make_app):
+    from keel.runtime.admission import ADMIT
+
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    asked, gate, released = asyncio.Event(), asyncio.Event(), []
+
+    async def admit():
+        asked.set()
+        await gate.wait()
+        return lambda: released.append(1)
+
+    token = ADMIT.set(admit)
+    try:
+        leader = asyncio.ensure_future(run_ops.run_workflow(app, params()))
+        await asked.wait()  # the leader waits for a slot
+        asked.clear()
+        others = [asyncio.ensure_future(run_ops.run_workflow(app, params())) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert not asked.is_set()  # identical requests never ask for a slot of their own
+        leader.cancel()
+        await asked.wait()  # one of them now leads
+        gate.set()
+        results = await asyncio.gather(*others)
+    finally:
+        ADMIT.reset(token)
+    assert leader.cancelled()
+    assert len({r.run_id for r in results}) == 1 and len(provider.requests) == 1
+    assert sorted(r.deduplicated for r in results) == [False, True, True]
+    assert released == [1]  # the run gave its slot back when it ended
