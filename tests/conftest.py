@@ -3,6 +3,7 @@ and the session leaves no temp folder of Keel's behind."""
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 import shutil
 import tempfile
@@ -51,8 +52,8 @@ def _no_temp_folders_left_behind(tmp_path_factory):
             os.environ["TMPDIR"] = saved
         tempfile.tempdir = None
         left = sorted(entry.name for entry in private.iterdir() if entry.name.startswith("keel-"))
-        for name in left:
-            shutil.rmtree(private / name, ignore_errors=True)
-        if not any(private.iterdir()):
-            private.rmdir()
+        # The rest goes at exit (the pymp-* folders of killed worker processes among it), after
+        # multiprocessing removes this process's own (priority -100), so it finds it in place.
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(private,),
+                                      kwargs={"ignore_errors": True}, exitpriority=-101)
     assert not left, f"tests left {len(left)} temp folder(s) behind: {', '.join(left[:10])}"
