@@ -105,3 +105,19 @@ def test_the_progress_line_is_human():
     done = info.model_copy(update={"done": 4, "chunk": 4, "deadline_ms": None})
     assert progress_line(done).startswith("4 of 4 chunks done") and progress_line(done).endswith(
         "· 12 s")
+
+
+async def test_the_cli_prints_every_finding_by_reading_the_pages(make_app):
+    from keel.app import services
+    from keel.cli.run import with_every_finding
+
+    app = make_app(FakeProvider("a"))
+    manager = services.run_manager(app)
+    manager.max_findings_in_result = 2
+    result = await run_ops.run_workflow(app, RunWorkflowParams(workflow="review",
+                                                               target="buggy.py"))
+    assert result.report.truncated and len(result.report.findings) == 2
+    whole = with_every_finding(manager, result)
+    assert len(whole.report.findings) == result.report.findings_total > 2
+    assert not whole.report.truncated and whole.report.findings[:2] == result.report.findings
+    assert with_every_finding(manager, whole) is whole  # nothing to page
