@@ -23,8 +23,12 @@ def _target(m: ReliabilityMetric) -> str:
 
 def print_alerts(usage: UsageReport, console: Console) -> None:
     if not usage.alerts:
-        console.print("[green]no alerts[/]: every metric with enough samples is within its "
-                      "thresholds")
+        missed = [m for m in usage.metrics if m.met is False]
+        # "No alerts" above a table of misses read as a contradiction: say why both hold.
+        tail = (f"; {len(missed)} metric(s) miss their target below, without enough samples "
+                "or by too little to alert" if missed else "")
+        console.print("[green]no alerts[/]: no metric with enough samples reached its warning "
+                      f"threshold{tail}")
         return
     for alert in usage.alerts:
         colour = "bold red" if alert.level == "critical" else "yellow"

@@ -36,7 +36,7 @@ from keel.app.services import run_manager
 from keel.app.state import KeelApp
 from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError
 from keel.protocol.workflows import RunResult, RunWorkflowParams
-from keel.workflows.runs import new_run_id
+from keel.workflows.runs import RunManager, new_run_id
 
 from .common import (
     SETTINGS,
@@ -124,7 +124,7 @@ async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupt
         await app.aclose()
 
 
-def with_every_finding(manager, result: RunResult) -> RunResult:
+def with_every_finding(manager: RunManager, result: RunResult) -> RunResult:
     """The CLI prints every finding (--json included): pages past the answer's first ones
     are read as a client would, with keel/runFindings's pages."""
     if not result.report.truncated:

@@ -145,6 +145,17 @@ def offline_by_design(state: RunState, status: RunStatus) -> bool:
         for s in troubled)
 
 
+def recorded_error_type(stage: StageState) -> str | None:
+    """The history's ``stages.error_type``: the error's type, ``offline`` for a model stage
+    skipped by design, ``degraded`` for any other gap (stale answer, missing analyzer), so
+    reliability can tell an offline-by-design partial run from a troubled one."""
+    if stage.error is not None:
+        return stage.error.error_type
+    if stage.skip is not None and stage.skip.reason in OFFLINE_BY_DESIGN:
+        return "offline"
+    return "degraded" if stage.degraded or stage.stale else None
+
+
 def degraded_reasons(state: RunState) -> list[str]:
     reasons = list(state.degraded)
     for stage in state.stages:

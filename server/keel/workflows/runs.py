@@ -69,6 +69,7 @@ from .engine import (
     close_unfinished,
     execute_stages,
     new_state,
+    recorded_error_type,
     stop_error,
 )
 from .run_findings import RunFindings, ordered_findings
@@ -360,7 +361,7 @@ def _run_record(result: RunResult, state: RunState) -> RunRecord:
             output_tokens=s.output_tokens, usd=s.usd, duration_ms=s.duration_ms,
             estimated_input_tokens=s.estimated_input_tokens,
             estimated_output_tokens=s.estimated_output_tokens,
-            error_type=s.error.error_type if s.error else None, note=s.note,
+            error_type=recorded_error_type(s), note=s.note,
         )
         for s, r in zip(state.stages, result.stages, strict=True)
     ]

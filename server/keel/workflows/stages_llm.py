@@ -214,6 +214,7 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         ))
 
     started = time.monotonic()
+    fallbacks_before = stage.fallbacks  # a failed call fell back only if a fallback happened
     outcome = None
     failure: KeelError | None = None
     try:
@@ -231,7 +232,8 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         # Recorded on success, failure and cancellation alike (finally, not except).
         if outcome is None and failure is None:
             stage.attempts += made[0]
-        _record_call(ctx, stage, chain, outcome, failure, started, made[0])
+        _record_call(ctx, stage, chain, outcome, failure, started, made[0],
+                     fell_back=stage.fallbacks > fallbacks_before)
     if outcome.stale:
         stage.stale = True
         stage.outputs.append(outcome.value.text)
@@ -255,7 +257,8 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
 
 
 def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], outcome: Any,
-                 failure: KeelError | None, started: float, made: int) -> None:
+                 failure: KeelError | None, started: float, made: int,
+                 fell_back: bool = False) -> None:
     latency_ms = round((time.monotonic() - started) * 1000)
     if outcome is not None:
         completion = outcome.value
@@ -271,7 +274,9 @@ def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], out
         last = chain[-1] if chain else None
         provider, model, tier = ((last.provider, last.model, last.tier) if last is not None
                                  else ("none", None, stage.tier))
-        attempts, fallback, tokens_in, tokens_out = made, len(chain) > 1, 0, 0
+        # Not "the chain had a second provider": the fallback rate would count calls that
+        # never fell back, against runs whose reports say no fallback.
+        attempts, fallback, tokens_in, tokens_out = made, fell_back, 0, 0
         if failure is None and current_deadline().expired:
             status, error_type, error_code = "timedOut", "timeout", "deadline.exceeded"
         elif failure is None:

@@ -76,8 +76,11 @@ async def test_retries_and_fallbacks_are_counted_as_they_happen(make_app, big):
 
 
 async def test_an_offline_run_is_partial_by_design_and_a_failing_one_is_not(make_app):
-    offline = await run_ops.run_workflow(make_app(), RunWorkflowParams(workflow="review",
-                                                                       target="buggy.py"))
+    app = make_app()
+    offline = await run_ops.run_workflow(app, RunWorkflowParams(workflow="review",
+                                                                target="buggy.py"))
+    # The history marks the skip so reliability can count the run as a success.
+    assert [s.error_type for s in app.recorder.finished[0].stages] == [None, None, "offline"]
     review = offline.stages[2]
     assert review.skip is not None and (review.skip.reason, review.skip.code) == (
         "noProvider", "provider.none_configured")
@@ -121,3 +124,21 @@ async def test_the_cli_prints_every_finding_by_reading_the_pages(make_app):
     assert len(whole.report.findings) == result.report.findings_total > 2
     assert not whole.report.truncated and whole.report.findings[:2] == result.report.findings
     assert with_every_finding(manager, whole) is whole  # nothing to page
+
+
+async def test_a_call_that_never_fell_back_is_not_recorded_as_a_fallback(make_app):
+    from keel.runtime.deadline import deadline_scope
+
+    # Two providers in the chain; the first hangs until the deadline: no fallback happened,
+    # so the history must not count one (the report says "Fallback: no").
+    app = make_app(FakeProvider("a", lambda n: "hang"), FakeProvider("b"))
+    async with deadline_scope(400):
+        result = await run_ops.run_workflow(app, RunWorkflowParams(workflow="review",
+                                                                   target="buggy.py"))
+    assert result.status == "timedOut" and not result.stages[2].fallback_used
+    [call] = app.recorder.calls
+    assert call.outcome == "timedOut" and call.fallback is False
+    fell = make_app(FakeProvider("a", lambda n: "auth"), FakeProvider("b", lambda n: "auth"))
+    failed = await run_ops.run_workflow(fell, RunWorkflowParams(workflow="review",
+                                                                target="buggy.py"))
+    assert failed.stages[2].status == "failed" and fell.recorder.calls[0].fallback is True
