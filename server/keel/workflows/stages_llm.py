@@ -175,7 +175,8 @@ async def run_llm_stage(
     chunks = await in_thread(lambda: list(build_chunks(stage_def, files, texts)))
     stage.chunks = len(chunks)
     for chunk in chunks:
-        emit_progress(ctx, stage)
+        if serving:  # with no provider the stage is skipped at once: nothing to follow
+            emit_progress(ctx, stage)
         prompt, _dropped = await in_thread(build_prompt, stage_def, chunk, findings, rel_by_uri)
         key = cache_key(prompt, tier=plan.tier, max_tokens=stage_def.output_tokens_per_call,
                         system=SYSTEM_PROMPT)

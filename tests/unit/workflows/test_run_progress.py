@@ -142,3 +142,11 @@ async def test_a_call_that_never_fell_back_is_not_recorded_as_a_fallback(make_ap
     failed = await run_ops.run_workflow(fell, RunWorkflowParams(workflow="review",
                                                                 target="buggy.py"))
     assert failed.stages[2].status == "failed" and fell.recorder.calls[0].fallback is True
+
+
+async def test_a_stage_skipped_for_want_of_a_provider_sends_no_chunk_progress(make_app):
+    app = make_app()
+    result = await run_ops.run_workflow(app, RunWorkflowParams(workflow="review",
+                                                               target="buggy.py"))
+    assert result.stages[2].status == "skipped"
+    assert [e for e in app.notifier.events(result.run_id) if e["kind"] == "progress"] == []
