@@ -179,6 +179,24 @@ async def test_diagnostics_published_on_open(shared):
     # Titled as an action, with its safety, as ruff's quick fixes are.
     title = actions[0].title
     assert title.startswith("Keel: Narrow bare except to Exception") and title.endswith("(unsafe)")
+    assert not actions[0].is_preferred and actions[0].data["safetyReason"]  # Auto Fix skips it
+
+
+@on_shared_server
+async def test_fix_all_safe_through_the_real_server(shared):
+    lsp, path = shared.lsp, shared.workspace / "fixall.py"
+    text = "import os\n\n\ndef f(x):\n    y = 1\n    return x\n    print('dead')\n"
+    path.write_text(text)
+    lsp.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=path.as_uri(), language_id="python", version=1, text=text)))
+    whole = types.Range(start=types.Position(line=0, character=0),
+                        end=types.Position(line=7, character=0))
+    [action] = await lsp.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()), range=whole,
+        context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.keel"])))
+    assert action.kind == "source.fixAll.keel" and action.data["fixed"] == 2
+    [edit] = action.edit.changes[path.as_uri()]
+    assert edit.new_text == "import os\n\n\ndef f(x):\n    return x\n"  # the unsafe one stays
 
 
 @on_shared_server

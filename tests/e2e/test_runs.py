@@ -130,6 +130,13 @@ async def test_successful_run_through_the_chaos_provider(client, ws):
         assert seen[0] == "queued" and seen[-1] == "finished"
         seqs = [e["seq"] for e in client.run_events if e["runId"] == "ok-1"]
         assert seqs == list(range(1, len(seqs) + 1))
+        # Inside the model stage: chunk 1 of 1 before the call, then done with its tokens.
+        progress = [e["progress"] for e in client.run_events
+                    if e["runId"] == "ok-1" and e["kind"] == "progress"]
+        assert [(p["chunk"], p["chunks"], p["done"]) for p in progress] == [(1, 1, 0), (1, 1, 1)]
+        assert progress[-1]["inputTokens"] == review["inputTokens"] and progress[-1]["calls"] == 1
+        assert (review["calls"], review["chunks"], review["retries"]) == (1, 1, 0)
+        assert "1 call (1 chunk, 0 retries)" in result["report"]["markdown"]
 
 
 async def test_first_provider_down_falls_back_to_second(client, ws):

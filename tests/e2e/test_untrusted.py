@@ -30,6 +30,9 @@ async def test_an_untrusted_workspace_calls_no_model_whatever_the_client_asks(ls
         path, finding = await a_finding_to_fix(lsp, workspace, chaos, trusted=False)
         fix = await request_error(lsp, "keel/generateFix",
                                   {"uri": path.as_uri(), "findingId": finding["id"]})
+        listed = await request(lsp, "keel/listWorkflows", {})
+        estimate = await request(lsp, "keel/estimateCost", {"workflow": "bug-predict",
+                                                            "target": "params.py"})
         run = await request(lsp, "keel/runWorkflow", {"workflow": "bug-predict", "target": "params.py"})
         models = await request(lsp, "keel/validateModels", {"network": True})
         checks = await request(lsp, "keel/preflight", {"network": True})
@@ -42,6 +45,14 @@ async def test_an_untrusted_workspace_calls_no_model_whatever_the_client_asks(ls
     assert run["status"] == "partial"
     llm = [s for s in run["stages"] if s.get("tier")]
     assert llm and all(s["status"] == "skipped" and "not trusted" in s["note"] for s in llm)
+    # Typed on the wire, before and after Run: the client can offer Manage Workspace Trust.
+    assert all(s["skip"]["reason"] == "restrictedMode" and s["skip"]["code"] == "trust.untrusted"
+               for s in llm)
+    assert run["offlineByDesign"] is True and run["report"]["statusText"] == "Partly done"
+    assert listed["workspaceTrusted"] is False
+    assert all(("skip" in s) == (s["kind"] == "llm") for w in listed["workflows"]
+               for s in w["stages"])
+    assert [s["skip"]["reason"] for s in estimate["stages"] if s.get("tier")] == ["restrictedMode"]
     served = next(c for c in models["checks"] if c["id"] == "models.served")
     assert served["status"] == "warn" and "not trusted" in served["message"]
     assert next(c for c in checks["checks"] if c["id"] == "network")["status"] == "warn"

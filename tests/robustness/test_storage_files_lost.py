@@ -11,12 +11,11 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from keel.storage.loss import RUN_NOTE
-
 from keel.app.history_ops import start_storage
 from keel.app.state import KeelApp
 from keel.records import RunRecord
 from keel.storage import HistoryReader, StorageRecorder
+from keel.storage.loss import RUN_NOTE
 
 
 def _run(run_id: str, status: str = "running", report: str | None = None) -> RunRecord:

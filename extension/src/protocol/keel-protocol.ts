@@ -293,8 +293,28 @@ export interface StageEstimate {
    */
   priceKnown?: boolean | null;
   provider?: string | null;
+  /**
+   * Set when a run would skip this stage, and why (restrictedMode, noProvider).
+   */
+  skip?: StageSkip | null;
   tier?: ("cheap" | "capable" | "premium") | null;
   usd: number;
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageSkip".
+ */
+export interface StageSkip {
+  /**
+   * The error code behind it: 'trust.untrusted' for restrictedMode, 'provider.none_configured' for noProvider.
+   */
+  code?: string | null;
+  /**
+   * One human sentence: why, and what would run it.
+   */
+  message: string;
+  reason: "restrictedMode" | "noProvider" | "noInput" | "noFindings" | "runStopped";
   [k: string]: unknown;
 }
 /**
@@ -457,6 +477,10 @@ export interface ListWorkflowsParams {}
  */
 export interface ListWorkflowsResult {
   workflows: WorkflowInfo[];
+  /**
+   * False in Restricted Mode: model stages will be skipped.
+   */
+  workspaceTrusted?: boolean;
   [k: string]: unknown;
 }
 /**
@@ -478,6 +502,10 @@ export interface WorkflowInfo {
 export interface StageInfo {
   id: string;
   kind: "static" | "llm";
+  /**
+   * Set when a run started now would skip this stage (restrictedMode in an untrusted workspace).
+   */
+  skip?: StageSkip | null;
   tier?: ("cheap" | "capable" | "premium") | null;
   title: string;
   [k: string]: unknown;
@@ -623,13 +651,55 @@ export interface RunEvent {
   at: string;
   attempt?: number | null;
   clientRunId?: string | null;
-  kind: "queued" | "started" | "attached" | "stageStarted" | "retrying" | "fallback" | "stageFinished" | "finished";
+  kind:
+    | "queued"
+    | "started"
+    | "attached"
+    | "stageStarted"
+    | "retrying"
+    | "fallback"
+    | "stageFinished"
+    | "finished"
+    | "progress";
   message?: string | null;
   model?: string | null;
+  progress?: StageProgressInfo | null;
   provider?: string | null;
   runId: string;
   seq: number;
   stage?: string | null;
+  [k: string]: unknown;
+}
+/**
+ * Where a model stage is, on ``progress``, ``retrying`` and ``fallback`` events.
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "StageProgressInfo".
+ */
+export interface StageProgressInfo {
+  calls?: number;
+  /**
+   * 1-based: the chunk running (or just done).
+   */
+  chunk: number;
+  chunks: number;
+  /**
+   * The run's whole budget.
+   */
+  deadlineMs?: number | null;
+  /**
+   * Chunks finished.
+   */
+  done?: number;
+  /**
+   * Since the run started.
+   */
+  elapsedMs?: number;
+  fallbacks?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  retries?: number;
+  usd?: number;
   [k: string]: unknown;
 }
 /**
@@ -684,6 +754,14 @@ export interface RunReport {
   findingsTotal?: number | null;
   markdown: string;
   /**
+   * The run status as a human word ("Timed out"), never a code.
+   */
+  statusText?: string;
+  /**
+   * One human line: status word, stages, findings, cost ("Partly done: 1 of 2 stages ran (summary skipped: Restricted Mode) · 12 findings in 4 files · $0.00").
+   */
+  summary?: string;
+  /**
    * True when `findings` holds only the first of `findingsTotal`; page the rest with keel/runFindings.
    */
   truncated?: boolean;
@@ -700,6 +778,10 @@ export interface RunResult {
   durationMs: number;
   error?: ErrorData | null;
   finishedAt?: string | null;
+  /**
+   * The run's only gaps are model stages skipped by design (restrictedMode, noProvider): not a failure.
+   */
+  offlineByDesign?: boolean;
   report: RunReport;
   runId: string;
   stages: StageResult[];
@@ -715,15 +797,35 @@ export interface RunResult {
  */
 export interface StageResult {
   attempts?: number;
+  /**
+   * Provider calls made (attempts minus answers served from the cache).
+   */
+  calls?: number;
+  /**
+   * Chunks the stage's input was split into.
+   */
+  chunks?: number;
   durationMs?: number;
   error?: ErrorData | null;
   fallbackUsed?: boolean;
+  /**
+   * Times the stage moved to the next provider.
+   */
+  fallbacks?: number;
   id: string;
   inputTokens?: number;
   model?: string | null;
   note?: string | null;
   outputTokens?: number;
   provider?: string | null;
+  /**
+   * Calls that repeated a failed one.
+   */
+  retries?: number;
+  /**
+   * Why the stage was skipped.
+   */
+  skip?: StageSkip | null;
   status: "succeeded" | "skipped" | "failed" | "cancelled";
   tier?: ("cheap" | "capable" | "premium") | null;
   usd?: number;
@@ -871,6 +973,10 @@ export interface UsageReport {
   interrupted?: number;
   meanTimeToRecoveryMs?: number | null;
   metrics?: ReliabilityMetric[];
+  /**
+   * Of `partial`: runs whose only gaps are model stages skipped by design (Restricted Mode, no provider). They count as successes.
+   */
+  offlinePartial?: number;
   partial?: number;
   retryAmplification: number;
   running?: number;

@@ -17,6 +17,7 @@ from keel.targets import containing_folder, resolve_target
 
 from .services import cost_state, history_reader, recorder_of, workflow_catalog
 from .state import InFlightEstimate, KeelApp
+from .trust import mark_skipped_estimate_stages
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +79,7 @@ async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimat
         input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         usd_expected=result.usd.expected, duration_ms=result.duration_ms,
         at=datetime.now(UTC).isoformat()))
-    return result
+    return mark_skipped_estimate_stages(app, result)
 
 
 def invalidate(app: KeelApp, paths: list[str]) -> int:

@@ -36,6 +36,7 @@ from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id
 
 from .services import cost_state, history_reader, run_manager, workflow_catalog
 from .state import KeelApp
+from .trust import mark_skipped_workflow_stages
 
 
 def _info(workflow: WorkflowDef) -> WorkflowInfo:
@@ -49,7 +50,8 @@ def _info(workflow: WorkflowDef) -> WorkflowInfo:
 
 async def list_workflows(app: KeelApp, params: ListWorkflowsParams) -> ListWorkflowsResult:
     catalog = await workflow_catalog(app)
-    return ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()])
+    return mark_skipped_workflow_stages(
+        app, ListWorkflowsResult(workflows=[_info(w) for w in catalog.workflows.values()]))
 
 
 async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:

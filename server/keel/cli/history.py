@@ -20,9 +20,11 @@ from keel.errors import InvalidInput, KeelError
 from keel.protocol import RunSummary, UsageBreakdown, UsageReport
 from keel.storage import HistoryReader, database_path
 from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
+from keel.workflows.report import status_word
 
 from .common import VERBOSE, WORKSPACE, at_least, fail, show_logs
 from .help import KeelCommand, KeelGroup
+from .layout import local_time, print_rows
 
 T = TypeVar("T")
 
@@ -62,7 +64,8 @@ def _print_run(run: RunSummary, report: str | None) -> None:
     table.add_column("field")
     table.add_column("value")
     for name, value in (("workflow", run.workflow), ("target", run.target),
-                        ("status", run.status), ("started", run.started_at),
+                        ("status", status_word(run.status)),
+                        ("started", local_time(run.started_at)),
                         ("duration", f"{run.duration_ms / 1000:.1f} s"),
                         ("cost", f"${run.actual_usd:.4f}")):
         table.add_row(name, escape(value))
@@ -103,13 +106,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({"runs": [run.wire() for run in runs]}, indent=2))
             return
-        table = Table(title=f"keel history ({len(runs)} runs, newest first)")
-        for column in ("run id", "started", "workflow", "target", "status", "duration", "cost"):
-            table.add_column(column, overflow="fold")
-        for run in runs:
-            table.add_row(run.run_id, run.started_at, escape(run.workflow), escape(run.target),
-                          run.status, f"{run.duration_ms / 1000:.1f} s", f"${run.actual_usd:.4f}")
-        Console().print(table)
+        print_rows(Console(), f"keel history ({len(runs)} runs, newest first; local times)",
+                   ("run id", "started", "status", "workflow", "target", "duration", "cost"),
+                   [(run.run_id, local_time(run.started_at), status_word(run.status),
+                     run.workflow, run.target, f"{run.duration_ms / 1000:.1f} s",
+                     f"${run.actual_usd:.4f}") for run in runs],
+                   right=("duration", "cost"))
         if not runs:
             Console().print(f"No runs recorded for the workspace {escape(str(workspace.resolve()))}"
                             " (use -w for another one).", style="dim")
@@ -194,7 +196,7 @@ def _rate(value: float, denominator: int) -> str:
 
 
 def _print_report(usage: UsageReport) -> None:
-    from .reliability_view import metrics_table, print_alerts, print_warnings
+    from .reliability_view import print_alerts, print_metrics, print_warnings
 
     console = Console()
     print_alerts(usage, console)
@@ -213,7 +215,7 @@ def _print_report(usage: UsageReport) -> None:
         ("timeout rate", _rate(usage.timeout_rate, usage.runs)),
         ("fallback rate", _rate(usage.fallback_rate, calls)),
         ("retry amplification", f"{usage.retry_amplification:.2f}x" if calls else "–"),
-        ("mean time to recovery", "-" if mttr is None else f"{mttr} ms"),
+        ("mean time to recovery", "–" if mttr is None else f"{mttr} ms"),
         ("actual", f"${usage.actual_usd:.4f}"), ("premium baseline", f"${usage.baseline_usd:.4f}"),
         ("savings", f"${usage.savings_usd:.4f}"), ("dropped events", str(usage.dropped_events)),
     ]
@@ -224,25 +226,25 @@ def _print_report(usage: UsageReport) -> None:
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)
-    console.print(metrics_table(usage))
+    print_metrics(usage, console)
     # "none" stands for stages that ran no model: not a provider to report on.
     providers = [e for e in usage.by_provider if e.key != "none"]
     for title, entries in (("by workflow", usage.by_workflow),
                            ("by provider", providers), ("by day", usage.by_day)):
         if entries:
-            console.print(_breakdown_table(title, entries))
+            _print_breakdown(console, title, entries)
     print_warnings(usage, console)
 
 
-def _breakdown_table(title: str, entries: list[UsageBreakdown]) -> Table:
-    table = Table(title=title)
-    for column in ("key", "runs", "calls", "success", "fallbacks", "attempts", "actual",
-                   "savings", "MTTR"):
-        table.add_column(column, justify="left" if column == "key" else "right")
+BREAKDOWN = ("key", "runs", "calls", "success", "fallbacks", "attempts", "actual", "savings",
+             "MTTR")
+
+
+def _print_breakdown(console: Console, title: str, entries: list[UsageBreakdown]) -> None:
+    rows = []
     for e in entries:
         mttr = "-" if e.mean_time_to_recovery_ms is None else f"{e.mean_time_to_recovery_ms} ms"
-        table.add_row(escape(e.key), str(e.runs), str(e.calls),
-                      _rate(e.success_rate, e.runs or e.calls),
-                      str(e.fallbacks), str(e.attempts), f"${e.actual_usd:.4f}",
-                      f"${e.savings_usd:.4f}", mttr)
-    return table
+        rows.append((e.key, str(e.runs), str(e.calls), _rate(e.success_rate, e.runs or e.calls),
+                     str(e.fallbacks), str(e.attempts), f"${e.actual_usd:.4f}",
+                     f"${e.savings_usd:.4f}", mttr))
+    print_rows(console, title, BREAKDOWN, rows, right=BREAKDOWN[1:])

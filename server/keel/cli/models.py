@@ -67,25 +67,21 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
 
         from keel.providers.registry_check import registry_entries
+
+        from .layout import print_rows
 
         state = _app_with_registry(workspace, settings_file)
         entries = registry_entries(state.settings)
         if as_json:
             typer.echo(json.dumps({"entries": [e.wire() for e in entries]}, indent=2))
             return
-        table = Table(title="keel models (USD per million tokens)")
-        for column in ("provider", "tier", "model", "input", "output", "checked", "source"):
-            table.add_column(column)
-        for e in entries:
-            table.add_row(escape(e.provider), e.tier,
-                          escape(e.model + ("" if e.price_known else " (unpriced)")),
-                          _price(e.input_usd_per_mtok), _price(e.output_usd_per_mtok),
-                          e.checked, e.source)
-        Console().print(table)
+        print_rows(Console(), "keel models (USD per million tokens)",
+                   ("model", "provider", "tier", "input", "output", "checked", "source"),
+                   [(e.model + ("" if e.price_known else " (unpriced)"), e.provider, e.tier,
+                     _price(e.input_usd_per_mtok), _price(e.output_usd_per_mtok), e.checked,
+                     e.source) for e in entries], right=("input", "output"))
 
     @models.command("validate", cls=KeelCommand)
     def validate(

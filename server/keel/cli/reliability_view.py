@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from keel.protocol import ReliabilityMetric, UsageReport
+
+from .layout import print_rows
 
 
 def _value(m: ReliabilityMetric) -> str:
@@ -23,8 +24,12 @@ def _target(m: ReliabilityMetric) -> str:
 
 def print_alerts(usage: UsageReport, console: Console) -> None:
     if not usage.alerts:
-        console.print("[green]no alerts[/]: every metric with enough samples is within its "
-                      "thresholds")
+        missed = [m for m in usage.metrics if m.met is False]
+        # "No alerts" above a table of misses read as a contradiction: say why both hold.
+        tail = (f"; {len(missed)} metric(s) miss their target below, without enough samples "
+                "or by too little to alert" if missed else "")
+        console.print("[green]no alerts[/]: no metric with enough samples reached its warning "
+                      f"threshold{tail}")
         return
     for alert in usage.alerts:
         colour = "bold red" if alert.level == "critical" else "yellow"
@@ -32,17 +37,16 @@ def print_alerts(usage: UsageReport, console: Console) -> None:
         console.print(f"  fix: {escape(alert.fix)}")
 
 
-def metrics_table(usage: UsageReport) -> Table:
-    table = Table(title="reliability metrics")
-    for column in ("metric", "value", "target", "measured over", "met"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+def print_metrics(usage: UsageReport, console: Console) -> None:
+    headers = ("metric", "value", "target", "measured over", "target met")
+    rows = []
     for m in usage.metrics:
         name = m.title + (f" ({m.key})" if m.key else "")
         over = (f"{m.denominator} recoveries" if m.unit == "ms"
                 else f"{m.numerator}/{m.denominator}")
-        met = "-" if m.met is None else ("yes" if m.met else "[red]no[/]")
-        table.add_row(escape(name), _value(m), _target(m), over, met)
-    return table
+        rows.append((name, _value(m), _target(m), over,
+                     "-" if m.met is None else ("yes" if m.met else "no")))
+    print_rows(console, "reliability metrics", headers, rows, right=headers[1:])
 
 
 def print_warnings(usage: UsageReport, console: Console) -> None:

@@ -36,7 +36,7 @@ from keel.app.services import run_manager
 from keel.app.state import KeelApp
 from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError
 from keel.protocol.workflows import RunResult, RunWorkflowParams
-from keel.workflows.runs import new_run_id
+from keel.workflows.runs import RunManager, new_run_id
 
 from .common import (
     SETTINGS,
@@ -79,6 +79,8 @@ class _LiveNotifier(NullNotifier):
                                     payload.get("provider") or "")
             elif kind in ("retrying", "fallback"):
                 self.rows[stage] = (kind, f"{payload.get('provider')}: {payload.get('message')}")
+            elif kind == "progress":  # chunk i of n, tokens, cost, time against the deadline
+                self.rows[stage] = ("running", (payload.get("message") or "").split(": ", 1)[-1])
         if self.live is not None:
             self.live.update(self.table())
 
@@ -116,10 +118,29 @@ async def _run(app: KeelApp, params: RunWorkflowParams, interrupts: RunInterrupt
         app.notifier.on_queued = lambda: interrupts.registered(cancel)
     interrupts.attach(asyncio.get_running_loop())
     try:
-        return await run_workflow(app, params)
+        return with_every_finding(manager, await run_workflow(app, params))
     finally:
         interrupts.detach()
         await app.aclose()
+
+
+def with_every_finding(manager: RunManager, result: RunResult) -> RunResult:
+    """The CLI prints every finding (--json included): pages past the answer's first ones
+    are read as a client would, with keel/runFindings's pages."""
+    if not result.report.truncated:
+        return result
+    from keel.protocol.workflows import RunFindingsParams
+
+    findings, offset = [], 0
+    next_offset: int | None = 0
+    while next_offset is not None:
+        page = manager.findings_page(RunFindingsParams(run_id=result.run_id, offset=offset,
+                                                       limit=2_000))
+        findings += page.findings
+        next_offset = page.next_offset
+        offset = next_offset or 0
+    report = result.report.model_copy(update={"findings": findings, "truncated": False})
+    return result.model_copy(update={"report": report})
 
 
 def _first_stage_error(result: RunResult) -> str | None:

@@ -10,6 +10,7 @@ cancelled code action propagates its cancellation (answered -32800).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ from lsprotocol import types
 
 from keel.errors import KeelError
 from keel.observability.paths import PathScrubber
-from keel.protocol.advisor import Finding, GenerateFixParams
+from keel.protocol.advisor import Finding, FixProposal, GenerateFixParams
 from keel.protocol.methods import ANALYZE, GENERATE_FIX
 from keel.settings import configured_deadline_ms
 
@@ -26,6 +27,7 @@ from .dispatch import DispatchError, guarded
 log = structlog.get_logger(__name__)
 
 DEBOUNCE_S = 0.5
+FIX_ALL_KIND = "source.fixAll.keel"  # as Ruff's source.fixAll.ruff: safe fixes only
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
 
@@ -39,7 +41,7 @@ def diagnostic_of(finding: Finding, scrub: PathScrubber | None = None) -> types.
     return types.Diagnostic(
         range=_range(finding.range), message=scrub.text(finding.message) if scrub else finding.message, severity=SEVERITY[finding.severity],
         source="keel", code=finding.rule,
-        data={"findingId": finding.id, "fixable": finding.fixable},
+        data={"findingId": finding.id, "fixable": finding.fixable, "fixSafety": finding.fix_safety},
     )
 
 
@@ -124,12 +126,62 @@ async def _code_actions(server, params: types.CodeActionParams) -> list[types.Co
         except KeelError as exc:
             log.info("no quick fix", code=exc.code)
             continue
-        edits = [types.TextEdit(range=_range(e.range), new_text=e.new_text) for e in proposal.edits]
-        actions.append(types.CodeAction(
-            title=scrub.text(f"Keel: {proposal.title or proposal.explanation}"), kind=types.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic], is_preferred=True,
-            edit=types.WorkspaceEdit(changes={uri: edits}),
-        ))
+        actions.append(quick_fix(proposal, diagnostic, scrub))
+    return actions
+
+
+def quick_fix(proposal: FixProposal, diagnostic: types.Diagnostic,
+              scrub: PathScrubber) -> types.CodeAction:
+    """Only a safe fix is preferred: VS Code's Auto Fix applies a preferred fix unasked."""
+    title = proposal.title or proposal.explanation
+    if proposal.safety != "safe" and "(unsafe)" not in title:
+        title += " (unsafe)" if proposal.safety == "unsafe" else " (review)"
+    edits = [types.TextEdit(range=_range(e.range), new_text=e.new_text) for e in proposal.edits]
+    return types.CodeAction(
+        title=scrub.text(f"Keel: {title}"), kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic], is_preferred=True if proposal.safety == "safe" else None,
+        edit=types.WorkspaceEdit(changes={proposal.uri: edits}),
+        data={"findingId": proposal.finding_id, "safety": proposal.safety,
+              "safetyReason": scrub.text(proposal.safety_reason) if proposal.safety_reason else None,
+              "source": proposal.source},
+    )
+
+
+def wants(only: Sequence[str] | None, kind: str) -> bool:
+    """Whether a request's ``context.only`` asks for ``kind`` (a parent kind asks for it too)."""
+    return only is None or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+async def _fix_all(server, params: types.CodeActionParams) -> list[types.CodeAction]:
+    from keel.app.safe_fixes import fix_all_safe
+
+    uri = params.text_document.uri
+    try:
+        fixed = await fix_all_safe(server.app, uri)
+    except KeelError as exc:
+        log.info("no fix-all", code=exc.code)
+        return []
+    if fixed.applied == 0:
+        return []
+    lines = fixed.old_text.splitlines(keepends=True)
+    end = types.Position(line=len(lines), character=0)  # past the last line: the whole text
+    whole = types.Range(start=types.Position(line=0, character=0), end=end)
+    return [types.CodeAction(
+        title=f"Keel: Fix all safe issues ({fixed.applied})", kind=FIX_ALL_KIND,
+        edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole,
+                                                               new_text=fixed.new_text)]}),
+        data={"fixed": fixed.applied, "skippedUnsafe": fixed.unsafe_left},
+    )]
+
+
+async def code_actions(server, params: types.CodeActionParams) -> list[types.CodeAction]:
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    if wants(only, types.CodeActionKind.QuickFix) and params.context.diagnostics:
+        actions += await _code_actions(server, params)
+    # Never unasked: the fix-all runs every rule fix, so only when a client names it.
+    if only is not None and wants(only, FIX_ALL_KIND):
+        actions += await _fix_all(server, params)
     return actions
 
 
@@ -153,9 +205,10 @@ def register(server) -> None:
         publisher.clear(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix,
+                                                               FIX_ALL_KIND]))
     async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
         return await guarded(ls.app, types.TEXT_DOCUMENT_CODE_ACTION, ls.protocol.msg_id,
-                             lambda: _code_actions(ls, params),
+                             lambda: code_actions(ls, params),
                              configured_deadline_ms(ls.app.settings, GENERATE_FIX))
 

@@ -19,7 +19,7 @@ CAPABILITIES: dict[str, Any] = {
     # Findings carry UTF-16 columns (the LSP default): never negotiate another encoding.
     "positionEncoding": "utf-16",
     "textDocumentSync": {"openClose": True, "change": 2, "save": True},
-    "codeActionProvider": {"codeActionKinds": ["quickfix"]},
+    "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.keel"]},
     "executeCommandProvider": {"commands": []},
     "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True},
                   "fileOperations": {}},

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from .base import DeadlineParams, WireModel
 from .settings import Tier
+from .workflows import StageSkip
 
 
 class EstimateCostParams(DeadlineParams):
@@ -34,6 +35,9 @@ class StageEstimate(WireModel):
     if_configured_usd: float | None = Field(
         default=None, description="With no provider able to serve: the price on the reference provider.")
     if_configured_model: str | None = None
+    skip: StageSkip | None = Field(
+        default=None, description="Set when a run would skip this stage, and why "
+                                  "(restrictedMode, noProvider).")
 
 
 class SkippedFiles(WireModel):

@@ -64,6 +64,9 @@ class UsageReport(WireModel):
     partial: int = 0
     interrupted: int = 0
     running: int = 0
+    offline_partial: int = Field(
+        default=0, description="Of `partial`: runs whose only gaps are model stages skipped by "
+                               "design (Restricted Mode, no provider). They count as successes.")
     success_rate: float
     timeout_rate: float
     fallback_rate: float

@@ -18,8 +18,19 @@ RunStatus = Literal[
 StageStatus = Literal["succeeded", "skipped", "failed", "cancelled"]
 RunEventKind = Literal[
     "queued", "started", "attached", "stageStarted", "retrying", "fallback",
-    "stageFinished", "finished",
+    "stageFinished", "finished", "progress",
 ]
+# Why a stage was skipped: restrictedMode (untrusted workspace: no code leaves) and
+# noProvider (no model provider has a key) are offline by design, not failures.
+SkipReason = Literal["restrictedMode", "noProvider", "noInput", "noFindings", "runStopped"]
+
+
+class StageSkip(WireModel):
+    reason: SkipReason
+    message: str = Field(description="One human sentence: why, and what would run it.")
+    code: str | None = Field(
+        default=None, description="The error code behind it: 'trust.untrusted' for "
+                                  "restrictedMode, 'provider.none_configured' for noProvider.")
 
 
 class ListWorkflowsParams(ParamsModel):
@@ -31,6 +42,9 @@ class StageInfo(WireModel):
     title: str
     kind: StageKind
     tier: Tier | None = None
+    skip: StageSkip | None = Field(
+        default=None, description="Set when a run started now would skip this stage "
+                                  "(restrictedMode in an untrusted workspace).")
 
 
 class WorkflowInfo(WireModel):
@@ -43,6 +57,8 @@ class WorkflowInfo(WireModel):
 
 class ListWorkflowsResult(WireModel):
     workflows: list[WorkflowInfo]
+    workspace_trusted: bool = Field(
+        default=True, description="False in Restricted Mode: model stages will be skipped.")
 
 
 class RunWorkflowParams(DeadlineParams):
@@ -69,6 +85,12 @@ class StageResult(WireModel):
     duration_ms: int = 0
     note: str | None = None
     error: ErrorData | None = None
+    skip: StageSkip | None = Field(default=None, description="Why the stage was skipped.")
+    calls: int = Field(default=0, description="Provider calls made (attempts minus answers "
+                                              "served from the cache).")
+    chunks: int = Field(default=0, description="Chunks the stage's input was split into.")
+    retries: int = Field(default=0, description="Calls that repeated a failed one.")
+    fallbacks: int = Field(default=0, description="Times the stage moved to the next provider.")
 
 
 # How many findings one RunResult carries; the rest are read with keel/runFindings.
@@ -88,6 +110,12 @@ class RunReport(WireModel):
                                    "`findingsTotal`; page the rest with keel/runFindings.")
     findings_by_severity: dict[str, int] = Field(
         default={}, description="Counts of all the run's findings by severity.")
+    summary: str = Field(
+        default="", description="One human line: status word, stages, findings, cost "
+                                "(\"Partly done: 1 of 2 stages ran (summary skipped: "
+                                "Restricted Mode) · 12 findings in 4 files · $0.00\").")
+    status_text: str = Field(
+        default="", description="The run status as a human word (\"Timed out\"), never a code.")
 
 
 class RunCost(WireModel):
@@ -110,6 +138,9 @@ class RunResult(WireModel):
     cost: RunCost
     degraded: list[str] = []
     error: ErrorData | None = None
+    offline_by_design: bool = Field(
+        default=False, description="The run's only gaps are model stages skipped by design "
+                                   "(restrictedMode, noProvider): not a failure.")
 
 
 class CancelRunParams(ParamsModel):
@@ -135,6 +166,22 @@ class RunFindingsResult(WireModel):
     next_offset: int | None = Field(default=None, description="Absent on the last page.")
 
 
+class StageProgressInfo(WireModel):
+    """Where a model stage is, on ``progress``, ``retrying`` and ``fallback`` events."""
+
+    chunk: int = Field(description="1-based: the chunk running (or just done).")
+    chunks: int
+    done: int = Field(default=0, description="Chunks finished.")
+    calls: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+    elapsed_ms: int = Field(default=0, description="Since the run started.")
+    deadline_ms: int | None = Field(default=None, description="The run's whole budget.")
+
+
 class RunEvent(WireModel):
     run_id: str
     seq: int
@@ -146,3 +193,4 @@ class RunEvent(WireModel):
     model: str | None = None
     message: str | None = None
     client_run_id: str | None = None
+    progress: StageProgressInfo | None = None

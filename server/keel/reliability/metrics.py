@@ -3,7 +3,9 @@
 Every rate is ``numerator / denominator`` over the window and is ``None`` when
 the denominator is 0 (nothing to measure is not the same as 0 %). Runs still
 ``running`` are not finished and count nowhere; every finished run — partial
-and interrupted included — counts in the denominators.
+and interrupted included — counts in the denominators. A partial run that is
+offline by design (its model stages skipped for Restricted Mode or no key, nothing
+else wrong) counts as a success, here, in ``UsageReport.successRate`` and per day.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def reliability_metrics(report: UsageReport, counts: ReliabilityCounts) -> list[
     recoveries = sum(n for n, _ in counts.recoveries.values())
     recovery_ms = sum(ms for _, ms in counts.recoveries.values())
     metrics = [
-        metric(SUCCESS_RATE, report.succeeded, finished),
+        # Offline-by-design partial runs (no key, Restricted Mode) did all they could.
+        metric(SUCCESS_RATE, report.succeeded + report.offline_partial, finished),
         metric(TIMEOUT_RATE, report.timed_out, finished),
         metric(FALLBACK_RATE, counts.fallback_calls, counts.model_calls),
         metric(CONFIG_ERROR_RATE, counts.config_errors, counts.starts),

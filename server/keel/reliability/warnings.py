@@ -15,10 +15,11 @@ from keel.providers.registry import known_price
 from keel.storage.metrics import ReliabilityCounts
 from keel.storage.metrics_schema import IMPLAUSIBLE_CALL_USD, IMPLAUSIBLE_RUN_USD
 
+# Read by people (keel report's footer, the dashboard): words, not wire field names.
 BASELINE_DEFINITION = (
-    "baselineUsd: what each LLM stage's recorded tokens would have cost at its provider's "
-    "premium-tier model (registry prices); savingsUsd = baselineUsd - actualUsd over the runs "
-    "that recorded a baseline; byProvider rows carry no baseline, so their savings are 0")
+    "Baseline: what each model stage's recorded tokens would have cost on its provider's "
+    "premium-tier model (registry prices). Savings = baseline - actual cost, over the runs "
+    "that recorded a baseline; the per-provider rows carry no baseline, so their savings are 0.")
 
 
 def _cost_warnings(c: ReliabilityCounts) -> list[ReportWarning]:
@@ -39,7 +40,7 @@ def _cost_warnings(c: ReliabilityCounts) -> list[ReportWarning]:
             code="baseline.unmeasured", count=c.unmeasured_baseline_runs,
             message=f"{c.unmeasured_baseline_runs} runs cost "
                     f"${c.unmeasured_baseline_usd:.4f} with a zero baseline: no saving was "
-                    "measured for them, so their cost is left out of savingsUsd"))
+                    "measured for them, so their cost is left out of the savings"))
     return found
 
 

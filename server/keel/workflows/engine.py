@@ -32,11 +32,12 @@ from keel.protocol.workflows import (
     RunResult,
     RunStatus,
     StageResult,
+    StageSkip,
     StageStatus,
 )
 
 from .definitions import WorkflowDef
-from .report import render_markdown
+from .report import render_markdown, status_word, summary_line
 from .sources import SourceFile, collect_sources, read_texts
 from .stages_llm import LlmContext, run_llm_stage
 from .stages_static import RunCpu, run_static_stage
@@ -117,7 +118,8 @@ def close_unfinished(state: RunState, outcome: RunOutcome,
         elif stage.status == "pending":
             stage.status = "skipped"
             why = {"cancelled": "cancelled", "timedOut": "timed out"}.get(outcome, "failed")
-            stage.add_note(f"not started: the run {why}")
+            stage.skip = StageSkip(reason="runStopped", message=f"not started: the run {why}")
+            stage.add_note(stage.skip.message)
     return cut
 
 
@@ -129,6 +131,29 @@ def final_status(state: RunState, outcome: RunOutcome) -> RunStatus:
     if not troubled:
         return "succeeded"
     return "partial" if produced else "failed"
+
+
+# Skipped by design, not by fault: no code may leave (Restricted Mode) or none can (no key).
+OFFLINE_BY_DESIGN = frozenset({"restrictedMode", "noProvider"})
+
+
+def offline_by_design(state: RunState, status: RunStatus) -> bool:
+    """A partial run whose only gaps are model stages skipped by design: not a failure."""
+    troubled = [s for s in state.stages if s.status == "failed" or s.degraded or s.stale]
+    return status == "partial" and all(
+        s.status == "skipped" and s.skip is not None and s.skip.reason in OFFLINE_BY_DESIGN
+        for s in troubled)
+
+
+def recorded_error_type(stage: StageState) -> str | None:
+    """The history's ``stages.error_type``: the error's type, ``offline`` for a model stage
+    skipped by design, ``degraded`` for any other gap (stale answer, missing analyzer), so
+    reliability can tell an offline-by-design partial run from a troubled one."""
+    if stage.error is not None:
+        return stage.error.error_type
+    if stage.skip is not None and stage.skip.reason in OFFLINE_BY_DESIGN:
+        return "offline"
+    return "degraded" if stage.degraded or stage.stale else None
 
 
 def degraded_reasons(state: RunState) -> list[str]:
@@ -160,23 +185,28 @@ def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: Kee
             fallback_used=s.fallback_used, input_tokens=s.input_tokens,
             output_tokens=s.output_tokens, usd=round(s.usd, 8), duration_ms=s.duration_ms,
             note=s.note, error=error_data(s.error, spec.run_id, s.id) if s.error else None,
+            skip=s.skip, calls=s.attempts, chunks=s.chunks, retries=s.retries,
+            fallbacks=s.fallbacks,
         )
         for s in state.stages
     ]
     actual = sum(s.usd for s in state.stages)
     baseline = sum(s.baseline_usd for s in state.stages)
+    offline = offline_by_design(state, status)
     markdown = render_markdown(state, status, rel_by_uri, error.message if error else None,
-                               findings)
+                               findings, actual_usd=actual)
     return RunResult(
         run_id=spec.run_id, workflow=spec.workflow.id, target=spec.target_display,
         status=status, started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,
         stages=stages,
         report=RunReport(markdown=markdown, findings=findings[:max_findings],
                          findings_total=len(findings), truncated=len(findings) > max_findings,
-                         findings_by_severity=dict(Counter(f.severity for f in findings))),
+                         findings_by_severity=dict(Counter(f.severity for f in findings)),
+                         summary=summary_line(state, status, findings, rel_by_uri, actual),
+                         status_text=status_word(status)),
         cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
                      savings_usd=round(max(0.0, baseline - actual), 8)),
-        degraded=state.degraded,
+        degraded=state.degraded, offline_by_design=offline,
         error=(error_data(error, spec.run_id, _stage_of(state, error))
                if error is not None else None),
     )

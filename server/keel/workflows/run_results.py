@@ -10,7 +10,7 @@ from keel.protocol.advisor import Finding
 from keel.protocol.workflows import RunResult
 from keel.records import RunRecord, StageRecord
 
-from .engine import RunOutcome, RunSpec, build_result
+from .engine import RunOutcome, RunSpec, build_result, recorded_error_type
 from .run_findings import ordered_findings
 from .state import RunState
 
@@ -48,7 +48,7 @@ def run_record(result: RunResult, state: RunState) -> RunRecord:
             output_tokens=s.output_tokens, usd=s.usd, duration_ms=s.duration_ms,
             estimated_input_tokens=s.estimated_input_tokens,
             estimated_output_tokens=s.estimated_output_tokens,
-            error_type=s.error.error_type if s.error else None, note=s.note,
+            error_type=recorded_error_type(s), note=s.note,
         )
         for s, r in zip(state.stages, result.stages, strict=True)
     ]

@@ -131,6 +131,17 @@ class ActiveRun:
         return not (self.finishing or self.deadline.expired)
 
 
+def report_stage_progress(state: RunState, progress: list[Progress], event: RunEvent) -> None:
+    """Inside a model stage, the work-done report moves with each chunk (not only per stage)."""
+    info = event.progress
+    assert info is not None
+    stages = max(1, len(state.stages))
+    done = sum(1 for s in state.stages if s.status not in ("pending", "running"))
+    share = info.done / max(1, info.chunks)
+    for each in progress:
+        each.report(event.message, round(100 * (done + share) / stages))
+
+
 class RunManager:
     """Holds every run of the process. ``execute`` dependencies are injected by the app."""
 
@@ -166,6 +177,8 @@ class RunManager:
             for progress in run.progress:
                 progress.report(f"{done}/{len(run.state.stages)} stages",
                                 round(100 * done / max(1, len(run.state.stages))))
+        elif event.progress is not None:
+            report_stage_progress(run.state, run.progress, event)
 
     # -- running -----------------------------------------------------------------
     async def run_request(self, request_key: Hashable, params: RunWorkflowParams,

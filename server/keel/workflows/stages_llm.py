@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -23,6 +23,7 @@ import structlog
 
 from keel.errors import KeelError, Unavailable
 from keel.protocol.advisor import Finding
+from keel.protocol.workflows import SkipReason, StageProgressInfo, StageSkip
 from keel.providers.base import Completion, CompletionRequest
 from keel.providers.factory import ProviderSet
 from keel.providers.registry import premium_baseline, price_usd, resolve_model
@@ -47,6 +48,8 @@ from .sources import SourceFile
 from .state import StageState
 
 log = structlog.get_logger(__name__)
+RESTRICTED_MESSAGE = ("Restricted Mode: the workspace is not trusted, so no code is sent to a "
+                      "model (trust the workspace to run this stage)")
 Emit = Callable[..., None]
 
 
@@ -71,6 +74,7 @@ class LlmContext:
     emit: Emit
     now_iso: Callable[[], str]
     release: Callable[[], None] | None = None  # called once when the run ends
+    started: float = field(default_factory=time.monotonic)  # for progress: elapsed time
 
 
 def serving_ids(providers: ProviderSet) -> list[str]:
@@ -86,15 +90,59 @@ def candidate_chain(providers: ProviderSet, profile: str, tier: str) -> list[Can
     ]
 
 
-def _on_event(ctx: LlmContext, stage_id: str) -> Callable[[ResilienceEvent], None]:
+def _on_event(ctx: LlmContext, stage: StageState) -> Callable[[ResilienceEvent], None]:
     def handle(event: ResilienceEvent) -> None:
         if event.kind == "retrying":
+            stage.retries += 1
             message = f"{event.code}; retrying in {event.wait_ms} ms"
         else:
+            stage.fallbacks += 1
             message = f"{event.code}; falling back to {event.next_provider} ({event.next_tier})"
-        ctx.emit(event.kind, stage=stage_id, provider=event.provider, model=event.model,
-                 attempt=event.attempt, message=message)
+        ctx.emit(event.kind, stage=stage.id, provider=event.provider, model=event.model,
+                 attempt=event.attempt, message=message, progress=progress_info(ctx, stage))
     return handle
+
+
+def progress_info(ctx: LlmContext, stage: StageState) -> StageProgressInfo:
+    """Where a model stage stands: chunk i of n, spend so far, time against the deadline."""
+    elapsed_ms = round((time.monotonic() - ctx.started) * 1000)
+    left = current_deadline().remaining_ms()
+    return StageProgressInfo(
+        chunk=min(stage.chunks, stage.chunks_done + 1), chunks=stage.chunks,
+        done=stage.chunks_done, calls=stage.attempts, retries=stage.retries,
+        fallbacks=stage.fallbacks, input_tokens=stage.input_tokens,
+        output_tokens=stage.output_tokens, usd=round(stage.usd, 8), elapsed_ms=elapsed_ms,
+        deadline_ms=None if left is None else elapsed_ms + left)
+
+
+def progress_line(info: StageProgressInfo) -> str:
+    """``chunk 2 of 4 · 3,120 tokens · $0.0021 · 12 s of 120 s``."""
+    parts = [f"chunk {info.chunk} of {info.chunks}" if info.done < info.chunks
+             else f"{info.chunks} of {info.chunks} chunks done"]
+    parts.append(f"{info.input_tokens + info.output_tokens:,} tokens")
+    parts.append(f"${info.usd:.4f}")
+    if info.retries or info.fallbacks:
+        parts.append(f"{info.retries} {'retry' if info.retries == 1 else 'retries'}, "
+                     f"{info.fallbacks} {'fallback' if info.fallbacks == 1 else 'fallbacks'}")
+    elapsed = f"{info.elapsed_ms / 1000:.0f} s"
+    parts.append(elapsed if info.deadline_ms is None
+                 else f"{elapsed} of {info.deadline_ms / 1000:.0f} s")
+    return " · ".join(parts)
+
+
+def emit_progress(ctx: LlmContext, stage: StageState) -> None:
+    info = progress_info(ctx, stage)
+    ctx.emit("progress", stage=stage.id, provider=stage.provider, model=stage.model,
+             message=f"{stage.id}: {progress_line(info)}", progress=info)
+
+
+def skip_stage(stage: StageState, reason: SkipReason, message: str, code: str | None = None,
+               degraded: bool = False) -> None:
+    """Skip with a typed reason (for the wire) and the same words as a note (for the report)."""
+    stage.status = "skipped"
+    stage.degraded = stage.degraded or degraded
+    stage.skip = StageSkip(reason=reason, message=message, code=code)
+    stage.add_note(message)
 
 
 def _call_outcome(errors: list[KeelError]) -> str:
@@ -112,25 +160,23 @@ async def run_llm_stage(
     if plan.downgraded:
         stage.add_note(f"ran on the {plan.tier} tier: small input")
     if plan.calls == 0:
-        stage.status = "skipped"
-        stage.add_note("no input files")
+        skip_stage(stage, "noInput", "no input files")
         return
     if stage_def.skip_when == "no_findings" and not findings:
-        stage.status = "skipped"
-        stage.add_note("skipped: the static stages found nothing to look at")
+        skip_stage(stage, "noFindings", "the static stages found nothing to look at")
         return
     if ctx.providers.untrusted:
-        stage.status = "skipped"
-        stage.degraded = True
-        stage.add_note("skipped: the workspace is not trusted, so no code is sent to a model "
-                       "(trust the workspace to run this stage)")
+        skip_stage(stage, "restrictedMode", RESTRICTED_MESSAGE, "trust.untrusted", degraded=True)
         return
     serving = serving_ids(ctx.providers)
     chain = candidate_chain(ctx.providers, ctx.workflow.profile, plan.tier)
     rel_by_uri = {f.uri: f.rel_path for f in files}
     # Chunking and prompt building walk every file and finding: off the loop.
     chunks = await in_thread(lambda: list(build_chunks(stage_def, files, texts)))
+    stage.chunks = len(chunks)
     for chunk in chunks:
+        if serving:  # with no provider the stage is skipped at once: nothing to follow
+            emit_progress(ctx, stage)
         prompt, _dropped = await in_thread(build_prompt, stage_def, chunk, findings, rel_by_uri)
         key = cache_key(prompt, tier=plan.tier, max_tokens=stage_def.output_tokens_per_call,
                         system=SYSTEM_PROMPT)
@@ -138,15 +184,17 @@ async def run_llm_stage(
             await _one_call(ctx, stage_def, stage, chain, prompt, key)
         except Unavailable as error:
             if error.code == "provider.none_configured" and not serving:
-                stage.status = "skipped"
-                stage.degraded = True
-                stage.add_note(f"skipped: no model provider has a key ({error.hint or error.message})")
+                skip_stage(stage, "noProvider",
+                           f"no model provider has a key ({error.hint or error.message})",
+                           error.code, degraded=True)
                 return
             stage.status, stage.error, stage.degraded = "failed", error, True
             return
         except KeelError as error:
             stage.status, stage.error, stage.degraded = "failed", error, True
             return
+        stage.chunks_done += 1
+        emit_progress(ctx, stage)
     stage.status = "succeeded"
 
 
@@ -167,12 +215,13 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         ))
 
     started = time.monotonic()
+    fallbacks_before = stage.fallbacks  # a failed call fell back only if a fallback happened
     outcome = None
     failure: KeelError | None = None
     try:
         outcome = await call_with_fallback(
             chain, attempt, profile=ctx.workflow.profile, breakers=res.breakers,
-            budgets=res.budgets, on_event=_on_event(ctx, stage.id),
+            budgets=res.budgets, on_event=_on_event(ctx, stage),
             slow_threshold_s=stage_def.slow_call_ms / 1000, cache=res.cache, cache_key=key,
             sleep=res.sleep, rng=res.rng,
         )
@@ -184,7 +233,8 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         # Recorded on success, failure and cancellation alike (finally, not except).
         if outcome is None and failure is None:
             stage.attempts += made[0]
-        _record_call(ctx, stage, chain, outcome, failure, started, made[0])
+        _record_call(ctx, stage, chain, outcome, failure, started, made[0],
+                     fell_back=stage.fallbacks > fallbacks_before)
     if outcome.stale:
         stage.stale = True
         stage.outputs.append(outcome.value.text)
@@ -208,7 +258,8 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
 
 
 def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], outcome: Any,
-                 failure: KeelError | None, started: float, made: int) -> None:
+                 failure: KeelError | None, started: float, made: int,
+                 fell_back: bool = False) -> None:
     latency_ms = round((time.monotonic() - started) * 1000)
     if outcome is not None:
         completion = outcome.value
@@ -224,7 +275,9 @@ def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], out
         last = chain[-1] if chain else None
         provider, model, tier = ((last.provider, last.model, last.tier) if last is not None
                                  else ("none", None, stage.tier))
-        attempts, fallback, tokens_in, tokens_out = made, len(chain) > 1, 0, 0
+        # Not "the chain had a second provider": the fallback rate would count calls that
+        # never fell back, against runs whose reports say no fallback.
+        attempts, fallback, tokens_in, tokens_out = made, fell_back, 0, 0
         if failure is None and current_deadline().expired:
             status, error_type, error_code = "timedOut", "timeout", "deadline.exceeded"
         elif failure is None:

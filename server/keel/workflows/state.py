@@ -12,6 +12,7 @@ from typing import Literal
 from keel.errors import KeelError
 from keel.protocol.advisor import Finding
 from keel.protocol.settings import Tier
+from keel.protocol.workflows import StageSkip
 
 # A stage's StageStatus once it ended; before that, pending or running.
 StageProgress = Literal["pending", "running", "succeeded", "skipped", "failed", "cancelled"]
@@ -43,6 +44,12 @@ class StageState:
     stale: bool = False
     # Skipped or failed for a reason outside the code (no provider, no bandit, ...).
     degraded: bool = False
+    skip: StageSkip | None = None  # why it was skipped, for the wire and the report
+    # Live progress of a model stage: chunks planned, finished, and what went wrong on the way.
+    chunks: int = 0
+    chunks_done: int = 0
+    retries: int = 0
+    fallbacks: int = 0
 
     def add_note(self, text: str) -> None:
         self.note = f"{self.note}; {text}" if self.note else text

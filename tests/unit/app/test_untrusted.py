@@ -103,8 +103,40 @@ async def test_a_run_skips_its_model_stages_in_an_untrusted_workspace(tmp_path, 
     assert chaos_reply.requests_total == 0
     assert result.status == "partial" and result.error is None
     assert all(s.status == "skipped" and "not trusted" in (s.note or "") for s in llm)
+    # The skip is typed, so the client can offer Manage Workspace Trust; not a failure.
+    assert all(s.skip is not None and (s.skip.reason, s.skip.code)
+               == ("restrictedMode", "trust.untrusted") for s in llm)
+    assert result.offline_by_design and result.report.status_text == "Partly done"
     assert all(s.status == "succeeded" for s in result.stages if s.tier is None)  # static ones ran
     assert result.report.findings  # and their findings are reported
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+async def test_run_says_beforehand_which_stages_restricted_mode_skips(tmp_path, chaos_reply,
+                                                                      trusted):
+    from keel.app import cost_ops
+    from keel.protocol.cost import EstimateCostParams
+    from keel.protocol.workflows import ListWorkflowsParams
+
+    app = make_app(tmp_path, chaos_reply, trusted)
+    try:
+        listed = await run_ops.list_workflows(app, ListWorkflowsParams())
+        estimate = await cost_ops.estimate_cost(app, EstimateCostParams(workflow="bug-predict",
+                                                                        target="m.py"))
+    finally:
+        app.close()
+    assert listed.workspace_trusted is trusted
+    stages = [s for w in listed.workflows for s in w.stages]
+    assert {s.kind for s in stages} == {"static", "llm"}
+    estimated = [s for s in estimate.stages if s.tier is not None]
+    assert estimated
+    if trusted:
+        assert all(s.skip is None for s in stages) and all(s.skip is None for s in estimated)
+        return
+    for stage in stages:
+        assert (stage.skip is not None) is (stage.kind == "llm")
+    assert all(s.skip is not None and s.skip.reason == "restrictedMode" for s in estimated)
+    assert all(s.skip is None for s in estimate.stages if s.tier is None)
 
 
 @pytest.mark.parametrize("trusted", [False, True])

@@ -110,17 +110,52 @@ def test_the_markdown_report_quotes_what_it_shows_and_says_how_to_see_the_rest()
                        note="ran on the cheap tier", error=Cancelled("Stopped.", code="run.cancelled"))
     stage.findings = [_finding("<module> is 300 lines; *args unused", n)
                       for n in range(MAX_FINDINGS_LISTED + 40)]
-    state = RunState(run_id="r", workflow="review", target="a.py", stages=[stage], files=1)
-    markdown = render_markdown(state, "failed", {"file:///w/a.py": "a.py"}, "bad <input> here")
+    state = RunState(run_id="r-1", workflow="review", target="a.py", stages=[stage], files=1)
+    markdown = render_markdown(state, "cancelled", {"file:///w/a.py": "a.py"}, "bad <input> here")
     console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(Markdown(markdown))
     text = console.export_text()
     assert "<module> is 300 lines; *args unused" in text
-    status_line = next(line for line in text.splitlines() if "Status:" in line)
-    assert "Error:" not in status_line and "Error: bad <input> here" in text
-    assert "…and 40 more" in text and "keel run ... --json" in text
-    note_line = next(line for line in text.splitlines() if "ran on the cheap tier" in line)
-    assert "run.cancelled" not in note_line
+    summary = text.splitlines()[text.splitlines().index(
+        next(line for line in text.splitlines() if line.strip().startswith("Cancelled:")))]
+    assert "Error:" not in summary and "Error: bad <input> here" in text
+    # The status is said once, as a word; the internal code never reaches the reader.
+    assert text.count("Cancelled") == 1 and "run.cancelled" not in text
+    assert "Showing the 200 most severe of 240 findings" in text
+    assert "keel/runFindings (run r-1)" in text and "keel run ... --json" in text
+
+
+def test_the_report_groups_findings_by_file_with_line_ranges_that_80_columns_never_cut():
+    from rich.markdown import Markdown
+
+    from keel.protocol.advisor import Finding
+    from keel.workflows.report import render_markdown
+    from keel.workflows.state import RunState, StageState
+
+    deep = "src/requests/adapters/very/deeply/nested/package/module_name.py"
+    rel = {"file:///w/a.py": "a.py", f"file:///w/{deep}": deep}
+
+    def finding(uri: str, first: int, last: int) -> Finding:
+        return Finding.model_validate({
+            "id": f"{uri}{first}", "title": "t", "category": "size", "uri": uri,
+            "rule": "long-function-with-a-long-rule-name", "severity": "warning",
+            "message": "a long message " * 8,
+            "range": {"start": {"line": first, "character": 0},
+                      "end": {"line": last, "character": 1}}})
+
+    stage = StageState(id="static", title="Static analysis", kind="static", status="succeeded")
+    stage.findings = [finding("file:///w/a.py", 4, 9), finding(f"file:///w/{deep}", 119, 119),
+                      finding("file:///w/a.py", 0, 0)]
+    state = RunState(run_id="r", workflow="review", target=".", stages=[stage], files=2)
+    markdown = render_markdown(state, "succeeded", rel)
+    assert markdown.count("### a.py (2)") == 1 and f"### {deep.replace('_', chr(92) + '_')} (1)" \
+        in markdown
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(Markdown(markdown))
+    text = console.export_text()
+    for location in ("a.py:1", "a.py:5-10", f"{deep}:120"):
+        assert any(location in line for line in text.splitlines()), location
+    assert text.index("a.py:1 ") < text.index("a.py:5-10")
 
 
 def test_the_estimate_explains_its_range_in_words(tmp_path):

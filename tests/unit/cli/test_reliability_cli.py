@@ -53,7 +53,9 @@ def test_report_prints_alerts_first_and_warnings_under_the_figures(cli, tmp_path
     critical = text.index("CRITICAL workflow timeout rate is 15.0% (3 of 20)")
     assert critical < text.index("keel report: last 30 days") < text.index("reliability metrics")
     assert text.index("by day") < text.index("warning (baseline.unmeasured)")
-    assert "savingsUsd = baselineUsd - actualUsd" in text
+    assert "Savings = baseline - actual cost" in text
+    # Wire field names never reach a reader.
+    assert not any(name in text for name in ("savingsUsd", "baselineUsd", "byProvider"))
     as_json = json.loads(CliRunner().invoke(cli, ["report", "--json", "--workspace",
                                                   str(workspace), "--storage-dir",
                                                   str(store)]).output)
@@ -119,3 +121,37 @@ def test_a_bad_registry_file_is_a_config_exit_with_the_entry_named(cli, tmp_path
                                    "--workspace", str(tmp_path)])
     assert out.exit_code == 3
     assert "reg.toml: tiers.azure: unknown provider kind" in out.output
+
+
+def test_models_and_report_fit_80_columns_without_cutting_names_or_headers(cli, tmp_path: Path):
+    from keel.protocol.settings import ProviderSettings
+    from keel.providers.registry import resolve_model
+
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"providers": [
+        {"id": "claude-with-a-long-provider-id", "kind": "anthropic"},
+        {"id": "oai", "kind": "openai"}]}))
+    out = CliRunner().invoke(cli, ["models", "--settings", str(settings), "--workspace",
+                                   str(tmp_path)], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert "…" not in out.stdout and all(len(line) <= 80 for line in lines)
+    for kind, pid in (("anthropic", "claude-with-a-long-provider-id"), ("openai", "oai")):
+        for tier in ("cheap", "capable", "premium"):
+            model = resolve_model(ProviderSettings(id=pid, kind=kind), tier).model
+            assert any(line.strip() == model for line in lines), model  # whole, on its line
+    workspace, store = tmp_path / "ws", tmp_path / "store"
+    workspace.mkdir()
+    recorder = StorageRecorder(database_path(workspace, store))
+    today = datetime.now(UTC).strftime("%Y-%m-%dT01:00:00Z")
+    run = RunRecord(run_id="r", workflow="security-audit", target="a.py", status="succeeded",
+                    started_at=today, actual_usd=0.1, baseline_usd=0.3)
+    recorder.run_started(run)
+    recorder.run_finished(run)
+    assert recorder.close(10)
+    report = CliRunner().invoke(cli, ["report", "--workspace", str(workspace), "--storage-dir",
+                                      str(store)], env={"COLUMNS": "80"})
+    assert report.exit_code == 0, report.output
+    assert "…" not in report.stdout and all(len(line) <= 80 for line in report.stdout.splitlines())
+    for header in ("measured over", "target met", "fallbacks", "attempts", "savings", "MTTR"):
+        assert header in report.stdout, header

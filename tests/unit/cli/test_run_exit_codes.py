@@ -78,3 +78,18 @@ def test_a_ctrl_c_before_the_command_ran_still_cancels_and_records_the_run(tmp_p
     history = CliRunner().invoke(app, ["history", "--json", "-w", str(tmp_path)])
     assert [(r["runId"], r["status"]) for r in json.loads(history.stdout)["runs"]] == [
         (run["runId"], "cancelled")]
+
+
+def test_keel_run_at_80_columns_never_cuts_a_findings_file_and_line(tmp_path):
+    deep = tmp_path / "src" / "requests" / "adapters" / "deeply_nested_package_name"
+    deep.mkdir(parents=True)
+    (deep / "module_with_a_long_name.py").write_text(
+        "import os\n\n\ndef f(x):\n    if x == None:\n        return 1\n")
+    result = CliRunner().invoke(app, ["run", "review", "src", "-w", str(tmp_path)],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    where = "src/requests/adapters/deeply_nested_package_name/module_with_a_long_name.py"
+    lines = result.stdout.splitlines()
+    for line_no in (1, 5):
+        assert any(f"{where}:{line_no}" in line for line in lines), result.stdout
+    assert "Partly done" in result.stdout and "…" not in result.stdout

@@ -69,7 +69,7 @@ def test_history_filters_and_limits(app, workspace, storage) -> None:
 def test_history_table(app, workspace, storage) -> None:
     result = CliRunner().invoke(app, _args(workspace, storage, "history"))
     assert result.exit_code == 0, result.output
-    assert "timedOut" in result.stdout and "docs" in result.stdout
+    assert "Timed out" in result.stdout and "docs" in result.stdout
     assert "3 runs, newest first" in result.stdout
 
 
