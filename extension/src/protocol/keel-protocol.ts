@@ -552,6 +552,10 @@ export interface ProviderSettings {
   id: string;
   kind: "anthropic" | "openai" | "offline";
   models?: TierModels | null;
+  /**
+   * Sampling temperature sent with every request; unset: not sent (the model's default), and never sent to models that reject it (reasoning models).
+   */
+  temperature?: number | null;
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
@@ -709,6 +713,10 @@ export interface RunResult {
  */
 export interface StageResult {
   attempts?: number;
+  /**
+   * A provider answered without usage: tokens and cost include estimates.
+   */
+  costEstimated?: boolean;
   durationMs?: number;
   error?: ErrorData | null;
   fallbackUsed?: boolean;
@@ -720,6 +728,10 @@ export interface StageResult {
   provider?: string | null;
   status: "succeeded" | "skipped" | "failed" | "cancelled";
   tier?: ("cheap" | "capable" | "premium") | null;
+  /**
+   * A model answer of this stage stopped at its output limit (stop_reason max_tokens / finish_reason length): its findings may be incomplete.
+   */
+  truncated?: boolean;
   usd?: number;
   [k: string]: unknown;
 }

@@ -67,6 +67,11 @@ class StageResult(WireModel):
     duration_ms: int = 0
     note: str | None = None
     error: ErrorData | None = None
+    truncated: bool = Field(default=False, description="A model answer of this stage stopped "
+                            "at its output limit (stop_reason max_tokens / finish_reason "
+                            "length): its findings may be incomplete.")
+    cost_estimated: bool = Field(default=False, description="A provider answered without "
+                                 "usage: tokens and cost include estimates.")
 
 
 # How many findings one RunResult carries; the rest are read with keel/runFindings.

@@ -160,6 +160,7 @@ def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: Kee
             fallback_used=s.fallback_used, input_tokens=s.input_tokens,
             output_tokens=s.output_tokens, usd=round(s.usd, 8), duration_ms=s.duration_ms,
             note=s.note, error=error_data(s.error, spec.run_id, s.id) if s.error else None,
+            truncated=s.truncated, cost_estimated=s.cost_estimated,
         )
         for s in state.stages
     ]

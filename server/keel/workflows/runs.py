@@ -348,6 +348,7 @@ def _run_record(result: RunResult, state: RunState) -> RunRecord:
             estimated_input_tokens=s.estimated_input_tokens,
             estimated_output_tokens=s.estimated_output_tokens,
             error_type=s.error.error_type if s.error else None, note=s.note,
+            truncated=s.truncated, cost_estimated=s.cost_estimated,
         )
         for s, r in zip(state.stages, result.stages, strict=True)
     ]

@@ -43,6 +43,8 @@ class StageState:
     stale: bool = False
     # Skipped or failed for a reason outside the code (no provider, no bandit, ...).
     degraded: bool = False
+    truncated: bool = False  # a model answer stopped at its output limit (stop_reason)
+    cost_estimated: bool = False  # some usage was not reported: tokens and cost are estimates
 
     def add_note(self, text: str) -> None:
         self.note = f"{self.note}; {text}" if self.note else text
