@@ -613,6 +613,10 @@ export interface ReportWarning {
 export interface RunCost {
   actualUsd?: number;
   baselineUsd?: number;
+  /**
+   * Some provider answer carried no usage: actualUsd includes estimated tokens (see the stages).
+   */
+  costEstimated?: boolean;
   savingsUsd?: number;
   [k: string]: unknown;
 }

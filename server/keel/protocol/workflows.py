@@ -97,6 +97,8 @@ class RunCost(WireModel):
     actual_usd: float = 0.0
     baseline_usd: float = 0.0
     savings_usd: float = 0.0
+    cost_estimated: bool = Field(default=False, description="Some provider answer carried no "
+                                 "usage: actualUsd includes estimated tokens (see the stages).")
 
 
 class RunResult(WireModel):

@@ -30,6 +30,7 @@ from keel.protocol.settings import ProviderSettings
 from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
+from . import recent
 from .base import Completion, CompletionRequest, ProviderKind
 from .credentials import Credentials, is_loopback_url
 from .http_errors import ProviderHttpError, cap, is_html, is_json_type
@@ -118,14 +119,31 @@ class HttpProvider(ABC):
             if response.status_code >= 400 or self._not_json(response):
                 raise self._http_error(ProviderHttpError(response))
             body = response.json() if response.content else None
-        except KeelError:
+        except KeelError as ours:
+            self._note(ours)
             raise  # already ours (e.g. no key): nothing to translate
         except Exception as exc:
-            raise classify_provider_error(exc, self.id) from exc
+            classified = classify_provider_error(exc, self.id)
+            self._note(classified)
+            raise classified from exc
         latency_ms = int((time.monotonic() - started) * 1000)
-        if not isinstance(body, dict):
-            raise bad_response(self.id, "not a JSON object")
-        return self._parse(body, request, latency_ms)
+        try:
+            if not isinstance(body, dict):
+                raise bad_response(self.id, "not a JSON object")
+            completion = self._parse(body, request, latency_ms)
+        except KeelError as unusable:
+            self._note(unusable)
+            raise
+        recent.note_success(self.id)
+        return completion
+
+    def _note(self, error: KeelError) -> None:
+        """The health component shows the provider's words (or ours) for the last failure."""
+        said = error.details.get("providerMessage") if error.details else None
+        recent.note_error(self.id, error.code, str(said or error.message))
+        if error.code == "provider.refused":
+            log.warning("provider.refused", provider=self.id, provider_message=said,
+                        stop_reason=error.details.get("stopReason"))
 
     @staticmethod
     def _not_json(response: Any) -> bool:

@@ -176,7 +176,8 @@ def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: Kee
                          findings_total=len(findings), truncated=len(findings) > max_findings,
                          findings_by_severity=dict(Counter(f.severity for f in findings))),
         cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
-                     savings_usd=round(max(0.0, baseline - actual), 8)),
+                     savings_usd=round(max(0.0, baseline - actual), 8),
+                     cost_estimated=any(s.cost_estimated for s in state.stages)),
         degraded=state.degraded,
         error=(error_data(error, spec.run_id, _stage_of(state, error))
                if error is not None else None),
