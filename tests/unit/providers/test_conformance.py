@@ -165,3 +165,10 @@ async def test_one_candidate_with_retries(reply, requests, chaos):
         await provider.aclose()
     assert chaos.requests_total == requests
     assert waits == [5.0] * (requests - 1)
+
+
+async def test_a_refusal_is_logged_with_the_providers_words(chaos, logs):
+    seen = await play(Case("refusal", "openai", (cases.openai_refusal(),)), chaos)
+    logged = [e for e in logs if e["event"] == "provider.refused"]
+    assert logged and logged[0]["provider_message"] == seen.details["providerMessage"]
+    assert logged[0]["stop_reason"] == "refusal"

@@ -102,3 +102,20 @@ async def test_hostile_dates_in_a_model_list_are_ignored():
     report = await validate_models(settings, KEYS, network=True, today=date(2026, 12, 5),
                                    transport=_listing(models))
     assert {c.id: c for c in report.checks}["models.lifecycle"].status == "pass"
+
+
+def test_the_models_health_component_names_a_retired_model(tmp_path: Path):
+    from keel.app.model_registry import assess_registry
+    from keel.app.state import KeelApp
+
+    app = KeelApp(workspace_folders=[tmp_path], workspace_trusted=True, env={})
+    app.apply_settings({"providers": [{"id": "c", "kind": "anthropic",
+                                       "models": {"cheap": "claude-3-5-haiku"}}]}, "test")
+    status, detail, fix = assess_registry(app, today=date(2026, 12, 5))
+    assert status == "degraded"
+    assert "claude-3-5-haiku was retired on 2026-02-19; use claude-haiku-4-5 instead" in detail
+    app.apply_settings({"providers": [{"id": "o", "kind": "openai",
+                                       "models": {"premium": "o3"}}]}, "test")
+    status, detail, fix = assess_registry(app, today=date(2026, 11, 20))
+    assert status == "ok" and "warning" in detail and "use gpt-5.1 instead" in detail
+    app.close()
