@@ -109,22 +109,27 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
     completion: Completion = outcome.value
     if outcome.provider is None or outcome.tier is None:  # only a cached answer lacks them: none here
         raise InternalError("The fix came back without the provider that made it.")
-    usd = record_fix_call(app, finding, lease.providers.settings_of(outcome.provider),
-                          outcome.tier, completion, None)
+    rejected: ProviderError | None = None
+    new_text = replacement_from(completion.text)
     if completion.truncated:  # half a function parses more often than one would hope
-        raise ProviderError(
+        rejected = ProviderError(
             f"The model's fix was cut off at the {MAX_OUTPUT_TOKENS}-token output limit "
             f"({completion.stop_reason}), so it is not offered.",
             code="provider.truncated", transient=False, provider=outcome.provider,
             hint="The enclosing function is too long for a model fix; fix it by hand or "
                  "split it first.", details={"stopReason": completion.stop_reason})
-    new_text = replacement_from(completion.text)
-    try:
-        await in_thread(ast.parse, apply_lines(source.text, start, end, new_text))
-    except SyntaxError:
-        raise ProviderError("The model proposed code that does not parse; try again.",
-                            code="provider.bad_response", transient=True,
-                            provider=outcome.provider) from None
+    else:
+        try:
+            await in_thread(ast.parse, apply_lines(source.text, start, end, new_text))
+        except SyntaxError:
+            rejected = ProviderError("The model proposed code that does not parse; try again.",
+                                     code="provider.bad_response", transient=True,
+                                     provider=outcome.provider)
+    # Billed whether or not it is offered: history gets it with the reason it was not.
+    usd = record_fix_call(app, finding, lease.providers.settings_of(outcome.provider),
+                          outcome.tier, completion, rejected)
+    if rejected is not None:
+        raise rejected
     end_pos = Position(line=end, character=0) if end < len(lines) else Position(
         line=max(0, len(lines) - 1), character=len(lines[-1]) if lines else 0)
     if end >= len(lines) and lines and not lines[-1].endswith("\n"):

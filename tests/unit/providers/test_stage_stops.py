@@ -140,6 +140,7 @@ async def test_a_fix_that_is_cut_or_unparseable_is_not_offered_but_is_billed(
     assert caught.value.code == code
     calls = [c for c in app.recorder.calls if c.stage_id == "generate-fix"]
     assert calls and calls[0].input_tokens == 500 and calls[0].usd > 0
+    assert (calls[0].outcome, calls[0].error_code) == ("failed", code)
 
 
 def test_price_completion_matches_the_recorded_cost_of_a_plain_answer():
