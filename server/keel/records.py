@@ -29,6 +29,9 @@ class ModelCallRecord:
     error_type: str | None = None
     error_code: str | None = None
     at: str = ""
+    # Issue 26: the answer's stop reason, and whether usage was estimated (none reported).
+    stop_reason: str | None = None
+    cost_estimated: bool = False
 
 
 @dataclass
@@ -49,6 +52,8 @@ class StageRecord:
     estimated_output_tokens: int | None = None
     error_type: str | None = None
     note: str | None = None
+    truncated: bool = False
+    cost_estimated: bool = False
 
 
 @dataclass

@@ -583,6 +583,10 @@ export interface ProviderSettings {
   id: string;
   kind: "anthropic" | "openai" | "offline";
   models?: TierModels | null;
+  /**
+   * Sampling temperature sent with every request; unset: not sent (the model's default), and never sent to models that reject it (reasoning models).
+   */
+  temperature?: number | null;
 }
 /**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
@@ -640,6 +644,10 @@ export interface ReportWarning {
 export interface RunCost {
   actualUsd?: number;
   baselineUsd?: number;
+  /**
+   * Some provider answer carried no usage: actualUsd includes estimated tokens (see the stages).
+   */
+  costEstimated?: boolean;
   savingsUsd?: number;
   [k: string]: unknown;
 }
@@ -805,6 +813,10 @@ export interface StageResult {
    * Chunks the stage's input was split into.
    */
   chunks?: number;
+  /**
+   * A provider answered without usage: tokens and cost include estimates.
+   */
+  costEstimated?: boolean;
   durationMs?: number;
   error?: ErrorData | null;
   fallbackUsed?: boolean;
@@ -828,6 +840,10 @@ export interface StageResult {
   skip?: StageSkip | null;
   status: "succeeded" | "skipped" | "failed" | "cancelled";
   tier?: ("cheap" | "capable" | "premium") | null;
+  /**
+   * A model answer of this stage stopped at its output limit (stop_reason max_tokens / finish_reason length): its findings may be incomplete.
+   */
+  truncated?: boolean;
   usd?: number;
   [k: string]: unknown;
 }

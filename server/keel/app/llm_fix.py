@@ -12,19 +12,26 @@ from __future__ import annotations
 import ast
 import re
 
-from keel.errors import InternalError, ProviderError, Unavailable
+import structlog
+
+from keel.errors import InternalError, KeelError, ProviderError, Unavailable
+from keel.health.monitor import utc_now_iso
 from keel.protocol.advisor import Finding, FixProposal, TextEdit
 from keel.protocol.base import Position, Range
-from keel.providers.base import Completion, CompletionRequest
-from keel.providers.registry import price_usd, resolve_model
+from keel.protocol.settings import ProviderSettings, Tier
+from keel.providers.base import Completion, CompletionRequest, billed_of
+from keel.providers.registry import resolve_model
+from keel.providers.usage import price_completion
+from keel.records import ModelCallRecord
 from keel.resilience import Candidate, call_with_fallback
 from keel.runtime.threads import in_thread
 
 from .documents import SourceText
-from .services import provider_lease, resilience_of
+from .services import provider_lease, recorder_of, resilience_of
 from .state import KeelApp
 from .trust import refuse_if_untrusted
 
+log = structlog.get_logger(__name__)
 SYSTEM = ("You fix one reported problem in Python code. Answer with the corrected code only, "
           "in a single ```python block, keeping behaviour, names and indentation.")
 MAX_OUTPUT_TOKENS = 2000
@@ -81,9 +88,16 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
     async def attempt(candidate: Candidate) -> Completion:
         provider = lease.providers.get(candidate.provider)
         assert provider is not None
-        return await provider.complete(CompletionRequest(
-            system=SYSTEM, prompt=prompt, model=candidate.model or "",
-            max_output_tokens=MAX_OUTPUT_TOKENS, stage_id="generate-fix"))
+        try:
+            return await provider.complete(CompletionRequest(
+                system=SYSTEM, prompt=prompt, model=candidate.model or "",
+                max_output_tokens=MAX_OUTPUT_TOKENS, stage_id="generate-fix"))
+        except KeelError as error:  # a refusal or an unusable answer is billed all the same
+            spent = billed_of(error)
+            if spent is not None:
+                record_fix_call(app, finding, lease.providers.settings_of(candidate.provider),
+                                candidate.tier, spent, error)
+            raise
 
     res = resilience_of(app)
     lease.users += 1
@@ -93,16 +107,29 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
     finally:
         lease.release()
     completion: Completion = outcome.value
-    new_text = replacement_from(completion.text)
-    try:
-        await in_thread(ast.parse, apply_lines(source.text, start, end, new_text))
-    except SyntaxError:
-        raise ProviderError("The model proposed code that does not parse; try again.",
-                            code="provider.bad_response", transient=True,
-                            provider=outcome.provider) from None
     if outcome.provider is None or outcome.tier is None:  # only a cached answer lacks them: none here
         raise InternalError("The fix came back without the provider that made it.")
-    model = resolve_model(lease.providers.settings_of(outcome.provider), outcome.tier)
+    rejected: ProviderError | None = None
+    new_text = replacement_from(completion.text)
+    if completion.truncated:  # half a function parses more often than one would hope
+        rejected = ProviderError(
+            f"The model's fix was cut off at the {MAX_OUTPUT_TOKENS}-token output limit "
+            f"({completion.stop_reason}), so it is not offered.",
+            code="provider.truncated", transient=False, provider=outcome.provider,
+            hint="The enclosing function is too long for a model fix; fix it by hand or "
+                 "split it first.", details={"stopReason": completion.stop_reason})
+    else:
+        try:
+            await in_thread(ast.parse, apply_lines(source.text, start, end, new_text))
+        except SyntaxError:
+            rejected = ProviderError("The model proposed code that does not parse; try again.",
+                                     code="provider.bad_response", transient=True,
+                                     provider=outcome.provider)
+    # Billed whether or not it is offered: history gets it with the reason it was not.
+    usd = record_fix_call(app, finding, lease.providers.settings_of(outcome.provider),
+                          outcome.tier, completion, rejected)
+    if rejected is not None:
+        raise rejected
     end_pos = Position(line=end, character=0) if end < len(lines) else Position(
         line=max(0, len(lines) - 1), character=len(lines[-1]) if lines else 0)
     if end >= len(lines) and lines and not lines[-1].endswith("\n"):
@@ -113,5 +140,26 @@ async def propose_llm_fix(app: KeelApp, source: SourceText, finding: Finding) ->
                         new_text=new_text)],
         explanation=f"Model-proposed fix for: {finding.title}", source="llm",
         provider=outcome.provider, model=completion.model,
-        usd=round(price_usd(model, completion.input_tokens, completion.output_tokens), 6),
+        usd=round(usd, 6),
     )
+
+
+def record_fix_call(app: KeelApp, finding: Finding, provider: ProviderSettings, tier: Tier,
+                    completion: Completion, error: KeelError | None) -> float:
+    """History gets every billed fix answer (offered, unparseable, truncated or refused);
+    returns its cost. Fixes have no run: the run id names the finding."""
+    model = resolve_model(provider, tier)
+    usd, estimated = price_completion(model, completion)
+    try:
+        recorder_of(app).model_call(ModelCallRecord(
+            run_id=f"fix:{finding.id}", stage_id="generate-fix", provider=provider.id,
+            model=completion.model, tier=tier, input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens, usd=usd, latency_ms=completion.latency_ms,
+            attempts=1, fallback=False, breaker_state="none",
+            outcome="failed" if error else "succeeded",
+            error_type=error.error_type if error else None,
+            error_code=error.code if error else None, at=utc_now_iso(),
+            stop_reason=completion.stop_reason, cost_estimated=estimated))
+    except Exception:  # history is best effort: a broken recorder never fails a fix
+        log.warning("recorder.model_call failed", exc_info=True)
+    return usd

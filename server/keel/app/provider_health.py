@@ -1,10 +1,15 @@
-"""One health component per configured provider: key present, and its breaker state."""
+"""One health component per configured provider: key present, its breaker state, and the
+provider's own words for its last failure (``providers.recent``; cleared by a success)."""
 
 from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
 
 import structlog
 
 from keel.protocol.health import ComponentStatus
+from keel.providers import recent
 from keel.providers.factory import build_providers, untrusted_providers
 
 from .services import breakers
@@ -35,7 +40,10 @@ def refresh_provider_components(app: KeelApp) -> None:
             app.monitor.set(name, "disabled", status.status, fix=status.fix)
             continue
         state = _breaker_state(app, status.id)
-        app.monitor.set(name, BREAKER_STATUS.get(state, "ok"), f"{status.status}; breaker {state}",
+        last = recent.last_error(status.id)
+        app.monitor.set(name, BREAKER_STATUS.get(state, "ok"),
+                        f"{status.status}; breaker {state}"
+                        + (f"; {last.describe()}" if last else ""),
                         fix=_fix_for(state))
 
 
@@ -63,5 +71,17 @@ def install_provider_health(app: KeelApp) -> None:
         refresh_provider_components(app)
 
     breakers(app).add_listener(on_state_change)
+    # Weakly: the list of listeners is process-wide and outlives an app (tests make many).
+    ref = weakref.ref(app)
+    remove: list[Callable[[], None]] = []
+
+    def on_provider_error(provider_id: str) -> None:
+        alive = ref()
+        if alive is None:
+            remove[0]()
+        else:
+            refresh_provider_components(alive)
+
+    remove.append(recent.add_listener(on_provider_error))
     app.add_settings_hook(lambda: refresh_provider_components(app))
     refresh_provider_components(app)

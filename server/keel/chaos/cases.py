@@ -109,3 +109,88 @@ def ok_anthropic(text: str = "fine") -> Reply:
         "id": "msg_case", "type": "message", "role": "assistant", "model": "m",
         "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
         "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}}))
+
+
+# Answers that are 200 OK but not (complete) answers, in the APIs' published shapes
+# (Anthropic "Handling stop reasons"; OpenAI Chat Completions `finish_reason`, `refusal`).
+
+def anthropic_message(content: list[dict[str, Any]], stop_reason: str,
+                      usage: dict[str, Any] | None = None, model: str = "m") -> Reply:
+    body: dict[str, Any] = {"id": "msg_case", "type": "message", "role": "assistant",
+                            "model": model, "content": content, "stop_reason": stop_reason,
+                            "stop_sequence": None}
+    if usage is not None:
+        body["usage"] = usage
+    return Reply(200, _json(body))
+
+
+def openai_completion(message: dict[str, Any], finish_reason: str,
+                      usage: dict[str, Any] | None = None, model: str = "m",
+                      **extra: Any) -> Reply:
+    body: dict[str, Any] = {"id": "chatcmpl-case", "object": "chat.completion", "created": 1,
+                            "model": model, "choices": [{"index": 0, "message": {
+                                "role": "assistant", **message}, "finish_reason": finish_reason,
+                                "logprobs": None}], **extra}
+    if usage is not None:
+        body["usage"] = usage
+    return Reply(200, _json(body))
+
+
+CUT_TEXT = "The process filters items wh"
+
+
+def anthropic_refusal() -> Reply:
+    """Billed 1,000 in / 200 out, no text: the case the issue saw walked across 3 models."""
+    return anthropic_message([], "refusal", {"input_tokens": 1000, "output_tokens": 200})
+
+
+def anthropic_truncated() -> Reply:
+    return anthropic_message([{"type": "text", "text": CUT_TEXT}], "max_tokens",
+                             {"input_tokens": 1000, "output_tokens": 64})
+
+
+def anthropic_cached_usage() -> Reply:
+    """2,000 tokens written to the cache and 50,000 read from it (issue 26's figures)."""
+    return anthropic_message([{"type": "text", "text": "fine"}], "end_turn", {
+        "input_tokens": 10, "output_tokens": 200, "cache_creation_input_tokens": 2000,
+        "cache_read_input_tokens": 50000})
+
+
+def anthropic_no_usage() -> Reply:
+    return anthropic_message([{"type": "text", "text": "fine"}], "end_turn", None)
+
+
+def ok_openai(text: str = "fine") -> Reply:
+    return openai_completion({"content": text, "refusal": None}, "stop",
+                             {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4})
+
+
+def openai_refusal() -> Reply:
+    return openai_completion({"content": None, "refusal": "I can't help with that request."},
+                             "stop", {"prompt_tokens": 1000, "completion_tokens": 12,
+                                      "total_tokens": 1012})
+
+
+def openai_content_filter() -> Reply:
+    return openai_completion({"content": None, "refusal": None}, "content_filter",
+                             {"prompt_tokens": 1000, "completion_tokens": 0,
+                              "total_tokens": 1000})
+
+
+def openai_truncated() -> Reply:
+    return openai_completion({"content": CUT_TEXT, "refusal": None}, "length",
+                             {"prompt_tokens": 1000, "completion_tokens": 64,
+                              "total_tokens": 1064})
+
+
+def openai_cached_usage() -> Reply:
+    """100,000 prompt tokens of which 90,000 cached (issue 26's figures)."""
+    return openai_completion({"content": "fine", "refusal": None}, "stop", {
+        "prompt_tokens": 100_000, "completion_tokens": 200, "total_tokens": 100_200,
+        "prompt_tokens_details": {"cached_tokens": 90_000, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0}}, service_tier="default")
+
+
+def openai_no_usage() -> Reply:
+    """What some OpenAI-compatible servers answer: no `usage` at all."""
+    return openai_completion({"content": "fine"}, "stop", None)

@@ -12,6 +12,11 @@ per-call budget that real answers rarely fill, so ±35 % is a deliberately
 wide prior, replaced by evidence as soon as there is some. A calibrated band
 never gets narrower than ±5 % (a few lucky runs prove little) nor wider than
 ±100 %.
+
+A stage whose provider reported no usage (``cost_estimated``) has estimated
+"actual" tokens: comparing an estimate with an estimate proves nothing, so
+such stages are left out and counted in ``estimated_skipped`` (storage's
+estimator rollup leaves them out the same way, schema v7).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ MAX_BAND = 1.0
 class Calibration:
     samples: int = 0
     mean_abs_pct_error: float | None = None  # in percent: 18.0 means ±18 %
+    estimated_skipped: int = 0  # stages left out: their usage was estimated, not reported
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[int, int]]) -> Calibration:
@@ -45,12 +51,17 @@ class Calibration:
     def from_stage_records(cls, records: Iterable[Any]) -> Calibration:
         """From ``keel.records.StageRecord``-like objects of finished LLM stages."""
         pairs = []
+        skipped = 0
         for rec in records:
             if rec.status != "succeeded" or rec.estimated_input_tokens is None:
                 continue
+            if getattr(rec, "cost_estimated", False):
+                skipped += 1
+                continue
             estimated = rec.estimated_input_tokens + (rec.estimated_output_tokens or 0)
             pairs.append((estimated, rec.input_tokens + rec.output_tokens))
-        return cls.from_pairs(pairs)
+        found = cls.from_pairs(pairs)
+        return cls(found.samples, found.mean_abs_pct_error, skipped)
 
     @property
     def calibrated(self) -> bool:
@@ -65,9 +76,12 @@ class Calibration:
 
     def describe(self) -> str:
         pct = round(100 * self.band_fraction)
+        left_out = (f"; {self.estimated_skipped} with estimated usage left out"
+                    if self.estimated_skipped else "")
         if self.calibrated:
-            return f"band ±{pct}% observed over {self.samples} past stages"
-        return f"band ±{pct}% default ({self.samples} of {MIN_SAMPLES} past stages needed)"
+            return f"band ±{pct}% observed over {self.samples} past stages{left_out}"
+        return (f"band ±{pct}% default ({self.samples} of {MIN_SAMPLES} past stages "
+                f"needed{left_out})")
 
     def band(self, expected_usd: float) -> UsdBand:
         fraction = self.band_fraction

@@ -70,6 +70,11 @@ class ProviderSettings(SettingsModel):
     api_key_env: str | None = Field(default=None, max_length=256,
                                     pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     models: TierModels | None = None
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0,
+        description="Sampling temperature sent with every request; unset: not sent (the "
+                    "model's default), and never sent to models that reject it (reasoning "
+                    "models).")
 
 
 class StorageSettings(SettingsModel):

@@ -91,6 +91,11 @@ class StageResult(WireModel):
     chunks: int = Field(default=0, description="Chunks the stage's input was split into.")
     retries: int = Field(default=0, description="Calls that repeated a failed one.")
     fallbacks: int = Field(default=0, description="Times the stage moved to the next provider.")
+    truncated: bool = Field(default=False, description="A model answer of this stage stopped "
+                            "at its output limit (stop_reason max_tokens / finish_reason "
+                            "length): its findings may be incomplete.")
+    cost_estimated: bool = Field(default=False, description="A provider answered without "
+                                 "usage: tokens and cost include estimates.")
 
 
 # How many findings one RunResult carries; the rest are read with keel/runFindings.
@@ -122,6 +127,8 @@ class RunCost(WireModel):
     actual_usd: float = 0.0
     baseline_usd: float = 0.0
     savings_usd: float = 0.0
+    cost_estimated: bool = Field(default=False, description="Some provider answer carried no "
+                                 "usage: actualUsd includes estimated tokens (see the stages).")
 
 
 class RunResult(WireModel):

@@ -25,13 +25,16 @@ from typing import Any
 import structlog
 
 from keel.errors import KeelError, ProviderError
+from keel.observability.redaction import REDACTOR
 from keel.protocol.settings import ProviderSettings
 from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
+from . import recent
 from .base import Completion, CompletionRequest, ProviderKind
 from .credentials import Credentials, is_loopback_url
-from .http_errors import ProviderHttpError, is_html, is_json_type
+from .http_errors import ProviderHttpError, cap, is_html, is_json_type
+from .model_facts import facts_of
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,18 @@ def bad_response(provider_id: str, why: str) -> ProviderError:
         code="provider.bad_response",
         transient=True,
         provider=provider_id,
+    )
+
+
+def refused(provider_id: str, said: str | None, why: str) -> ProviderError:
+    """The model declined: not retried, not walked to a dearer tier (classify.fails_alike)."""
+    said = cap(REDACTOR.text(" ".join(said.split()))) if said else None
+    return ProviderError(
+        f"Provider '{provider_id}' declined to answer ({why})" + (f": {said}" if said else "."),
+        code="provider.refused", transient=False, provider=provider_id,
+        hint="The model refused this input; Keel does not retry it on dearer models. Narrow "
+             "the target or exclude the file that triggers it.",
+        details={"stopReason": why, **({"providerMessage": said} if said else {})},
     )
 
 
@@ -104,14 +119,31 @@ class HttpProvider(ABC):
             if response.status_code >= 400 or self._not_json(response):
                 raise self._http_error(ProviderHttpError(response))
             body = response.json() if response.content else None
-        except KeelError:
+        except KeelError as ours:
+            self._note(ours)
             raise  # already ours (e.g. no key): nothing to translate
         except Exception as exc:
-            raise classify_provider_error(exc, self.id) from exc
+            classified = classify_provider_error(exc, self.id)
+            self._note(classified)
+            raise classified from exc
         latency_ms = int((time.monotonic() - started) * 1000)
-        if not isinstance(body, dict):
-            raise bad_response(self.id, "not a JSON object")
-        return self._parse(body, request, latency_ms)
+        try:
+            if not isinstance(body, dict):
+                raise bad_response(self.id, "not a JSON object")
+            completion = self._parse(body, request, latency_ms)
+        except KeelError as unusable:
+            self._note(unusable)
+            raise
+        recent.note_success(self.id)
+        return completion
+
+    def _note(self, error: KeelError) -> None:
+        """The health component shows the provider's words (or ours) for the last failure."""
+        said = error.details.get("providerMessage") if error.details else None
+        recent.note_error(self.id, error.code, str(said or error.message))
+        if error.code == "provider.refused":
+            log.warning("provider.refused", provider=self.id, provider_message=said,
+                        stop_reason=error.details.get("stopReason"))
 
     @staticmethod
     def _not_json(response: Any) -> bool:
@@ -169,6 +201,13 @@ class HttpProvider(ABC):
 
     @abstractmethod
     def _payload(self, request: CompletionRequest) -> dict[str, Any]: ...
+
+    def _temperature(self, request: CompletionRequest) -> float | None:
+        """The temperature to send: the request's, else the provider's setting; None (omit
+        it) when neither sets one or the model rejects the parameter (model_facts)."""
+        value = request.temperature if request.temperature is not None \
+            else self._settings.temperature
+        return value if value is not None and facts_of(request.model).temperature else None
 
     @abstractmethod
     def _parse(self, body: dict[str, Any], request: CompletionRequest,

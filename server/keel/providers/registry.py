@@ -25,6 +25,7 @@ from .credentials import is_loopback_url
 PricingKind = Literal["anthropic", "openai", "local", "offline"]
 TIERS: tuple[Tier, ...] = ("cheap", "capable", "premium")
 PRICES_CHECKED = "2026-11-01"
+PRICES_CHECKED_51 = "2026-12-05"
 _MTOK = Decimal(1_000_000)
 
 
@@ -33,9 +34,13 @@ class ModelPrice:
     input_usd_per_mtok: float
     output_usd_per_mtok: float
     checked: str = PRICES_CHECKED
+    # Cached prompt tokens (OpenAI's cached input, Anthropic's cache read); None: the
+    # provider's rule (usage.CACHE_READ_DEFAULT).
+    cached_input_usd_per_mtok: float | None = None
 
 
-# USD per million tokens (standard, non-batch, no caching).
+# USD per million tokens (standard tier, no caching; the cached-input price where the
+# provider lists one per model).
 MODEL_PRICES: dict[str, ModelPrice] = {
     # Anthropic
     "claude-haiku-4-5": ModelPrice(1.0, 5.0),
@@ -45,20 +50,22 @@ MODEL_PRICES: dict[str, ModelPrice] = {
     "claude-opus-4-1": ModelPrice(15.0, 75.0),
     "claude-3-5-haiku": ModelPrice(0.8, 4.0),
     # OpenAI
-    "gpt-4o-mini": ModelPrice(0.15, 0.60),
-    "gpt-4o": ModelPrice(2.5, 10.0),
-    "gpt-4.1-mini": ModelPrice(0.40, 1.60),
-    "gpt-4.1": ModelPrice(2.0, 8.0),
-    "gpt-5-mini": ModelPrice(0.25, 2.0),
-    "gpt-5": ModelPrice(1.25, 10.0),
-    "o3": ModelPrice(2.0, 8.0),
-    "o4-mini": ModelPrice(1.10, 4.40),
+    "gpt-4o-mini": ModelPrice(0.15, 0.60, cached_input_usd_per_mtok=0.075),
+    "gpt-4o": ModelPrice(2.5, 10.0, cached_input_usd_per_mtok=1.25),
+    "gpt-4.1-mini": ModelPrice(0.40, 1.60, cached_input_usd_per_mtok=0.10),
+    "gpt-4.1": ModelPrice(2.0, 8.0, cached_input_usd_per_mtok=0.50),
+    "gpt-5-mini": ModelPrice(0.25, 2.0, cached_input_usd_per_mtok=0.025),
+    "gpt-5": ModelPrice(1.25, 10.0, cached_input_usd_per_mtok=0.125),
+    "gpt-5.1": ModelPrice(1.25, 10.0, PRICES_CHECKED_51, cached_input_usd_per_mtok=0.125),
+    "o3": ModelPrice(2.0, 8.0, cached_input_usd_per_mtok=0.50),
+    "o4-mini": ModelPrice(1.10, 4.40, cached_input_usd_per_mtok=0.275),
 }
 
 TIER_DEFAULTS: dict[PricingKind, dict[Tier, str]] = {
     "anthropic": {"cheap": "claude-haiku-4-5", "capable": "claude-sonnet-4-5",
                   "premium": "claude-opus-4-5"},
-    "openai": {"cheap": "gpt-4o-mini", "capable": "gpt-4.1", "premium": "o3"},
+    # o3 retires on 2026-12-11 (model_facts): the premium default is its replacement.
+    "openai": {"cheap": "gpt-4o-mini", "capable": "gpt-4.1", "premium": "gpt-5.1"},
     "local": {"cheap": "llama3.2:3b", "capable": "qwen2.5-coder:7b",
               "premium": "qwen2.5-coder:32b"},
     "offline": {"cheap": "offline", "capable": "offline", "premium": "offline"},
@@ -78,6 +85,7 @@ class ModelInfo:
     output_usd_per_mtok: float
     checked: str
     price_known: bool
+    cached_input_usd_per_mtok: float | None = None
 
 
 def pricing_kind(provider: ProviderSettings) -> PricingKind:
@@ -116,6 +124,7 @@ def resolve_model(provider: ProviderSettings, tier: Tier) -> ModelInfo:
         output_usd_per_mtok=price.output_usd_per_mtok,
         checked=price.checked,
         price_known=price_known,
+        cached_input_usd_per_mtok=price.cached_input_usd_per_mtok,
     )
 
 

@@ -20,7 +20,7 @@ from keel.protocol.health import PreflightCheck, PreflightStatus
 from keel.protocol.reliability import ModelsReport, RegistryEntry
 from keel.protocol.settings import ProviderSettings, Settings
 
-from . import registry, registry_file
+from . import model_facts, registry, registry_file
 from .credentials import CLEAR_TEXT_FIX, resolve_credentials
 from .served_models import ServedModelsError, fetch_served_models, is_served
 
@@ -104,6 +104,49 @@ def check_freshness(today: date) -> PreflightCheck:
                       "(models.registryPath) with the prices and today's date.")
 
 
+def check_lifecycle(settings: Settings, today: date) -> PreflightCheck:
+    """A retired configured model fails; one retiring within 30 days warns; both name the
+    replacement. Dates: the providers' model lists (``--network``), the registry file, the
+    built-in table (model_facts)."""
+    t = time.perf_counter()
+    retired: list[str] = []
+    retiring: list[str] = []
+    deprecated: list[str] = []
+    seen: set[str] = set()
+    for provider in _providers(settings):
+        if registry.pricing_kind(provider) in ("local", "offline"):
+            continue
+        for info in entries_of(provider):
+            if info.model in seen:
+                continue
+            seen.add(info.model)
+            found = model_facts.lifecycle_problem(info.model, today)
+            if found is not None:
+                {"retired": retired, "retiring": retiring, "deprecated": deprecated}[
+                    found[0]].append(f"{info.provider_id}.{info.tier}: {found[1]}")
+    title = "Configured models are not retired"
+    fix = ("Set keel.providers[].models (or [tiers] in the registry file) to the replacement "
+           "named; correct a wrong date with [models.\"<id>\"] in the registry file.")
+    later = f" (deprecated, later: {'; '.join(deprecated)})" if deprecated else ""
+    if retired:
+        return _check("models.lifecycle", title, retired + retiring, t, ok="", fix=fix)
+    return _check("models.lifecycle", title, retiring, t, status="warn", fix=fix,
+                  ok=f"no configured model is retired or retiring within "
+                     f"{model_facts.RETIRING_SOON_DAYS} days{later}")
+
+
+def _providers(settings: Settings) -> list[ProviderSettings]:
+    return list(settings.providers) or list(DEFAULT_PROVIDERS)
+
+
+DEFAULT_PROVIDERS = (
+    ProviderSettings(id="anthropic", kind="anthropic"),
+    ProviderSettings(id="openai", kind="openai"),
+    ProviderSettings(id="ollama", kind="openai", base_url="http://localhost:11434/v1"),
+    ProviderSettings(id="offline", kind="offline"),
+)
+
+
 def entries_of(provider: ProviderSettings) -> list[registry.ModelInfo]:
     return [registry.resolve_model(provider, tier) for tier in registry.TIERS]
 
@@ -111,14 +154,8 @@ def entries_of(provider: ProviderSettings) -> list[registry.ModelInfo]:
 def registry_entries(settings: Settings) -> list[RegistryEntry]:
     """The registry as ``keel models`` lists it: every tier of every configured provider,
     or of one provider per built-in kind when none is configured."""
-    providers = settings.providers or [
-        ProviderSettings(id="anthropic", kind="anthropic"),
-        ProviderSettings(id="openai", kind="openai"),
-        ProviderSettings(id="ollama", kind="openai", base_url="http://localhost:11434/v1"),
-        ProviderSettings(id="offline", kind="offline"),
-    ]
     entries = []
-    for provider in providers:
+    for provider in _providers(settings):
         overridden = provider.models
         for info in entries_of(provider):
             from_settings = overridden is not None and getattr(overridden, info.tier) is not None
@@ -132,11 +169,13 @@ def registry_entries(settings: Settings) -> list[RegistryEntry]:
 
 
 def offline_checks(settings: Settings, today: date) -> list[PreflightCheck]:
-    return [check_prices(), check_tiers(), check_configured(settings), check_freshness(today)]
+    return [check_prices(), check_tiers(), check_configured(settings), check_freshness(today),
+            check_lifecycle(settings, today)]
 
 
 async def check_served(provider: ProviderSettings, env: Mapping[str, str],
-                       transport: httpx.AsyncBaseTransport | None = None) -> PreflightCheck:
+                       transport: httpx.AsyncBaseTransport | None = None,
+                       today: date | None = None) -> PreflightCheck:
     """Ask the provider which models it serves; fail for each configured id it does not."""
     t = time.perf_counter()
     cid, title = f"models.served:{provider.id}", f"Provider {provider.id} serves our models"
@@ -155,7 +194,11 @@ async def check_served(provider: ProviderSettings, env: Mapping[str, str],
         return _check(cid, title, [str(exc)], t, ok="", status=exc.status, fix=exc.fix)
     wanted = sorted({info.model for info in entries_of(provider)})
     missing = [m for m in wanted if not is_served(m, served)]
-    return _check(cid, title, [f"{provider.id} does not serve {m!r}" for m in missing], t,
+    # A model the list says is retired fails even while the list still names it.
+    dead = [found[1] for m in wanted if m not in missing
+            and (found := model_facts.lifecycle_problem(m, today or date.today())) is not None
+            and found[0] == "retired"]
+    return _check(cid, title, [f"{provider.id} does not serve {m!r}" for m in missing] + dead, t,
                   ok=f"{provider.id} serves all {len(wanted)} configured models "
                      f"({len(served)} listed)",
                   fix=f"Set keel.providers[{provider.id}].models to ids the provider lists, "
@@ -166,11 +209,15 @@ async def validate_models(settings: Settings, env: Mapping[str, str], *, network
                           today: date | None = None,
                           transport: httpx.AsyncBaseTransport | None = None) -> ModelsReport:
     """Every registry check; with ``network``, each provider's served models too."""
-    checks = offline_checks(settings, today or date.today())
+    today = today or date.today()
     if network:
-        served = [check_served(p, env, transport) for p in settings.providers
+        served = [check_served(p, env, transport, today) for p in settings.providers
                   if p.kind != "offline"]
-        checks += list(await asyncio.gather(*served))
+        checks = list(await asyncio.gather(*served))
+        # After the lists: the lifecycle check then uses the dates they carried.
+        checks = offline_checks(settings, today) + checks
+    else:
+        checks = offline_checks(settings, today)
     file = registry_file.installed()
     return ModelsReport(ok=all(c.status != "fail" for c in checks),
                         registry_path=file.path if file else None,

@@ -10,6 +10,13 @@ A TOML file; every table is optional and overrides the built-in entry of the sam
     [tiers.anthropic]               # anthropic | openai | local | offline
     cheap = "claude-haiku-4-5"
 
+    [models."my-proxy/o3"]          # what a model accepts, and its lifecycle
+    reasoning = true                # max_completion_tokens, no temperature
+    temperature = false             # the model rejects `temperature`
+    deprecated = 2026-06-11
+    retires = 2026-12-11
+    replacement = "gpt-5.1"
+
 ``install`` applies a file to the process-wide registry of ``registry.py`` (its
 ``MODEL_PRICES`` and ``TIER_DEFAULTS``), in place, so every reader — estimates,
 runs, reports — sees the same prices; ``install(None)`` restores the built-ins.
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +36,8 @@ from typing import Any, Literal
 from keel.errors import ConfigError
 from keel.protocol.settings import Tier
 
-from . import registry
+from . import model_facts, registry
+from .model_facts import ModelFacts
 from .registry import ModelPrice, PricingKind
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -42,6 +50,7 @@ class RegistryFile:
     path: str
     prices: dict[str, ModelPrice] = field(default_factory=dict)
     tiers: dict[PricingKind, dict[Tier, str]] = field(default_factory=dict)
+    models: dict[str, ModelFacts] = field(default_factory=dict)
 
 
 def _problem(path: Path, where: str, why: str) -> ConfigError:
@@ -54,7 +63,8 @@ def _price(path: Path, model: str, raw: Any) -> ModelPrice:
     where = f"prices.{model}"
     if not isinstance(raw, dict):
         raise _problem(path, where, "expected a table")
-    unknown = set(raw) - {"input_usd_per_mtok", "output_usd_per_mtok", "checked"}
+    unknown = set(raw) - {"input_usd_per_mtok", "output_usd_per_mtok", "checked",
+                          "cached_input_usd_per_mtok"}
     if unknown:
         raise _problem(path, f"{where}.{sorted(unknown)[0]}", "unknown key")
     values = []
@@ -70,7 +80,43 @@ def _price(path: Path, model: str, raw: Any) -> ModelPrice:
         date.fromisoformat(str(checked))
     except ValueError:
         raise _problem(path, f"{where}.checked", "expected a date like 2026-11-20") from None
-    return ModelPrice(values[0], values[1], str(checked))
+    cached = raw.get("cached_input_usd_per_mtok")
+    if cached is not None and (isinstance(cached, bool) or not isinstance(cached, int | float)):
+        raise _problem(path, f"{where}.cached_input_usd_per_mtok",
+                       "expected a number of USD per million tokens")
+    return ModelPrice(values[0], values[1], str(checked),
+                      float(cached) if cached is not None else None)
+
+
+_FLAGS = ("reasoning", "temperature")
+_DATES = ("deprecated", "retires")
+
+
+def _facts(path: Path, model: str, raw: Any) -> ModelFacts:
+    where = f"models.{model}"
+    if not isinstance(raw, dict):
+        raise _problem(path, where, "expected a table")
+    unknown = set(raw) - {*_FLAGS, *_DATES, "replacement"}
+    if unknown:
+        raise _problem(path, f"{where}.{sorted(unknown)[0]}", "unknown key")
+    given: dict[str, Any] = {}
+    for key in _FLAGS:
+        if key in raw and not isinstance(raw[key], bool):
+            raise _problem(path, f"{where}.{key}", "expected true or false")
+    for key in _DATES:
+        if key in raw:
+            value = raw[key]
+            try:
+                given[key] = value if isinstance(value, date) else date.fromisoformat(str(value))
+            except ValueError:
+                raise _problem(path, f"{where}.{key}", "expected a date like 2026-12-11") from None
+    replacement = raw.get("replacement")
+    if replacement is not None and (not isinstance(replacement, str) or not replacement):
+        raise _problem(path, f"{where}.replacement", "expected a model id")
+    base = model_facts.builtin_facts(model)  # the family's capabilities unless the file says
+    reasoning = raw.get("reasoning", base.reasoning)
+    return replace(base, reasoning=reasoning, temperature=raw.get("temperature", not reasoning),
+                   replacement=replacement or base.replacement, source="file", **given)
 
 
 def _kind(path: Path, kind: str) -> PricingKind:
@@ -104,12 +150,13 @@ def load(path: Path) -> RegistryFile:
                           hint="Fix models.registryPath or the file's permissions.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise _problem(path, "<file>", f"not valid TOML ({exc})") from None
-    unknown = set(data) - {"prices", "tiers"}
+    unknown = set(data) - {"prices", "tiers", "models"}
     if unknown:
-        raise _problem(path, sorted(unknown)[0], "unknown table (prices, tiers)")
+        raise _problem(path, sorted(unknown)[0], "unknown table (prices, tiers, models)")
     prices = {m: _price(path, m, raw) for m, raw in data.get("prices", {}).items()}
     tiers = {_kind(path, k): _tiers(path, k, raw) for k, raw in data.get("tiers", {}).items()}
-    return RegistryFile(str(path), prices, tiers)
+    models = {m: _facts(path, m, raw) for m, raw in data.get("models", {}).items()}
+    return RegistryFile(str(path), prices, tiers, models)
 
 
 _installed: RegistryFile | None = None
@@ -124,6 +171,7 @@ def install(file: RegistryFile | None) -> None:
     registry.MODEL_PRICES.update(prices)
     for kind, builtin in _BUILTIN_TIERS.items():
         registry.TIER_DEFAULTS[kind].update({**builtin, **(file.tiers.get(kind, {}) if file else {})})
+    model_facts.install(file.models if file else None)
     _installed = file
 
 

@@ -7,17 +7,24 @@ httpx errors are translated here, once, into ``ServedModelsError``.
 Shapes: Anthropic answers ``{"data": [{"id"}], "has_more", "last_id"}`` and pages
 with ``after_id``; OpenAI, Ollama, vLLM and LM Studio answer
 ``{"object": "list", "data": [{"id"}]}`` under their ``/v1`` base URL.
+
+Lifecycle dates, where a list carries them, are recorded in ``model_facts`` (they
+beat the built-in table): OpenAI's ``shutdown_date`` ("YYYY-MM-DD" or null), and
+the ``deprecation_date`` / ``retirement_date`` / ``replacement`` some gateways add.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 
 from keel.protocol.health import PreflightStatus
 from keel.protocol.settings import ProviderSettings
 
+from . import model_facts
 from .anthropic_provider import AnthropicProvider
 from .credentials import Credentials, is_loopback_url
 from .openai_provider import OpenAIProvider
@@ -54,11 +61,41 @@ def _request(provider: ProviderSettings, credentials: Credentials) -> tuple[str,
     return base + "/models", {"authorization": f"Bearer {key}"}
 
 
-def _ids(payload: object) -> list[str]:
+def _ids(payload: object, provider_id: str = "") -> list[str]:
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         raise ServedModelsError("the models list has no `data` array")
-    return [item["id"] for item in data if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    items = [item for item in data if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    for item in items:
+        _record_dates(item, provider_id)
+    return [item["id"] for item in items]
+
+
+_RETIRES = ("shutdown_date", "retirement_date", "retires_at", "sunset_date")
+_DEPRECATED = ("deprecation_date", "deprecated_at")
+
+
+def _date(item: dict[str, Any], keys: tuple[str, ...]) -> date | None:
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return datetime.fromtimestamp(value, UTC).date()  # a Unix time
+    return None
+
+
+def _record_dates(item: dict[str, Any], provider_id: str) -> None:
+    retires, deprecated = _date(item, _RETIRES), _date(item, _DEPRECATED)
+    if retires is None and deprecated is None:
+        return
+    replacement = item.get("replacement")
+    model_facts.record_listed(item["id"], retires, deprecated,
+                              replacement if isinstance(replacement, str) else None,
+                              source=f"provider:{provider_id}")
 
 
 async def fetch_served_models(provider: ProviderSettings, credentials: Credentials, *,
@@ -73,7 +110,7 @@ async def fetch_served_models(provider: ProviderSettings, credentials: Credentia
                 response = await client.get(url, headers=headers, params=params)
                 _raise_for(provider, response)
                 payload = response.json()
-                served.update(_ids(payload))
+                served.update(_ids(payload, provider.id))
                 if not (isinstance(payload, dict) and payload.get("has_more")
                         and payload.get("last_id")):
                     break

@@ -15,6 +15,7 @@ pydantic errors of a response, OSError) to a ``KeelError`` whose ``code`` and
     HTTP 400, 404, 422, other 4xx     provider.bad_request     not transient
     timeouts, connect/reset/refused   provider.connection      transient
     undecodable or invalid response   provider.bad_response    transient
+    a refusal (raised by the provider) provider.refused        not transient
     anything else                     provider.unexpected      not transient
 
 Choices worth knowing:
@@ -267,8 +268,10 @@ def fails_alike(error: KeelError) -> Literal["provider", "model"] | None:
     return "model"
 
 
+# A refusal is about the input, which every tier of the provider would be sent again:
+# walking to dearer models only multiplies what is billed for the same "no".
 _PROVIDER_WIDE = frozenset({"provider.auth", "provider.billing", "provider.quota_exhausted",
-                            "provider.proxy"})
+                            "provider.proxy", "provider.refused"})
 
 
 def _connection(provider: str, what: str) -> ProviderError:

@@ -60,7 +60,8 @@ def run_finished_event(run: RunRecord, owner: ProcessOwner) -> Event:
         (s.run_id or run.run_id, s.stage_id, s.status, s.tier, s.provider, s.model,
          int(s.attempts), int(bool(s.fallback_used)), int(s.input_tokens),
          int(s.output_tokens), float(s.usd), int(s.duration_ms), s.error_type, s.note,
-         s.estimated_input_tokens, s.estimated_output_tokens)
+         s.estimated_input_tokens, s.estimated_output_tokens, int(bool(s.cost_estimated)),
+         int(bool(s.truncated)))
         for s in run.stages
     ]
     return RUN_FINISHED, (row, stages)
@@ -71,7 +72,7 @@ def model_call_event(call: ModelCallRecord) -> Event:
                         int(call.input_tokens), int(call.output_tokens), float(call.usd),
                         int(call.latency_ms), int(call.attempts), int(bool(call.fallback)),
                         call.breaker_state, call.outcome, call.error_type, call.error_code,
-                        utc_iso(call.at))
+                        utc_iso(call.at), int(bool(call.cost_estimated)), call.stop_reason)
 
 
 def estimate_event(estimate: EstimateRecord) -> Event:
@@ -99,13 +100,13 @@ _UPSERT_FINISHED = """INSERT INTO runs (run_id, workflow, target, status, starte
 # First finish wins for stages: the estimator rollup counts each stage once.
 _INSERT_STAGE = """INSERT INTO stages (run_id, stage_id, status, tier, provider, model,
         attempts, fallback_used, input_tokens, output_tokens, usd, duration_ms, error_type,
-        note, estimated_input_tokens, estimated_output_tokens)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        note, estimated_input_tokens, estimated_output_tokens, cost_estimated, truncated)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (run_id, stage_id) DO NOTHING"""
 INSERT_CALL = """INSERT INTO model_calls (run_id, stage_id, provider, model, tier,
         input_tokens, output_tokens, usd, latency_ms, attempts, fallback, breaker_state,
-        outcome, error_type, error_code, at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+        outcome, error_type, error_code, at, cost_estimated, stop_reason)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _INSERT_ESTIMATE = """INSERT INTO estimates (workflow, target, files, input_tokens,
         output_tokens, usd_expected, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
 

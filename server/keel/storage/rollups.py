@@ -17,6 +17,13 @@ FAILING_OUTCOMES = ("failed", "timedOut", "refused")
 _MAX_DAY = "9999-12-31"
 
 
+def _skip_estimated(conn: sqlite3.Connection) -> str:
+    """Stages whose usage was estimated are no evidence for the estimator (schema v7 on;
+    a database migrating through v3 has no such column yet)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(stages)")}
+    return " AND NOT s.cost_estimated" if "cost_estimated" in columns else ""
+
+
 def rebuild_rollups(conn: sqlite3.Connection, through_day: str = _MAX_DAY) -> None:
     """Recompute every rollup row for days up to ``through_day`` (inclusive)."""
     day = through_day
@@ -42,14 +49,14 @@ def rebuild_rollups(conn: sqlite3.Connection, through_day: str = _MAX_DAY) -> No
     )
     conn.execute("DELETE FROM estimator_rollup WHERE day <= ?", (day,))
     conn.execute(
-        """INSERT INTO estimator_rollup (day, workflow, samples, abs_pct_sum, pct_sum)
+        f"""INSERT INTO estimator_rollup (day, workflow, samples, abs_pct_sum, pct_sum)
            SELECT d, workflow, count(*), total(abs(err)), total(err) FROM (
                SELECT substr(r.started_at, 1, 10) AS d, r.workflow,
                       100.0 * (s.estimated_input_tokens + COALESCE(s.estimated_output_tokens, 0)
                                - s.input_tokens - s.output_tokens)
                       / (s.input_tokens + s.output_tokens) AS err
                FROM stages s JOIN runs r ON r.run_id = s.run_id
-               WHERE s.estimated_input_tokens IS NOT NULL
+               WHERE s.estimated_input_tokens IS NOT NULL{_skip_estimated(conn)}
                  AND s.input_tokens + s.output_tokens > 0
                  AND substr(r.started_at, 1, 10) <= ?)
            GROUP BY d, workflow""",

@@ -162,6 +162,18 @@ V4 = (
 
 V6 = ("ALTER TABLE runs ADD COLUMN report_markdown TEXT",)
 
+# Issue 26: usage a provider did not report is estimated; such a stage is no evidence
+# of how good the estimator is, so the estimator rollup leaves it out.
+V7 = (
+    "ALTER TABLE stages ADD COLUMN cost_estimated INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE stages ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE model_calls ADD COLUMN cost_estimated INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE model_calls ADD COLUMN stop_reason TEXT",
+    "DROP TRIGGER stages_estimator_insert",
+    V3[-1].replace("WHEN NEW.estimated_input_tokens IS NOT NULL",
+                   "WHEN NEW.estimated_input_tokens IS NOT NULL AND NOT NEW.cost_estimated"),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, stages, model_calls, meta", V1),
     Migration(2, "estimates table and stage estimate columns", V2),
@@ -169,5 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "the owning process of each run", V4),
     Migration(5, "reliability rollups and cost-anomaly indexes", V5, rebuild_model_rollup),
     Migration(6, "each run's report, so history can reopen it", V6),
+    Migration(7, "estimated usage and truncation flags; the estimator skips estimated stages",
+              V7),
 )
 CURRENT_VERSION = MIGRATIONS[-1].version

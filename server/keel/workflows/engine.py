@@ -187,6 +187,7 @@ def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: Kee
             note=s.note, error=error_data(s.error, spec.run_id, s.id) if s.error else None,
             skip=s.skip, calls=s.attempts, chunks=s.chunks, retries=s.retries,
             fallbacks=s.fallbacks,
+            truncated=s.truncated, cost_estimated=s.cost_estimated,
         )
         for s in state.stages
     ]
@@ -205,7 +206,8 @@ def build_result(spec: RunSpec, state: RunState, outcome: RunOutcome, error: Kee
                          summary=summary_line(state, status, findings, rel_by_uri, actual),
                          status_text=status_word(status)),
         cost=RunCost(actual_usd=round(actual, 8), baseline_usd=round(baseline, 8),
-                     savings_usd=round(max(0.0, baseline - actual), 8)),
+                     savings_usd=round(max(0.0, baseline - actual), 8),
+                     cost_estimated=any(s.cost_estimated for s in state.stages)),
         degraded=state.degraded, offline_by_design=offline,
         error=(error_data(error, spec.run_id, _stage_of(state, error))
                if error is not None else None),

@@ -49,6 +49,7 @@ def run_record(result: RunResult, state: RunState) -> RunRecord:
             estimated_input_tokens=s.estimated_input_tokens,
             estimated_output_tokens=s.estimated_output_tokens,
             error_type=recorded_error_type(s), note=s.note,
+            truncated=s.truncated, cost_estimated=s.cost_estimated,
         )
         for s, r in zip(state.stages, result.stages, strict=True)
     ]

@@ -24,9 +24,10 @@ import structlog
 from keel.errors import KeelError, Unavailable
 from keel.protocol.advisor import Finding
 from keel.protocol.workflows import SkipReason, StageProgressInfo, StageSkip
-from keel.providers.base import Completion, CompletionRequest
+from keel.providers.base import Completion, CompletionRequest, billed_of
 from keel.providers.factory import ProviderSet
-from keel.providers.registry import premium_baseline, price_usd, resolve_model
+from keel.providers.registry import premium_baseline, resolve_model
+from keel.providers.usage import price_completion
 from keel.records import ModelCallRecord, RunRecorder
 from keel.resilience import (
     BreakerRegistry,
@@ -209,10 +210,14 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         if provider is None:
             raise Unavailable(f"provider {candidate.provider!r} is not configured",
                               code="provider.none_configured", transient=False)
-        return await provider.complete(CompletionRequest(
-            system=SYSTEM_PROMPT, prompt=prompt, model=candidate.model or "",
-            max_output_tokens=stage_def.output_tokens_per_call, stage_id=stage_def.id,
-        ))
+        try:
+            return await provider.complete(CompletionRequest(
+                system=SYSTEM_PROMPT, prompt=prompt, model=candidate.model or "",
+                max_output_tokens=stage_def.output_tokens_per_call, stage_id=stage_def.id,
+            ))
+        except KeelError as error:
+            _record_billed_failure(ctx, stage, candidate, error)
+            raise
 
     started = time.monotonic()
     fallbacks_before = stage.fallbacks  # a failed call fell back only if a fallback happened
@@ -247,12 +252,9 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
     stage.provider, stage.model, stage.tier = outcome.provider, completion.model, outcome.tier
     stage.attempts += outcome.attempts
     stage.fallback_used = stage.fallback_used or outcome.fallback_used
-    stage.input_tokens += completion.input_tokens
-    stage.output_tokens += completion.output_tokens
-    stage.usd += price_usd(model, completion.input_tokens, completion.output_tokens)
-    stage.baseline_usd += premium_baseline(settings, completion.input_tokens,
-                                           completion.output_tokens)
+    _add_usage(stage, settings, model, completion)
     stage.outputs.append(completion.text)
+    _note_stop(stage, completion, stage_def.output_tokens_per_call)
     if outcome.fallback_used:
         stage.add_note(f"served by {outcome.provider} ({outcome.tier}) after fallback")
 
@@ -285,10 +287,11 @@ def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], out
         else:
             status, error_type, error_code = (_call_outcome([failure]), failure.error_type,
                                               failure.code)
-    usd = 0.0
+    usd, estimated, stop = 0.0, False, None
     if outcome is not None and not outcome.stale and provider is not None:
-        usd = price_usd(resolve_model(ctx.providers.settings_of(provider), tier),
-                        tokens_in, tokens_out)
+        usd, estimated = price_completion(resolve_model(ctx.providers.settings_of(provider),
+                                                        tier), outcome.value)
+        stop = outcome.value.stop_reason
     breaker_state = "none"
     if provider and provider in ctx.providers.ids:
         breaker_state = ctx.resilience.breakers.get(provider, model if outcome is None else
@@ -298,12 +301,60 @@ def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], out
         tier=tier, input_tokens=tokens_in, output_tokens=tokens_out, usd=usd,
         latency_ms=latency_ms, attempts=attempts, fallback=fallback,
         breaker_state=breaker_state, outcome=status, error_type=error_type,
-        error_code=error_code, at=ctx.now_iso(),
+        error_code=error_code, at=ctx.now_iso(), stop_reason=stop, cost_estimated=estimated,
     )
+    _save(ctx, record)
+
+
+def _save(ctx: LlmContext, record: ModelCallRecord) -> None:
     try:
         ctx.recorder.model_call(record)
     except Exception:  # history is best effort: a broken recorder never fails a run
         log.warning("recorder.model_call failed", exc_info=True)
+
+
+def _add_usage(stage: StageState, settings: Any, model: Any, completion: Completion) -> None:
+    """Tokens and cost of one billed answer, by the provider's usage rules (cache, tiers)."""
+    usd, estimated = price_completion(model, completion)
+    stage.input_tokens += completion.input_tokens
+    stage.output_tokens += completion.output_tokens
+    stage.usd += usd
+    stage.baseline_usd += premium_baseline(settings, completion.input_tokens,
+                                           completion.output_tokens)
+    if estimated and not stage.cost_estimated:
+        stage.cost_estimated = True
+        stage.add_note("the provider reported no usage for an answer: its tokens and cost "
+                       "are estimated")
+
+
+def _note_stop(stage: StageState, completion: Completion, limit: int) -> None:
+    """A truncated answer is kept (what it says is still worth reading) but never passes
+    as complete: the stage says so in the report and to the dashboard."""
+    if completion.truncated and not stage.truncated:
+        stage.truncated = True
+        stage.add_note(f"a model answer was cut off ({completion.stop_reason}) at the "
+                       f"{limit}-token output limit: findings from it may be incomplete")
+
+
+def _record_billed_failure(ctx: LlmContext, stage: StageState, candidate: Candidate,
+                           error: KeelError) -> None:
+    """A failed attempt the provider still charged for (a refusal, an unusable answer):
+    its usage and cost go to the stage and to history like any answer's."""
+    completion = billed_of(error)
+    if completion is None:
+        return
+    settings = ctx.providers.settings_of(candidate.provider)
+    model = resolve_model(settings, candidate.tier)
+    _add_usage(stage, settings, model, completion)
+    usd, estimated = price_completion(model, completion)
+    _save(ctx, ModelCallRecord(
+        run_id=ctx.run_id, stage_id=stage.id, provider=candidate.provider,
+        model=completion.model, tier=candidate.tier, input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens, usd=usd, latency_ms=completion.latency_ms,
+        attempts=1, fallback=False, breaker_state="none",
+        outcome="failed",
+        error_type=error.error_type, error_code=error.code, at=ctx.now_iso(),
+        stop_reason=completion.stop_reason, cost_estimated=estimated))
 
 
 def _chain_model(chain: list[Candidate], provider: str, tier: str | None) -> str | None:

@@ -50,6 +50,8 @@ class StageState:
     chunks_done: int = 0
     retries: int = 0
     fallbacks: int = 0
+    truncated: bool = False  # a model answer stopped at its output limit (stop_reason)
+    cost_estimated: bool = False  # some usage was not reported: tokens and cost are estimates
 
     def add_note(self, text: str) -> None:
         self.note = f"{self.note}; {text}" if self.note else text

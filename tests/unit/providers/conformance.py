@@ -14,7 +14,7 @@ from keel.chaos import ChaosServer, cases
 from keel.chaos.responses import Reply
 from keel.errors import KeelError
 from keel.protocol.settings import Settings
-from keel.providers.base import CompletionRequest
+from keel.providers.base import Completion, CompletionRequest, billed_of
 from keel.providers.factory import build_providers
 from keel.resilience.breaker import BreakerRegistry
 from keel.resilience.fallback import call_with_fallback
@@ -36,6 +36,8 @@ class Seen:
     details: dict[str, object] = field(default_factory=dict)
     text: str | None = None
     answered_by: str | None = None  # the model whose answer was used
+    completion: Completion | None = None
+    billed: list[Completion] = field(default_factory=list)  # failed attempts still charged
 
     @property
     def shown(self) -> str:
@@ -78,10 +80,18 @@ async def play(case: Case, chaos: ChaosServer) -> Seen:
         sleeps.append(seconds)
         clock.advance(seconds)
 
+    billed: list[Completion] = []
+
     async def attempt(candidate):
         request = CompletionRequest(system="s", prompt="p", max_output_tokens=64,
                                     model=candidate.model)
-        return await provider.complete(request)
+        try:
+            return await provider.complete(request)
+        except KeelError as error:
+            spent = billed_of(error)
+            if spent is not None:
+                billed.append(spent)
+            raise
 
     chain = [(pid, tier, MODELS[tier]) for pid, tier in
              plan_fallback_chain("tolerant", "capable", [provider.id])]
@@ -91,10 +101,11 @@ async def play(case: Case, chaos: ChaosServer) -> Seen:
             sleep=sleep, rng=_Top(), deadline=Deadline(clock.now() + 3600.0, clock))
     except KeelError as error:
         return Seen(chaos.requests_total, sleeps, error.code, error.transient, error.message,
-                    error.hint, dict(error.details))
+                    error.hint, dict(error.details), billed=billed)
     finally:
         await provider.aclose()
-    return Seen(chaos.requests_total, sleeps, text=outcome.value.text, answered_by=outcome.model)
+    return Seen(chaos.requests_total, sleeps, text=outcome.value.text, answered_by=outcome.model,
+                completion=outcome.value, billed=billed)
 
 
 CASES = [
@@ -114,4 +125,13 @@ CASES = [
     Case("401 invalid key", "anthropic", (cases.auth_401(),)),
     Case("403 permission", "anthropic", (cases.forbidden_403(),)),
     Case("413 request too large", "anthropic", (cases.too_large_413(),)),
+    Case("Anthropic refusal (content [], billed)", "anthropic", (cases.anthropic_refusal(),)),
+    Case("Anthropic cut at max_tokens", "anthropic", (cases.anthropic_truncated(),)),
+    Case("Anthropic cache write + read usage", "anthropic", (cases.anthropic_cached_usage(),)),
+    Case("Anthropic answer without usage", "anthropic", (cases.anthropic_no_usage(),)),
+    Case("OpenAI refusal (content null)", "openai", (cases.openai_refusal(),)),
+    Case("OpenAI content_filter", "openai", (cases.openai_content_filter(),)),
+    Case("OpenAI cut at length", "openai", (cases.openai_truncated(),)),
+    Case("OpenAI cached prompt tokens", "openai", (cases.openai_cached_usage(),)),
+    Case("OpenAI-compatible answer without usage", "openai", (cases.openai_no_usage(),)),
 ]

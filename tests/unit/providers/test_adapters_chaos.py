@@ -80,16 +80,55 @@ async def test_openai_compatible_request_uses_classic_parameters(chaos):
     assert (payload["max_tokens"], payload["temperature"]) == (256, 0.2)
 
 
-def test_official_openai_reasoning_models_get_their_parameters():
-    built = build_providers(Settings.model_validate({"providers": [{"id": "o", "kind": "openai"}]}),
+@pytest.mark.parametrize("base_url", [None, "https://llm-proxy.corp.example/v1"])
+@pytest.mark.parametrize(("model", "expected"), [
+    ("o3", {"max_completion_tokens": 9}),
+    ("openai/o4-mini", {"max_completion_tokens": 9}),  # a proxy's prefixed id
+    ("gpt-5.1", {"max_completion_tokens": 9}),
+    ("gpt-4.1", {"max_tokens": 9}),  # no temperature configured: none sent
+])
+def test_parameters_follow_the_model_not_the_host(base_url, model, expected):
+    """Issue 26 point 4: o3 through a proxy got max_tokens and temperature (chosen by host)."""
+    entry = {"id": "o", "kind": "openai", **({"baseUrl": base_url} if base_url else {})}
+    built = build_providers(Settings.model_validate({"providers": [entry]}),
                             env={"OPENAI_API_KEY": "k"})
     provider = built.providers[0]
-    reasoning = provider._request_kwargs(
-        CompletionRequest(system="", prompt="p", max_output_tokens=9, model="o3"))
-    assert reasoning == {"max_completion_tokens": 9}
-    classic = provider._request_kwargs(
-        CompletionRequest(system="", prompt="p", max_output_tokens=9, model="gpt-4.1"))
-    assert classic == {"max_completion_tokens": 9, "temperature": 0.0}
+    assert provider._request_kwargs(
+        CompletionRequest(system="", prompt="p", max_output_tokens=9, model=model)) == expected
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_temperature_is_sent_only_when_configured_and_accepted(kind):
+    def payload(settings_temperature, model, request_temperature=None):
+        entry = {"id": "p", "kind": kind, "temperature": settings_temperature}
+        built = build_providers(Settings.model_validate({"providers": [entry]}),
+                                env={"OPENAI_API_KEY": "k", "ANTHROPIC_API_KEY": "k"})
+        return built.providers[0]._payload(CompletionRequest(
+            system="", prompt="p", max_output_tokens=9, model=model,
+            temperature=request_temperature))
+
+    assert "temperature" not in payload(None, "claude-sonnet-4-5")
+    assert payload(0.3, "claude-sonnet-4-5")["temperature"] == 0.3
+    assert payload(None, "claude-sonnet-4-5", 0.7)["temperature"] == 0.7
+    if kind == "openai":
+        assert "temperature" not in payload(0.3, "o3")  # the model rejects it
+
+
+def test_the_registry_file_names_what_a_model_accepts(tmp_path):
+    from keel.providers import registry_file
+
+    path = tmp_path / "registry.toml"
+    path.write_text('[models."corp-reasoner"]\nreasoning = true\n', encoding="utf-8")
+    registry_file.install(registry_file.load(path))
+    try:
+        built = build_providers(Settings.model_validate(
+            {"providers": [{"id": "o", "kind": "openai", "temperature": 0.1}]}),
+            env={"OPENAI_API_KEY": "k"})
+        assert built.providers[0]._request_kwargs(CompletionRequest(
+            system="", prompt="p", max_output_tokens=9, model="corp-reasoner")) == {
+            "max_completion_tokens": 9}
+    finally:
+        registry_file.install(None)
 
 
 @pytest.mark.parametrize("kind", KINDS)

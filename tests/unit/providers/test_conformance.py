@@ -43,6 +43,23 @@ EXPECTED: dict[str, tuple[int, list[float], str | None, bool | None, str, str]] 
                        "Check the API key"),
     "413 request too large": (1, [], "provider.bad_request", False,
                               "Request exceeds the maximum allowed size.", "smaller target"),
+    # Issue 26 point 2: a refusal is asked once, not on haiku, sonnet and opus 4 times each.
+    "Anthropic refusal (content [], billed)": (1, [], "provider.refused", False,
+                                               "declined to answer (stop_reason refusal)",
+                                               "does not retry"),
+    "OpenAI refusal (content null)": (1, [], "provider.refused", False,
+                                      "declined to answer (refusal): I can't help with that",
+                                      "does not retry"),
+    "OpenAI content_filter": (1, [], "provider.refused", False,
+                              "declined to answer (finish_reason content_filter)",
+                              "does not retry"),
+    # Answers, complete or not, are served by the tier asked for (the caller marks a cut one).
+    "Anthropic cut at max_tokens": (1, [], None, None, "", ""),
+    "OpenAI cut at length": (1, [], None, None, "", ""),
+    "Anthropic cache write + read usage": (1, [], None, None, "", ""),
+    "OpenAI cached prompt tokens": (1, [], None, None, "", ""),
+    "Anthropic answer without usage": (1, [], None, None, "", ""),
+    "OpenAI-compatible answer without usage": (1, [], None, None, "", ""),
 }
 
 
@@ -148,3 +165,10 @@ async def test_one_candidate_with_retries(reply, requests, chaos):
         await provider.aclose()
     assert chaos.requests_total == requests
     assert waits == [5.0] * (requests - 1)
+
+
+async def test_a_refusal_is_logged_with_the_providers_words(chaos, logs):
+    seen = await play(Case("refusal", "openai", (cases.openai_refusal(),)), chaos)
+    logged = [e for e in logs if e["event"] == "provider.refused"]
+    assert logged and logged[0]["provider_message"] == seen.details["providerMessage"]
+    assert logged[0]["stop_reason"] == "refusal"

@@ -118,7 +118,10 @@ capable = "claude-new"
     ('[tiers.azure]\ncheap = "x"\n', "tiers.azure"),
     ('[tiers.openai]\nfast = "x"\n', "tiers.openai.fast"),
     ("[prices\n", "<file>"),
-    ("[models]\n", "models"),
+    ("[modles]\n", "modles"),
+    ('[models."m"]\nretires = "soon"\n', "models.m.retires"),
+    ('[models."m"]\nreasoning = "yes"\n', "models.m.reasoning"),
+    ('[models."m"]\nsunset = 2027-01-01\n', "models.m.sunset"),
 ])
 def test_a_bad_registry_file_is_a_config_error_naming_the_entry(tmp_path, text, where):
     with pytest.raises(ConfigError) as info:
