@@ -49,7 +49,10 @@ def odd_headers(draw) -> bytes:
     separator = draw(st.sampled_from([b"\r\n\r\n", b"\r\n", b"\n\n", b"\n", b"", b"\r\n\r\n\r\n"]))
     body = draw(st.sampled_from([b"", b"{", b'{"jsonrpc": "2.0", "id": 5, "method": "keel/health"}',
                                  b"[" * 1200, b"\xff\xfe"]))
-    return b"Content-Length: " + value + separator + body
+    # Misspelt names too (issue 21): a blank before the colon, "_" or a blank for "-".
+    name = draw(st.sampled_from([b"Content-Length: ", b"Content-Length : ", b"Content_Length: ",
+                                 b"content length:", b"Content-Length\t:"]))
+    return name + value + separator + body
 
 
 hostile = st.one_of(st.binary(max_size=400), mutated_frames(), odd_headers(),

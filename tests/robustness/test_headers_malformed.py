@@ -96,3 +96,10 @@ async def test_a_missing_blank_line_is_still_broken_not_a_malformed_name():
                            strict=False)
     assert isinstance(items[0], BrokenFrame) and items[0].request_id == 17
     assert isinstance(items[-1], Frame) and json.loads(items[-1].body)["id"] == 18
+
+
+async def test_a_malformed_line_right_before_a_good_message_costs_only_itself():
+    # Found by the fuzz test: the good message behind it is served, not answered -32700.
+    items = await read_all(b"ContentLength :\n" + framed(body(19)), strict=False)
+    assert isinstance(items[0], BrokenFrame) and items[0].request_id is None
+    assert isinstance(items[1], Frame) and json.loads(items[1].body)["id"] == 19

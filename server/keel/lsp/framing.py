@@ -214,7 +214,12 @@ class FrameReader:
             if match is None or MARKER.search(line, first_marker_end if first_line else 1):
                 return "no blank line after the headers"
             name = match.group(1)
-            if not HEADER_LINE.match(line.rstrip(b"\n")):
+            well_formed = HEADER_LINE.match(line.rstrip(b"\n")) is not None
+            if malformed is not None and well_formed and name.lower() == b"content-length":
+                # A well-formed header after a malformed line: the malformed one was garbage
+                # (answered on its own), and a new message starts here.
+                return "a malformed header name with no message after it"
+            if not well_formed:
                 malformed = malformed or name
                 if self._strict and not LENGTH_NAME.match(name):
                     self._foreign = "a malformed header name"
