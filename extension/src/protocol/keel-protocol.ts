@@ -188,6 +188,18 @@ export interface AuthenticateParams {
   token: string;
 }
 /**
+ * Unset = no limit. Days and months follow the local calendar of the server's machine.
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "BudgetSettings".
+ */
+export interface BudgetSettings {
+  dailyUsd?: number | null;
+  monthlyUsd?: number | null;
+  onExceed?: "ask" | "refuse";
+  perRunUsd?: number | null;
+}
+/**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "CancelRunParams".
  */
@@ -742,6 +754,10 @@ export interface RunSummary {
  * via the `definition` "RunWorkflowParams".
  */
 export interface RunWorkflowParams {
+  /**
+   * The user saw budget.exceeded and chose to run anyway.
+   */
+  confirmOverBudget?: boolean;
   options?: {
     [k: string]: unknown;
   } | null;
@@ -780,6 +796,7 @@ export interface RunsResult {
 export interface Settings {
   advisor?: AdvisorSettings;
   alerts?: AlertSettings;
+  budgets?: BudgetSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
   models?: ModelsSettings;
   /**

@@ -51,6 +51,8 @@ class RunWorkflowParams(DeadlineParams):
     run_id: str | None = Field(default=None, description="The client's own id for this run.")
     options: dict[str, Any] | None = None
     work_done_token: ProgressToken | None = None
+    confirm_over_budget: bool = Field(
+        default=False, description="The user saw budget.exceeded and chose to run anyway.")
 
 
 class StageResult(WireModel):
