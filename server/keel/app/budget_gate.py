@@ -17,16 +17,16 @@ import structlog
 from keel.cost import estimate as cost_model
 from keel.cost.calibration import Calibration
 from keel.errors import BudgetExceeded, InvalidInput, KeelError
-from keel.protocol.budget import BudgetLeft
 from keel.protocol.cost import CostEstimate
 from keel.protocol.workflows import RunWorkflowParams
 from keel.providers.registry import TIERS
 from keel.runtime.threads import in_thread
-from keel.spend.gate import Band, budget_left, check_run
+from keel.spend.gate import Band, check_run
 from keel.spend.ledger import Charge
 from keel.workflows.definitions import WorkflowCatalog, WorkflowDef
 from keel.workflows.engine import RunSpec
 
+from .budget_health import show_budget
 from .services import cost_state, history_reader, spend_guard
 from .state import KeelApp
 
@@ -74,6 +74,7 @@ async def gate_run(app: KeelApp, params: RunWorkflowParams, spec: RunSpec) -> Ru
                         cheap_high=cheap)
     if refusal is None:
         return spec
+    show_budget(app, totals)
     refusal.run_id = spec.run_id
     try:
         await in_thread(ledger.record_refusal, Charge(spec.run_id, band.high),
@@ -97,15 +98,3 @@ async def _estimate(app: KeelApp, spec: RunSpec, workflow: WorkflowDef) -> CostE
         calibration=calibration, environ=app.env, max_file_bytes=spec.max_file_bytes,
         catalog=catalog))
 
-
-async def budget_of(app: KeelApp) -> BudgetLeft | None:
-    """Spent and left per budget, for estimates, health and reports; None with no budget set."""
-    limits = app.settings.budgets
-    if not limits.limited():
-        return None
-    try:
-        totals = await in_thread(spend_guard(app).ledger().totals)
-    except KeelError as error:
-        log.info("spend.totals_unavailable", code=error.code)
-        return None
-    return budget_left(limits, totals)

@@ -15,6 +15,7 @@ from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
 from keel.targets import containing_folder, resolve_target
 
+from .budget_health import budget_of
 from .services import cost_state, history_reader, recorder_of, workflow_catalog
 from .state import InFlightEstimate, KeelApp
 
@@ -78,6 +79,7 @@ async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimat
         input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         usd_expected=result.usd.expected, duration_ms=result.duration_ms,
         at=datetime.now(UTC).isoformat()))
+    result.budget = await budget_of(app)  # budget left, shown beside the band
     return result
 
 

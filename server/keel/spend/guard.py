@@ -32,7 +32,7 @@ from keel.providers.registry import ModelInfo, price_usd
 from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
-from .ledger import LEDGER_NAME, Charge, Ledger
+from .ledger import LEDGER_NAME, Charge, Ledger, Totals
 
 log = structlog.get_logger(__name__)
 INPUT_MARGIN = 1.2  # the token heuristic's error stays well inside 20 % on code
@@ -49,11 +49,13 @@ class SpendGuard:
     """One per app: the ledger of the current storage folder, and the current limits."""
 
     def __init__(self, ledger_dir: Callable[[], Path], limits: Callable[[], BudgetSettings],
-                 ledger_factory: Callable[[Path], Ledger] = Ledger) -> None:
+                 ledger_factory: Callable[[Path], Ledger] = Ledger,
+                 on_totals: Callable[[Totals], None] | None = None) -> None:
         self._ledger_dir = ledger_dir
         self._limits = limits
         self._factory = ledger_factory
         self._ledger: Ledger | None = None
+        self.on_totals = on_totals  # called on the loop after each settlement and refusal
 
     def ledger(self) -> Ledger:
         path = self._ledger_dir() / LEDGER_NAME
@@ -108,6 +110,9 @@ class SpendGuard:
         try:
             return await in_thread(ledger.reserve, charge, limits, on_abandoned=abandoned)
         except BudgetExceeded:
+            if self.on_totals is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._publish(in_thread(ledger.totals))
             raise
         except KeelError as error:
             if limits.limited():  # cannot count: refuse rather than spend blind
@@ -118,7 +123,13 @@ class SpendGuard:
             return None
 
     async def _settle(self, ledger: Ledger, reservation: int, usd: float) -> None:
+        await self._publish(in_thread(ledger.settle, reservation, usd))
+
+    async def _publish(self, totals: Awaitable[Totals]) -> None:
         try:
-            await in_thread(ledger.settle, reservation, usd)
-        except KeelError as error:  # the reservation stays held: counted, never lost
-            log.warning("spend.settle_failed", code=error.code)
+            after = await totals
+        except KeelError as error:  # a reservation not settled stays held: counted, never lost
+            log.warning("spend.ledger_write_failed", code=error.code)
+            return
+        if self.on_totals is not None:
+            self.on_totals(after)

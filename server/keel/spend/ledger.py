@@ -194,15 +194,17 @@ class Ledger:
         crossed, totals = outcome
         raise refusal(crossed, limits, totals, charge.usd)
 
-    def settle(self, reservation: int, usd: float) -> None:
-        """Replace a reservation by what the call really cost (0 when nothing was billed)."""
-        def work(conn: Any) -> None:
+    def settle(self, reservation: int, usd: float) -> Totals:
+        """Replace a reservation by what the call really cost (0 when nothing was billed);
+        return the totals after it (for the health component, at no extra transaction)."""
+        def work(conn: Any) -> Totals:
             changed = conn.execute(
                 "UPDATE spend SET state = 'settled', usd = ? WHERE id = ? AND state = 'reserved'",
                 (usd, reservation)).rowcount
             if changed and usd:
                 self._add_day(conn, usd)
-        self._transaction(work)
+            return self._totals(conn, None)
+        return self._transaction(work)  # type: ignore[no-any-return]
 
     def record_refusal(self, charge: Charge, reason: str) -> None:
         """A refusal decided elsewhere (before a run, or an unpriced model): history only."""
@@ -242,7 +244,7 @@ class Ledger:
 
 def usd_text(usd: float) -> str:
     """Cents for dollars, more digits for the fractions of a cent a single call costs."""
-    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}" if usd >= 0.0001 else f"${usd:.6f}"
+    return f"${usd:,.2f}" if usd >= 1 or usd == 0 else f"${usd:.4f}" if usd >= 0.0001 else f"${usd:.6f}"
 
 
 def refusal(crossed: str, limits: BudgetSettings, totals: Totals, usd: float,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from keel.app import run_ops
+from keel.app import budget_health, cost_ops, reliability_ops, run_ops
 from keel.app.budget_gate import capped_workflow
 from keel.app.state import KeelApp
 from keel.errors import BudgetExceeded, InvalidInput, exit_code_for, jsonrpc_code
+from keel.protocol.cost import EstimateCostParams
+from keel.protocol.history import ReportParams
 from keel.protocol.workflows import RunWorkflowParams
 from keel.records import MemoryRecorder
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
 from keel.spend.guard import SpendGuard
+from keel.spend.ledger import usd_text
 from keel.workflows.definitions import BUILTIN_WORKFLOWS
 from keel.workflows.stages_llm import Resilience
 
@@ -137,3 +140,41 @@ async def test_an_unknown_tier_option_is_invalid_input_naming_the_field(make_app
     with pytest.raises(InvalidInput) as caught:
         await run_ops.run_workflow(app, params(options={"tier": "gold"}))
     assert caught.value.details["field"] == "options.tier"
+
+
+async def test_the_estimate_carries_the_budget_left_beside_its_band(make_app):
+    app = make_app(FakeProvider("a"), {"dailyUsd": 2.0, "perRunUsd": 0.5})
+    estimate = await cost_ops.estimate_cost(app, EstimateCostParams(workflow="review",
+                                                                    target="buggy.py"))
+    assert estimate.budget is not None
+    assert estimate.wire()["budget"]["leftForRunUsd"] == 0.5
+    assert estimate.budget.left_today_usd == 2.0 and estimate.budget.spent_today_usd == 0
+    app.apply_settings({"providers": [{"id": "a", "kind": "anthropic"}]}, "settings")
+    plain = await cost_ops.estimate_cost(app, EstimateCostParams(workflow="review",
+                                                                 target="buggy.py"))
+    assert plain.budget is None and "budget" not in plain.wire()
+
+
+async def test_health_and_report_show_spend_against_the_budget(make_app):
+    provider = FakeProvider("a")
+    app = make_app(provider, {"dailyUsd": 100.0})
+    await budget_health.refresh_budget(app)
+    component = app.monitor.component("budget")
+    assert component.status == "ok" and "today $0.00 of $100.00 (0%)" in component.detail
+    result = await run_ops.run_workflow(app, params())
+    spent = result.cost.actual_usd
+    # the settlement itself updated the component, without waiting for a refresh
+    assert f"today {usd_text(spent)} of $100.00" in app.monitor.component("budget").detail
+    app.apply_settings({"providers": [{"id": "a", "kind": "anthropic"}],
+                        "storage": app.settings.storage.model_dump(by_alias=True),
+                        "budgets": {"dailyUsd": spent * 1.1}}, "settings")
+    await budget_health.refresh_budget(app)
+    assert app.monitor.component("budget").status == "degraded"
+    app.apply_settings({"providers": [{"id": "a", "kind": "anthropic"}],
+                        "storage": app.settings.storage.model_dump(by_alias=True),
+                        "budgets": {"dailyUsd": spent}}, "settings")
+    await budget_health.refresh_budget(app)
+    assert app.monitor.component("budget").status == "down"
+    usage = await reliability_ops.report(app, ReportParams(days=1))
+    assert usage.budget is not None and usage.budget.spent_today_usd == pytest.approx(spent)
+    assert usage.budget.left_today_usd == 0
