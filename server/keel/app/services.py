@@ -52,14 +52,15 @@ def resilience_of(app: KeelApp) -> Resilience:
         from keel.workflows.stages_llm import Resilience
 
         cache: ResponseCache[Completion] = ResponseCache(256)
-        app.resilience = Resilience(breakers(app), BudgetRegistry(), cache,
-                                    spend=spend_guard(app))
+        app.resilience = Resilience(breakers(app), BudgetRegistry(), cache)
+    if app.resilience.spend is None:  # an injected resilience is capped by the budgets too
+        app.resilience.spend = spend_guard(app)
     return app.resilience
 
 
 def spend_guard(app: KeelApp) -> SpendGuard:
     """The budgets' ledger (shared through its file by every process on the same storage
-    folder) and the current ``budgets`` settings; an injected resilience's guard wins."""
+    folder) and the current ``budgets`` settings; the guard of an injected resilience wins."""
     if app.spend is None:
         from keel.spend.guard import SpendGuard
         from keel.storage.paths import storage_root
