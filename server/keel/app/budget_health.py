@@ -22,6 +22,10 @@ log = structlog.get_logger(__name__)
 
 
 def show_budget(app: KeelApp, totals: Totals) -> None:
+    if not app.settings.budgets.limited():  # no budget, no component (as for a provider unset)
+        if app.monitor.component(COMPONENT) is not None:
+            app.monitor.remove(COMPONENT)
+        return
     status, detail, fix = component_status(app.settings.budgets, totals)
     app.monitor.set(COMPONENT, status, detail, fix=fix)
 
@@ -31,6 +35,9 @@ async def refresh_budget(app: KeelApp) -> None:
     from now on each settlement and refusal updates it too."""
     guard = spend_guard(app)
     guard.on_totals = lambda totals: show_budget(app, totals)
+    if not app.settings.budgets.limited():
+        show_budget(app, Totals(0.0, 0.0, 0.0))  # nothing to show: the ledger is not opened
+        return
     try:
         show_budget(app, await in_thread(guard.ledger().totals))
     except KeelError as error:  # the storage component reports the folder's trouble

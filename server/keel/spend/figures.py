@@ -16,8 +16,10 @@ def component_status(limits: BudgetSettings,
     """(status, detail, fix): ok below 80 % of every period budget, degraded from 80 %, down
     at 100 % (model calls are refused until the period turns)."""
     parts = period_lines(limits, totals)
+    per_run = f"per run {usd_text(limits.per_run_usd)}" if limits.per_run_usd is not None else ""
     if not parts:
-        return "ok", f"no spending budget set; spent today {usd_text(totals.today)}", None
+        return ("ok", f"{per_run or 'no spending budget set'}; spent today "
+                f"{usd_text(totals.today)}", None)
     worst = max(share for _label, share in parts)
     detail = "; ".join(label for label, _share in parts)
     if worst >= 1.0 - 1e-9:
@@ -26,8 +28,7 @@ def component_status(limits: BudgetSettings,
                 "user settings to spend more.")
     if worst >= WARN_AT:
         return "degraded", f"budget nearly spent: {detail}", "Raise keel.budgets if needed."
-    per_run = f"; per run {usd_text(limits.per_run_usd)}" if limits.per_run_usd is not None else ""
-    return "ok", detail + per_run if detail else f"per run {usd_text(limits.per_run_usd or 0)}", None
+    return "ok", f"{detail}; {per_run}" if per_run else detail, None
 
 
 def period_lines(limits: BudgetSettings, totals: Totals) -> list[tuple[str, float]]:

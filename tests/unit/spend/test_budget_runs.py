@@ -155,6 +155,21 @@ async def test_the_estimate_carries_the_budget_left_beside_its_band(make_app):
     assert plain.budget is None and "budget" not in plain.wire()
 
 
+async def test_no_budget_set_means_no_budget_component_and_no_ledger_opened(make_app, tmp_path):
+    app = make_app(FakeProvider("a"))
+    await budget_health.refresh_budget(app)
+    assert app.monitor.component("budget") is None
+    assert not (tmp_path / "store" / "spend.db").exists()  # start-up opens nothing it needs not
+    app.apply_settings({"providers": [{"id": "a", "kind": "anthropic"}],
+                        "storage": app.settings.storage.model_dump(by_alias=True),
+                        "budgets": {"monthlyUsd": 10.0}}, "settings")
+    await budget_health.refresh_budget(app)
+    assert app.monitor.component("budget").status == "ok"
+    app.apply_settings({"storage": app.settings.storage.model_dump(by_alias=True)}, "settings")
+    await budget_health.refresh_budget(app)
+    assert app.monitor.component("budget") is None
+
+
 async def test_health_and_report_show_spend_against_the_budget(make_app):
     provider = FakeProvider("a")
     app = make_app(provider, {"dailyUsd": 100.0})

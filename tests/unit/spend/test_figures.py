@@ -17,9 +17,13 @@ def test_levels_follow_the_share_of_the_tightest_period_budget():
     assert status == "down" and "this month $100.00 of $100.00 (100%)" in detail
 
 
-def test_no_budget_is_ok_and_says_what_was_spent():
-    status, detail, _ = component_status(BudgetSettings(), Totals(today=0.5, month=1, reserved=0))
-    assert status == "ok" and "no spending budget" in detail and "$0.50" in detail
+def test_a_per_run_budget_alone_is_ok_and_says_what_was_spent():
+    status, detail, _ = component_status(BudgetSettings(per_run_usd=2.0),
+                                         Totals(today=0.5, month=1, reserved=0))
+    assert (status, detail) == ("ok", "per run $2.00; spent today $0.5000")
+    status, detail, _ = component_status(BudgetSettings(per_run_usd=2.0, daily_usd=10.0),
+                                         Totals(today=0.5, month=1, reserved=0))
+    assert detail == "today $0.5000 of $10.00 (5%); per run $2.00"
 
 
 def test_budget_left_is_the_least_room_of_every_budget():
