@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from keel.errors import BudgetExceeded
+from keel.protocol.budget import BudgetLeft
 
 
 def _usd(value: Any) -> str:
@@ -44,3 +46,38 @@ def confirm_over_budget(error: BudgetExceeded, *, interactive: bool | None = Non
         return False
     return typer.confirm("Run anyway? Model calls still stop at the budget", default=False,
                          err=True)
+
+
+def ledger_budget(storage_dir: Path | None, settings_file: Path | None) -> BudgetLeft | None:
+    """`keel report`'s spend against the budgets of ``--settings`` (or spend alone), from the
+    ledger of the storage folder; None when no ledger was ever written there."""
+    from keel.settings import load_settings
+    from keel.spend.gate import budget_left
+    from keel.spend.ledger import LEDGER_NAME, Ledger
+    from keel.storage.paths import storage_root
+
+    from .common import read_settings_file, settings_problem_error
+
+    raw, source = read_settings_file(settings_file)
+    loaded = load_settings(raw, source)
+    if loaded.problem:
+        raise settings_problem_error(loaded.problem)
+    path = storage_root(storage_dir or loaded.settings.storage.dir) / LEDGER_NAME
+    if not path.is_file():
+        return None
+    ledger = Ledger(path)
+    try:
+        return budget_left(loaded.settings.budgets, ledger.totals())
+    finally:
+        ledger.close()
+
+
+def budget_rows(budget: BudgetLeft) -> list[tuple[str, str]]:
+    def against(spent: float, limit: float | None) -> str:
+        return f"{_usd(spent)} of {_usd(limit)}" if limit is not None else _usd(spent)
+
+    rows = [("spent today (all workspaces)", against(budget.spent_today_usd, budget.daily_usd)),
+            ("spent this month", against(budget.spent_month_usd, budget.monthly_usd))]
+    if budget.per_run_usd is not None:
+        rows.append(("per-run budget", _usd(budget.per_run_usd)))
+    return rows

@@ -82,3 +82,40 @@ def test_only_a_terminal_is_asked():
     assert budget_cli.confirm_over_budget(error, interactive=False) is False
     refuse = BudgetExceeded("over", details={"canConfirm": False})
     assert budget_cli.confirm_over_budget(refuse, interactive=True) is False
+
+
+def test_keel_report_shows_spend_against_the_budgets_of_its_settings(tmp_path):
+    from datetime import UTC, datetime
+
+    from keel.cli import history
+    from keel.protocol.budget import BudgetSettings
+    from keel.records import RunRecord
+    from keel.spend.ledger import Charge, Ledger
+    from keel.storage import StorageRecorder, database_path
+
+    workspace, store = tmp_path / "ws", tmp_path / "store"
+    workspace.mkdir()
+    recorder = StorageRecorder(database_path(workspace, store))
+    run = RunRecord(run_id="r1", workflow="review", target="a.py", status="succeeded",
+                    started_at=datetime.now(UTC).isoformat(), actual_usd=1.25)
+    recorder.run_started(run)
+    recorder.run_finished(run)
+    assert recorder.close(10)
+    ledger = Ledger(store / "spend.db")
+    ledger.settle(ledger.reserve(Charge("r1", 2.0), BudgetSettings()), 1.25)
+    ledger.close()
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"budgets": {"dailyUsd": 5.0, "perRunUsd": 2.0}}))
+    cli = typer.Typer()
+    history.register(cli)
+    args = ["report", "-w", str(workspace), "--storage-dir", str(store)]
+    out = CliRunner().invoke(cli, [*args, "--settings", str(settings)], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "spent today (all workspaces)" in out.output and "$1.2500 of $5.0000" in out.output
+    assert "per-run budget" in out.output
+    as_json = json.loads(CliRunner().invoke(cli, [*args, "--json"]).output)
+    assert as_json["budget"]["spentTodayUsd"] == 1.25 and "dailyUsd" not in as_json["budget"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"budgets": {"dailyUsd": -1}}))
+    refused = CliRunner().invoke(cli, [*args, "--settings", str(bad)])
+    assert refused.exit_code == 3 and "budgets.dailyUsd" in refused.output
