@@ -16,6 +16,7 @@ export const SERVER_SETTING_KEYS = [
   "storage.dir", "storage.retentionDays", "storage.maxBytes",
   "advisor.diagnostics", "advisor.maxFileBytes", "advisor.thresholds",
   "telemetry.otlpEndpoint",
+  "budgets.perRunUsd", "budgets.dailyUsd", "budgets.monthlyUsd", "budgets.onExceed",
 ] as const;
 
 export const CLIENT_SETTING_KEYS = ["server.path", "python", "trace.server"] as const;
@@ -29,7 +30,9 @@ export type SettingReader = (key: string) => unknown;
  * them: trusting a repository to run its code is not handing it your API key. package.json gives
  * them scope "machine"; `machineSafeReader` enforces the same on hosts that do not.
  */
-export const MACHINE_SETTING_KEYS = ["providers", "storage.dir", "telemetry.otlpEndpoint"] as const;
+export const MACHINE_SETTING_KEYS = ["providers", "storage.dir", "telemetry.otlpEndpoint",
+  // A workspace may not raise what its user allowed to be spent.
+  "budgets.perRunUsd", "budgets.dailyUsd", "budgets.monthlyUsd", "budgets.onExceed"] as const;
 
 /** The part of `WorkspaceConfiguration.inspect()` this module reads. */
 export interface InspectedSetting {

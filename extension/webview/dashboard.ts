@@ -134,6 +134,7 @@ function renderEstimate(estimate: CostEstimate): void {
     h("p", { class: "estimate-total" },
       h("strong", { id: "estimate-expected" }, usd(estimate.usd.expected)),
       ` (band ${usd(estimate.usd.low)} – ${usd(estimate.usd.high)}) · ${estimate.files} files, ${estimate.inputTokens.toLocaleString()} input tokens`),
+    budgetLeft(estimate),
     offline ? h("p", { id: "estimate-if-configured", class: "muted" },
       `Offline now. With ${offline.provider}: ${usd(offline.usd.expected)} (${usd(offline.usd.low)} – ${usd(offline.usd.high)}).`) : null,
     h("table", { class: "stages-table" },
@@ -142,6 +143,15 @@ function renderEstimate(estimate: CostEstimate): void {
         h("td", {}, s.id), h("td", {}, s.tier ?? "static"), h("td", {}, s.model ?? (s.ifConfiguredModel ? `(${s.ifConfiguredModel})` : "–")),
         h("td", {}, `${s.inputTokens}/${s.outputTokens}`), h("td", {}, usd(s.usd))))),
     ));
+}
+
+/** Budget left beside the band (budgets.*), flagged when the band's high end does not fit. */
+function budgetLeft(estimate: CostEstimate): HTMLElement | null {
+  const left = estimate.budget?.leftForRunUsd;
+  if (left === undefined || left === null) return null;
+  const over = estimate.usd.high > left;
+  return h("p", { id: "estimate-budget", class: over ? "budget-over" : "muted" },
+    `Budget left for this run: ${usd(left)}${over ? " — the band's high end does not fit; Run will ask." : ""}`);
 }
 
 function describeEvent(event: RunEvent): string {

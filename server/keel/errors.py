@@ -14,7 +14,8 @@ maps these to JSON-RPC errors and the CLI maps them to exit codes.
     ├── Cancelled            cancelled      request.cancelled, run.cancelled
     │   └── Superseded       cancelled      estimate.superseded (transient)
     ├── Unavailable          unavailable    breaker.open, provider.none_configured
-    │   └── Untrusted        unavailable    trust.untrusted (not transient)
+    │   ├── Untrusted        unavailable    trust.untrusted (not transient)
+    │   └── BudgetExceeded   unavailable    budget.exceeded, budget.unpriced (not transient)
     ├── ContentModified      validation     document.content_modified (-32801)
     └── InternalError        internal       internal.unexpected
 
@@ -132,6 +133,18 @@ class Untrusted(Unavailable):
     def __init__(self, message: str, **kw: Any) -> None:
         kw.setdefault("hint", UNTRUSTED_FIX)
         super().__init__(message, **kw)
+
+
+class BudgetExceeded(Unavailable):
+    """Spending would cross a budget the user set, so nothing was sent (exit code 6).
+
+    ``details`` carries the figures (estimate band, budget, spent so far, what would fit).
+    Not a provider failure: breakers ignore it and no retry or other provider helps a
+    budget, though a cheaper fallback candidate may still fit.
+    """
+
+    default_code = "budget.exceeded"
+    default_transient = False
 
 
 class ContentModified(KeelError):

@@ -188,6 +188,42 @@ export interface AuthenticateParams {
   token: string;
 }
 /**
+ * What is spent and left of each budget that is set (absent: no limit).
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "BudgetLeft".
+ */
+export interface BudgetLeft {
+  dailyUsd?: number | null;
+  /**
+   * What a new run may spend: the least of the limits left.
+   */
+  leftForRunUsd?: number | null;
+  leftMonthUsd?: number | null;
+  leftTodayUsd?: number | null;
+  monthlyUsd?: number | null;
+  perRunUsd?: number | null;
+  /**
+   * Held by model calls in flight.
+   */
+  reservedUsd: number;
+  spentMonthUsd: number;
+  spentTodayUsd: number;
+  [k: string]: unknown;
+}
+/**
+ * Unset = no limit. Days and months follow the local calendar of the server's machine.
+ *
+ * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
+ * via the `definition` "BudgetSettings".
+ */
+export interface BudgetSettings {
+  dailyUsd?: number | null;
+  monthlyUsd?: number | null;
+  onExceed?: "ask" | "refuse";
+  perRunUsd?: number | null;
+}
+/**
  * This interface was referenced by `KeelWireProtocol`'s JSON-Schema
  * via the `definition` "CancelRunParams".
  */
@@ -211,6 +247,10 @@ export interface CancelRunResult {
  * via the `definition` "CostEstimate".
  */
 export interface CostEstimate {
+  /**
+   * What is left of the budgets set (budgets.*); absent with none.
+   */
+  budget?: BudgetLeft | null;
   bytes: number;
   cachedFiles: number;
   /**
@@ -866,6 +906,10 @@ export interface RunSummary {
  * via the `definition` "RunWorkflowParams".
  */
 export interface RunWorkflowParams {
+  /**
+   * The user saw budget.exceeded and chose to run anyway.
+   */
+  confirmOverBudget?: boolean;
   options?: {
     [k: string]: unknown;
   } | null;
@@ -904,6 +948,7 @@ export interface RunsResult {
 export interface Settings {
   advisor?: AdvisorSettings;
   alerts?: AlertSettings;
+  budgets?: BudgetSettings;
   logLevel?: "debug" | "info" | "warning" | "error";
   models?: ModelsSettings;
   /**
@@ -977,6 +1022,10 @@ export interface UsageReport {
   alerts?: Alert[];
   baselineDefinition?: string | null;
   baselineUsd: number;
+  /**
+   * Spent against the budgets set (budgets.*); absent with none.
+   */
+  budget?: BudgetLeft | null;
   byDay?: UsageBreakdown[];
   byProvider?: UsageBreakdown[];
   byWorkflow?: UsageBreakdown[];

@@ -60,6 +60,7 @@ export function fixAction(component: HealthComponent): CommandLink | undefined {
   }
   if (name === "config") return { title: "Open settings", command: "workbench.action.openSettings", args: ["keel"] };
   if (name === "storage") return { title: "Open storage settings", command: "workbench.action.openSettings", args: ["keel.storage"] };
+  if (name === "budget") return { title: "Open budget settings", command: "workbench.action.openSettings", args: ["keel.budgets"] };
   if (component.fix) return RUN_DOCTOR;
   return undefined;
 }

@@ -16,6 +16,7 @@ import { DashboardMessage, type DashboardUpdate } from "./messages";
 import { workspaceFilePath } from "./reveal";
 import { KeelPanel } from "./panelBase";
 import { RunTracker } from "./runs";
+import { runWithinBudget } from "./budgetDialog";
 
 const REPORTS_KEY = "keel.runResults";
 const KEPT_REPORTS = 20;
@@ -38,8 +39,8 @@ export async function startRun(deps: DashboardDeps, workflow: string, target: st
       message: `${workflow} sends code to a model provider, which needs a trusted workspace (Manage Workspace Trust).` });
     return;
   }
-  const outcome = deps.runs.start(workflow, target, (runId) =>
-    deps.client.request(ext.runWorkflow, { workflow, target, runId }));
+  const outcome = deps.runs.start(workflow, target, (runId) => runWithinBudget(
+    (params) => deps.client.request(ext.runWorkflow, params), { workflow, target, runId }, vscode.window));
   const { run } = outcome;
   notify({ type: "runStarted", workflow, target, runId: run.clientRunId, attached: outcome.attached });
   try {

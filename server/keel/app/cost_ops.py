@@ -15,6 +15,7 @@ from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
 from keel.targets import containing_folder, resolve_target
 
+from .budget_health import budget_of
 from .services import cost_state, history_reader, recorder_of, workflow_catalog
 from .state import InFlightEstimate, KeelApp
 from .trust import mark_skipped_estimate_stages
@@ -79,7 +80,9 @@ async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimat
         input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         usd_expected=result.usd.expected, duration_ms=result.duration_ms,
         at=datetime.now(UTC).isoformat()))
-    return mark_skipped_estimate_stages(app, result)
+    result = mark_skipped_estimate_stages(app, result)
+    result.budget = await budget_of(app)  # budget left, shown beside the band
+    return result
 
 
 def invalidate(app: KeelApp, paths: list[str]) -> int:

@@ -21,6 +21,7 @@ from keel.reliability.alerts import component_status
 from keel.reliability.report import recent_alerts, reliability_report
 from keel.runtime.threads import in_thread
 
+from .budget_health import budget_of, refresh_budget
 from .model_registry import install_models
 from .services import history_reader
 from .state import KeelApp
@@ -50,6 +51,7 @@ async def install_reliability(app: KeelApp) -> None:
     await install_models(app)
     while True:
         await refresh_reliability(app)
+        await refresh_budget(app)
         await asyncio.sleep(REFRESH_EVERY_S)
 
 
@@ -67,4 +69,6 @@ async def refresh_reliability(app: KeelApp, now: datetime | None = None) -> None
 
 async def report(app: KeelApp, params: ReportParams) -> UsageReport:
     reader, alerts = history_reader(app), app.settings.alerts
-    return await in_thread(lambda: reliability_report(reader, params.days, alerts=alerts))
+    usage = await in_thread(lambda: reliability_report(reader, params.days, alerts=alerts))
+    usage.budget = await budget_of(app)  # spend against budgets, from the shared ledger
+    return usage

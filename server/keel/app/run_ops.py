@@ -34,6 +34,7 @@ from keel.workflows.definitions import BUILTIN_WORKFLOWS, WorkflowDef
 from keel.workflows.engine import RunSpec
 from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id
 
+from .budget_gate import gate_run
 from .services import cost_state, history_reader, run_manager, workflow_catalog
 from .state import KeelApp
 from .trust import mark_skipped_workflow_stages
@@ -112,7 +113,7 @@ async def _prepare_run(app: KeelApp, params: RunWorkflowParams, manager: RunMana
     await in_thread(  # nothing to read: -32602 target.no_input, not an empty success
         lambda: require_input(target, folder, spec.target_display, workflow.id, workflow.inputs,
                               spec.max_file_bytes, scan_cache, lambda: deadline.expired))
-    return spec
+    return await gate_run(app, params, spec)  # budgets: budget.exceeded, options.tier
 
 
 def _unprepared_spec(app: KeelApp, params: RunWorkflowParams) -> RunSpec:

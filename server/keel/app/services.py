@@ -30,6 +30,7 @@ from keel.workflows.definitions import WorkflowCatalog, load_catalog
 from .state import CostState, KeelApp, ProviderLease
 
 if TYPE_CHECKING:
+    from keel.spend.guard import SpendGuard
     from keel.workflows.engine import RunSpec
     from keel.workflows.runs import RunManager
     from keel.workflows.stages_llm import LlmContext, Resilience
@@ -52,7 +53,22 @@ def resilience_of(app: KeelApp) -> Resilience:
 
         cache: ResponseCache[Completion] = ResponseCache(256)
         app.resilience = Resilience(breakers(app), BudgetRegistry(), cache)
+    if app.resilience.spend is None:  # an injected resilience is capped by the budgets too
+        app.resilience.spend = spend_guard(app)
     return app.resilience
+
+
+def spend_guard(app: KeelApp) -> SpendGuard:
+    """The budgets' ledger (shared through its file by every process on the same storage
+    folder) and the current ``budgets`` settings; the guard of an injected resilience wins."""
+    if app.spend is None:
+        from keel.spend.guard import SpendGuard
+        from keel.storage.paths import storage_root
+
+        injected = app.resilience.spend if app.resilience is not None else None
+        app.spend = injected or SpendGuard(lambda: storage_root(app.settings.storage.dir),
+                                           lambda: app.settings.budgets)
+    return app.spend
 
 
 def history_reader(app: KeelApp) -> HistoryReader:

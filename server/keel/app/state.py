@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from keel.records import RunRecorder
     from keel.resilience import BreakerRegistry
     from keel.scan.cache import EstimateCache
+    from keel.spend.guard import SpendGuard
     from keel.storage.reader import HistoryReader
     from keel.storage.recorder import StorageRecorder
     from keel.workflows.runs import RunManager
@@ -154,6 +155,7 @@ class KeelApp:
         self.cost: CostState | None = None  # cost_state
         self.fallback_recorder: RunRecorder | None = None  # recorder
         self.telemetry_tee: RunRecorder | None = None  # recorder
+        self.spend: SpendGuard | None = None  # spend_guard (the budgets' ledger)
 
     @property
     def settings(self) -> Settings:
@@ -198,6 +200,8 @@ class KeelApp:
     def close(self) -> None:
         """What closes without an event loop: the worker processes (``aclose`` closes all)."""
         self.workers.close()
+        if self.spend is not None:
+            self.spend.close()
 
     async def aclose(self, budget_s: float | None = None) -> None:
         """Close everything this app owns; within ``budget_s`` when given, else as each allows.

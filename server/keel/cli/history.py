@@ -22,7 +22,7 @@ from keel.storage import HistoryReader, database_path
 from keel.storage.retention import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS
 from keel.workflows.report import status_word
 
-from .common import VERBOSE, WORKSPACE, at_least, fail, show_logs
+from .common import SETTINGS, VERBOSE, WORKSPACE, at_least, fail, show_logs
 from .help import KeelCommand, KeelGroup
 from .layout import local_time, print_rows
 
@@ -171,13 +171,20 @@ def register(app: typer.Typer) -> None:
         as_json: bool = AS_JSON,
         workspace: Path = WORKSPACE,
         storage_dir: Path | None = STORAGE_DIR,
+        settings_file: Path | None = SETTINGS,
         verbose: bool = VERBOSE,
     ) -> None:
-        """Usage, reliability and cost of the last N days."""
+        """Usage, reliability and cost of the last N days, and spend against the budgets."""
         from keel.reliability.report import reliability_report
+
+        from .budget import ledger_budget
 
         show_logs(verbose)
         usage = _read(workspace, storage_dir, lambda r: reliability_report(r, days))
+        try:
+            usage.budget = ledger_budget(storage_dir, settings_file)
+        except KeelError as error:
+            fail(error)
         if as_json:
             typer.echo(json.dumps(usage.wire(), indent=2))
             return
@@ -223,6 +230,10 @@ def _print_report(usage: UsageReport) -> None:
         rows.append(("estimate error (mean abs)",
                      f"{usage.estimator.mean_abs_pct_error:.1f}% over "
                      f"{usage.estimator.samples} stages"))
+    if usage.budget is not None:
+        from .budget import budget_rows
+
+        rows += budget_rows(usage.budget)
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)

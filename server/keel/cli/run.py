@@ -34,10 +34,11 @@ from keel.app.ports import NullNotifier
 from keel.app.run_ops import run_workflow
 from keel.app.services import run_manager
 from keel.app.state import KeelApp
-from keel.errors import EXIT_CODES, EXIT_FAILED, KeelError
+from keel.errors import EXIT_CODES, EXIT_FAILED, BudgetExceeded, KeelError
 from keel.protocol.workflows import RunResult, RunWorkflowParams
 from keel.workflows.runs import RunManager, new_run_id
 
+from .budget import confirm_over_budget
 from .common import (
     SETTINGS,
     VERBOSE,
@@ -218,6 +219,8 @@ def register(app: typer.Typer) -> None:
                                               help="Stop the run after this many milliseconds."),
         strict: bool = typer.Option(False, "--strict",
                                     help="A partial run exits non-zero (6 when a stage was skipped)."),
+        yes: bool = typer.Option(False, "--yes", help="Run even if the estimate exceeds a "
+                                 "budget (model calls still stop at the budget)."),
         workspace: Path = WORKSPACE,
         settings_file: Path | None = SETTINGS,
         verbose: bool = VERBOSE,
@@ -237,9 +240,19 @@ def register(app: typer.Typer) -> None:
         try:
             apply_settings_file(kapp, settings_file)
             params = RunWorkflowParams(workflow=workflow, target=target, run_id=new_run_id(),
-                                       timeout_ms=timeout_ms)
-            result = _execute(kapp, params, interrupts, _stage_ids(workflow, root), console,
-                              live_table=not as_json)
+                                       timeout_ms=timeout_ms, confirm_over_budget=yes)
+            try:
+                result = _execute(kapp, params, interrupts, _stage_ids(workflow, root), console,
+                                  live_table=not as_json)
+            except BudgetExceeded as over:  # asked on a terminal; elsewhere exit 6
+                if over.code != "budget.exceeded" or not confirm_over_budget(over):
+                    raise
+                kapp.close()
+                kapp = build_app(root)
+                apply_settings_file(kapp, settings_file)
+                params = params.model_copy(update={"confirm_over_budget": True})
+                result = _execute(kapp, params, interrupts, _stage_ids(workflow, root), console,
+                                  live_table=not as_json)
         except KeelError as error:
             fail(with_target_context(error, target, root))
         finally:

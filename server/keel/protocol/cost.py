@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import DeadlineParams, WireModel
+from .budget import BudgetLeft
 from .settings import Tier
 from .workflows import StageSkip
 
@@ -70,3 +71,5 @@ class CostEstimate(WireModel):
     skipped: SkippedFiles | None = None
     if_configured: IfConfigured | None = Field(
         default=None, description="Set when LLM stages would be skipped: what they would cost.")
+    budget: BudgetLeft | None = Field(
+        default=None, description="What is left of the budgets set (budgets.*); absent with none.")

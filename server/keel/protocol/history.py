@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import ParamsModel, WireModel
+from .budget import BudgetLeft
 from .reliability import Alert, ReliabilityMetric, ReportWarning
 from .workflows import RunStatus
 
@@ -84,3 +85,5 @@ class UsageReport(WireModel):
     alerts: list[Alert] = []
     warnings: list[ReportWarning] = []
     baseline_definition: str | None = None
+    budget: BudgetLeft | None = Field(
+        default=None, description="Spent against the budgets set (budgets.*); absent with none.")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from .base import WireModel
+from .budget import BudgetSettings
 from .reliability import AlertSettings, ModelsSettings
 
 Tier = Literal["cheap", "capable", "premium"]
@@ -122,6 +123,7 @@ class Settings(SettingsModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     models: ModelsSettings = Field(default_factory=ModelsSettings)
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
 
 
 class InitializationOptions(WireModel):

@@ -69,6 +69,8 @@ class RunWorkflowParams(DeadlineParams):
                                   "A-Z a-z 0-9 . _ : -")
     options: dict[str, Any] | None = None
     work_done_token: ProgressToken | None = None
+    confirm_over_budget: bool = Field(
+        default=False, description="The user saw budget.exceeded and chose to run anyway.")
 
 
 class StageResult(WireModel):

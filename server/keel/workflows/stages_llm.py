@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import structlog
 
-from keel.errors import KeelError, Unavailable
+from keel.errors import BudgetExceeded, KeelError, Unavailable
 from keel.protocol.advisor import Finding
 from keel.protocol.workflows import SkipReason, StageProgressInfo, StageSkip
 from keel.providers.base import Completion, CompletionRequest, billed_of
@@ -41,6 +41,7 @@ from keel.resilience import (
 )
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
+from keel.spend.guard import SpendGuard
 
 from .definitions import StageDef, WorkflowDef
 from .planning import plan_llm_calls
@@ -63,6 +64,7 @@ class Resilience:
     cache: ResponseCache[Completion]
     sleep: Callable[[float], Any] = anyio.sleep
     rng: Any = None
+    spend: SpendGuard | None = None  # budgets: every call reserves its worst case first
 
 
 @dataclass
@@ -183,6 +185,9 @@ async def run_llm_stage(
                         system=SYSTEM_PROMPT)
         try:
             await _one_call(ctx, stage_def, stage, chain, prompt, key)
+        except BudgetExceeded as error:
+            _skip_for_budget(stage, error)
+            return
         except Unavailable as error:
             if error.code == "provider.none_configured" and not serving:
                 skip_stage(stage, "noProvider",
@@ -210,11 +215,12 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
         if provider is None:
             raise Unavailable(f"provider {candidate.provider!r} is not configured",
                               code="provider.none_configured", transient=False)
+        request = CompletionRequest(
+            system=SYSTEM_PROMPT, prompt=prompt, model=candidate.model or "",
+            max_output_tokens=stage_def.output_tokens_per_call, stage_id=stage_def.id,
+        )
         try:
-            return await provider.complete(CompletionRequest(
-                system=SYSTEM_PROMPT, prompt=prompt, model=candidate.model or "",
-                max_output_tokens=stage_def.output_tokens_per_call, stage_id=stage_def.id,
-            ))
+            return await _within_budget(ctx, candidate, request, lambda: provider.complete(request))
         except KeelError as error:
             _record_billed_failure(ctx, stage, candidate, error)
             raise
@@ -257,6 +263,24 @@ async def _one_call(ctx: LlmContext, stage_def: StageDef, stage: StageState,
     _note_stop(stage, completion, stage_def.output_tokens_per_call)
     if outcome.fallback_used:
         stage.add_note(f"served by {outcome.provider} ({outcome.tier}) after fallback")
+
+
+async def _within_budget(ctx: LlmContext, candidate: Candidate, request: CompletionRequest,
+                         send: Callable[[], Any]) -> Completion:
+    """Send through the spend guard: reserved before it goes, settled when it answers."""
+    guard = ctx.resilience.spend
+    if guard is None:
+        return await send()  # type: ignore[no-any-return]
+    model = resolve_model(ctx.providers.settings_of(candidate.provider), candidate.tier)
+    return await guard.call(run_id=ctx.run_id, stage_id=request.stage_id or "",
+                            provider=candidate.provider, model=model, request=request, send=send)
+
+
+def _skip_for_budget(stage: StageState, error: BudgetExceeded) -> None:
+    stage.status = "skipped"
+    stage.degraded = True
+    stage.error = error
+    stage.add_note(f"skipped: budget ({error.message})")
 
 
 def _record_call(ctx: LlmContext, stage: StageState, chain: list[Candidate], outcome: Any,
