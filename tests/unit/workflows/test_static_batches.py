@@ -45,7 +45,7 @@ def _files(root: Path, count: int, functions: int) -> list[SourceFile]:
 
 
 class Recorder:
-    """A run_cpu that runs in threads and records how many calls overlapped."""
+    """A run_cpu that records how many calls overlapped."""
 
     def __init__(self, fail_on_call: int | None = None) -> None:
         self.calls = 0
@@ -65,7 +65,9 @@ class Recorder:
                 raise KeelError("analyzer broke")
             if self.fail_on_call is not None:
                 await asyncio.sleep(30)  # the others would run on; they must be cancelled
-            return await asyncio.to_thread(fn, *args)
+            # Inline, not on threads: CPython 3.11's ast.parse is not safe in parallel
+            # threads ("AST constructor recursion depth mismatch"); workers are processes.
+            return fn(*args)
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
