@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
@@ -18,16 +20,32 @@ from keel.protocol.advisor import (
 )
 from keel.runtime.progress import work_done_progress
 from keel.runtime.threads import in_thread
+from keel.runtime.workers import release_freed_memory
 
 from .advisor_config import excludes, find_config
 from .documents import SourceText, python_source
-from .state import KeelApp
+from .state import AdvisorState, KeelApp
 
 CACHE_ENTRIES = 256
 # Findings are ~3 KB each as models: bound the cache by them too, or a few huge
 # files keep the server tens of MB larger for good.
 CACHE_FINDINGS = 3_000  # ~256 editor-sized files; one 50k-line module does not stay
 VERSIONS_KEPT = 8
+# After an answer this big has been sent, the server's heap is trimmed (once the
+# answer is gone: TRIM_AFTER_S later).
+TRIM_FINDINGS = 1_000
+TRIM_AFTER_S = 2.0
+_trims: set[asyncio.Task[bool]] = set()
+
+
+def _trim_later() -> None:
+    def start() -> None:
+        task = asyncio.ensure_future(in_thread(release_freed_memory))
+        _trims.add(task)
+        task.add_done_callback(_trims.discard)
+
+    if not _trims:
+        asyncio.get_running_loop().call_later(TRIM_AFTER_S, start)
 
 
 def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
@@ -54,17 +72,34 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
         if excludes(config, relative):
             outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
+    if len(outcome.findings) > TRIM_FINDINGS:
+        _trim_later()
+    if len(outcome.findings) > CACHE_FINDINGS:
+        # It would evict every other entry and keep tens of MB alive for good.
+        _remember_ids(state, source.uri, key, outcome)
+        return outcome, False
     state.cache[key] = outcome
     state.cached_findings += len(outcome.findings)
     while len(state.cache) > 1 and (len(state.cache) > CACHE_ENTRIES
                                     or state.cached_findings > CACHE_FINDINGS):
         _, evicted = state.cache.popitem(last=False)
         state.cached_findings -= len(evicted.findings)
-    seen = state.seen.setdefault(source.uri, OrderedDict())
-    seen[key] = frozenset(f.id for f in outcome.findings)
+    _remember_ids(state, source.uri, key, outcome)
+    return outcome, False
+
+
+def _remember_ids(state: AdvisorState, uri: str, key: str, outcome: AnalysisOutcome) -> None:
+    seen = state.seen.setdefault(uri, OrderedDict())
+    # One string, not a set of the findings' own id strings: those sit one per
+    # finding among the freed findings and would keep every memory page of a big
+    # answer alive (~30 MB per 50k-line file), long after the answer is gone.
+    seen[key] = "\n" + "\n".join(f.id for f in outcome.findings) + "\n"
     while len(seen) > VERSIONS_KEPT:
         seen.popitem(last=False)
-    return outcome, False
+
+
+def _seen_before(finding_id: str, versions: Iterable[str]) -> bool:
+    return "\n" not in finding_id and any(f"\n{finding_id}\n" in ids for ids in versions)
 
 
 async def analyze(app: KeelApp, params: AnalyzeParams) -> AnalysisResult:
@@ -83,7 +118,7 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
     finding = next((f for f in outcome.findings if f.id == params.finding_id), None)
     if finding is None:
         seen = app.advisor.seen.get(params.uri)
-        if seen and any(params.finding_id in ids for ids in seen.values()):
+        if seen and _seen_before(params.finding_id, seen.values()):
             raise ContentModified(
                 "The document changed since this finding was computed; analyse it again.",
                 hint="Run Analyze again and pick the finding from the new results.")

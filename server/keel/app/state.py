@@ -71,7 +71,7 @@ class AdvisorState:
 
     cache: OrderedDict[str, AnalysisOutcome] = field(default_factory=OrderedDict)
     # uri → finding ids seen per analysed content hash, newest last (for ContentModified).
-    seen: dict[str, OrderedDict[str, frozenset[str]]] = field(default_factory=dict)
+    seen: dict[str, OrderedDict[str, str]] = field(default_factory=dict)  # "\nid1\nid2\n"
     cached_findings: int = 0
 
 

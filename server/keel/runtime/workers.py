@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import importlib
 import multiprocessing
 import signal
@@ -55,14 +58,34 @@ if TYPE_CHECKING:  # ForkServerContext does not exist on Windows
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-# A fresh worker is ~35 MB; one 50k-line analysis leaves it at 115-130 MB.
-DEFAULT_MAX_IDLE_RSS = 96 * 1024 * 1024
+# A fresh worker is ~35-40 MB, an editor-sized analysis leaves it under 50 MB; one
+# 50k-line analysis leaves it at 90-130 MB. A recycle costs a fork (a few ms).
+DEFAULT_MAX_IDLE_RSS = 64 * 1024 * 1024
 StartMethod = Literal["forkserver", "spawn"]
 
 
 def default_start_method(platform: str | None = None) -> StartMethod:
     """``spawn`` on Windows and macOS, ``forkserver`` elsewhere (the module docstring says why)."""
     return "spawn" if (platform or sys.platform) in ("win32", "darwin") else "forkserver"
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc ``malloc_trim``); False where it cannot.
+
+    After one big result (thousands of findings built, sent and dropped) the
+    freed memory stays in the process's heap for good; the server is long-lived,
+    so that is RSS the user pays for all day. Blocking (a few ms): call it on a thread.
+    """
+    gc.collect()
+    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    if name is None:
+        return False
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # musl and others: no malloc_trim
+        return False
+    trim(0)  # 1 if it released something, 0 if there was nothing to release
+    return True
 
 
 def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
@@ -162,6 +185,7 @@ class PoolStats:
     killed: int
     completed: int
     recycled: int = 0
+    starting: int = 0  # processes being started (warm-up or on demand)
 
 
 class WorkerPool:
@@ -194,6 +218,8 @@ class WorkerPool:
         self._recycled = 0
         self._closed = False
         self._spawning: set[asyncio.Task[None]] = set()
+        self._on_demand = 0
+        self._change = asyncio.Event()
         self.start_error: str | None = None
 
     def _spawn_sync(self) -> _Worker:
@@ -212,35 +238,76 @@ class WorkerPool:
         self.start_error = None
         return _Worker(process, parent)
 
+    def _processes(self) -> int:
+        """Worker processes alive or starting: idle, busy, warming up, started on demand."""
+        return len(self._idle) + self._busy + len(self._spawning) + self._on_demand
+
+    def _changed(self) -> None:
+        """Wake the runs waiting for a worker (one was added, or a start ended)."""
+        self._change.set()
+        self._change = asyncio.Event()
+
     async def _spawn(self) -> None:
         try:
             worker = await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
         except InternalError:
             log.warning("worker start failed", error=self.start_error)
             return
-        if self._closed or len(self._idle) + self._busy >= self.size:
-            worker.kill()  # a worker started on demand already filled this slot
+        # No longer starting: it is counted as idle from here (or killed as a surplus).
+        self._spawning.discard(asyncio.current_task())
+        if self._closed or self._processes() >= self.size:
+            worker.kill()
         else:
             self._idle.append(worker)
 
     def warm_up(self) -> None:
         """Start workers in the background so the first request does not pay for it."""
-        for _ in range(self.size - len(self._idle) - self._busy - len(self._spawning)):
+        for _ in range(self.size - self._processes()):
             task = asyncio.ensure_future(self._spawn())
             self._spawning.add(task)
-            task.add_done_callback(self._spawning.discard)
+            task.add_done_callback(self._spawn_done)
+
+    def _spawn_done(self, task: asyncio.Task[None]) -> None:
+        self._spawning.discard(task)
+        self._changed()
 
     async def _take(self) -> _Worker:
-        """A warm worker if there is one; else the oldest one still warming up; else a new one."""
-        for worker in [w for w in self._idle if not w.process.is_alive()]:
-            self._idle.remove(worker)
-            worker.kill()
-        ready = next((w for w in self._idle if w.poll_ready()), None)
-        waiting = ready or (self._idle[0] if self._idle else None)
-        if waiting is None:
+        """A warm worker if there is one; else the oldest one still warming up; else wait for
+        a start already under way; else (nothing starting) a new one for this slot.
+
+        Never more processes than ``size``: a run that finds none idle while the warm-up
+        is starting them waits for one instead of starting one more beside them.
+        """
+        while True:
+            for worker in [w for w in self._idle if not w.process.is_alive()]:
+                self._idle.remove(worker)
+                worker.kill()
+            ready = next((w for w in self._idle if w.poll_ready()), None)
+            waiting = ready or (self._idle[0] if self._idle else None)
+            if waiting is not None:
+                self._idle.remove(waiting)
+                return waiting
+            if not self._spawning:
+                break
+            await self._change.wait()
+        self._on_demand += 1
+        try:
             return await in_thread(self._spawn_sync, on_abandoned=_Worker.kill)
-        self._idle.remove(waiting)
-        return waiting
+        finally:
+            self._on_demand -= 1
+
+    @staticmethod
+    def _round_trip(worker: _Worker, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+        # One thread hop for the whole call: each hop is a wake-up of the loop and of a
+        # thread, and on a loaded machine each wake-up waits for a core.
+        worker.wait_ready()
+        worker.conn.send((fn, args))
+        reply: tuple[str, Any] = worker.conn.recv()
+        return reply
+
+    def ready(self) -> bool:
+        """Whether a worker is warm and idle now (never blocks)."""
+        return any(w.poll_ready() for w in self._idle)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -252,9 +319,7 @@ class WorkerPool:
             self._busy += 1
             finished = False
             try:
-                await in_thread(worker.wait_ready)
-                await in_thread(worker.conn.send, (fn, args))
-                status, value = await in_thread(worker.conn.recv)
+                status, value = await in_thread(self._round_trip, worker, fn, args)
                 finished = True
             except (EOFError, OSError):
                 finished = False
@@ -262,8 +327,9 @@ class WorkerPool:
             finally:
                 self._busy -= 1
                 self._completed += finished
-                if finished and not self._grew_too_big(worker):
+                if finished and not self._grew_too_big(worker) and self._processes() < self.size:
                     self._idle.append(worker)
+                    self._changed()
                 else:
                     # Cancelled, timed out, died, or too big to keep: replace it now.
                     if finished:
@@ -290,7 +356,7 @@ class WorkerPool:
 
     def stats(self) -> PoolStats:
         return PoolStats(self.size, len(self._idle), self._busy, self._started, self._killed,
-                         self._completed, self._recycled)
+                         self._completed, self._recycled, len(self._spawning) + self._on_demand)
 
     def close(self) -> None:
         self._closed = True

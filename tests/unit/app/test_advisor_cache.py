@@ -37,3 +37,28 @@ async def test_cache_evicts_oldest_entries_past_the_findings_budget(monkeypatch,
     assert cached is True
     _, cached = await advisor_ops.analyze_text(app, sources[0])
     assert cached is False  # evicted
+
+
+async def test_an_answer_bigger_than_the_budget_is_not_cached_and_evicts_nothing(monkeypatch, tmp_path):
+    """Issue 22: one 50k-line answer evicted every entry and stayed cached (tens of MB) for good."""
+    app = KeelApp(workspace_folders=[tmp_path])
+    app.workers.close()
+    app.workers = InlinePool()  # type: ignore[assignment]
+    small = SourceText("file:///small.py", MANY, None, Path("/small.py"))
+    big = SourceText("file:///big.py", MANY * 4, None, Path("/big.py"))
+    first, _ = await advisor_ops.analyze_text(app, small)
+    monkeypatch.setattr(advisor_ops, "CACHE_FINDINGS", len(first.findings) * 2)
+    outcome, cached = await advisor_ops.analyze_text(app, big)
+    assert cached is False and len(outcome.findings) > len(first.findings) * 2
+    assert list(app.advisor.cache) != [] and app.advisor.cached_findings == len(first.findings)
+    _, cached = await advisor_ops.analyze_text(app, small)
+    assert cached is True
+    _, cached = await advisor_ops.analyze_text(app, big)
+    assert cached is False
+
+
+def test_finding_ids_of_past_versions_are_matched_whole(tmp_path):
+    versions = ["\nrule-aaa\nrule-bbb\n"]
+    assert advisor_ops._seen_before("rule-aaa", versions)
+    assert not advisor_ops._seen_before("rule-a", versions)  # a prefix is not an id
+    assert not advisor_ops._seen_before("aaa\nrule-bbb", versions)  # nor two ids joined

@@ -41,3 +41,26 @@ async def test_a_result_that_arrives_after_its_caller_left_is_handed_to_on_aband
     finish.set()
     await in_thread(cleaned.wait)
     assert seen == ["process handle"]
+
+
+async def test_a_result_is_not_kept_alive_by_the_idle_thread_after_it_was_returned():
+    """Issue 22: an idle anyio thread kept its last job's future, and so a 30 MB answer."""
+    import gc
+    import weakref
+
+    class Big:
+        pass
+
+    result = await in_thread(Big)
+    ref = weakref.ref(result)
+    del result
+    gc.collect()
+    assert ref() is None
+
+
+def test_freed_memory_goes_back_to_the_system_on_linux():
+    import sys
+
+    from keel.runtime.workers import release_freed_memory
+
+    assert release_freed_memory() is sys.platform.startswith("linux")

@@ -109,3 +109,42 @@ async def test_no_limit_keeps_the_worker():
         assert pool.stats().recycled == 0
     finally:
         pool.close()
+
+
+async def _settled(pool: WorkerPool) -> None:
+    for _ in range(500):
+        if not pool._spawning:  # the warm-up's starts have ended
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_run_during_the_warm_up_waits_for_it_instead_of_starting_one_more():
+    """Issue 22: health said "2 worker processes: 0 busy, 3 warm" and ps showed 3."""
+    pool = WorkerPool(size=2)
+    try:
+        pool.warm_up()
+        assert await pool.run(worker_jobs.add, 1, 2) == 3
+        await _settled(pool)
+        stats = pool.stats()
+        assert stats.started == 2
+        assert stats.idle + stats.busy == 2
+    finally:
+        pool.close()
+
+
+async def test_a_burst_of_runs_with_cancels_never_exceeds_the_pool():
+    pool = WorkerPool(size=2)
+    try:
+        pool.warm_up()
+        tasks = [asyncio.ensure_future(pool.run(worker_jobs.spin, 0.05 * (i % 3)))
+                 for i in range(8)]
+        for task in tasks[::3]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await _settled(pool)
+        stats = pool.stats()
+        assert stats.idle + stats.busy <= 2
+        # Every process started is either alive in the pool or was killed/recycled.
+        assert stats.started - stats.killed - stats.recycled <= 2
+    finally:
+        pool.close()
