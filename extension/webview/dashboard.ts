@@ -2,7 +2,7 @@
 import type { CostEstimate, RunSummary, UsageReport, WorkflowInfo } from "../src/protocol/keel-protocol";
 import type { DashboardUpdate } from "../src/webview/messages";
 import { applyEvent, newProgress, runStatusWord, shortRunId, summaryLine, type RunProgress } from "../src/webview/runProgress";
-import { num } from "../src/webview/wire";
+import { num, skipOf, WIRE } from "../src/webview/wire";
 import { barChart, legend, rateChart } from "./charts";
 import { h, onMessage, renderBanner, replace, usd, vscode } from "./common";
 import { addFindings, clearReport, currentReportRunId, renderReport, trustButton } from "./report";
@@ -99,24 +99,35 @@ function updateRunButton(): void {
   cancelButton.hidden = currentRun === undefined;
 }
 
-/** Before Run: which stages will be skipped, and why (Restricted Mode; no provider configured). */
+/**
+ * Before Run: which stages will be skipped, and why. The server says so per stage (`skip` on
+ * listWorkflows and estimateCost); an older server does not, and then trust and the estimate's
+ * "offline now" tell the same thing.
+ */
 function renderSkipNote(estimate?: CostEstimate): void {
   const info = workflows.find((w) => w.id === workflow);
-  const modelStages = info?.stages.filter((s) => s.kind === "llm").map((s) => s.title) ?? [];
+  const modelStages = info?.stages.filter((s) => s.kind === "llm") ?? [];
+  const fromServer = [
+    ...(estimate?.workflow === workflow ? estimate.stages.map((s) => ({ id: s.id, skip: skipOf(s) })) : []),
+    ...(info?.stages ?? []).map((s) => ({ id: s.title, skip: skipOf(s) })),
+  ].filter((s) => s.skip);
+  const restricted = !trusted || fromServer.some((s) => s.skip?.reason === WIRE.restrictedMode);
+  const list = modelStages.map((s) => s.title).join(", ");
   if (!modelStages.length) {
     skipNote.hidden = true;
     return replace(skipNote);
   }
-  const list = modelStages.join(", ");
-  if (!trusted) {
+  if (restricted) {
+    const said = fromServer.find((s) => s.skip?.reason === WIRE.restrictedMode)?.skip?.message;
     skipNote.hidden = false;
     return replace(skipNote, h("strong", {}, "Restricted Mode: "),
-      `Run will do the static stages only and skip ${list}: no code is sent to a model provider from an untrusted workspace. `,
+      `Run will do the static stages only and skip ${list}. ${said ?? "No code is sent to a model provider from an untrusted workspace."} `,
       trustButton());
   }
-  if (estimate?.ifConfigured) {
+  const noProvider = fromServer.find((s) => s.skip?.reason === "noProvider")?.skip?.message;
+  if (noProvider || estimate?.ifConfigured) {
     skipNote.hidden = false;
-    return replace(skipNote, h("strong", {}, "No model provider: "), `Run will skip ${list} (no API key is set). `,
+    return replace(skipNote, h("strong", {}, "No model provider: "), `Run will skip ${list}. ${noProvider ?? "No API key is set."} `,
       setKeyButton());
   }
   skipNote.hidden = true;
@@ -240,9 +251,11 @@ function renderUsage(report: UsageReport): void {
   const labels = days.map((d) => d.key.slice(5));
   const rate = (n: number | undefined, d: number | undefined): number | null => (d ? (n ?? 0) / d : null);
   const partial = report.partial ?? 0;
+  const byDesign = num(report, WIRE.usage.offlinePartial);
+  const partialText = `${partial} with skipped stages${byDesign !== undefined ? ` (${byDesign} offline by design)` : ""}`;
   const summary = report.runs
-    ? `${report.runs} runs: ${report.succeeded} succeeded, ${partial} with skipped stages, ${report.failed} failed, ${report.timedOut} timed out, `
-      + `${report.cancelled} cancelled · success ${pct(report.successRate)} (runs with skipped stages count as done) · `
+    ? `${report.runs} runs: ${report.succeeded} succeeded, ${partialText}, ${report.failed} failed, ${report.timedOut} timed out, `
+      + `${report.cancelled} cancelled · success ${pct(report.successRate)} (runs offline by design count as done) · `
       + `model calls served by a fallback ${pct(report.fallbackRate)} · spent ${usd(report.actualUsd)}, saved ${usd(report.savingsUsd)} against the all-capable baseline`
     : "No runs in the last 30 days yet.";
   const series = [
@@ -317,6 +330,7 @@ onMessage<DashboardUpdate>((message) => {
       return renderSkipNote();
     case "workflows":
       workflows = message.workflows;
+      if (typeof message.workspaceTrusted === "boolean") trusted = message.workspaceTrusted;
       return renderWorkflows();
     case "target":
       target = message.target;

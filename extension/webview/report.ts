@@ -8,6 +8,7 @@ import type { ErrorData, Finding, RunResult } from "../src/protocol/keel-protoco
 import { isWebLink } from "../src/webview/links";
 import { FINDINGS_PAGE, groupByFile, lineRange, reportBody } from "../src/webview/reportModel";
 import { attemptsText, runStatusWord, stageNote, stageStatusWord } from "../src/webview/runProgress";
+import { skipOf, str, WIRE } from "../src/webview/wire";
 import { h, replace, usd, vscode } from "./common";
 
 // html: false escapes any HTML in a report; links other than http(s) stay plain text (links.ts).
@@ -42,7 +43,8 @@ export function currentReportRunId(): string | undefined {
 }
 
 function skippedForTrust(result: RunResult): boolean {
-  return result.stages.some((s) => s.status === "skipped" && /not trusted|trusted workspace/i.test(s.note ?? ""));
+  return result.stages.some((s) => s.status === "skipped"
+    && (skipOf(s)?.reason === WIRE.restrictedMode || /not trusted|trusted workspace/i.test(s.note ?? "")));
 }
 
 export function trustButton(): HTMLElement {
@@ -74,18 +76,21 @@ function draw(box: HTMLElement): void {
   box.hidden = false;
   const rendered = h("div", { id: "report-markdown", class: "markdown" });
   // Safe: markdown-it with html:false escapes every tag in the report text.
-  rendered.innerHTML = markdown.render(reportBody(result.report.markdown));
+  rendered.innerHTML = markdown.render(reportBody(result.report.markdown, current.total > 0));
+  const statusText = str(result.report, WIRE.report.statusText) ?? capitalize(runStatusWord(result.status));
+  const summary = str(result.report, WIRE.report.summary);
   const why = result.error ? ` · ${result.error.hint ?? ERROR_WORDS[result.error.errorType] ?? "it failed"}` : "";
   const needsTrust = !trusted && (skippedForTrust(result) || result.status === "failed");
   replace(box,
     h("h2", {}, `Report: ${result.workflow} on ${result.target}`),
     h("p", { id: "report-status", class: `status-${result.status}` },
-      `${capitalize(runStatusWord(result.status))} in ${(result.durationMs / 1000).toFixed(1)} s · cost ${usd(result.cost.actualUsd)} (without tiering ${usd(result.cost.baselineUsd)})${why}`),
+      `${statusText} in ${(result.durationMs / 1000).toFixed(1)} s · cost ${usd(result.cost.actualUsd)} (without tiering ${usd(result.cost.baselineUsd)})${why}`),
+    summary ? h("p", { id: "report-summary", class: "muted" }, summary) : null,
     needsTrust ? h("p", { class: "trust-note" }, "Model stages were skipped because this workspace is in Restricted Mode. ", trustButton()) : null,
     h("table", { class: "stages-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "Stage"), h("th", {}, "Status"), h("th", {}, "Model"), h("th", {}, "Model calls"), h("th", {}, "Fallback"), h("th", {}, "Cost"))),
       h("tbody", {}, ...result.stages.map((s) => {
-        const note = stageNote(s.status, s.note);
+        const note = skipOf(s)?.message ?? stageNote(s.status, s.note);
         return h("tr", {},
           h("td", {}, s.id), h("td", {}, stageStatusWord(s.status) + (note ? ` (${note})` : "")),
           h("td", {}, s.provider ? `${s.provider}/${s.model ?? ""}` : "–"), h("td", {}, attemptsText(s)),

@@ -18,6 +18,7 @@ import { KeelPanel } from "./panelBase";
 import { RunTracker } from "./runs";
 import { runDeadlineMs, showRunNotification } from "./runNotification";
 import { FINDINGS_PAGE } from "./reportModel";
+import { WIRE } from "./wire";
 
 const REPORTS_KEY = "keel.runResults";
 const KEPT_REPORTS = 20;
@@ -238,9 +239,10 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
   private async load(): Promise<void> {
     if (!this.deps.client.running) return;
     try {
-      const { workflows } = await this.deps.client.request(ext.listWorkflows, {});
+      const answer = await this.deps.client.request(ext.listWorkflows, {});
       this.loaded = true;
-      this.post({ type: "workflows", workflows });
+      const trusted = (answer as Record<string, unknown>)[WIRE.workflows.workspaceTrusted];
+      this.post({ type: "workflows", workflows: answer.workflows, ...(typeof trusted === "boolean" ? { workspaceTrusted: trusted } : {}) });
     } catch (error) {
       this.post({ type: "error", message: `Workflows: ${describeError(error).message}` });
     }

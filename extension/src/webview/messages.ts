@@ -64,7 +64,7 @@ export function parseMessage<T>(schema: z.ZodType<T>, raw: unknown): ParseOutcom
 // ---- host → webview (typed only: the host builds them) ----------------------------------------
 
 export type DashboardUpdate =
-  | { type: "workflows"; workflows: WorkflowInfo[] }
+  | { type: "workflows"; workflows: WorkflowInfo[]; workspaceTrusted?: boolean }
   | { type: "target"; target: string; label: string }
   | { type: "estimate"; workflow: string; target: string; estimate: CostEstimate }
   | { type: "estimateError"; message: string }

@@ -47,14 +47,16 @@ export function lineRange(finding: Finding): string {
 
 /**
  * The markdown minus what the dashboard already shows: the title, the status line, and the
- * findings table. That table is always the server's last section; only the last "## Findings (N)"
- * heading counts, so a model answer that writes its own "## Findings" keeps its text.
+ * findings (a table cut at 50, or a first page grouped by file). They are always the server's last
+ * section; only the last "## Findings" heading counts, and only when the run has findings, so a
+ * model answer that writes its own "## Findings" keeps its text.
  */
-export function reportBody(markdown: string): string {
+export function reportBody(markdown: string, hasFindings = true): string {
   const lines = markdown.split("\n");
   let cut = lines.length;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (/^## Findings \(\d+\)\s*$/.test(lines[i] ?? "")) {
+  // Without findings the server writes no findings section: a "Findings" heading is the model's.
+  for (let i = lines.length - 1; hasFindings && i >= 0; i--) {
+    if (/^#{2,3} Findings\b/.test(lines[i] ?? "")) {
       cut = i;
       break;
     }

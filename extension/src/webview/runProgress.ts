@@ -6,7 +6,7 @@
  * summary; unit tests drive it with events.
  */
 import type { RunEvent, RunResult, StageResult } from "../protocol/keel-protocol";
-import { num, WIRE } from "./wire";
+import { num, obj, WIRE } from "./wire";
 
 export interface RunProgress {
   runId: string;
@@ -16,6 +16,8 @@ export interface RunProgress {
   inputTokens: number;
   outputTokens: number;
   usd: number;
+  /** Tokens and cost of the stages already finished (the server counts per stage). */
+  banked: { inputTokens: number; outputTokens: number; usd: number };
   retries: number;
   fallbacks: number;
   startedAt?: number;
@@ -26,7 +28,8 @@ export interface RunProgress {
 }
 
 export function newProgress(runId: string, deadlineMs?: number): RunProgress {
-  return { runId, inputTokens: 0, outputTokens: 0, usd: 0, retries: 0, fallbacks: 0, lines: [], lastSeq: -1,
+  return { runId, inputTokens: 0, outputTokens: 0, usd: 0, banked: { inputTokens: 0, outputTokens: 0, usd: 0 },
+    retries: 0, fallbacks: 0, lines: [], lastSeq: -1,
     ...(deadlineMs ? { deadlineMs } : {}) };
 }
 
@@ -58,13 +61,20 @@ export function stageNote(status: string, note: string | null | undefined): stri
   return note.replace(prefix, "");
 }
 
-/** "1 + 2 retries": which attempts were retries (the first attempt of each model call is not). */
+/** "4 calls (4 parts, no retries)": which attempts were retries (the first attempt of each model call is not). */
 export function attemptsText(stage: StageResult): string {
   const attempts = stage.attempts ?? 0;
   const retries = num(stage, WIRE.stage.retries);
+  const calls = num(stage, WIRE.stage.calls);
+  const chunks = num(stage, WIRE.stage.chunks);
+  if (calls !== undefined && retries !== undefined) {
+    if (!calls) return "–";
+    const parts = [chunks ? `${chunks} part${chunks === 1 ? "" : "s"}` : "", `${retries ? retries : "no"} ${retries === 1 ? "retry" : "retries"}`].filter(Boolean);
+    return `${calls} call${calls === 1 ? "" : "s"} (${parts.join(", ")})`;
+  }
   if (retries === undefined) return attempts ? `${attempts} call${attempts === 1 ? "" : "s"}` : "–";
-  const calls = Math.max(attempts - retries, 0);
-  return `${calls} call${calls === 1 ? "" : "s"}${retries ? `, ${retries} ${retries === 1 ? "retry" : "retries"}` : ", no retries"}`;
+  const first = Math.max(attempts - retries, 0);
+  return `${first} call${first === 1 ? "" : "s"}${retries ? `, ${retries} ${retries === 1 ? "retry" : "retries"}` : ", no retries"}`;
 }
 
 function sentence(text: string): string {
@@ -80,13 +90,25 @@ export function applyEvent(progress: RunProgress, event: RunEvent, receivedAt: n
   progress.startedAt ??= receivedAt;
   const stage = event.stage ?? progress.stage;
   const detail = event.message ? `: ${event.message}` : "";
-  const deadline = num(event, WIRE.event.deadlineMs);
+  // The figures come in `progress` (StageProgressInfo); an older shape had them on the event.
+  const info = obj(event, WIRE.event.progress) ?? event;
+  const deadline = num(info, WIRE.event.deadlineMs);
   if (deadline) progress.deadlineMs = deadline;
-  const chunk = num(event, WIRE.event.chunk);
-  const chunks = num(event, WIRE.event.chunks);
-  progress.inputTokens = num(event, WIRE.event.inputTokens) ?? progress.inputTokens;
-  progress.outputTokens = num(event, WIRE.event.outputTokens) ?? progress.outputTokens;
-  progress.usd = num(event, WIRE.event.usd) ?? progress.usd;
+  const elapsed = num(info, WIRE.event.elapsedMs);
+  // The server's elapsed time counts from the run's real start (queued time included).
+  if (elapsed !== undefined) progress.startedAt = receivedAt - elapsed;
+  const chunk = num(info, WIRE.event.chunk);
+  const chunks = num(info, WIRE.event.chunks);
+  if (event.kind === "stageStarted" && stage !== progress.stage) {
+    progress.banked = { inputTokens: progress.banked.inputTokens + progress.inputTokens,
+      outputTokens: progress.banked.outputTokens + progress.outputTokens, usd: progress.banked.usd + progress.usd };
+    progress.inputTokens = 0;
+    progress.outputTokens = 0;
+    progress.usd = 0;
+  }
+  progress.inputTokens = num(info, WIRE.event.inputTokens) ?? progress.inputTokens;
+  progress.outputTokens = num(info, WIRE.event.outputTokens) ?? progress.outputTokens;
+  progress.usd = num(info, WIRE.event.usd) ?? progress.usd;
   switch (event.kind) {
     case "queued":
       progress.lines.push("Waiting for a free slot (other runs are in flight).");
@@ -154,8 +176,8 @@ export function summaryLine(progress: RunProgress, now: number): string {
   } else {
     parts.push("starting");
   }
-  const tokens = progress.inputTokens + progress.outputTokens;
-  if (tokens) parts.push(`${tokens.toLocaleString("en-US")} tokens, ${money(progress.usd)} so far`);
+  const tokens = progress.banked.inputTokens + progress.banked.outputTokens + progress.inputTokens + progress.outputTokens;
+  if (tokens) parts.push(`${tokens.toLocaleString("en-US")} tokens, ${money(progress.banked.usd + progress.usd)} so far`);
   if (progress.retries) parts.push(`${progress.retries} ${progress.retries === 1 ? "retry" : "retries"}`);
   if (progress.fallbacks) parts.push(`${progress.fallbacks} fallback${progress.fallbacks === 1 ? "" : "s"}`);
   if (progress.startedAt !== undefined) {

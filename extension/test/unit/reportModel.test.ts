@@ -26,4 +26,6 @@ test("the report body drops the heading, the status line and the findings table 
   assert.doesNotMatch(body, /--json|\| severity/);
   assert.match(body, /## Lint \(succeeded\)/);
   assert.match(body, /The module is fine\.\n## Findings \(a model heading, not the table\)\nkept/);
+  // A run without findings has no findings section of the server's: a model's heading stays.
+  assert.match(reportBody("## Summary (succeeded)\n\n## Findings\nthe model's own list", false), /the model's own list/);
 });

@@ -129,3 +129,21 @@ test("charts: axes with units, legends, tooltips; no data yet says so instead of
   assert.deepEqual(h.cspViolations, []);
   await h.close();
 });
+
+test("the server's own skip reasons (listWorkflows, a run's stages) are what the dashboard says", async () => {
+  const h = await open("dashboard", { workflow: "review", target: "src" });
+  const skip = { reason: "restrictedMode", code: "trust.untrusted", message: "This workspace is in Restricted Mode: nothing is sent to a model." };
+  const workflows = WORKFLOWS.map((w) => ({ ...w, stages: w.stages.map((s) => (s.kind === "llm" ? { ...s, skip } : s)) }));
+  await h.deliver({ type: "workflows", workflows, workspaceTrusted: false });
+  assert.match(await h.page.textContent("#skip-note") ?? "", /skip Review\. This workspace is in Restricted Mode: nothing is sent to a model\./);
+  const result = runResult("rs", "## Review (skipped)\n");
+  result.stages[1] = { id: "review", status: "skipped", skip, note: "skipped: x" };
+  (result.report as Record<string, unknown>)["statusText"] = "Partly done";
+  (result.report as Record<string, unknown>)["summary"] = "2 stages (1 skipped), 1 finding in 1 file, $0.";
+  await h.deliver({ type: "runFinished", workflow: "review", target: "src", result, relPaths: {}, trusted: false });
+  assert.match(await h.page.textContent("#report-status") ?? "", /^Partly done in/);
+  assert.equal(await h.page.textContent("#report-summary"), "2 stages (1 skipped), 1 finding in 1 file, $0.");
+  assert.match(await h.page.textContent("#report table") ?? "", /skipped \(This workspace is in Restricted Mode/);
+  assert.equal(await h.page.isVisible("#report #manage-trust"), true);
+  await h.close();
+});
