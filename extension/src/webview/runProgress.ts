@@ -111,8 +111,6 @@ export function applyEvent(progress: RunProgress, event: RunEvent, receivedAt: n
   progress.usd = num(info, WIRE.event.usd) ?? progress.usd;
   switch (event.kind) {
     case "queued":
-      progress.lines.push("Waiting for a free slot (other runs are in flight).");
-      break;
     case "started":
     case "attached":
       break;
@@ -152,6 +150,7 @@ export function applyEvent(progress: RunProgress, event: RunEvent, receivedAt: n
 /** "summary skipped: no key" from a message that may start with the stage's status. */
 function finishedLine(stage: string, message: string | null | undefined): string {
   if (!message) return `${stage}: done`;
+  if (/^(succeeded|finished|done)$/i.test(message.trim())) return `${stage}: done`;
   const status = /^(succeeded|skipped|failed|cancelled|finished|done)\s*:\s*(.*)$/i.exec(message);
   return status ? `${stage} ${stageStatusWord(status[1]!.toLowerCase())}: ${status[2]}` : `${stage}: ${message}`;
 }

@@ -22,7 +22,6 @@ test("progress reads as sentences, not an event log; chunk progress moves the su
   applyEvent(p, event(5, "retrying", { stage: "summary", attempt: 2, message: "429 rate limited" }), t0 + 13_000);
   applyEvent(p, event(6, "fallback", { stage: "summary", provider: "backup", model: "gpt-4.1-mini" }), t0 + 14_000);
   assert.deepEqual(p.lines, [
-    "Waiting for a free slot (other runs are in flight).",
     "summary: started on chaos (claude-haiku).",
     "summary: retrying (attempt 2): 429 rate limited.",
     "summary: falling back to backup (gpt-4.1-mini).",
@@ -32,6 +31,8 @@ test("progress reads as sentences, not an event log; chunk progress moves the su
   assert.equal(percentOf(p), 50);
   applyEvent(p, event(7, "stageFinished", { stage: "summary", message: "skipped: no model provider has a key" }), t0 + 16_000);
   assert.equal(p.lines.at(-1), "summary skipped: no model provider has a key.");
+  applyEvent(p, event(8, "stageFinished", { stage: "metrics", message: "succeeded" }), t0 + 17_000);
+  assert.equal(p.lines.at(-1), "metrics: done.");
 });
 
 test("tokens and cost add up across stages (the server counts per stage); elapsed follows the server's clock", () => {
