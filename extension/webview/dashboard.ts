@@ -340,6 +340,19 @@ onMessage<DashboardUpdate>((message) => {
       save();
       updateRunButton();
       return scheduleEstimate();
+    case "restore":
+      // The host kept what this webview lost (a revived panel without its state).
+      if (message.workflow) {
+        workflow = message.workflow;
+        if (workflows.length) workflowSelect.value = workflow;
+      }
+      target = message.target;
+      targetInput.value = target;
+      save();
+      renderWorkflowInfo();
+      renderSkipNote();
+      updateRunButton();
+      return scheduleEstimate();
     case "targetStatus":
       if (message.target !== target) return;
       if (targetInput.value.trim() !== target) targetInput.value = target;

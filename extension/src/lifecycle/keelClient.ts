@@ -128,7 +128,9 @@ export class KeelClient implements vscode.Disposable {
       // A server that dies while initializing is a crash like any other: the close handler
       // restarts it or stops with our one message; the library would add its own toast.
       initializationFailedHandler: (error) => {
-        this.deps.output.error(`The Keel server failed to initialize: ${String(error)}`);
+        // A server killed while starting: the close handler tells that crash once.
+        const verdict = classifyLine(`The Keel server failed to initialize: ${String(error)}`, "error", this.verbose());
+        if (verdict.action === "log" && !/connection to the Keel server closed/.test(verdict.text)) this.deps.output[verdict.level](verdict.text);
         return false;
       },
       middleware: {},

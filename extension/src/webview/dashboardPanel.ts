@@ -21,6 +21,18 @@ import { FINDINGS_PAGE } from "./reportModel";
 import { WIRE } from "./wire";
 
 const REPORTS_KEY = "keel.runResults";
+/** The dashboard's workflow, target and last report, kept by the host too: a revived webview may come back without its own state. */
+const DASHBOARD_KEY = "keel.dashboardState";
+
+interface KeptChoice {
+  workflow?: string;
+  target?: string;
+  lastRunId?: string;
+}
+
+function keep(state: vscode.Memento, change: KeptChoice): void {
+  void state.update(DASHBOARD_KEY, { ...state.get<KeptChoice>(DASHBOARD_KEY, {}), ...change });
+}
 const KEPT_REPORTS = 20;
 
 export interface DashboardDeps {
@@ -52,6 +64,7 @@ export async function startRun(deps: DashboardDeps, workflow: string, target: st
   try {
     const result = await run.result;
     if (!outcome.attached) await rememberResult(deps.workspaceState, result);
+    keep(deps.workspaceState, { lastRunId: result.runId });
     notify({ type: "runFinished", workflow, target, result, relPaths: relPaths(result.report.findings ?? []),
       trusted: vscode.workspace.isTrusted });
   } catch (error) {
@@ -152,20 +165,26 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
       case "ready": {
         this.post({ type: "health", view: statusView(this.deps.client.current) });
         this.post({ type: "trust", trusted: vscode.workspace.isTrusted });
-        if (message.target) await this.postTargetStatus(message.target);
+        const kept = this.deps.workspaceState.get<KeptChoice>(DASHBOARD_KEY, {});
+        const workflow = message.workflow ?? kept.workflow;
+        const target = message.target ?? kept.target;
+        const lastRunId = message.lastRunId ?? kept.lastRunId;
+        if (!message.target && target) this.post({ type: "restore", ...(workflow ? { workflow } : {}), target });
+        if (target) await this.postTargetStatus(target);
         else this.post({ type: "target", ...this.currentFileTarget() });
         const inFlight = this.deps.runs.inFlight();
         for (const run of inFlight) {
-          const [workflow, target] = JSON.parse(run.key) as [string, string];
-          this.post({ type: "runStarted", workflow, target, runId: run.clientRunId, attached: true, deadlineMs: runDeadlineMs() });
+          const [runWorkflow, runTarget] = JSON.parse(run.key) as [string, string];
+          this.post({ type: "runStarted", workflow: runWorkflow, target: runTarget, runId: run.clientRunId, attached: true, deadlineMs: runDeadlineMs() });
         }
         // After a reload the last report comes back (not while a run is in flight: that one's will).
-        if (message.lastRunId && !inFlight.length) this.postStoredReport(message.lastRunId, false);
+        if (lastRunId && !inFlight.length) this.postStoredReport(lastRunId, false);
         return this.load();
       }
       case "refresh":
         return this.load();
       case "estimate": {
+        keep(this.deps.workspaceState, { workflow: message.workflow, target: message.target });
         if (!(await this.postTargetStatus(message.target))) return;
         const outcome = await this.estimates.request({ workflow: message.workflow, target: message.target });
         if (outcome.kind === "result") {

@@ -69,6 +69,7 @@ export type DashboardUpdate =
   | { type: "estimate"; workflow: string; target: string; estimate: CostEstimate }
   | { type: "estimateError"; message: string }
   | { type: "targetStatus"; target: string; exists: boolean; reason?: string }
+  | { type: "restore"; workflow?: string; target: string }
   | { type: "trust"; trusted: boolean }
   | { type: "runStarted"; workflow: string; target: string; runId: string; attached: boolean; deadlineMs?: number }
   | { type: "runEvent"; event: RunEvent }

@@ -31,3 +31,19 @@ test("server stderr chunks are split into lines and filtered; real lines stay", 
   const chunk = "false\nWARNING pygls: Cancel notification for unknown message id \"4\"\nkeel: storage is read-only\n";
   assert.deepEqual(filterChunk(chunk, false), [{ level: "info", text: "keel: storage is read-only" }]);
 });
+
+test("the language client's own lines lose their '[Error - time]' prefix, keep its level, and crash-loop chatter goes", () => {
+  assert.deepEqual(filterChunk([
+    "[Error - 6:17:32 AM] Server process exited with signal SIGKILL.",
+    "[Info  - 6:17:33 AM] Connection to server got closed. Server will restart.",
+    "[Error - 6:17:33 AM] Keel client: couldn't create connection to server.",
+    "[Error - 6:17:33 AM] Restarting server failed",
+    "[Error - 6:17:41 AM] Connection to server got closed. Server will not be restarted.",
+    "[Info  - 6:17:53 AM] The Keel server process exited normally (code 0).",
+    "[Error - 6:18:00 AM] Request keel/analyze failed.",
+  ].join("\n"), false), [
+    { level: "warn", text: "The Keel server process was stopped by SIGKILL." },
+    { level: "info", text: "The Keel server process exited normally (code 0)." },
+    { level: "error", text: "Request keel/analyze failed." },
+  ]);
+});

@@ -33,6 +33,15 @@ test("after a reload the dashboard asks for its saved workflow, target and repor
   await h.close();
 });
 
+test("a webview revived without its state takes the workflow and target the host kept", async () => {
+  const h = await loaded();
+  await h.deliver({ type: "restore", workflow: "security", target: "src/requests" });
+  assert.equal(await h.page.inputValue("#target"), "src/requests");
+  assert.equal(await h.page.inputValue("#workflow"), "security");
+  assert.deepEqual(await h.page.evaluate(() => (window as unknown as { __state: unknown }).__state), { workflow: "security", target: "src/requests" });
+  await h.close();
+});
+
 test("Run is disabled with the reason for a target that does not exist; a real one enables it", async () => {
   const h = await loaded({ workflow: "review", target: "src/gone" });
   await h.deliver({ type: "targetStatus", target: "src/gone", exists: false, reason: "src/gone does not exist in the workspace." });
