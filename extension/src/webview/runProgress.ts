@@ -58,7 +58,9 @@ export function stageStatusWord(status: string): string {
 export function stageNote(status: string, note: string | null | undefined): string {
   if (!note) return "";
   const prefix = new RegExp(`^(${status}|${stageStatusWord(status)})\\s*:\\s*`, "i");
-  return note.replace(prefix, "");
+  let text = note;
+  while (prefix.test(text)) text = text.replace(prefix, "");
+  return text;
 }
 
 /** "4 calls (4 parts, no retries)": which attempts were retries (the first attempt of each model call is not). */
@@ -152,7 +154,10 @@ function finishedLine(stage: string, message: string | null | undefined): string
   if (!message) return `${stage}: done`;
   if (/^(succeeded|finished|done)$/i.test(message.trim())) return `${stage}: done`;
   const status = /^(succeeded|skipped|failed|cancelled|finished|done)\s*:\s*(.*)$/i.exec(message);
-  return status ? `${stage} ${stageStatusWord(status[1]!.toLowerCase())}: ${status[2]}` : `${stage}: ${message}`;
+  if (!status) return `${stage}: ${message}`;
+  // "skipped: skipped: …" (the status, then a note that starts with it again) reads once.
+  const word = status[1]!.toLowerCase();
+  return `${stage} ${stageStatusWord(word)}: ${stageNote(word, status[2]!)}`;
 }
 
 function seconds(ms: number): string {

@@ -31,7 +31,9 @@ test("progress reads as sentences, not an event log; chunk progress moves the su
   assert.equal(percentOf(p), 50);
   applyEvent(p, event(7, "stageFinished", { stage: "summary", message: "skipped: no model provider has a key" }), t0 + 16_000);
   assert.equal(p.lines.at(-1), "summary skipped: no model provider has a key.");
-  applyEvent(p, event(8, "stageFinished", { stage: "metrics", message: "succeeded" }), t0 + 17_000);
+  applyEvent(p, event(8, "stageFinished", { stage: "triage", message: "skipped: skipped: the workspace is not trusted" }), t0 + 17_000);
+  assert.equal(p.lines.at(-1), "triage skipped: the workspace is not trusted.", "the real server's message, seen in VS Code");
+  applyEvent(p, event(9, "stageFinished", { stage: "metrics", message: "succeeded" }), t0 + 17_000);
   assert.equal(p.lines.at(-1), "metrics: done.");
 });
 
@@ -67,6 +69,7 @@ test("run ids are short; statuses are words; a note does not repeat its status",
   assert.equal(runStatusWord("partial"), "finished with skipped stages");
   assert.equal(runStatusWord("timedOut"), "timed out");
   assert.equal(stageNote("skipped", "skipped: the workspace is not trusted"), "the workspace is not trusted");
+  assert.equal(stageNote("skipped", "skipped: skipped: x"), "x");
   assert.equal(stageNote("succeeded", "ran on the cheap tier: small input"), "ran on the cheap tier: small input");
 });
 
