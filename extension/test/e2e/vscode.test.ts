@@ -533,7 +533,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await command("View: Toggle Panel Visibility");
   });
 
-  await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow refused", async () => {
+  await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow runs its static stages only", async () => {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(hostile.dir)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
     // Nobody answers anything: the folder stays in Restricted Mode.
