@@ -15,6 +15,7 @@ interface Saved {
   target?: string;
   /** The report on screen, shown again after a reload. */
   lastRunId?: string;
+  savedAt?: number;
 }
 
 const saved = (vscode.getState() as Saved | undefined) ?? {};
@@ -76,7 +77,7 @@ replace(app,
 );
 
 function save(): void {
-  vscode.setState({ workflow, target, ...(lastRunId ? { lastRunId } : {}) } satisfies Saved);
+  vscode.setState({ workflow, target, ...(lastRunId ? { lastRunId } : {}), savedAt: Date.now() } satisfies Saved);
 }
 
 function scheduleEstimate(): void {
@@ -356,4 +357,5 @@ onMessage<DashboardUpdate>((message) => {
 targetInput.value = target;
 updateRunButton();
 vscode.postMessage({ type: "ready", ...(saved.workflow ? { workflow: saved.workflow } : {}),
-  ...(saved.target ? { target: saved.target } : {}), ...(saved.lastRunId ? { lastRunId: saved.lastRunId } : {}) });
+  ...(saved.target ? { target: saved.target } : {}), ...(saved.lastRunId ? { lastRunId: saved.lastRunId } : {}),
+  ...(saved.savedAt ? { savedAt: saved.savedAt } : {}) });

@@ -19,20 +19,16 @@ import { RunTracker } from "./runs";
 import { runDeadlineMs, showRunNotification } from "./runNotification";
 import { FINDINGS_PAGE } from "./reportModel";
 import { WIRE } from "./wire";
+import { newerChoice, type KeptChoice } from "./dashboardState";
 
 const REPORTS_KEY = "keel.runResults";
 /** The dashboard's workflow, target and last report, kept by the host too: a revived webview may come back without its own state. */
 const DASHBOARD_KEY = "keel.dashboardState";
 
-interface KeptChoice {
-  workflow?: string;
-  target?: string;
-  lastRunId?: string;
+function keep(state: vscode.Memento, change: KeptChoice): void {
+  void state.update(DASHBOARD_KEY, { ...state.get<KeptChoice>(DASHBOARD_KEY, {}), ...change, savedAt: Date.now() });
 }
 
-function keep(state: vscode.Memento, change: KeptChoice): void {
-  void state.update(DASHBOARD_KEY, { ...state.get<KeptChoice>(DASHBOARD_KEY, {}), ...change });
-}
 const KEPT_REPORTS = 20;
 
 export interface DashboardDeps {
@@ -165,11 +161,9 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
       case "ready": {
         this.post({ type: "health", view: statusView(this.deps.client.current) });
         this.post({ type: "trust", trusted: vscode.workspace.isTrusted });
-        const kept = this.deps.workspaceState.get<KeptChoice>(DASHBOARD_KEY, {});
-        const workflow = message.workflow ?? kept.workflow;
-        const target = message.target ?? kept.target;
-        const lastRunId = message.lastRunId ?? kept.lastRunId;
-        if (!message.target && target) this.post({ type: "restore", ...(workflow ? { workflow } : {}), target });
+        const { choice, hostWins } = newerChoice(message, this.deps.workspaceState.get<KeptChoice>(DASHBOARD_KEY, {}));
+        const { workflow, target, lastRunId } = choice;
+        if (hostWins && target) this.post({ type: "restore", ...(workflow ? { workflow } : {}), target });
         if (target) await this.postTargetStatus(target);
         else this.post({ type: "target", ...this.currentFileTarget() });
         const inFlight = this.deps.runs.inFlight();

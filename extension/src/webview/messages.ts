@@ -25,7 +25,8 @@ export const WEBVIEW_COMMANDS = [
 export const DashboardMessage = z.discriminatedUnion("type", [
   // What the webview kept across a reload (vscode.setState): the host restores it rather than
   // replacing it with the current file.
-  z.object({ type: z.literal("ready"), workflow: id.optional(), target: target.optional(), lastRunId: id.optional() }).strict(),
+  z.object({ type: z.literal("ready"), workflow: id.optional(), target: target.optional(), lastRunId: id.optional(),
+    savedAt: z.number().int().min(0).optional() }).strict(),
   z.object({ type: z.literal("moreFindings"), runId: id, offset: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal("refresh") }).strict(),
   z.object({ type: z.literal("estimate"), workflow: id, target }).strict(),

@@ -25,9 +25,9 @@ function many(n: number, file: string): Finding[] {
 }
 
 test("after a reload the dashboard asks for its saved workflow, target and report, not the current file", async () => {
-  const h = await loaded({ workflow: "security", target: "src/requests", lastRunId: "r7" });
+  const h = await loaded({ workflow: "security", target: "src/requests", lastRunId: "r7", savedAt: 1000 });
   const ready = (await h.sent()).find((m) => m.type === "ready");
-  assert.deepEqual(ready, { type: "ready", workflow: "security", target: "src/requests", lastRunId: "r7" });
+  assert.deepEqual(ready, { type: "ready", workflow: "security", target: "src/requests", lastRunId: "r7", savedAt: 1000 });
   assert.equal(await h.page.inputValue("#target"), "src/requests");
   assert.equal(await h.page.inputValue("#workflow"), "security");
   await h.close();
@@ -38,7 +38,10 @@ test("a webview revived without its state takes the workflow and target the host
   await h.deliver({ type: "restore", workflow: "security", target: "src/requests" });
   assert.equal(await h.page.inputValue("#target"), "src/requests");
   assert.equal(await h.page.inputValue("#workflow"), "security");
-  assert.deepEqual(await h.page.evaluate(() => (window as unknown as { __state: unknown }).__state), { workflow: "security", target: "src/requests" });
+  const state = await h.page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
+  assert.equal(state["workflow"], "security");
+  assert.equal(state["target"], "src/requests");
+  assert.equal(typeof state["savedAt"], "number", "saved with the time it was chosen");
   await h.close();
 });
 
