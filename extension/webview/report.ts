@@ -79,7 +79,8 @@ function draw(box: HTMLElement): void {
   rendered.innerHTML = markdown.render(reportBody(result.report.markdown, current.total > 0));
   const statusText = str(result.report, WIRE.report.statusText) ?? capitalize(runStatusWord(result.status));
   const summary = str(result.report, WIRE.report.summary);
-  const why = result.error ? ` · ${result.error.hint ?? ERROR_WORDS[result.error.errorType] ?? "it failed"}` : "";
+  // A cancelled run's status already says so.
+  const why = result.error && result.error.errorType !== "cancelled" ? ` · ${result.error.hint ?? ERROR_WORDS[result.error.errorType] ?? "it failed"}` : "";
   const needsTrust = !trusted && (skippedForTrust(result) || result.status === "failed");
   replace(box,
     h("h2", {}, `Report: ${result.workflow} on ${result.target}`),

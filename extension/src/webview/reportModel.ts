@@ -51,6 +51,8 @@ export function lineRange(finding: Finding): string {
  * section; only the last "## Findings" heading counts, and only when the run has findings, so a
  * model answer that writes its own "## Findings" keeps its text.
  */
+const INTERNAL_CODE = /^\*\*\w+\*\* \([a-z_]+(\.[a-z_]+)+\): /;
+
 export function reportBody(markdown: string, hasFindings = true): string {
   const lines = markdown.split("\n");
   let cut = lines.length;
@@ -61,6 +63,8 @@ export function reportBody(markdown: string, hasFindings = true): string {
       break;
     }
   }
-  const kept = lines.slice(0, cut).filter((line, index) => !(index === 0 && line.startsWith("# ")) && !line.startsWith("**Status:**"));
+  const kept = lines.slice(0, cut).filter((line, index) => !(index === 0 && line.startsWith("# ")) && !line.startsWith("**Status:**"))
+    // "**cancelled** (run.cancelled): The run was cancelled." → the sentence, without the internal code.
+    .map((line) => line.replace(INTERNAL_CODE, ""));
   return kept.join("\n").trim();
 }

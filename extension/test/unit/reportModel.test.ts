@@ -26,6 +26,9 @@ test("the report body drops the heading, the status line and the findings table 
   assert.doesNotMatch(body, /--json|\| severity/);
   assert.match(body, /## Lint \(succeeded\)/);
   assert.match(body, /The module is fine\.\n## Findings \(a model heading, not the table\)\nkept/);
+  // Internal error codes never reach the reader (seen in VS Code on a cancelled run).
+  assert.equal(reportBody("## Static analysis (cancelled)\n**cancelled** (run.cancelled): The run was cancelled.", false),
+    "## Static analysis (cancelled)\nThe run was cancelled.");
   // A run without findings has no findings section of the server's: a model's heading stays.
   assert.match(reportBody("## Summary (succeeded)\n\n## Findings\nthe model's own list", false), /the model's own list/);
 });
