@@ -21,9 +21,9 @@ export function renderUsage(usageBox: HTMLElement, report: UsageReport): void {
   const byDesign = num(report, WIRE.usage.offlinePartial);
   const partialText = `${partial} with skipped stages${byDesign !== undefined ? ` (${byDesign} offline by design)` : ""}`;
   const summary = report.runs
-    ? `${report.runs} runs: ${report.succeeded} succeeded, ${partialText}, ${report.failed} failed, ${report.timedOut} timed out, `
+    ? `${report.runs} run${report.runs === 1 ? "" : "s"}: ${report.succeeded} succeeded, ${partialText}, ${report.failed} failed, ${report.timedOut} timed out, `
       + `${report.cancelled} cancelled · success ${pct(report.successRate)} (runs offline by design count as done) · `
-      + `model calls served by a fallback ${pct(report.fallbackRate)} · spent ${usd(report.actualUsd)}, saved ${usd(report.savingsUsd)} against the all-capable baseline`
+      + `model calls served by a fallback ${pct(report.fallbackRate)} · spent ${usd(report.actualUsd)}, saved ${usd(report.savingsUsd)} against the premium-tier baseline`
     : "No runs in the last 30 days yet.";
   const series = [
     { name: "success", className: "success", values: days.map((d) => num(d, "successRate") ?? rate((d.succeeded ?? 0) + (num(d, "partial") ?? 0), d.runs)) },
@@ -44,7 +44,8 @@ export function renderUsage(usageBox: HTMLElement, report: UsageReport): void {
           { label: "actual", value: report.actualUsd, className: "bar actual" },
           { label: "baseline", value: report.baselineUsd, className: "bar baseline" }], usdTick, "USD", emptyCost),
         legend([{ name: "actual: what the runs cost", className: "actual" },
-          { name: `baseline: ${report.baselineDefinition ?? "every model stage on the capable tier"}`, className: "baseline" }])),
+          // Not the server's baselineDefinition: it names wire fields (baselineUsd, byProvider).
+          { name: "baseline: the same model calls on the premium tier, without tiering", className: "baseline" }])),
       h("figure", { id: "chart-rates" },
         h("figcaption", {}, "Success, timeout and fallback rates per day"),
         rateChart("Success, timeout and fallback rates per day", labels, series, "No data yet: no runs in the last 30 days."),

@@ -129,14 +129,15 @@ test("charts: axes with units, legends, tooltips; no data yet says so instead of
   assert.match(await h.page.textContent("#usage") ?? "", /No runs in the last 30 days yet\..*No data yet/);
   await h.deliver({ type: "usage", report: { ...USAGE, actualUsd: 0, byDay: (USAGE.byDay ?? []).map((d) => ({ ...d, actualUsd: 0 })) } });
   assert.match(await h.page.textContent("#chart-cost-per-day") ?? "", /No cost yet: every run so far was free/);
-  await h.deliver({ type: "usage", report: USAGE });
+  await h.deliver({ type: "usage", report: { ...USAGE, baselineDefinition: "baselineUsd: what each LLM stage would cost; byProvider rows carry no baseline" } });
   const ticks = await h.page.$$eval("#chart-cost-per-day .tick", (els) => els.map((e) => e.textContent));
   assert.deepEqual(ticks, ["$0", "$0.025", "$0.05"], "y ticks with units, up to a round maximum");
   assert.match(await h.page.textContent("#chart-cost-per-day svg") ?? "", /USD/);
   assert.match(await h.page.textContent("#chart-rates") ?? "", /100%.*% of runs.*success.*timeout.*fallback/s);
   const tips = await h.page.$$eval("#chart-rates circle title", (els) => els.map((e) => e.textContent));
   assert.ok(tips.includes("11-24: success 100%"), JSON.stringify(tips));
-  assert.match(await h.page.textContent("#chart-actual-baseline .legend") ?? "", /actual: what the runs cost.*baseline/);
+  assert.match(await h.page.textContent("#chart-actual-baseline .legend") ?? "", /actual: what the runs cost.*baseline: the same model calls on the premium tier/);
+  assert.doesNotMatch(await h.page.textContent("#usage") ?? "", /baselineUsd|byProvider|savingsUsd/, "no wire field names");
   await h.page.screenshot({ path: path.join(SHOTS, "dashboard-charts.png"), fullPage: true });
   assert.deepEqual(h.cspViolations, []);
   await h.close();
