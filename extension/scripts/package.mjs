@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: repo, stdio: ["ignore", "inherit", "inherit"] });
 const python = process.env.KEEL_PYTHON ?? (existsSync(path.join(repo, ".venv/bin/python")) ? path.join(repo, ".venv/bin/python") : "python3");
-const version = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")).version;
+const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8"));
+const version = manifest.version;
+// extension/README.md links ../docs/images/…: resolved against extension/ in the repository.
+const repository = String(manifest.repository?.url ?? "").replace(/\.git$/, "");
 
 const wheelDir = path.join(repo, "extension", "wheel");
 rmSync(wheelDir, { recursive: true, force: true });
@@ -25,6 +28,10 @@ run(process.execPath, [path.join(repo, "extension/scripts/build.mjs"), "--produc
 const outDir = path.join(repo, "extension", "dist");
 mkdirSync(outDir, { recursive: true });
 const vsix = path.join(outDir, `keel-${version}.vsix`);
+// The .vsix shows the user README and CHANGELOG under extension/, not the repository's developer
+// README. Its relative links become https links into the repository (package.json `repository`),
+// which is where the Marketplace and VS Code fetch its screenshots from.
 run(process.execPath, [path.join(repo, "node_modules/@vscode/vsce/vsce"), "package", "--no-dependencies",
-  "--allow-missing-repository", "--skip-license", "--no-rewrite-relative-links", "--out", vsix]);
+  "--readme-path", "extension/README.md", "--changelog-path", "extension/CHANGELOG.md",
+  "--baseContentUrl", `${repository}/blob/HEAD/extension`, "--baseImagesUrl", `${repository}/raw/HEAD/extension`, "--out", vsix]);
 console.log(`${vsix} (${(statSync(vsix).size / 1024).toFixed(0)} KiB, wheel ${wheels[0]})`);

@@ -14,6 +14,8 @@ import { KeelStatusBar } from "./status/statusBar";
 import { AdvisorPanel, type AdvisorDeps } from "./webview/advisorPanel";
 import { DashboardPanel, newRunId, relativeTarget, startRun, type DashboardDeps } from "./webview/dashboardPanel";
 import { FIX_SCHEME, FixPreviewProvider } from "./webview/fixPreview";
+import { fixAllSafe } from "./webview/fixAll";
+import { runStatusWord } from "./webview/runProgress";
 import { RunTracker } from "./webview/runs";
 
 let keel: KeelClient | undefined;
@@ -56,6 +58,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   command("keel.analyzeFile", async () => {
     const panel = AdvisorPanel.show(advisorDeps);
     await panel.analyze();
+  });
+  command("keel.fixAllSafe", async () => {
+    const editor = advisorDeps.lastPythonEditor();
+    if (!editor) {
+      void vscode.window.showInformationMessage("Keel: open a Python file first; Fix All Safe works on the active Python editor.");
+      return;
+    }
+    try {
+      const outcome = await fixAllSafe(client, editor.document);
+      void vscode.window.showInformationMessage(`Keel: ${outcome.message}`);
+      if (AdvisorPanel.current && !AdvisorPanel.current.isDisposed) await AdvisorPanel.current.analyze(outcome.message);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Keel: Fix All Safe failed: ${describeError(error).message}`);
+    }
   });
   command("keel.restartServer", () => client.restart());
   command("keel.showLog", () => output.show());
@@ -152,14 +168,14 @@ async function runWorkflowCommand(deps: DashboardDeps, workflow?: string, target
   await startRun(deps, workflow, target, (update) => {
     panel?.post(update);
     if (update.type === "runStarted" && update.attached) {
-      void vscode.window.showInformationMessage(`Keel: attached to run ${update.runId}, already in flight.`);
+      void vscode.window.showInformationMessage(`Keel: attached to run ${update.runId.slice(0, 8)}, already in flight.`);
     }
     // Without the dashboard open nothing else would say why the command did nothing.
     if (update.type === "runFailed" && !panel) {
       void vscode.window.showErrorMessage(`Keel: ${update.message}`);
     }
     if (update.type === "runFinished") {
-      void vscode.window.showInformationMessage(`Keel: ${update.result.workflow} on ${update.result.target} ${update.result.status}.`, "Show report")
+      void vscode.window.showInformationMessage(`Keel: ${update.result.workflow} on ${update.result.target} ${runStatusWord(update.result.status)}.`, "Show report")
         .then((choice) => {
           if (choice) DashboardPanel.show(deps).post(update);
         });

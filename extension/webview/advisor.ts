@@ -1,6 +1,7 @@
 /** The Refactor Advisor webview: Analyze / Cancel, findings by severity and rule, fix preview and Apply. */
 import type { Finding } from "../src/protocol/keel-protocol";
 import type { AdvisorState, AdvisorUpdate } from "../src/webview/messages";
+import { str, WIRE } from "../src/webview/wire";
 import { h, onMessage, renderBanner, replace, vscode } from "./common";
 
 const SEVERITIES: Array<Finding["severity"]> = ["error", "warning", "info"];
@@ -10,14 +11,31 @@ const banner = h("div", { id: "banner", class: "banner", role: "alert", hidden: 
 const fileLabel = h("span", { id: "file", class: "muted" }, "No file analysed yet.");
 const analyzeButton = h("button", { id: "analyze", type: "button" }, "Analyze");
 const cancelButton = h("button", { id: "cancel", type: "button", class: "secondary", hidden: true }, "Cancel");
+const fixAllButton = h("button", { id: "fix-all-safe", type: "button", class: "secondary", hidden: true,
+  title: "Apply every fix labelled safe (behaviour kept); unsafe fixes stay for review" }, "Fix all safe");
 const statusLine = h("div", { id: "status", role: "status" });
 const findingsBox = h("div", { id: "findings" });
 
 replace(app, banner, h("h1", {}, "Refactor Advisor"),
-  h("div", { class: "row" }, analyzeButton, cancelButton, fileLabel), statusLine, findingsBox);
+  h("div", { class: "row" }, analyzeButton, cancelButton, fixAllButton, fileLabel), statusLine, findingsBox);
 
 analyzeButton.addEventListener("click", () => vscode.postMessage({ type: "analyze" }));
 cancelButton.addEventListener("click", () => vscode.postMessage({ type: "cancel" }));
+fixAllButton.addEventListener("click", () => vscode.postMessage({ type: "command", command: "keel.fixAllSafe" }));
+
+/** The fix's safety as a badge with its reason: what a user needs before clicking Apply. */
+function safetyBadge(f: Finding, proposal: AdvisorState["proposals"][string] | undefined): HTMLElement | null {
+  if (proposal?.source === "llm") {
+    return h("div", { class: "safety" }, h("span", { class: "badge unsafe" }, "model-proposed: review"),
+      h("span", { class: "safety-reason muted" }, " A model wrote this fix; nothing checks that it keeps behaviour."));
+  }
+  const safety = proposal?.safety ?? f.fixSafety;
+  if (!f.fixable || !safety) return null;
+  const reason = proposal?.safetyReason ?? str(f, WIRE.finding.fixSafetyReason)
+    ?? (safety === "safe" ? "The fix keeps what the code does." : "The fix changes what the code does, or cannot be shown not to.");
+  return h("div", { class: `safety safety-${safety}`, "data-safety": safety },
+    h("span", { class: `badge ${safety}` }, safety === "safe" ? "safe fix" : "unsafe fix"), h("span", { class: "safety-reason muted" }, ` ${reason}`));
+}
 
 function findingItem(f: Finding, state: AdvisorState): HTMLElement {
   const decision = state.decisions[f.id];
@@ -35,7 +53,7 @@ function findingItem(f: Finding, state: AdvisorState): HTMLElement {
   }
   if (decision === "previewed" && proposal) {
     const blocked = proposal.source === "llm" && !state.trusted;
-    const apply = h("button", { type: "button", class: "apply-fix", disabled: blocked }, "Apply");
+    const apply = h("button", { type: "button", class: "apply-fix", disabled: blocked }, proposal.safety === "unsafe" ? "Apply unsafe fix" : "Apply");
     apply.addEventListener("click", () => vscode.postMessage({ type: "applyFix", findingId: f.id }));
     actions.push(apply);
   }
@@ -47,9 +65,10 @@ function findingItem(f: Finding, state: AdvisorState): HTMLElement {
   return h("li", { class: `finding severity-${f.severity}${decision ? ` decision-${decision}` : ""}`, "data-finding-id": f.id },
     link, h("div", { class: "muted" }, f.message),
     f.suggestion ? h("div", { class: "suggestion" }, f.suggestion) : null,
+    safetyBadge(f, proposal),
     proposal ? h("div", { class: "proposal" },
       proposal.source === "llm" ? h("span", { class: "badge model" }, `model-proposed${proposal.model ? ` · ${proposal.model}` : ""}`) : h("span", { class: "badge" }, "rule fix"),
-      ` ${proposal.explanation}`) : null,
+      ` ${proposal.title ?? proposal.explanation}`) : null,
     decision ? h("span", { class: "badge decision" }, decision) : null,
     h("div", { class: "row actions" }, ...actions));
 }
@@ -58,6 +77,10 @@ function render(state: AdvisorState): void {
   const analyzing = state.phase === "analyzing";
   analyzeButton.disabled = analyzing;
   cancelButton.hidden = !analyzing;
+  const safeCount = (state.result?.findings ?? []).filter((f) => f.fixable && f.fixSafety === "safe"
+    && state.decisions[f.id] !== "applied" && state.decisions[f.id] !== "dismissed").length;
+  fixAllButton.hidden = analyzing || safeCount === 0;
+  fixAllButton.textContent = `Fix all safe (${safeCount})`;
   fileLabel.textContent = state.fileName ?? "No file analysed yet.";
   statusLine.className = `phase-${state.phase}`;
   statusLine.dataset["phase"] = state.phase;

@@ -1,26 +1,34 @@
 /** The dashboard webview: draws what the host sends; every click becomes one validated message. */
-import MarkdownIt from "markdown-it";
-import type { CostEstimate, RunEvent, RunResult, RunSummary, UsageReport, WorkflowInfo } from "../src/protocol/keel-protocol";
+import type { CostEstimate, RunSummary, WorkflowInfo } from "../src/protocol/keel-protocol";
 import type { DashboardUpdate } from "../src/webview/messages";
-import { isWebLink } from "../src/webview/links";
-import { barChart, rateChart } from "./charts";
+import { applyEvent, newProgress, runStatusWord, shortRunId, summaryLine, type RunProgress } from "../src/webview/runProgress";
+import { skipOf, WIRE } from "../src/webview/wire";
 import { h, onMessage, renderBanner, replace, usd, vscode } from "./common";
+import { addFindings, clearReport, currentReportRunId, renderReport, trustButton } from "./report";
+import { renderUsage } from "./usage";
 
-// html: false escapes any HTML in a report; links other than http(s) stay plain text (links.ts).
-const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
-markdown.validateLink = isWebLink;
 const ESTIMATE_DEBOUNCE_MS = 300;
+const TICK_MS = 1000;
 
 interface Saved {
   workflow?: string;
   target?: string;
+  /** The report on screen, shown again after a reload. */
+  lastRunId?: string;
+  savedAt?: number;
 }
 
 const saved = (vscode.getState() as Saved | undefined) ?? {};
 let workflows: WorkflowInfo[] = [];
 let workflow = saved.workflow ?? "";
 let target = saved.target ?? "";
+let lastRunId = saved.lastRunId;
+let trusted = true;
+/** Why Run cannot go ahead for the target typed (undefined: it can, or not checked yet). */
+let targetProblem: string | undefined;
 let currentRun: { runId: string; workflow: string; target: string } | undefined;
+let progress: RunProgress | undefined;
+let ticker: ReturnType<typeof setInterval> | undefined;
 let estimateTimer: ReturnType<typeof setTimeout> | undefined;
 let estimateFor = "";
 
@@ -33,6 +41,9 @@ const targetInput = h("input", { id: "target", type: "text", "aria-label": "Targ
 const targetLabel = h("span", { id: "target-label", class: "muted" });
 const estimateBox = h("div", { id: "estimate", class: "estimate" }, "Pick a workflow and a target to see its cost.");
 const runButton = h("button", { id: "run", type: "button" }, "Run");
+const runReason = h("span", { id: "run-reason", class: "muted" });
+const skipNote = h("div", { id: "skip-note", class: "skip-note", hidden: true });
+const progressSummary = h("div", { id: "progress-summary", class: "progress-summary", hidden: true });
 const cancelButton = h("button", { id: "cancel", type: "button", class: "secondary", hidden: true }, "Cancel");
 const runStatus = h("div", { id: "run-status", role: "status" });
 const progressList = h("ol", { id: "progress", class: "progress" });
@@ -58,14 +69,15 @@ replace(app,
       pickButton("pick-workspace", "workspace", "Workspace")),
     targetLabel,
     h("h2", {}, "Estimate"), estimateBox,
-    h("div", { class: "row" }, runButton, cancelButton), runStatus, progressList),
+    skipNote,
+    h("div", { class: "row" }, runButton, cancelButton, runReason), runStatus, progressSummary, progressList),
   reportBox,
   h("section", { class: "card" }, h("h2", {}, "Recent runs"), runsList),
   h("section", { class: "card" }, h("h2", {}, "Usage and reliability (30 days)"), usageBox),
 );
 
 function save(): void {
-  vscode.setState({ workflow, target } satisfies Saved);
+  vscode.setState({ workflow, target, ...(lastRunId ? { lastRunId } : {}), savedAt: Date.now() } satisfies Saved);
 }
 
 function scheduleEstimate(): void {
@@ -80,21 +92,67 @@ function scheduleEstimate(): void {
 
 function updateRunButton(): void {
   const inFlight = currentRun !== undefined && currentRun.workflow === workflow && currentRun.target === target;
-  runButton.disabled = !workflow || !target || inFlight;
+  const reason = !workflow ? "Pick a workflow." : !target ? "Give a target: a file or folder in the workspace." : targetProblem;
+  runButton.disabled = reason !== undefined || inFlight;
+  runButton.title = reason ?? "";
+  runReason.textContent = inFlight ? "" : reason ?? "";
   runButton.textContent = inFlight ? "Running…" : "Run";
   cancelButton.hidden = currentRun === undefined;
+}
+
+/**
+ * Before Run: which stages will be skipped, and why. The server says so per stage (`skip` on
+ * listWorkflows and estimateCost); an older server does not, and then trust and the estimate's
+ * "offline now" tell the same thing.
+ */
+function renderSkipNote(estimate?: CostEstimate): void {
+  const info = workflows.find((w) => w.id === workflow);
+  const modelStages = info?.stages.filter((s) => s.kind === "llm") ?? [];
+  const fromServer = [
+    ...(estimate?.workflow === workflow ? estimate.stages.map((s) => ({ id: s.id, skip: skipOf(s) })) : []),
+    ...(info?.stages ?? []).map((s) => ({ id: s.title, skip: skipOf(s) })),
+  ].filter((s) => s.skip);
+  const restricted = !trusted || fromServer.some((s) => s.skip?.reason === WIRE.restrictedMode);
+  const list = modelStages.map((s) => s.title).join(", ");
+  if (!modelStages.length) {
+    skipNote.hidden = true;
+    return replace(skipNote);
+  }
+  if (restricted) {
+    const said = fromServer.find((s) => s.skip?.reason === WIRE.restrictedMode)?.skip?.message;
+    skipNote.hidden = false;
+    return replace(skipNote, h("strong", {}, "Restricted Mode: "),
+      `Run will do the static stages only and skip ${list}. ${said ?? "No code is sent to a model provider from an untrusted workspace."} `,
+      trustButton());
+  }
+  const noProvider = fromServer.find((s) => s.skip?.reason === "noProvider")?.skip?.message;
+  if (noProvider || estimate?.ifConfigured) {
+    skipNote.hidden = false;
+    return replace(skipNote, h("strong", {}, "No model provider: "), `Run will skip ${list}. ${noProvider ?? "No API key is set."} `,
+      setKeyButton());
+  }
+  skipNote.hidden = true;
+  replace(skipNote);
+}
+
+function setKeyButton(): HTMLElement {
+  const button = h("button", { type: "button", class: "secondary" }, "Set API Key…");
+  button.addEventListener("click", () => vscode.postMessage({ type: "command", command: "keel.setApiKey" }));
+  return button;
 }
 
 workflowSelect.addEventListener("change", () => {
   workflow = workflowSelect.value;
   save();
   renderWorkflowInfo();
+  renderSkipNote();
   updateRunButton();
   scheduleEstimate();
 });
 targetInput.addEventListener("input", () => {
   target = targetInput.value.trim();
   targetLabel.textContent = "";
+  targetProblem = undefined;
   save();
   updateRunButton();
   scheduleEstimate();
@@ -114,6 +172,7 @@ function renderWorkflows(): void {
   if (!workflows.some((w) => w.id === workflow)) workflow = workflows[0]?.id ?? "";
   workflowSelect.value = workflow;
   renderWorkflowInfo();
+  renderSkipNote();
   updateRunButton();
   scheduleEstimate();
 }
@@ -127,22 +186,32 @@ function renderWorkflowInfo(): void {
       h("li", {}, s.title, " ", h("span", { class: `badge ${s.kind}` }, s.kind === "llm" ? `model · ${s.tier ?? "?"}` : "static")))));
 }
 
+/** Why a stage runs on its tier: the workflow's choice, or one tier cheaper for a small input. */
+function tierText(stageId: string, tier: string | null | undefined, downgraded: boolean | null | undefined): string {
+  if (!tier) return "static (no model)";
+  const asked = workflows.find((w) => w.id === workflow)?.stages.find((s) => s.id === stageId)?.tier;
+  if (downgraded) return `${tier} (small input, so one tier below ${asked ?? "the workflow's"})`;
+  return asked && asked === tier ? `${tier} (the workflow's choice)` : tier;
+}
+
 function renderEstimate(estimate: CostEstimate): void {
   estimateBox.classList.remove("stale");
   const offline = estimate.ifConfigured;
   replace(estimateBox,
     h("p", { class: "estimate-total" },
       h("strong", { id: "estimate-expected" }, usd(estimate.usd.expected)),
-      ` (band ${usd(estimate.usd.low)} – ${usd(estimate.usd.high)}) · ${estimate.files} files, ${estimate.inputTokens.toLocaleString()} input tokens`),
+      ` (band ${usd(estimate.usd.low)} – ${usd(estimate.usd.high)}) · ${estimate.files} files, ${estimate.inputTokens.toLocaleString("en-US")} input tokens`),
     budgetLeft(estimate),
     offline ? h("p", { id: "estimate-if-configured", class: "muted" },
       `Offline now. With ${offline.provider}: ${usd(offline.usd.expected)} (${usd(offline.usd.low)} – ${usd(offline.usd.high)}).`) : null,
     h("table", { class: "stages-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "Stage"), h("th", {}, "Tier"), h("th", {}, "Model"), h("th", {}, "Tokens in/out"), h("th", {}, "Cost"))),
       h("tbody", {}, ...estimate.stages.map((s) => h("tr", {},
-        h("td", {}, s.id), h("td", {}, s.tier ?? "static"), h("td", {}, s.model ?? (s.ifConfiguredModel ? `(${s.ifConfiguredModel})` : "–")),
-        h("td", {}, `${s.inputTokens}/${s.outputTokens}`), h("td", {}, usd(s.usd))))),
+        h("td", {}, s.id), h("td", { class: "tier" }, tierText(s.id, s.tier, s.downgraded)),
+        h("td", {}, s.model ?? (s.ifConfiguredModel ? `(${s.ifConfiguredModel} once a key is set)` : "–")),
+        h("td", {}, `${s.inputTokens.toLocaleString("en-US")}/${s.outputTokens.toLocaleString("en-US")}`), h("td", {}, usd(s.usd))))),
     ));
+  renderSkipNote(estimate);
 }
 
 /** Budget left beside the band (budgets.*), flagged when the band's high end does not fit. */
@@ -154,90 +223,110 @@ function budgetLeft(estimate: CostEstimate): HTMLElement | null {
     `Budget left for this run: ${usd(left)}${over ? " — the band's high end does not fit; Run will ask." : ""}`);
 }
 
-function describeEvent(event: RunEvent): string {
-  const where = event.stage ? ` ${event.stage}` : "";
-  switch (event.kind) {
-    case "retrying": return `↻ retrying${where} (attempt ${event.attempt ?? "?"}${event.message ? `: ${event.message}` : ""})`;
-    case "fallback": return `⤳ fallback${where} to ${event.provider ?? "?"}${event.model ? `/${event.model}` : ""}${event.message ? `: ${event.message}` : ""}`;
-    case "stageStarted": return `▶${where} started${event.provider ? ` on ${event.provider}` : ""}`;
-    case "stageFinished": return `■${where} finished${event.message ? `: ${event.message}` : ""}`;
-    default: return `${event.kind}${where}${event.message ? `: ${event.message}` : ""}`;
-  }
+function stopTicker(): void {
+  if (ticker) clearInterval(ticker);
+  ticker = undefined;
 }
 
-function renderResult(result: RunResult): void {
-  reportBox.hidden = false;
-  const rendered = h("div", { id: "report-markdown", class: "markdown" });
-  // Safe: markdown-it with html:false escapes every tag in the report text.
-  rendered.innerHTML = markdown.render(result.report.markdown);
-  const findings = result.report.findings ?? [];
-  replace(reportBox,
-    h("h2", {}, `Report: ${result.workflow} on ${result.target}`),
-    h("p", { id: "report-status", class: `status-${result.status}` },
-      `${result.status} in ${(result.durationMs / 1000).toFixed(1)} s · cost ${usd(result.cost.actualUsd)} (baseline ${usd(result.cost.baselineUsd)})`,
-      result.error ? ` · ${result.error.hint ?? result.error.code}` : ""),
-    h("table", { class: "stages-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Stage"), h("th", {}, "Status"), h("th", {}, "Model"), h("th", {}, "Attempts"), h("th", {}, "Fallback"), h("th", {}, "Cost"))),
-      h("tbody", {}, ...result.stages.map((s) => h("tr", {},
-        h("td", {}, s.id), h("td", {}, s.status + (s.note ? ` (${s.note})` : "")),
-        h("td", {}, s.provider ? `${s.provider}/${s.model ?? ""}` : "–"), h("td", {}, String(s.attempts ?? 0)),
-        h("td", {}, s.fallbackUsed ? "yes" : "no"), h("td", {}, usd(s.usd)))))),
-    h("h3", {}, `Findings (${findings.length})`),
-    h("ul", { id: "report-findings", class: "findings" }, ...findings.map((f) => {
-      const link = h("a", { href: "#", class: "finding-link" }, `${f.title}`);
-      link.addEventListener("click", (event) => {
-        event.preventDefault();
-        vscode.postMessage({ type: "reveal", uri: f.uri, range: f.range });
-      });
-      return h("li", { class: `severity-${f.severity}` }, link, ` ${f.message} (${f.rule}, line ${f.range.start.line + 1})`);
-    })),
-    rendered);
+function renderProgress(): void {
+  if (!progress) return;
+  progressSummary.hidden = false;
+  progressSummary.textContent = summaryLine(progress, Date.now());
+  replace(progressList, ...progress.lines.map((line) => h("li", { class: /retrying|falling back/.test(line) ? "event-warn" : "" }, line)));
 }
 
 function renderRuns(runs: RunSummary[], reportable: string[]): void {
   if (!runs.length) return replace(runsList, h("li", { class: "muted" }, "No runs yet."));
   replace(runsList, ...runs.map((r) => {
-    const open = h("button", { type: "button", class: "link", disabled: !reportable.includes(r.runId), "data-run-id": r.runId },
+    const open = h("button", { type: "button", class: "link", disabled: !reportable.includes(r.runId), "data-run-id": r.runId,
+      title: reportable.includes(r.runId) ? `Show the report of run ${r.runId}` : "Only runs started in this window keep their report here" },
       `${r.workflow} · ${r.target}`);
     open.addEventListener("click", () => vscode.postMessage({ type: "openRun", runId: r.runId }));
     return h("li", { class: `status-${r.status}` }, open,
-      ` ${r.status} · ${new Date(r.startedAt).toLocaleString()} · ${(r.durationMs / 1000).toFixed(1)} s · ${usd(r.actualUsd)}`);
+      ` ${runStatusWord(r.status)} · ${new Date(r.startedAt).toLocaleString()} · ${(r.durationMs / 1000).toFixed(1)} s · ${usd(r.actualUsd)} `,
+      h("span", { class: "muted run-id", title: r.runId }, shortRunId(r.runId)));
   }));
 }
 
-function renderUsage(report: UsageReport): void {
-  const days = report.byDay ?? [];
-  const rate = (n: number | undefined, d: number | undefined): number => (d ? (n ?? 0) / d : 0);
-  replace(usageBox,
-    h("p", { id: "usage-summary" },
-      `${report.runs} runs · success ${(report.successRate * 100).toFixed(0)}% · timeouts ${(report.timeoutRate * 100).toFixed(0)}% · ` +
-      `fallbacks ${(report.fallbackRate * 100).toFixed(0)}% · spent ${usd(report.actualUsd)}, saved ${usd(report.savingsUsd)}`),
-    h("div", { class: "charts" },
-      h("figure", {}, barChart("Cost per day", days.map((d) => ({ label: d.key.slice(5), value: d.actualUsd ?? 0 })), usd), h("figcaption", {}, "Cost per day")),
-      h("figure", {}, barChart("Actual vs baseline cost", [
-        { label: "actual", value: report.actualUsd, className: "bar actual" },
-        { label: "baseline", value: report.baselineUsd, className: "bar baseline" }], usd), h("figcaption", {}, "Actual vs baseline")),
-      h("figure", {}, rateChart("Success, timeout and fallback rates per day", [
-        { name: "success", values: days.map((d) => d.successRate ?? rate(d.succeeded, d.runs)), className: "success" },
-        { name: "timeout", values: days.map((d) => rate(d.timedOut, d.runs)), className: "timeout" },
-        { name: "fallback", values: days.map((d) => rate(d.fallbacks, d.calls)), className: "fallback" }]),
-      h("figcaption", {}, "Success / timeout / fallback rates"))));
+function showRunStarted(message: Extract<DashboardUpdate, { type: "runStarted" }>): void {
+  const fresh = currentRun?.runId !== message.runId;
+  currentRun = { runId: message.runId, workflow: message.workflow, target: message.target };
+  if (message.workflow !== workflow || message.target !== target) {
+    workflow = message.workflow;
+    workflowSelect.value = workflow;
+    target = message.target;
+    targetInput.value = target;
+  }
+  cancelButton.disabled = false;
+  runStatus.textContent = message.attached
+    ? `Attached to run ${shortRunId(message.runId)}, already in flight.`
+    : `Run ${shortRunId(message.runId)} started.`;
+  runStatus.dataset["runId"] = message.runId;
+  runStatus.dataset["attached"] = String(message.attached);
+  if (fresh) {
+    // A new run: the previous report and progress go, so nothing on screen belongs to another run.
+    progress = newProgress(message.runId, message.deadlineMs);
+    progress.startedAt = Date.now();
+    clearReport(reportBox);
+    replace(progressList);
+    stopTicker();
+    ticker = setInterval(renderProgress, TICK_MS);
+    renderProgress();
+  }
+  updateRunButton();
+}
+
+function showRunEnded(runId: string): void {
+  if (currentRun?.runId === runId) currentRun = undefined;
+  if (progress?.runId === runId || !currentRun) {
+    stopTicker();
+    progressSummary.hidden = true;
+  }
+  updateRunButton();
 }
 
 onMessage<DashboardUpdate>((message) => {
   switch (message.type) {
     case "health":
       return renderBanner(banner, message.view);
+    case "trust":
+      trusted = message.trusted;
+      return renderSkipNote();
     case "workflows":
       workflows = message.workflows;
+      if (typeof message.workspaceTrusted === "boolean") trusted = message.workspaceTrusted;
       return renderWorkflows();
     case "target":
       target = message.target;
       targetInput.value = target;
       targetLabel.textContent = message.label;
+      targetProblem = undefined;
       save();
       updateRunButton();
       return scheduleEstimate();
+    case "restore":
+      // The host kept what this webview lost (a revived panel without its state).
+      if (message.workflow) {
+        workflow = message.workflow;
+        if (workflows.length) workflowSelect.value = workflow;
+      }
+      target = message.target;
+      targetInput.value = target;
+      save();
+      renderWorkflowInfo();
+      renderSkipNote();
+      updateRunButton();
+      return scheduleEstimate();
+    case "targetStatus":
+      if (message.target !== target) return;
+      if (targetInput.value.trim() !== target) targetInput.value = target;
+      targetProblem = message.exists ? undefined : message.reason ?? `${message.target} does not exist.`;
+      if (!message.exists) {
+        estimateBox.classList.remove("stale");
+        replace(estimateBox, h("span", { class: "muted" }, "No estimate for a target that does not exist."));
+      }
+      updateRunButton();
+      return;
     case "estimate":
       if (JSON.stringify([message.workflow, message.target]) === estimateFor) renderEstimate(message.estimate);
       return;
@@ -245,37 +334,29 @@ onMessage<DashboardUpdate>((message) => {
       estimateBox.classList.remove("stale");
       return replace(estimateBox, h("span", { class: "error-text" }, `No estimate: ${message.message}`));
     case "runStarted":
-      currentRun = { runId: message.runId, workflow: message.workflow, target: message.target };
-      if (message.workflow !== workflow || message.target !== target) {
-        workflow = message.workflow;
-        workflowSelect.value = workflow;
-        target = message.target;
-        targetInput.value = target;
-      }
-      cancelButton.disabled = false;
-      runStatus.textContent = message.attached
-        ? `Attached to run ${message.runId}, already in flight.`
-        : `Run ${message.runId} started.`;
-      runStatus.dataset["attached"] = String(message.attached);
-      if (!message.attached) replace(progressList);
-      return updateRunButton();
+      return showRunStarted(message);
     case "runEvent":
-      if (currentRun?.runId !== message.event.runId) return;
-      progressList.append(h("li", { class: `event-${message.event.kind}` }, describeEvent(message.event)));
-      return;
+      if (!progress || !currentRun || (currentRun.runId !== message.event.runId && currentRun.runId !== message.event.clientRunId)) return;
+      applyEvent(progress, message.event, Date.now());
+      return renderProgress();
     case "runFinished":
-      if (currentRun?.runId === message.result.runId) currentRun = undefined;
-      runStatus.textContent = `Run ${message.result.runId} ${message.result.status}.`;
-      updateRunButton();
-      return renderResult(message.result);
+      showRunEnded(message.result.runId);
+      runStatus.textContent = `Run ${shortRunId(message.result.runId)} ${runStatusWord(message.result.status)}.`;
+      lastRunId = message.result.runId;
+      save();
+      return renderReport(reportBox, message.result, message.relPaths ?? {}, message.trusted ?? trusted);
     case "runFailed":
-      if (currentRun?.runId === message.runId) currentRun = undefined;
-      runStatus.textContent = `Run failed: ${message.message}`;
-      return updateRunButton();
+      showRunEnded(message.runId);
+      replace(runStatus, `Run failed: ${message.message}`, " ",
+        message.trusted === false ? trustButton() : null);
+      return;
+    case "findingsPage":
+      if (currentReportRunId() === message.runId) addFindings(reportBox, message.runId, message.findings, message.relPaths, message.total);
+      return;
     case "runs":
       return renderRuns(message.runs, message.reportable);
     case "usage":
-      return renderUsage(message.report);
+      return renderUsage(usageBox, message.report);
     case "error":
       errorBox.hidden = false;
       errorBox.textContent = message.message;
@@ -285,4 +366,6 @@ onMessage<DashboardUpdate>((message) => {
 
 targetInput.value = target;
 updateRunButton();
-vscode.postMessage({ type: "ready" });
+vscode.postMessage({ type: "ready", ...(saved.workflow ? { workflow: saved.workflow } : {}),
+  ...(saved.target ? { target: saved.target } : {}), ...(saved.lastRunId ? { lastRunId: saved.lastRunId } : {}),
+  ...(saved.savedAt ? { savedAt: saved.savedAt } : {}) });

@@ -13,6 +13,7 @@ import * as ext from "../lspExt";
 import { serverSettings, type SettingReader } from "../config";
 import { RestartPolicy } from "./restartPolicy";
 import { HealthWatch } from "./healthWatch";
+import { classifyLine, filterChunk } from "./logFilter";
 import type { ClientPhase, StatusInput } from "../status/statusModel";
 import type { ServerCommand } from "../provisioning/commands";
 
@@ -33,9 +34,31 @@ export interface KeelClientDeps {
  * in its own words, some of them forced past `revealOutputChannelOn`.
  */
 export class QuietLanguageClient extends LanguageClient {
+  /** Set by KeelClient: whether keel.trace.server asks for everything. */
+  verbose: () => boolean = () => false;
+
   override error(message: string, data?: unknown, _showNotification?: boolean | "force"): void {
-    super.error(message, data, false);
+    const verbose = this.verbose();
+    const verdict = classifyLine(message, "error", verbose);
+    if (verdict.action === "drop") return;
+    // Without trace, no data: the library prints an Error's whole stack trace from it.
+    if (verdict.level === "error") super.error(verdict.text, verbose ? data : undefined, false);
+    else if (verdict.level === "warn") super.warn(verdict.text, verbose ? data : undefined, false);
+    else super.info(verdict.text, verbose ? data : undefined, false);
   }
+}
+
+/** The output channel as the library sees it: server stderr and stray lines go through logFilter. */
+export function filteredOutput(output: vscode.LogOutputChannel, verbose: () => boolean): vscode.LogOutputChannel {
+  const write = (chunk: string): void => {
+    for (const { level, text } of filterChunk(chunk, verbose())) output[level](text);
+  };
+  return new Proxy(output, {
+    get(target, property, receiver) {
+      if (property === "append" || property === "appendLine") return write;
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
 }
 
 export class KeelClient implements vscode.Disposable {
@@ -94,7 +117,7 @@ export class KeelClient implements vscode.Disposable {
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "python" }, { scheme: "untitled", language: "python" }],
-      outputChannel: this.deps.output,
+      outputChannel: filteredOutput(this.deps.output, () => this.verbose()),
       // Crashes and restarts are told by the status bar and one message of ours, not by a toast per error.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => this.initializationOptions(),
@@ -105,12 +128,15 @@ export class KeelClient implements vscode.Disposable {
       // A server that dies while initializing is a crash like any other: the close handler
       // restarts it or stops with our one message; the library would add its own toast.
       initializationFailedHandler: (error) => {
-        this.deps.output.error(`The Keel server failed to initialize: ${String(error)}`);
+        // A server killed while starting: the close handler tells that crash once.
+        const verdict = classifyLine(`The Keel server failed to initialize: ${String(error)}`, "error", this.verbose());
+        if (verdict.action === "log" && !/connection to the Keel server closed/.test(verdict.text)) this.deps.output[verdict.level](verdict.text);
         return false;
       },
       middleware: {},
     };
     const client = new QuietLanguageClient("keel", "Keel", serverOptions, clientOptions);
+    client.verbose = () => this.verbose();
     this.client = client;
     client.onNotification(ext.healthChanged, (report) => this.onHealthReport(report));
     client.onNotification(ext.runEvent, (event) => this.runEventEmitter.fire(event));
@@ -135,6 +161,7 @@ export class KeelClient implements vscode.Disposable {
 
   /** The manual restart (command, status bar action, a key or trust change). */
   async restart(): Promise<void> {
+    this.deps.output.info("Restarting the Keel server (asked for: a command, a key or a trust change).");
     this.policy.reset();
     await this.stop();
     await this.start();
@@ -180,6 +207,11 @@ export class KeelClient implements vscode.Disposable {
     await this.stop();
   }
 
+  private verbose(): boolean {
+    const trace = this.deps.settings()("trace.server");
+    return trace === "messages" || trace === "verbose";
+  }
+
   private initializationOptions(): Record<string, unknown> {
     return {
       settings: serverSettings(this.deps.settings()),
@@ -197,7 +229,7 @@ export class KeelClient implements vscode.Disposable {
       this.deps.output.error(`The Keel server stopped: ${reason}`);
       this.setPhase("stopped", reason);
       if (!this.disposed) {
-        void vscode.window.showErrorMessage(`The Keel server keeps crashing (${reason}).`, "Restart", "Show log")
+        void vscode.window.showErrorMessage(`The Keel server keeps crashing: it crashed ${decision.crashes} times in 3 minutes. Restart it, or see the log for why.`, "Restart", "Show log")
           .then((choice) => {
             if (choice === "Restart") void vscode.commands.executeCommand("keel.restartServer");
             if (choice === "Show log") this.deps.output.show();

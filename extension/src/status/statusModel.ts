@@ -80,8 +80,10 @@ export function statusView(input: StatusInput): StatusView {
     : state === "unhealthy" || state === "stopped" ? "statusBarItem.errorBackground" : undefined;
   const summary = summaryOf(state, input);
   const components = (input.health?.starting ? [] : input.health?.components ?? []).map((c) => {
+    // A server that does not answer: its last report says nothing about now.
+    if (state === "notResponding") return { name: c.name, status: "unknown", detail: "unknown while the server does not answer" };
     const action = c.status === "ok" ? undefined : fixAction(c);
-    return { name: c.name, status: c.status, detail: c.detail, ...(c.fix ? { fix: c.fix } : {}), ...(action ? { action } : {}) };
+    return { name: c.name, status: c.status, detail: componentDetail(c), ...(c.fix ? { fix: c.fix } : {}), ...(action ? { action } : {}) };
   });
   const actions = state === "stopped" || state === "notResponding" || state === "unhealthy"
     ? [RESTART, SHOW_LOG, RUN_DOCTOR]
@@ -89,13 +91,24 @@ export function statusView(input: StatusInput): StatusView {
   return { state, text: `${ICONS[state]} Keel: ${LABELS[state]}`, background, summary, components, actions };
 }
 
+/** A provider whose key no call or check has used yet says so, not "ready" (a mistyped key looks ready). */
+function componentDetail(component: HealthComponent): string {
+  if (component.name.startsWith("provider:") && component.status === "ok" && (component as Record<string, unknown>)[HEALTH_CHECKED] === false) {
+    return "key set, not yet checked (the first model call or Run Doctor checks it)";
+  }
+  return component.detail;
+}
+
+/** HealthComponent field: false until a call or a check has used the provider's key (see webview/wire.ts). */
+export const HEALTH_CHECKED = "checked";
+
 function summaryOf(state: StatusState, input: StatusInput): string {
   switch (state) {
     case "installing": return "Setting up Keel's Python environment…";
     case "starting": return "Starting the Keel server…";
     case "restarting": return `The Keel server stopped unexpectedly; restarting. ${input.reason ?? ""}`.trim();
     case "stopped": return `The Keel server is stopped. ${input.reason ?? ""}`.trim();
-    case "notResponding": return "The Keel server did not answer a health check within 5 s.";
+    case "notResponding": return "The Keel server did not answer a health check within 5 s; the state of its components is unknown until it answers.";
     default: return input.health?.summary ?? "";
   }
 }
@@ -118,7 +131,8 @@ export function commandUri(link: CommandLink): string {
 }
 
 function statusIcon(status: string): string {
-  return status === "ok" ? "$(pass)" : status === "disabled" ? "$(circle-slash)" : status === "degraded" ? "$(warning)" : "$(error)";
+  return status === "ok" ? "$(pass)" : status === "disabled" ? "$(circle-slash)" : status === "degraded" ? "$(warning)"
+    : status === "unknown" ? "$(question)" : "$(error)";
 }
 
 export function escapeMarkdown(text: string): string {

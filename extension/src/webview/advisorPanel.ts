@@ -168,13 +168,15 @@ export class AdvisorPanel extends KeelPanel<AdvisorMessage, AdvisorUpdate> {
       }
       this.fixes.set(findingId, { proposal, version: proposal.version ?? document.version });
       const preview = this.deps.previews.set(document, findingId, proposal.edits);
-      const label = proposal.source === "llm" ? "model-proposed fix" : "rule fix";
+      const label = proposal.source === "llm" ? "model-proposed fix (review before applying)"
+        : proposal.safety === "unsafe" ? "UNSAFE rule fix (changes behaviour: review before applying)" : "safe rule fix";
       await vscode.commands.executeCommand("vscode.diff", document.uri, preview,
         `${vscode.workspace.asRelativePath(document.uri)} ↔ Keel ${label}`, { viewColumn: vscode.ViewColumn.One, preview: true });
       this.update({
         decisions: { ...this.state.decisions, [findingId]: "previewed" },
         proposals: { ...this.state.proposals, [findingId]: {
           source: proposal.source, explanation: proposal.explanation, provider: proposal.provider ?? null, model: proposal.model ?? null,
+          safety: proposal.safety ?? null, safetyReason: proposal.safetyReason ?? null, title: proposal.title ?? null,
         } },
       });
     } catch (error) {

@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import * as ext from "../lspExt";
-import type { CostEstimate, EstimateCostParams, RunResult } from "../protocol/keel-protocol";
+import type { CostEstimate, EstimateCostParams, Finding, RunResult } from "../protocol/keel-protocol";
 import type { KeelClient } from "../lifecycle/keelClient";
 import { describeError } from "../errors";
 import { statusView } from "../status/statusModel";
@@ -17,8 +17,19 @@ import { workspaceFilePath } from "./reveal";
 import { KeelPanel } from "./panelBase";
 import { RunTracker } from "./runs";
 import { runWithinBudget } from "./budgetDialog";
+import { runDeadlineMs, showRunNotification } from "./runNotification";
+import { FINDINGS_PAGE } from "./reportModel";
+import { WIRE } from "./wire";
+import { newerChoice, type KeptChoice } from "./dashboardState";
 
 const REPORTS_KEY = "keel.runResults";
+/** The dashboard's workflow, target and last report, kept by the host too: a revived webview may come back without its own state. */
+const DASHBOARD_KEY = "keel.dashboardState";
+
+function keep(state: vscode.Memento, change: KeptChoice): void {
+  void state.update(DASHBOARD_KEY, { ...state.get<KeptChoice>(DASHBOARD_KEY, {}), ...change, savedAt: Date.now() });
+}
+
 const KEPT_REPORTS = 20;
 
 export interface DashboardDeps {
@@ -34,29 +45,63 @@ export interface DashboardDeps {
 /** Resolves the dashboard's run tracker and report store for the command-palette run too. */
 export async function startRun(deps: DashboardDeps, workflow: string, target: string,
   notify: (update: DashboardUpdate) => void): Promise<void> {
-  if (!vscode.workspace.isTrusted && await sendsCodeToProvider(deps, workflow)) {
-    notify({ type: "runFailed", workflow, target, runId: "",
-      message: `${workflow} sends code to a model provider, which needs a trusted workspace (Manage Workspace Trust).` });
-    return;
-  }
+  // Untrusted, the server runs the static stages and skips the model stages with a reason: nothing
+  // is refused here; the dashboard has said beforehand what will be skipped.
   const outcome = deps.runs.start(workflow, target, (runId) => runWithinBudget(
     (params) => deps.client.request(ext.runWorkflow, params), { workflow, target, runId }, vscode.window));
   const { run } = outcome;
-  notify({ type: "runStarted", workflow, target, runId: run.clientRunId, attached: outcome.attached });
+  const deadlineMs = runDeadlineMs();
+  notify({ type: "runStarted", workflow, target, runId: run.clientRunId, attached: outcome.attached, deadlineMs });
+  if (!outcome.attached) {
+    showRunNotification({
+      onRunEvent: deps.client.onRunEvent,
+      cancel: async (runId) => { await deps.client.request(ext.cancelRun, { runId }).catch(() => undefined); },
+    }, `Keel: ${workflow} on ${target}`, run.clientRunId, run.result);
+  }
   try {
     const result = await run.result;
     if (!outcome.attached) await rememberResult(deps.workspaceState, result);
-    notify({ type: "runFinished", workflow, target, result });
+    keep(deps.workspaceState, { lastRunId: result.runId });
+    notify({ type: "runFinished", workflow, target, result, relPaths: relPaths(result.report.findings ?? []),
+      trusted: vscode.workspace.isTrusted });
   } catch (error) {
-    notify({ type: "runFailed", workflow, target, runId: run.clientRunId, message: describeError(error).message });
+    notify({ type: "runFailed", workflow, target, runId: run.clientRunId, message: describeError(error).message,
+      trusted: vscode.workspace.isTrusted });
   }
 }
 
-/** True when the workflow has a model stage (and so would send code out). */
-async function sendsCodeToProvider(deps: DashboardDeps, workflow: string): Promise<boolean> {
-  const { workflows } = await deps.client.request(ext.listWorkflows, {});
-  const info = workflows.find((w) => w.id === workflow);
-  return info === undefined || info.stages.some((stage) => stage.kind === "llm");
+/** Workspace-relative paths of the findings' files, for `file:line` links. */
+export function relPaths(findings: readonly Finding[]): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const f of findings) {
+    if (paths[f.uri] === undefined) {
+      try {
+        paths[f.uri] = vscode.workspace.asRelativePath(vscode.Uri.parse(f.uri), false);
+      } catch {
+        paths[f.uri] = f.uri;
+      }
+    }
+  }
+  return paths;
+}
+
+/** Whether a target typed in the dashboard names something in the workspace (Run is disabled otherwise). */
+export async function targetStatus(target: string): Promise<{ exists: boolean; reason?: string }> {
+  if (target === ".") return { exists: true };
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+  if (!folders.length) return { exists: false, reason: "Open a folder first: a workflow runs on files in the workspace." };
+  if (path.isAbsolute(target) || /^[a-z]+:/i.test(target)) {
+    return { exists: false, reason: "Give a path relative to the workspace folder." };
+  }
+  for (const folder of folders) {
+    try {
+      await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder.uri, target));
+      return { exists: true };
+    } catch {
+      // not in this folder; try the next
+    }
+  }
+  return { exists: false, reason: `${target} does not exist in the workspace.` };
 }
 
 async function rememberResult(state: vscode.Memento, result: RunResult): Promise<void> {
@@ -101,6 +146,7 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
         if (status.phase === "running" && status.health && !this.loaded) void this.load();
       }),
       deps.client.onRunEvent((event) => this.post({ type: "runEvent", event })),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: "trust", trusted: true })),
     );
   }
 
@@ -113,17 +159,28 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
 
   protected async handle(message: DashboardMessage): Promise<void> {
     switch (message.type) {
-      case "ready":
+      case "ready": {
         this.post({ type: "health", view: statusView(this.deps.client.current) });
-        this.post({ type: "target", ...this.currentFileTarget() });
-        for (const run of this.deps.runs.inFlight()) {
-          const [workflow, target] = JSON.parse(run.key) as [string, string];
-          this.post({ type: "runStarted", workflow, target, runId: run.clientRunId, attached: true });
+        this.post({ type: "trust", trusted: vscode.workspace.isTrusted });
+        const { choice, hostWins } = newerChoice(message, this.deps.workspaceState.get<KeptChoice>(DASHBOARD_KEY, {}));
+        const { workflow, target, lastRunId } = choice;
+        if (hostWins && target) this.post({ type: "restore", ...(workflow ? { workflow } : {}), target });
+        if (target) await this.postTargetStatus(target);
+        else this.post({ type: "target", ...this.currentFileTarget() });
+        const inFlight = this.deps.runs.inFlight();
+        for (const run of inFlight) {
+          const [runWorkflow, runTarget] = JSON.parse(run.key) as [string, string];
+          this.post({ type: "runStarted", workflow: runWorkflow, target: runTarget, runId: run.clientRunId, attached: true, deadlineMs: runDeadlineMs() });
         }
+        // After a reload the last report comes back (not while a run is in flight: that one's will).
+        if (lastRunId && !inFlight.length) this.postStoredReport(lastRunId, false);
         return this.load();
+      }
       case "refresh":
         return this.load();
       case "estimate": {
+        keep(this.deps.workspaceState, { workflow: message.workflow, target: message.target });
+        if (!(await this.postTargetStatus(message.target))) return;
         const outcome = await this.estimates.request({ workflow: message.workflow, target: message.target });
         if (outcome.kind === "result") {
           this.post({ type: "estimate", workflow: message.workflow, target: message.target, estimate: outcome.value });
@@ -142,12 +199,11 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
         this.deps.output.info(`Cancel run ${message.runId}: cancelled=${answer.cancelled}, status=${answer.status}`);
         return;
       }
-      case "openRun": {
-        const stored = this.deps.workspaceState.get<Record<string, RunResult>>(REPORTS_KEY, {})[message.runId];
-        if (stored) this.post({ type: "runFinished", workflow: stored.workflow, target: stored.target, result: stored });
-        else this.post({ type: "error", message: "That run's report is not kept in this window; only its summary is." });
+      case "openRun":
+        this.postStoredReport(message.runId, true);
         return;
-      }
+      case "moreFindings":
+        return this.moreFindings(message.runId, message.offset);
       case "reveal": {
         const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
         const file = workspaceFilePath(message.uri, folders, process.platform);
@@ -167,12 +223,40 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
     }
   }
 
+  private postStoredReport(runId: string, explain: boolean): void {
+    const stored = this.deps.workspaceState.get<Record<string, RunResult>>(REPORTS_KEY, {})[runId];
+    if (stored) {
+      this.post({ type: "runFinished", workflow: stored.workflow, target: stored.target, result: stored,
+        relPaths: relPaths(stored.report.findings ?? []), trusted: vscode.workspace.isTrusted });
+    } else if (explain) {
+      this.post({ type: "error", message: "That run's report is not kept in this window; only its summary is." });
+    }
+  }
+
+  /** Tells the webview whether Run can go ahead for this target; false when it cannot. */
+  private async postTargetStatus(target: string): Promise<boolean> {
+    const status = await targetStatus(target);
+    this.post({ type: "targetStatus", target, ...status });
+    return status.exists;
+  }
+
+  private async moreFindings(runId: string, offset: number): Promise<void> {
+    try {
+      const page = await this.deps.client.request(ext.runFindings, { runId, offset, limit: FINDINGS_PAGE });
+      this.post({ type: "findingsPage", runId, findings: page.findings, relPaths: relPaths(page.findings),
+        nextOffset: page.nextOffset ?? null, total: page.total });
+    } catch (error) {
+      this.post({ type: "error", message: `More findings: ${describeError(error).message}` });
+    }
+  }
+
   private async load(): Promise<void> {
     if (!this.deps.client.running) return;
     try {
-      const { workflows } = await this.deps.client.request(ext.listWorkflows, {});
+      const answer = await this.deps.client.request(ext.listWorkflows, {});
       this.loaded = true;
-      this.post({ type: "workflows", workflows });
+      const trusted = (answer as Record<string, unknown>)[WIRE.workflows.workspaceTrusted];
+      this.post({ type: "workflows", workflows: answer.workflows, ...(typeof trusted === "boolean" ? { workspaceTrusted: trusted } : {}) });
     } catch (error) {
       this.post({ type: "error", message: `Workflows: ${describeError(error).message}` });
     }

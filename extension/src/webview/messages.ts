@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type {
-  AnalysisResult, CostEstimate, FixProposal, RunEvent, RunResult, RunSummary, UsageReport, WorkflowInfo,
+  AnalysisResult, CostEstimate, Finding, FixProposal, RunEvent, RunResult, RunSummary, UsageReport, WorkflowInfo,
 } from "../protocol/keel-protocol";
 import type { StatusView } from "../status/statusModel";
 
@@ -19,10 +19,15 @@ const fileUri = z.string().max(4096).refine((value) => value.startsWith("file://
 /** Commands a banner or button may ask for: a closed list, so a webview cannot run anything else. */
 export const WEBVIEW_COMMANDS = [
   "keel.restartServer", "keel.showLog", "keel.runDoctor", "keel.setApiKey", "keel.openSettings", "keel.showAdvisor",
+  "keel.fixAllSafe", "workbench.trust.manage",
 ] as const;
 
 export const DashboardMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ready") }).strict(),
+  // What the webview kept across a reload (vscode.setState): the host restores it rather than
+  // replacing it with the current file.
+  z.object({ type: z.literal("ready"), workflow: id.optional(), target: target.optional(), lastRunId: id.optional(),
+    savedAt: z.number().int().min(0).optional() }).strict(),
+  z.object({ type: z.literal("moreFindings"), runId: id, offset: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal("refresh") }).strict(),
   z.object({ type: z.literal("estimate"), workflow: id, target }).strict(),
   z.object({ type: z.literal("pickTarget"), kind: z.enum(["file", "folder", "workspace"]) }).strict(),
@@ -60,14 +65,18 @@ export function parseMessage<T>(schema: z.ZodType<T>, raw: unknown): ParseOutcom
 // ---- host → webview (typed only: the host builds them) ----------------------------------------
 
 export type DashboardUpdate =
-  | { type: "workflows"; workflows: WorkflowInfo[] }
+  | { type: "workflows"; workflows: WorkflowInfo[]; workspaceTrusted?: boolean }
   | { type: "target"; target: string; label: string }
   | { type: "estimate"; workflow: string; target: string; estimate: CostEstimate }
   | { type: "estimateError"; message: string }
-  | { type: "runStarted"; workflow: string; target: string; runId: string; attached: boolean }
+  | { type: "targetStatus"; target: string; exists: boolean; reason?: string }
+  | { type: "restore"; workflow?: string; target: string }
+  | { type: "trust"; trusted: boolean }
+  | { type: "runStarted"; workflow: string; target: string; runId: string; attached: boolean; deadlineMs?: number }
   | { type: "runEvent"; event: RunEvent }
-  | { type: "runFinished"; workflow: string; target: string; result: RunResult }
-  | { type: "runFailed"; workflow: string; target: string; runId: string; message: string }
+  | { type: "runFinished"; workflow: string; target: string; result: RunResult; relPaths?: Record<string, string>; trusted?: boolean }
+  | { type: "runFailed"; workflow: string; target: string; runId: string; message: string; trusted?: boolean }
+  | { type: "findingsPage"; runId: string; findings: Finding[]; relPaths: Record<string, string>; nextOffset?: number | null; total: number }
   | { type: "runs"; runs: RunSummary[]; reportable: string[] }
   | { type: "usage"; report: UsageReport }
   | { type: "health"; view: StatusView }
@@ -84,7 +93,7 @@ export interface AdvisorState {
   result?: AnalysisResult;
   /** findingId → what the user did with it. */
   decisions: Record<string, "applied" | "dismissed" | "previewed">;
-  proposals: Record<string, Pick<FixProposal, "source" | "explanation" | "provider" | "model">>;
+  proposals: Record<string, Pick<FixProposal, "source" | "explanation" | "provider" | "model" | "safety" | "safetyReason" | "title">>;
   trusted: boolean;
 }
 

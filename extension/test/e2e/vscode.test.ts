@@ -9,7 +9,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../support/webviewHarness";
@@ -22,6 +23,7 @@ import {
 } from "../support/codeServer";
 
 const SHOTS = path.join(REPO, "test-results", "e2e");
+const DOC_IMAGES = path.join(REPO, "docs", "images");
 const missing = codeServerMissing();
 const figures: Record<string, number> = {};
 const marker = randomUUID();
@@ -50,6 +52,41 @@ function figure(name: string, value: number): void {
 async function screenshot(name: string): Promise<void> {
   shot += 1;
   await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`) });
+}
+
+/** A screenshot the READMEs show: also written to docs/images/ when KEEL_UPDATE_DOC_IMAGES=1 (`npm run screenshots`). */
+async function docShot(name: string): Promise<void> {
+  await screenshot(name);
+  if (process.env["KEEL_UPDATE_DOC_IMAGES"] === "1") {
+    mkdirSync(DOC_IMAGES, { recursive: true });
+    await page.screenshot({ path: path.join(DOC_IMAGES, `${name}.png`) });
+  }
+}
+
+/** The user settings file, rewritten while VS Code runs (it watches the file); `null` removes a key. */
+function setUserSettings(change: Record<string, unknown>): void {
+  for (const file of [path.join(home.userDataDir, "User", "settings.json"), path.join(home.userDataDir, "Machine", "settings.json")]) {
+    const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(change)) {
+      if (value === null) delete settings[key];
+      else settings[key] = value;
+    }
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+  }
+}
+
+/** The Keel output channel as VS Code wrote it to disk (every line, not only the visible ones). */
+function keelOutputLog(): string {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/Keel\.log$/.test(entry.name)) found.push(full);
+    }
+  };
+  walk(home.userDataDir);
+  return found.map((file) => readFileSync(file, "utf8")).join("\n");
 }
 
 async function statusText(): Promise<string> {
@@ -129,6 +166,10 @@ function sampleWorkspace(root: string): string {
   mkdirSync(path.join(dir, "src"), { recursive: true });
   writeFileSync(path.join(dir, "src", "smelly.py"), SMELLY);
   writeFileSync(path.join(dir, "src", "large.py"), largeModule(4000));
+  writeFileSync(path.join(dir, "src", "huge.py"), largeModule(6000));
+  // Two safe fixes (imports only for type checking, a literal never read) and an unsafe one (os).
+  writeFileSync(path.join(dir, "src", "tidy.py"), "from typing import TYPE_CHECKING\nimport os\nimport sys\n\nif TYPE_CHECKING:\n    import json\n\n\n"
+    + "def args():\n    unused = 1\n    return sys.argv\n");
   return dir;
 }
 
@@ -196,7 +237,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await tooltip.waitFor({ timeout: 15_000 });
     const text = await tooltip.textContent() ?? "";
     for (const component of ["config", "storage", "analysis", "provider:chaos"]) assert.ok(text.includes(component), `tooltip lists ${component}: ${text}`);
-    await screenshot("status-healthy-tooltip");
+    await docShot("status-bar");
     await page.mouse.move(700, 400);
   });
 
@@ -214,7 +255,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await command("Quick Fix...");
     const fix = page.locator(".action-widget .monaco-list-row", { hasText: "Keel" }).first();
     await fix.waitFor({ timeout: 30_000 });
-    await screenshot("quick-fix-menu");
+    await docShot("quick-fix");
     await fix.click();
     // The fix removed `os`; the server re-published diagnostics for the edited buffer.
     await page.locator(".markers-panel .monaco-list-row", { hasText: "'os' is imported" }).waitFor({ state: "detached", timeout: 15_000 });
@@ -223,36 +264,77 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await screenshot("quick-fix-applied");
   });
 
-  await step(t, "the dashboard shows an estimate, runs a workflow to its report, attaches a second Run, lists it", async () => {
+  await step(t, "the dashboard shows an estimate, runs a workflow with live progress to its report, attaches a second Run, lists it", async () => {
     await command("View: Toggle Panel Visibility"); // hides Problems: more room for the webviews in the screenshots
     await command("Keel: Show Dashboard");
     const dash = await webview("#run");
-    await dash.waitForSelector("#workflow option[value='summarize']", { state: "attached", timeout: 30_000 });
-    await dash.selectOption("#workflow", "summarize");
+    await dash.waitForSelector("#workflow option[value='review']", { state: "attached", timeout: 30_000 });
+    await dash.selectOption("#workflow", "review");
     await dash.waitForSelector("#estimate-expected", { timeout: 30_000 });
     assert.equal(await dash.inputValue("#target"), "src/smelly.py");
-    await screenshot("dashboard-estimate");
+    // A target that does not exist: Run is disabled and says why.
+    await dash.fill("#target", "src/nope");
+    await dash.waitForSelector("#run-reason:has-text('does not exist')", { timeout: 15_000 });
+    assert.equal(await dash.isDisabled("#run"), true);
+    await screenshot("dashboard-missing-target");
+    await dash.fill("#target", "src/smelly.py");
+    await dash.waitForSelector("#estimate-expected", { timeout: 30_000 });
+    assert.equal(await dash.isEnabled("#run"), true);
+    // A small input runs one tier cheaper, and the estimate says why.
+    assert.match(await dash.textContent("#estimate .stages-table") ?? "", /cheap \(small input, so one tier below capable\)/);
+    await docShot("dashboard-estimate");
     const clicked = Date.now();
     await dash.click("#run");
     await dash.waitForSelector("#run:disabled");
-    const runStatus = await dash.textContent("#run-status") ?? "";
-    const runId = /Run (\S+) started/.exec(runStatus)?.[1];
-    assert.ok(runId, runStatus);
+    const runId = await dash.getAttribute("#run-status", "data-run-id");
+    assert.ok(runId, "the run's id");
+    assert.match(await dash.textContent("#run-status") ?? "", new RegExp(`^Run ${runId.slice(0, 8)} started\\.$`), "a short run id");
+    // Live progress: a summary line that moves, and a notification with Cancel.
+    await dash.waitForSelector("#progress-summary:has-text('allowed')", { timeout: 30_000 });
+    await page.locator(".notification-toast", { hasText: "Keel: review on src/smelly.py" }).first().waitFor({ timeout: 15_000 });
+    await dash.waitForSelector("#progress li", { timeout: 60_000 });
+    const lines = await dash.locator("#progress li").allTextContents();
+    assert.ok(lines.every((line) => !/skipped: skipped|▶|■/.test(line) && /[.!?…]$/.test(line)), JSON.stringify(lines));
+    await docShot("dashboard-progress");
     // A second Run of the same workflow and target (from the command palette) attaches.
     await command("Keel: Run Workflow…");
-    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "summarize" }).first().click();
-    await page.locator(".notification-toast", { hasText: `attached to run ${runId}` }).waitFor({ timeout: 15_000 });
-    assert.match(await dash.textContent("#run-status") ?? "", new RegExp(`Attached to run ${runId}`));
-    await screenshot("dashboard-attached");
-    await dash.waitForSelector("#report-status", { timeout: 120_000 });
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Code review" }).first().click();
+    await page.locator(".notification-toast", { hasText: `attached to run ${runId.slice(0, 8)}` }).waitFor({ timeout: 15_000 });
+    assert.match(await dash.textContent("#run-status") ?? "", new RegExp(`Attached to run ${runId.slice(0, 8)}`));
+    await dash.waitForSelector("#report-status", { timeout: 180_000 });
     figure("runClickToReportMs", Date.now() - clicked);
-    assert.match(await dash.textContent("#report-status") ?? "", /succeeded|partial/);
+    assert.match(await dash.textContent("#report-status") ?? "", /^(Succeeded|Finished with skipped stages|Partly done|Done)/);
+    assert.doesNotMatch(await dash.textContent("#report") ?? "", /run\.cancelled|--json|skipped: skipped/);
+    const link = await dash.textContent("#report-findings a.finding-link");
+    assert.match(link ?? "", /^src\/smelly\.py:\d+/, "findings name their file and line");
+    assert.equal((await dash.textContent("#report") ?? "").match(/Report: review/g)?.length, 1, "one heading");
     await dash.waitForSelector(`#runs button[data-run-id='${runId}']`, { timeout: 30_000 });
     assert.equal(await dash.locator(`#runs button[data-run-id='${runId}']`).count(), 1, "one run, not two");
     await dash.locator("#report").scrollIntoViewIfNeeded();
-    await screenshot("dashboard-report");
+    await docShot("dashboard-report");
+    // A finding's file:line opens the file at that line.
+    await dash.click("#report-findings a.finding-link");
+    await page.locator(".tab.active", { hasText: /\.py/ }).first().waitFor({ timeout: 15_000 });
+    await command("Keel: Show Dashboard");
     await dash.locator("#usage").scrollIntoViewIfNeeded();
-    await screenshot("dashboard-runs-usage");
+    assert.equal(await dash.locator("#usage .chart-empty, #usage svg").count() >= 3, true, "three charts or their no-data state");
+    await docShot("dashboard-charts");
+    // After a reload the dashboard comes back with its target ("src", not the current file) and its report.
+    await dash.fill("#target", "src");
+    await dash.waitForSelector("#estimate:not(.stale):has-text('4 files')", { timeout: 30_000 }); // the estimate for "src" arrived
+    await page.reload();
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    await waitForStatus(/Keel: healthy/, 120_000);
+    const restored = await webview("#report-status", 60_000);
+    assert.equal(await restored.inputValue("#target"), "src");
+    assert.equal(await restored.inputValue("#workflow"), "review");
+    await screenshot("dashboard-restored");
+    // A new run clears the previous report at once; Cancel stops it.
+    await restored.click("#run");
+    await restored.waitForSelector("#report", { state: "hidden", timeout: 15_000 });
+    await restored.click("#cancel");
+    await restored.waitForSelector("#run-status:has-text('cancelled')", { timeout: 60_000 });
+    assert.doesNotMatch(await restored.textContent("#report") ?? "", /run\.cancelled/);
   });
 
   await step(t, "the Refactor Advisor analyses a file, and a large file's analysis is cancelled from Cancel", async () => {
@@ -265,6 +347,10 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     figure("analyzeToFindingsMs", Date.now() - started);
     const findings = await advisor.locator("#findings li.finding").count();
     assert.ok(findings >= 2, `findings: ${findings}`);
+    // Every fixable finding says whether its fix is safe, and why.
+    const badges = await advisor.locator("#findings .safety .badge").allTextContents();
+    assert.ok(badges.includes("unsafe fix"), `safety badges: ${JSON.stringify(badges)}`);
+    assert.match(await advisor.textContent("details[data-rule='bare-except'] .safety") ?? "", /unsafe fix\s+\S.{10,}/);
     await screenshot("advisor-findings");
     // Closed and reopened, the panel comes back with its file and findings.
     const advisorTab = page.locator(".tab", { hasText: "Keel Refactor Advisor" });
@@ -275,16 +361,17 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.equal(await advisor.locator("#findings li.finding").count(), findings);
     assert.equal(await advisor.textContent("#file"), "src/smelly.py");
     // Generate fix → diff preview → Apply (the document has not changed since).
+    // Removing an import may drop its side effects: an unsafe fix, and its diff and button say so.
     await advisor.click("details[data-rule='unused-import'] .generate-fix");
-    await page.locator(".tab", { hasText: "Keel rule fix" }).first().waitFor({ timeout: 30_000 });
-    await advisor.waitForSelector("details[data-rule='unused-import'] .apply-fix");
-    await screenshot("advisor-fix-preview");
+    await page.locator(".tab", { hasText: "UNSAFE rule fix" }).first().waitFor({ timeout: 30_000 });
+    await advisor.waitForSelector("details[data-rule='unused-import'] .apply-fix:has-text('Apply unsafe fix')");
+    await docShot("advisor-safety");
     await advisor.click("details[data-rule='unused-import'] .apply-fix");
     await advisor.waitForSelector("#status[data-phase='done']:has-text('Fix applied')", { timeout: 30_000 });
     assert.equal(await advisor.locator("details[data-rule='unused-import']").count(), 0, "the fixed finding is gone");
     // A fix generated before the file changed is not applied: the panel re-analyses and says so.
     await advisor.click("details[data-rule='bare-except'] .generate-fix");
-    await advisor.waitForSelector("details[data-rule='bare-except'] .apply-fix");
+    await advisor.waitForSelector("details[data-rule='bare-except'] .apply-fix:has-text('Apply unsafe fix')");
     await openFile("smelly.py");
     await page.locator(".monaco-editor .view-lines").first().click();
     await page.keyboard.press("Control+End");
@@ -305,6 +392,21 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     figure("cancelToIdleMs", Date.now() - started);
     assert.equal(await advisor.isEnabled("#analyze"), true);
     await screenshot("advisor-cancelled");
+    // Fix All Safe applies the safe fixes only: the type-checking import and the unused literal, not `import os`.
+    await openFile("tidy.py");
+    await command("Keel: Open Refactor Advisor");
+    await advisor.click("#analyze");
+    await advisor.waitForSelector("#status[data-phase='done']", { timeout: 60_000 });
+    assert.ok((await advisor.locator("#findings .safety .badge").allTextContents()).includes("safe fix"), "a safe fix is labelled");
+    await advisor.waitForSelector("#fix-all-safe:has-text('Fix all safe (2)')");
+    await docShot("advisor-fix-all");
+    await advisor.click("#fix-all-safe");
+    await page.locator(".notification-toast", { hasText: /Applied 2 safe fixes/ }).first().waitFor({ timeout: 60_000 });
+    // Re-analysed: only the unsafe finding (the unused `import os`) is left.
+    await advisor.waitForSelector("#status[data-phase='done']:has-text('Applied 2 safe fixes')", { timeout: 30_000 });
+    assert.equal(await advisor.locator("#findings li.finding").count(), 1);
+    assert.match(await advisor.textContent("#findings li.finding") ?? "", /'os' is imported but never used/);
+    await screenshot("fix-all-safe");
   });
 
   await step(t, "a frozen server shows not responding; killing it shows the crash state; Restart brings it back to healthy", async () => {
@@ -316,7 +418,12 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     process.kill(frozen, "SIGSTOP");
     try {
       await waitForStatus(/Keel: not responding/, 60_000);
+      await page.locator(".statusbar-item", { hasText: "Keel:" }).first().hover();
+      const tip = page.locator(".monaco-hover, .workbench-hover", { hasText: "Keel: not responding" }).first();
+      await tip.waitFor({ timeout: 15_000 });
+      assert.match(await tip.textContent() ?? "", /unknown while the server does not answer/);
       await screenshot("not-responding");
+      await page.mouse.move(700, 400);
     } finally {
       process.kill(frozen, "SIGCONT");
     }
@@ -334,6 +441,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.ok(killed.size >= 2, `killed ${killed.size} server processes`);
     const toast = page.locator(".notification-toast", { hasText: "keeps crashing" });
     await toast.waitFor({ timeout: 15_000 });
+    assert.match(await toast.textContent() ?? "", /keeps crashing: it crashed \d+ times in 3 minutes\. Restart it/);
     await screenshot("crash-stopped");
     // One message of ours; none of the language client's own (its words, repeated per crash).
     const toasts = await page.locator(".notification-toast").allInnerTexts();
@@ -346,7 +454,89 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await screenshot("restarted-healthy");
   });
 
-  await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow refused", async () => {
+  await step(t, "the Keel output reads as sentences: intended restarts are info, no library noise or stack traces", async () => {
+    await command("Keel: Restart Server");
+    await waitForStatus(/Keel: healthy/, 120_000);
+    await command("Keel: Show Log");
+    await page.locator(".output-view, .panel .monaco-editor").first().waitFor({ timeout: 15_000 });
+    await docShot("output-channel");
+    let log = "";
+    for (let i = 0; i < 20 && !/exited normally/.test(log); i++) {
+      await page.waitForTimeout(500); // VS Code flushes the channel's log file on its own schedule
+      log = keelOutputLog();
+    }
+    assert.match(log, /\[info\] The Keel server process exited normally \(code 0\)\./);
+    assert.doesNotMatch(log, /\[error\] Server process exited with code 0/);
+    assert.doesNotMatch(log, /\[info\] (false|true)\s*$/m);
+    assert.doesNotMatch(log, /Cancel notification for unknown message id/);
+    assert.doesNotMatch(log, /^\s+at \S+ \(/m, "no stack trace without keel.trace.server");
+    await command("View: Toggle Panel Visibility");
+  });
+
+  await step(t, "a new API key in SecretStorage restarts the server with that key", async () => {
+    const before = new Set(keelServerPids(marker));
+    await command("Keel: Set API Key…");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "chaos" }).first().click();
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ state: "visible" });
+    await input.fill("e2e-changed-key");
+    await page.keyboard.press("Enter");
+    await waitForStatus(/Keel: (restarting|starting)/, 30_000).catch(() => undefined);
+    await waitForStatus(/Keel: healthy/, 120_000);
+    const fresh = keelServerPids(marker).filter((pid) => !before.has(pid));
+    assert.ok(fresh.length >= 1, "a new server process");
+    const environ = readFileSync(`/proc/${fresh[0]}/environ`, "utf8");
+    assert.ok(environ.split("\0").includes("KEEL_E2E_CHAOS_KEY=e2e-changed-key"), "the new server has the new key");
+    assert.match(keelOutputLog(), /An API key changed; restarting the Keel server/);
+  });
+
+  await step(t, "the advisor says an analysis timed out when its deadline passes (keel.timeouts.analyzeMs: 1)", async () => {
+    setUserSettings({ "keel.timeouts.analyzeMs": 1 });
+    await page.waitForTimeout(2_000); // VS Code notices the settings file change and the client sends it
+    await openFile("huge.py");
+    await command("Keel: Open Refactor Advisor");
+    const advisor = await webview("#analyze");
+    let phase = "";
+    for (let i = 0; i < 5 && phase !== "timedOut"; i++) {
+      await advisor.click("#analyze");
+      await advisor.waitForSelector("#status:not([data-phase='analyzing'])", { timeout: 60_000 });
+      phase = await advisor.getAttribute("#status", "data-phase") ?? "";
+      if (phase !== "timedOut") await page.waitForTimeout(1_000);
+    }
+    assert.equal(phase, "timedOut", await advisor.textContent("#status") ?? "");
+    assert.match(await advisor.textContent("#status") ?? "", /^Analysis timed out: /);
+    await screenshot("advisor-timed-out");
+    setUserSettings({ "keel.timeouts.analyzeMs": null });
+    await page.waitForTimeout(2_000);
+  });
+
+  await step(t, "a Python that cannot set up the environment shows one dialog with Show log, Retry and Choose interpreter", async () => {
+    const venv = path.join(home.userDataDir, "User", "globalStorage", "keel.keel", "venv");
+    const markerFile = path.join(venv, "keel-wheel.txt");
+    assert.ok(existsSync(markerFile), `${markerFile} exists`);
+    renameSync(markerFile, `${markerFile}.aside`); // as after an update of the extension: it must set up again
+    try {
+      setUserSettings({ "keel.python": "/nonexistent/python3.99" }); // a change of keel.python restarts the server
+      const dialog = page.locator(".notification-toast", { hasText: "Keel could not set up its Python environment" });
+      await dialog.waitFor({ timeout: 60_000 });
+      for (const button of ["Show log", "Retry", "Choose interpreter"]) {
+        assert.equal(await dialog.locator(".monaco-button", { hasText: button }).count(), 1, button);
+      }
+      assert.match(await dialog.textContent() ?? "", /nonexistent/);
+      await docShot("provisioning-failed");
+      await dialog.locator(".monaco-button", { hasText: "Show log" }).click();
+      await waitForStatus(/Keel: stopped/, 30_000);
+    } finally {
+      renameSync(`${markerFile}.aside`, markerFile);
+    }
+    setUserSettings({ "keel.python": null });
+    // The settings change restarts the server; when VS Code misses the file change (seen once under load), Restart does.
+    if (!(await waitForStatus(/Keel: healthy/, 30_000).then(() => true, () => false))) await command("Keel: Restart Server");
+    await waitForStatus(/Keel: healthy/, 120_000);
+    await command("View: Toggle Panel Visibility");
+  });
+
+  await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow runs its static stages only", async () => {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(hostile.dir)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
     // Nobody answers anything: the folder stays in Restricted Mode.
@@ -364,14 +554,24 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.ok(await advisor.locator("#findings li.finding").count() >= 2, "the advisor shows static findings");
     await screenshot("hostile-advisor-findings");
     // The workspace's .keel/workflows.toml would turn security-audit into bandit alone; untrusted,
-    // the server does not read it, so the built-in (with its model stage) is refused before it starts.
+    // the server does not read it: the built-in runs its static stages and skips its model stage,
+    // and the dashboard says so before Run, with a Manage Workspace Trust button.
     await command("Keel: Show Dashboard");
     const dash = await webview("#run");
     await dash.waitForSelector("#workflow option[value='security-audit']", { state: "attached", timeout: 30_000 });
     await dash.selectOption("#workflow", "security-audit");
+    await dash.waitForSelector("#skip-note:has-text('Restricted Mode')", { timeout: 30_000 });
+    assert.equal(await dash.locator("#skip-note #manage-trust").count(), 1);
+    await docShot("restricted-mode");
     await dash.click("#run");
-    await dash.waitForSelector("#run-status:has-text('needs a trusted workspace')", { timeout: 30_000 });
-    await screenshot("hostile-workflow-refused");
+    await dash.waitForSelector("#report-status", { timeout: 120_000 });
+    assert.doesNotMatch(await dash.textContent("#report-status") ?? "", /^Failed/);
+    assert.match(await dash.textContent("#report table") ?? "", /skipped/);
+    assert.equal(await dash.locator("#report #manage-trust").count(), 1, "the report offers Manage Workspace Trust");
+    await screenshot("hostile-workflow-static-only");
+    await dash.click("#report #manage-trust");
+    await page.locator(".workspace-trust-editor").first().waitFor({ timeout: 15_000 });
+    await screenshot("hostile-manage-trust");
   });
 
   await step(t, "the hostile repository ran none of its code and nothing reached the attacker", async () => {

@@ -51,7 +51,9 @@ export function prepareHome(root: string, marker: string, userSettings: Record<s
   writeFileSync(path.join(dirs["user-data"]!, "User", "settings.json"), JSON.stringify({
     "chat.disableAIFeatures": true, "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
     "workbench.startupEditor": "none", "workbench.tips.enabled": false, "workbench.editor.useModal": "off", // editors in tabs, as the e2e drives them
-    "telemetry.telemetryLevel": "off", "update.mode": "none", ...userSettings,
+    "telemetry.telemetryLevel": "off", "update.mode": "none",
+    "workbench.secondarySideBar.defaultVisibility": "hidden", // no empty chat pane in the screenshots
+    ...userSettings,
   }, null, 2));
   // code-server's window is a remote one: VS Code applies machine-scoped settings (keel.providers,
   // keel.storage.dir, keel.telemetry.otlpEndpoint) there only from the machine's own settings.

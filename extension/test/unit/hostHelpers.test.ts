@@ -4,7 +4,7 @@ import { affectsServer, providerKeyTargets, serverSettings } from "../../src/con
 import { describeError } from "../../src/errors";
 import { interpreterCandidates, isSupported, parseVersion } from "../../src/provisioning/interpreter";
 import { contentSecurityPolicy, webviewHtml } from "../../src/webview/html";
-import { applyTextEdits } from "../../src/webview/textEdits";
+import { applyTextEdits, disjointFixes } from "../../src/webview/textEdits";
 
 test("settings map to the server's nested shape; unset ones and client-only ones are not sent", () => {
   const values: Record<string, unknown> = {
@@ -72,4 +72,16 @@ test("text edits apply from the end so earlier offsets stay valid", () => {
     { range: { start: { line: 1, character: 1 }, end: { line: 1, character: 2 } }, newText: "DD" },
   ], offsetAt);
   assert.equal(out, "Ab\ncDD\n");
+});
+
+test("Fix All Safe keeps fixes whose edits do not overlap; an overlapping one waits for a second pass", () => {
+  const edit = (l1: number, c1: number, l2: number, c2: number) => ({ range: { start: { line: l1, character: c1 }, end: { line: l2, character: c2 } }, newText: "" });
+  const a = { id: "a", edits: [edit(0, 0, 1, 0)] };
+  const b = { id: "b", edits: [edit(0, 5, 0, 9)] };     // inside a
+  const c = { id: "c", edits: [edit(1, 0, 2, 0)] };     // touches a's end only
+  const d = { id: "d", edits: [edit(5, 0, 5, 0)] };
+  const e = { id: "e", edits: [edit(5, 0, 5, 0)] };     // an insert at the same point as d
+  const { kept, skipped } = disjointFixes([a, b, c, d, e]);
+  assert.deepEqual(kept.map((f) => f.id), ["a", "c", "d"]);
+  assert.deepEqual(skipped.map((f) => f.id), ["b", "e"]);
 });

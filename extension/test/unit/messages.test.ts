@@ -10,6 +10,10 @@ test("well-formed dashboard messages pass", () => {
     { type: "cancelRun", runId: "r1" },
     { type: "reveal", uri: "file:///w/a.py", range: { start: { line: 0, character: 0 }, end: { line: 1, character: 2 } } },
     { type: "command", command: "keel.restartServer" },
+    { type: "command", command: "workbench.trust.manage" },
+    { type: "command", command: "keel.fixAllSafe" },
+    { type: "ready", workflow: "review", target: "src/requests", lastRunId: "r1" },
+    { type: "moreFindings", runId: "r1", offset: 500 },
   ]) {
     assert.equal(parseMessage(DashboardMessage, message).ok, true, JSON.stringify(message));
   }
@@ -24,6 +28,9 @@ test("bad messages are refused with the field that was wrong", () => {
     [{ type: "reveal", uri: "https://evil.example/x", range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }, /^uri: must be a file:\/\/ URI/],
     [{ type: "reveal", uri: "file:///a", range: { start: { line: -1, character: 0 }, end: { line: 0, character: 0 } } }, /^range\.start\.line:/],
     [{ type: "rm -rf" }, /^type:/],
+    [{ type: "moreFindings", runId: "r1", offset: -1 }, /^offset:/],
+    [{ type: "ready", target: "" }, /^target:/],
+    [{ type: "command", command: "workbench.action.trust.manage.evil" }, /^command:/],
     ["ready", /message|type/],
     [null, /message|type/],
   ];

@@ -67,3 +67,22 @@ test("markdown in a component's detail is escaped, not rendered", () => {
     health: health("degraded", [{ name: "analysis", status: "degraded", detail: "[click](command:evil)", since: "" }]) });
   assert.ok(!tooltipMarkdown(view).includes("[click](command:evil)"));
 });
+
+test("not responding: the tooltip says every component's state is unknown, not the last report's OK", () => {
+  const report = health("healthy", [{ name: "storage", status: "ok", detail: "ready", since: "" },
+    { name: "provider:chaos", status: "ok", detail: "ready; breaker closed", since: "" }]);
+  const view = statusView({ phase: "running", responsive: false, health: report });
+  assert.deepEqual(view.components.map((c) => [c.name, c.status, c.detail]), [
+    ["storage", "unknown", "unknown while the server does not answer"],
+    ["provider:chaos", "unknown", "unknown while the server does not answer"]]);
+  assert.match(view.summary, /unknown until it answers/);
+  assert.doesNotMatch(tooltipMarkdown(view), /\$\(pass\)/);
+});
+
+test("a provider key nothing has checked yet says so, not 'ready; breaker closed'", () => {
+  const unchecked = { name: "provider:chaos", status: "ok" as const, detail: "ready; breaker closed", since: "", checked: false };
+  const checked = { ...unchecked, name: "provider:other", checked: true };
+  const view = statusView({ phase: "running", responsive: true, health: health("healthy", [unchecked, checked]) });
+  assert.equal(view.components[0]?.detail, "key set, not yet checked (the first model call or Run Doctor checks it)");
+  assert.equal(view.components[1]?.detail, "ready; breaker closed");
+});

@@ -66,3 +66,32 @@ test("findings are grouped by severity then rule; reveal, generate fix, apply an
   assert.deepEqual(h.cspViolations, []);
   await h.close();
 });
+
+test("each fixable finding shows its fix's safety with the reason; Fix all safe counts the safe ones only", async () => {
+  const h = await open("advisor");
+  const safe = { ...finding("s1", "warning", "unused-import", 0, true), fixSafety: "safe" as const };
+  const unsafe = { ...finding("u1", "warning", "bare-except", 4, true), fixSafety: "unsafe" as const,
+    fixSafetyReason: "Catching Exception instead of everything lets KeyboardInterrupt through." };
+  const notFixable = finding("n1", "info", "long-function", 9);
+  await h.deliver({ type: "state", state: { ...base, phase: "done", fileName: "src/smelly.py", result: analysis([safe, unsafe, notFixable]) } });
+  assert.equal(await h.page.textContent("[data-finding-id='s1'] .safety .badge"), "safe fix");
+  assert.equal(await h.page.textContent("[data-finding-id='u1'] .safety .badge"), "unsafe fix");
+  assert.match(await h.page.textContent("[data-finding-id='u1'] .safety") ?? "", /lets KeyboardInterrupt through/);
+  assert.equal(await h.page.locator("[data-finding-id='n1'] .safety").count(), 0);
+  assert.equal(await h.page.textContent("#fix-all-safe"), "Fix all safe (1)");
+  await h.page.click("#fix-all-safe");
+  assert.deepEqual(await waitForSent(h, (m) => m.type === "command", "command"), { type: "command", command: "keel.fixAllSafe" });
+  // Once previewed, the proposal's own reason and an explicit "Apply unsafe fix" label.
+  await h.deliver({ type: "state", state: { ...base, phase: "done", result: analysis([safe, unsafe]), decisions: { u1: "previewed" },
+    proposals: { u1: { source: "rule", explanation: "x", provider: null, model: null, safety: "unsafe", safetyReason: "It changes which exceptions are caught.",
+      title: "Narrow bare except to Exception (unsafe)" } } } });
+  assert.match(await h.page.textContent("[data-finding-id='u1'] .safety") ?? "", /It changes which exceptions are caught\./);
+  assert.equal(await h.page.textContent("[data-finding-id='u1'] .apply-fix"), "Apply unsafe fix");
+  assert.match(await h.page.textContent("[data-finding-id='u1'] .proposal") ?? "", /Narrow bare except to Exception \(unsafe\)/);
+  await h.page.screenshot({ path: path.join(SHOTS, "advisor-safety.png"), fullPage: true });
+  // Nothing safe left to fix: no button.
+  await h.deliver({ type: "state", state: { ...base, phase: "done", result: analysis([unsafe]) } });
+  assert.equal(await h.page.isVisible("#fix-all-safe"), false);
+  assert.deepEqual(h.cspViolations, []);
+  await h.close();
+});

@@ -53,20 +53,25 @@ test("Run is disabled while its run is in flight; progress, Cancel, report and f
     await h.deliver({ type: "runEvent", event: { runId: "r1", seq, kind, at: "2026-11-26T09:00:00Z", ...extra } });
   }
   await h.deliver({ type: "runEvent", event: { runId: "other", seq: 1, kind: "started", at: "2026-11-26T09:00:00Z" } });
+  await h.deliver({ type: "runEvent", event: { runId: "r1", seq: 4, kind: "stageProgress", at: "2026-11-26T09:00:01Z", stage: "review",
+    chunk: 2, chunks: 4, inputTokens: 3000, outputTokens: 400, usd: 0.004 } });
   const progress = await h.page.$$eval("#progress li", (items) => items.map((i) => i.textContent));
-  assert.deepEqual(progress, ["▶ review started on anthropic", "↻ retrying review (attempt 2: 429)", "⤳ fallback review to openai/gpt-4.1"]);
+  assert.deepEqual(progress, ["review: started on anthropic.", "review: retrying (attempt 2): 429.", "review: falling back to openai (gpt-4.1)."]);
+  assert.match(await h.page.textContent("#progress-summary") ?? "", /^review: part 2 of 4 · 3,400 tokens, \$0\.0040 so far · 1 retry · 1 fallback · \d+ s elapsed$/);
   await h.page.screenshot({ path: path.join(SHOTS, "dashboard-running.png"), fullPage: true });
   await h.page.click("#cancel");
   assert.deepEqual(await waitForSent(h, (m) => m.type === "cancelRun", "cancelRun"), { type: "cancelRun", runId: "r1" });
   await h.deliver({ type: "runFinished", workflow: "review", target: "src/smelly.py",
     result: runResult("r1", "# Review\n\n<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned=2\">\n\n- **bold** [x](javascript:alert(1))") });
   assert.equal(await h.page.isDisabled("#run"), false);
-  assert.match(await h.page.textContent("#report-status") ?? "", /partial in 2\.1 s · cost \$0\.01 \(baseline \$0\.05\)/);
+  assert.match(await h.page.textContent("#report-status") ?? "", /^Finished with skipped stages in 2\.1 s · cost \$0\.01 \(without tiering \$0\.05\)$/);
+  assert.equal(await h.page.isVisible("#progress-summary"), false, "the live line goes when the run ends");
   assert.equal(await h.page.$$eval("#report-markdown script, #report-markdown img", (els) => els.length), 0);
   assert.match(await h.page.textContent("#report-markdown") ?? "", /<script>window.__pwned = 1<\/script>/);
   assert.equal(await h.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   assert.equal(await h.page.$$eval("#report-markdown a[href^='javascript']", (els) => els.length), 0);
-  assert.match(await h.page.textContent("#report table") ?? "", /openai\/gpt-4\.13yes/);
+  assert.match(await h.page.textContent("#report table") ?? "", /openai\/gpt-4\.13 callsyes/);
+  assert.equal(await h.page.textContent("#report-findings a"), "/ws/src/smelly.py:4");
   await h.page.click("#report-findings a");
   const reveal = await waitForSent(h, (m) => m.type === "reveal", "reveal");
   assert.deepEqual(reveal["range"], { start: { line: 3, character: 0 }, end: { line: 3, character: 5 } });
@@ -94,7 +99,7 @@ test("recent runs reopen their report; usage charts render; the banner's action 
   await h.deliver({ type: "usage", report: USAGE });
   assert.equal(await h.page.$$eval("#usage svg", (els) => els.length), 3);
   assert.equal(await h.page.$$eval("#usage svg rect", (els) => els.length), 5);
-  assert.match(await h.page.textContent("#usage-summary") ?? "", /4 runs · success 75%/);
+  assert.match(await h.page.textContent("#usage-summary") ?? "", /^4 runs: 3 succeeded, 0 with skipped stages, .* · success 75%/);
   await h.deliver({ type: "health", view: view("unhealthy", { summary: "Storage is down.",
     components: [{ name: "storage", status: "down", detail: "disk full", fix: "Free space", action: { title: "Open storage settings", command: "keel.openSettings" } }] }) });
   assert.equal(await h.page.isVisible("#banner"), true);
