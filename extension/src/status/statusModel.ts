@@ -83,24 +83,13 @@ export function statusView(input: StatusInput): StatusView {
     // A server that does not answer: its last report says nothing about now.
     if (state === "notResponding") return { name: c.name, status: "unknown", detail: "unknown while the server does not answer" };
     const action = c.status === "ok" ? undefined : fixAction(c);
-    return { name: c.name, status: c.status, detail: componentDetail(c), ...(c.fix ? { fix: c.fix } : {}), ...(action ? { action } : {}) };
+    return { name: c.name, status: c.status, detail: c.detail, ...(c.fix ? { fix: c.fix } : {}), ...(action ? { action } : {}) };
   });
   const actions = state === "stopped" || state === "notResponding" || state === "unhealthy"
     ? [RESTART, SHOW_LOG, RUN_DOCTOR]
     : [SHOW_LOG, RUN_DOCTOR];
   return { state, text: `${ICONS[state]} Keel: ${LABELS[state]}`, background, summary, components, actions };
 }
-
-/** A provider whose key no call or check has used yet says so, not "ready" (a mistyped key looks ready). */
-function componentDetail(component: HealthComponent): string {
-  if (component.name.startsWith("provider:") && component.status === "ok" && (component as Record<string, unknown>)[HEALTH_CHECKED] === false) {
-    return "key set, not yet checked (the first model call or Run Doctor checks it)";
-  }
-  return component.detail;
-}
-
-/** HealthComponent field: false until a call or a check has used the provider's key (see webview/wire.ts). */
-export const HEALTH_CHECKED = "checked";
 
 function summaryOf(state: StatusState, input: StatusInput): string {
   switch (state) {

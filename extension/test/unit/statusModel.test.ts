@@ -79,10 +79,3 @@ test("not responding: the tooltip says every component's state is unknown, not t
   assert.doesNotMatch(tooltipMarkdown(view), /\$\(pass\)/);
 });
 
-test("a provider key nothing has checked yet says so, not 'ready; breaker closed'", () => {
-  const unchecked = { name: "provider:chaos", status: "ok" as const, detail: "ready; breaker closed", since: "", checked: false };
-  const checked = { ...unchecked, name: "provider:other", checked: true };
-  const view = statusView({ phase: "running", responsive: true, health: health("healthy", [unchecked, checked]) });
-  assert.equal(view.components[0]?.detail, "key set, not yet checked (the first model call or Run Doctor checks it)");
-  assert.equal(view.components[1]?.detail, "ready; breaker closed");
-});

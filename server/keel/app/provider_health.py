@@ -17,6 +17,8 @@ from .state import KeelApp
 
 log = structlog.get_logger(__name__)
 
+# What a key no call has used yet can honestly be called: set, not known to work.
+NOT_YET_CHECKED = "key set, not yet checked (the first model call checks it)"
 BREAKER_STATUS: dict[str, ComponentStatus] = {"closed": "ok", "half_open": "degraded", "open": "down"}
 
 
@@ -41,6 +43,9 @@ def refresh_provider_components(app: KeelApp) -> None:
             continue
         state = _breaker_state(app, status.id)
         last = recent.last_error(status.id)
+        if not recent.was_used(status.id) and state == "closed":
+            app.monitor.set(name, "ok", NOT_YET_CHECKED)
+            continue
         app.monitor.set(name, BREAKER_STATUS.get(state, "ok"),
                         f"{status.status}; breaker {state}"
                         + (f"; {last.describe()}" if last else ""),

@@ -27,19 +27,36 @@ class LastError:
 
 
 _last: dict[str, LastError] = {}
+# Providers whose key some call has used (answered or refused): until then "ready" only means
+# "a key is set", and a mistyped key looks exactly like a good one.
+_used: set[str] = set()
 _listeners: list[Callable[[str], None]] = []
 
 
 def note_error(provider_id: str, code: str, message: str) -> None:
     entry = LastError(code, message)
-    if _last.get(provider_id) != entry:
+    first_use = _mark_used(provider_id)
+    if _last.get(provider_id) != entry or first_use:
         _last[provider_id] = entry
         _tell(provider_id)
 
 
 def note_success(provider_id: str) -> None:
-    if _last.pop(provider_id, None) is not None:
+    first_use = _mark_used(provider_id)
+    if _last.pop(provider_id, None) is not None or first_use:
         _tell(provider_id)
+
+
+def was_used(provider_id: str) -> bool:
+    """Whether a call has used this provider's key yet (in this process)."""
+    return provider_id in _used
+
+
+def _mark_used(provider_id: str) -> bool:
+    if provider_id in _used:
+        return False
+    _used.add(provider_id)
+    return True
 
 
 def last_error(provider_id: str) -> LastError | None:
@@ -54,6 +71,7 @@ def add_listener(listener: Callable[[str], None]) -> Callable[[], None]:
 
 def clear() -> None:
     _last.clear()
+    _used.clear()
 
 
 def _tell(provider_id: str) -> None:

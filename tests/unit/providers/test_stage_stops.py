@@ -149,3 +149,24 @@ def test_price_completion_matches_the_recorded_cost_of_a_plain_answer():
 
     plain = Completion("t", 1000, 200, "m", "p", 1, "end_turn")
     assert price_completion(model, plain) == (pytest.approx(0.002), False)
+
+
+def test_a_key_no_call_has_used_reads_not_yet_checked_until_a_call_uses_it():
+    """A mistyped key looks exactly like a good one until a call uses it: health says so."""
+    from keel.app.provider_health import NOT_YET_CHECKED
+
+    recent.clear()
+    app = KeelApp(worker_pool_size=1, workspace_trusted=True,
+                  env={"ANTHROPIC_API_KEY": "sk-ant-typo-key-123456"})
+    try:
+        app.apply_settings({"providers": [{"id": "p", "kind": "anthropic"}]}, "test")
+        refresh_provider_components(app)
+        component = next(c for c in app.monitor.components() if c.name == "provider:p")
+        assert (component.status, component.detail) == ("ok", NOT_YET_CHECKED)
+        recent.note_success("p")
+        refresh_provider_components(app)
+        component = next(c for c in app.monitor.components() if c.name == "provider:p")
+        assert component.detail == "ready; breaker closed"
+    finally:
+        recent.clear()
+        app.close()
