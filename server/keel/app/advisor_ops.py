@@ -19,7 +19,7 @@ from keel.protocol.advisor import (
 from keel.runtime.progress import work_done_progress
 from keel.runtime.threads import in_thread
 
-from .advisor_config import excludes, find_config
+from .advisor_config import excludes, find_config, load_module
 from .documents import SourceText, python_source
 from .state import KeelApp
 
@@ -50,7 +50,7 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
         outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
-                                        config.disabled)
+                                        config.disabled, load_module)
         if excludes(config, relative):
             outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
