@@ -63,6 +63,7 @@ from .fix_logging import log_edits
 from .rules_bugs import unprefixed
 from .source import SourceMap
 from .syntax import swallows
+from .workspace import ExternalUse
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
 # a rule fix: its edits, its title (an action) and what it did; None: cannot be fixed
@@ -80,10 +81,11 @@ class FixResult:
 
 
 def find_finding(source: str, uri: str, finding_id: str,
-                 thresholds: AdvisorThresholds | None = None) -> Finding | None:
+                 thresholds: AdvisorThresholds | None = None,
+                 usage: ExternalUse | None = None) -> Finding | None:
     """The current finding with this id, or None."""
     with gc_paused():
-        return _find(analyze(source, uri, thresholds), finding_id, uri)
+        return _find(analyze(source, uri, thresholds, usage=usage), finding_id, uri)
 
 
 def _find(analysis: Analysis, finding_id: str, uri: str) -> Finding | None:
@@ -92,10 +94,12 @@ def _find(analysis: Analysis, finding_id: str, uri: str) -> Finding | None:
 
 
 def rule_fix(source: str, uri: str, finding_id: str,
-             thresholds: AdvisorThresholds | None = None) -> FixResult | None:
-    """The rule fix of a finding, or None (no such finding, or no fix for it)."""
+             thresholds: AdvisorThresholds | None = None,
+             usage: ExternalUse | None = None) -> FixResult | None:
+    """The rule fix of a finding, or None (no such finding, or no fix for it); ``usage``:
+    what the workspace uses of this module (its safety label, as ``analyze`` gives it)."""
     with gc_paused():
-        return _rule_fix(analyze(source, uri, thresholds), source, finding_id)
+        return _rule_fix(analyze(source, uri, thresholds, usage=usage), source, finding_id)
 
 
 def _rule_fix(analysis: Analysis, source: str, finding_id: str) -> FixResult | None:

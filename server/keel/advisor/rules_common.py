@@ -20,6 +20,7 @@ from .source import Located, SourceMap, node_end, normalise
 
 if TYPE_CHECKING:
     from .frameworks import ModuleLoader
+    from .workspace import ExternalUse
 
 _DEF_NAME = re.compile(r"(?:async\s+def|def|class)\s+(\w+)")
 _KEYWORD = re.compile(r"(?:async\s+)?\w+")
@@ -35,6 +36,8 @@ class RuleContext:
     # reads the modules a class's bases come from (mutable-class-attribute); None: this file only
     load: ModuleLoader | None = None
     key: str = ""  # this module's key for ``load`` (its path)
+    # what the rest of the workspace uses of this module (unused-import fix safety)
+    usage: ExternalUse | None = None
 
 
 def node_span(sm: SourceMap, node: Located) -> Span:

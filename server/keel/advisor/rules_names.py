@@ -28,6 +28,7 @@ from .facts import (
     Span,
     StoreFact,
 )
+from .import_safety import import_safety
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
 from .source import SourceMap, node_end, normalise
 
@@ -102,11 +103,6 @@ def string_annotation_names(annotations: list[ast.expr]) -> set[str]:
     return names
 
 
-_UNSAFE_IMPORT = ("Unsafe: other modules may import this name from here, and importing "
-                  "a module can have side effects; check before removing.")
-_SAFE_IMPORT = "Safe: the import is under 'if TYPE_CHECKING:', so it never runs."
-
-
 def _string_names(strings: list[str], wanted: set[str]) -> set[str]:
     """Names of ``wanted`` read inside string constants that parse as expressions
     (``cast("TextIO", x)``, ``TypeVar("T", bound="Base")``, string annotations)."""
@@ -175,6 +171,7 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
             names & _parameter_names(ctx))
         candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
     out = []
+    going = {id(imp) for imp in candidates}
     for imp in candidates:
         alias = imp.alias
         stmt = imp.stmt
@@ -189,8 +186,7 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
             f"{what} is imported but never used.",
             imp.qual, f"{source}:{normalise(sm.segment(alias))}", payload=imp,
         )
-        item.safety = "safe" if imp.type_checking else "unsafe"
-        item.safety_reason = _SAFE_IMPORT if imp.type_checking else _UNSAFE_IMPORT
+        item.safety, item.safety_reason = import_safety(imp, facts.imports, going, ctx.usage)
         out.append(item)
     return out
 

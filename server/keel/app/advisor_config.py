@@ -19,10 +19,12 @@ from keel.workflows.analyzers.project import (
     find_config,
     load_module,
     read_pyproject,
+    usage_for,
+    usage_if_ready,
 )
 
 __all__ = ["MAX_PYPROJECT_BYTES", "excludes", "find_config", "load_module", "nearest_config",
-           "read_pyproject"]
+           "read_pyproject", "usage_for", "usage_if_ready"]
 
 
 def nearest_config(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]

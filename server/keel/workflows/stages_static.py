@@ -107,7 +107,7 @@ def advisor_batch(items: list[Item], thresholds: AdvisorThresholds | None,
     """Worker: the advisor engine over every file, as ``keel/analyze`` runs it on each."""
     from keel.advisor.engine import analyze_source
 
-    from .analyzers.project import excludes, find_config, load_module
+    from .analyzers.project import excludes, find_config, load_module, usage_for
 
     context = context or StaticContext()
     settings = context.settings or (AdvisorSettings(thresholds=thresholds) if thresholds
@@ -116,11 +116,13 @@ def advisor_batch(items: list[Item], thresholds: AdvisorThresholds | None,
     skip = _out_of_scope(scope)
     out = BatchResult(metrics={"files": 0, "lines": 0, "functions": 0, "maxComplexity": 0})
     excluded = 0
-    for path, rel, uri in items:
+    for index, (path, rel, uri) in enumerate(items):
         try:
             config, relative = find_config(Path(path), roots, settings)
+            # the import index: refreshed once per batch, as keel/analyze refreshes it per file
+            usage = usage_for(Path(path), roots, refresh=index == 0)
             outcome = analyze_source(_read(path), uri, config.thresholds,
-                                     config.disabled | skip, load_module)
+                                     config.disabled | skip, load_module, usage)
         except (KeelError, SyntaxError, OSError, ValueError) as exc:
             out.skipped.append(f"{rel}: {getattr(exc, 'message', None) or type(exc).__name__}")
             continue

@@ -1,0 +1,118 @@
+"""Project-aware safety of unused-import removal: the workspace import index (issue 23)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from keel.advisor.engine import analyze_source
+from keel.advisor.fix_all import fix_all
+from keel.advisor.workspace import ImportIndex
+from keel.workflows.analyzers import project
+
+COMPAT = textwrap.dedent("""
+    from collections import OrderedDict
+    from json import JSONDecodeError
+    from .base import Base, Helper
+    import requests
+""")
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+
+
+def _safety(root: Path, rel: str = "pkg/compat.py") -> dict[str, tuple[str | None, str]]:
+    path = (root / rel).resolve()
+    usage = project.usage_for(path, [root])
+    findings = analyze_source(path.read_text(), path.as_uri(), usage=usage).findings
+    return {f.message.split("'")[1]: (f.fix_safety, f.message) for f in findings
+            if f.rule == "unused-import"}
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base: ...\nclass Helper: ...\n",
+        "pkg/compat.py": COMPAT + "\nuse = Base\n",
+        "pkg/user.py": "from .compat import JSONDecodeError\n",
+    })
+    return tmp_path
+
+
+def test_the_workspace_proves_which_removals_are_safe(workspace):
+    safety = _safety(workspace)
+    assert safety["OrderedDict"][0] == "safe"  # stdlib, nobody imports it from compat
+    assert safety["JSONDecodeError"][0] == "unsafe"  # pkg/user.py imports it from here
+    assert safety["Helper"][0] == "safe"  # the statement stays for Base: no effect lost
+    assert safety["requests"][0] == "unsafe"  # importing it runs third-party code
+
+
+def test_reasons_name_the_importer(workspace):
+    path = (workspace / "pkg/compat.py").resolve()
+    usage = project.usage_for(path, [workspace])
+    findings = analyze_source(path.read_text(), path.as_uri(), usage=usage).findings
+    reasons = {f.message.split("'")[1]: f for f in findings if f.rule == "unused-import"}
+    assert reasons["JSONDecodeError"].fixable
+    from keel.advisor.fixes import rule_fix
+    fix = rule_fix(path.read_text(), path.as_uri(), reasons["JSONDecodeError"].id, usage=usage)
+    assert fix is not None and "pkg/user.py imports 'JSONDecodeError'" in fix.safety_reason
+    assert fix.title.endswith("(unsafe)")
+
+
+@pytest.mark.parametrize("other", [
+    "from pkg import compat\nx = compat.OrderedDict\n",  # attribute of the module
+    "import pkg.compat\nx = pkg.compat.OrderedDict\n",
+    "from pkg.compat import *\n",  # star import, no __all__
+    "import importlib\nm = importlib.import_module('pkg.compat')\n",  # imported by name
+    "x = getattr(obj, 'OrderedDict')\n",  # read by string anywhere
+])
+def test_dynamic_or_indirect_use_makes_the_removal_unsafe(workspace, other):
+    _write(workspace, {"pkg/other.py": other})
+    assert _safety(workspace)["OrderedDict"][0] == "unsafe"
+
+
+def test_a_module_getattr_makes_every_removal_unsafe(workspace):
+    _write(workspace, {"pkg/compat.py": COMPAT + "\ndef __getattr__(name):\n    return name\n"})
+    assert {s for s, _ in _safety(workspace).values()} == {"unsafe"}
+
+
+def test_without_a_workspace_nothing_is_proven(tmp_path):
+    _write(tmp_path, {"lone.py": "from collections import OrderedDict\n"})
+    path = (tmp_path / "lone.py").resolve()
+    assert project.usage_for(path, []) is None  # no project marker above it
+    (finding,) = analyze_source(path.read_text(), path.as_uri()).findings
+    assert finding.fix_safety == "unsafe"
+
+
+def test_the_index_follows_file_changes(workspace):
+    assert _safety(workspace)["OrderedDict"][0] == "safe"
+    _write(workspace, {"pkg/late.py": "from pkg.compat import OrderedDict\n"})
+    assert _safety(workspace)["OrderedDict"][0] == "unsafe"  # a new importer, by stamp
+    (workspace / "pkg/late.py").unlink()
+    assert _safety(workspace)["OrderedDict"][0] == "safe"  # gone again
+
+
+def test_invalidate_drops_a_file_from_the_index():
+    index = ImportIndex()
+    index.update("/w/pkg/a.py", "from pkg.b import name\n")
+    assert "name" in index.usage("/w/pkg/b.py").names
+    assert index.update("/w/pkg/a.py", "from pkg.b import name\n") is False  # same content
+    index.invalidate("/w/pkg/a.py")
+    assert "name" not in index.usage("/w/pkg/b.py").names
+
+
+def test_fix_all_applies_the_proven_removals_only(workspace):
+    path = (workspace / "pkg/compat.py").resolve()
+    usage = project.usage_for(path, [workspace])
+    result = fix_all(path.read_text(), path.as_uri(), ("safe",), usage=usage)
+    assert "OrderedDict" not in result.text and "Helper" not in result.text
+    assert "JSONDecodeError" in result.text and "import requests" in result.text
+    assert "from .base import Base" in result.text
