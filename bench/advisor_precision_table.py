@@ -37,7 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from keel.advisor.catalog import RULES  # noqa: E402
 from keel.advisor.engine import analyze_source  # noqa: E402
 from keel.errors import InvalidInput  # noqa: E402
-from keel.workflows.analyzers.project import load_module, workspace_usage  # noqa: E402
+from keel.workflows.analyzers.project import (  # noqa: E402
+    load_module,
+    refresh_index,
+    workspace_usage,
+)
 
 HERE = Path(__file__).resolve().parent
 VERDICTS = HERE / "advisor_precision_verdicts.json"
@@ -84,6 +88,7 @@ def fetch(package: Package, cache: Path) -> Path:
 def findings(package: Package, root: Path) -> list[tuple[str, object, list[str]]]:
     """(key, finding, source lines) of every finding in the package."""
     out = []
+    refresh_index(root.resolve())  # once: nothing changes the corpus while it is read
     for top in package.packages:
         for path in sorted((root / top).rglob("*.py")):
             if _SKIP & set(path.relative_to(root).parts[:-1]):
@@ -91,7 +96,7 @@ def findings(package: Package, root: Path) -> list[tuple[str, object, list[str]]
             rel = path.relative_to(root).as_posix()
             try:
                 text = path.read_text(encoding="utf-8")
-                usage = workspace_usage(path.resolve(), root.resolve())
+                usage = workspace_usage(path.resolve(), root.resolve(), refresh=False)
                 found = analyze_source(text, path.resolve().as_uri(), None, (), load_module,
                                        usage).findings
             except (InvalidInput, UnicodeDecodeError):
@@ -125,7 +130,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=10)
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--show", help="print every sampled finding of this rule with context")
+    parser.add_argument("--show", help="print every sampled finding of this rule ('all': of "
+                                       "every rule) with its context")
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
         "XDG_CACHE_HOME", Path.home() / ".cache")) / "keel-precision")
     args = parser.parse_args()
@@ -149,11 +155,11 @@ def main() -> None:
         judged = [verdicts[key]["verdict"] for key in sample if key in verdicts]
         unjudged += [(rule, key) for key in sample if key not in verdicts]
         rows.append(_row(rule, len(items), fixes[rule], judged))
-        if args.show == rule:
+        if args.show in (rule, "all"):
             for key in sample:
                 finding, lines = items[key]
                 line = finding.range.start.line  # type: ignore[attr-defined]
-                print(f"\n### {key} [{verdicts.get(key, {}).get('verdict', '?')}]\n"
+                print(f"\n### {rule} {key} [{verdicts.get(key, {}).get('verdict', '?')}]\n"
                       f"{finding.message}")  # type: ignore[attr-defined]
                 for n in range(max(0, line - 3), min(len(lines), line + 4)):
                     print(f"{'>' if n == line else ' '}{n + 1:5} {lines[n][:120]}")

@@ -10,10 +10,16 @@
 | self-comparison | PLR0124 | ``x == x``: constant result (or a NaN check in disguise) |
 | mutable-class-attribute | RUF012 | ``items = []`` in a class body: shared by every instance |
 
-mutable-class-attribute is not reported in classes a framework manages, nor for
-``ClassVar`` annotations (``frameworks``); the classes of other modules are read
-through the caller's ``ModuleLoader`` (``RuleContext.load``), only when a class
-has a candidate attribute, and each such module is analysed once per process.
+mutable-class-attribute is reported only when a method of the class changes the
+shared object in place through an instance or the class (``self.items.append``,
+``self.table[k] = v``, ``cls.seen.add``, ``self.items += ...``): a class-level
+table that is only read (Django's ``default_error_messages``, a migration's
+``operations = []``, SQLAlchemy's ``_traverse_internals``) is configuration, not
+shared state, and a reviewer would not change it. Nor is it reported in classes a
+framework manages, nor for ``ClassVar`` annotations (``frameworks``); the classes
+of other modules are read through the caller's ``ModuleLoader``
+(``RuleContext.load``), only when a class has a candidate attribute, and each
+such module is analysed once per process.
 
 Fixes: ``is`` with a str/bytes/number literal becomes ``==`` (safe: the identity
 of equal constants is an interpreter accident, so ``==`` is what the code means);
@@ -37,6 +43,8 @@ _UNSAFE_IS = ("Unsafe: a new container literal is never identical to anything, s
               "comparison was always False; '==' can be True.")
 _SAFE_F = "Safe: without placeholders the string's value is the same without the 'f'."
 # calls whose arguments are SQL/query expressions, where '== None' builds 'IS NULL'
+_MUTATORS = frozenset(("append", "extend", "insert", "add", "update", "setdefault", "pop",
+                       "popitem", "remove", "discard", "clear", "sort", "reverse"))
 _QUERY_CALLS = frozenset(("filter", "where", "filter_by", "having", "and_", "or_", "not_",
                           "exclude", "join", "outerjoin", "query", "case", "select",
                           "on", "onclause", "when"))
@@ -210,17 +218,59 @@ class _Scan:
 
     def _classes(self) -> None:
         ctx = self.ctx
+        mutated = {id(cls): _mutated(cls) for cls, _, _, _ in self.candidates}
+        candidates = [c for c in self.candidates if c[2] in mutated[id(c[0])]]
+        if not candidates:
+            return
         frameworks = Frameworks(ctx.tree, ctx.key, ctx.load)
-        for cls, stmt, names, qual in self.candidates:
+        for cls, stmt, names, qual in candidates:
             if frameworks.manages(cls):
                 continue  # the framework copies, declares or rejects mutable defaults itself
             if isinstance(stmt, ast.AnnAssign) and frameworks.is_classvar(stmt.annotation):
                 continue  # declared shared on purpose
+            where = mutated[id(cls)][names]
             self._add(finding(
                 "mutable-class-attribute", node_span(ctx.sm, stmt),
-                f"'{names}' of class '{display(qual)}' is one object shared by every instance; "
-                "create it in __init__ instead (or annotate it ClassVar).",
+                f"'{names}' of class '{display(qual)}' is one object shared by every instance, "
+                f"and '{where}' changes it in place; create it in __init__ instead (or annotate "
+                "it ClassVar when sharing is intended).",
                 qual, normalise(ctx.sm.segment(stmt))[:200]))
+
+
+def _owner(node: ast.expr, cls: ast.ClassDef) -> str | None:
+    """The attribute name when ``node`` is ``self.x`` / ``cls.x`` / ``ClassName.x``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+            and node.value.id in ("self", "cls", cls.name):
+        return node.attr
+    return None
+
+
+def _mutated(cls: ast.ClassDef) -> dict[str, str]:
+    """Attribute -> the method that changes ``self.<attr>`` in place, for this class; not
+    for an attribute a method also rebinds (``self.items = list(self.items)``: the instance
+    may get its own object first)."""
+    out: dict[str, str] = {}
+    rebound: set[str] = set()
+    augmented: set[int] = set()  # 'self.items += [x]' changes the list in place
+    for method in cls.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(method):
+            name = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in _MUTATORS:
+                name = _owner(node.func.value, cls)
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                name = _owner(node.value, cls)
+            elif isinstance(node, ast.AugAssign):
+                name = _owner(node.target, cls)
+                augmented.add(id(node.target))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and id(node) not in augmented:
+                rebound.add(_owner(node, cls) or "")
+            if name is not None:
+                out.setdefault(name, f"{cls.name}.{method.name}")
+    return {name: where for name, where in out.items() if name not in rebound}
 
 
 def check(ctx: RuleContext) -> Iterator[RawFinding]:

@@ -38,6 +38,9 @@ FILES = {
 
         class Plain:
             items = []
+
+            def add(self, item):
+                self.items.append(item)
     """,
     "pkg/__init__.py": "",
     "pkg/base.py": """
@@ -53,6 +56,9 @@ FILES = {
 
         class User(Model):
             tags: list[str] = []  # pydantic copies it per instance
+
+            def tag(self, name):
+                self.tags.append(name)
 
 
         def check(value):

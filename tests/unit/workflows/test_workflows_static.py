@@ -39,7 +39,9 @@ def rules(source: str) -> list[str]:
     ("try:\n    f()\nexcept Exception:\n    log(1)\n", []),
     ("if a.b == a.b:\n    pass\n", ["self-comparison"]),
     ("if a == b:\n    pass\n", []),
-    ("class C:\n    items = []\n", ["mutable-class-attribute"]),
+    ("class C:\n    items = []\n    def f(self):\n        self.items.append(1)\n",
+     ["mutable-class-attribute"]),
+    ("class C:\n    items = []\n", []),  # a table no method changes: configuration
     ("class C:\n    ITEMS = []\n    n = 0\n", []),
     ("@dataclass\nclass C:\n    items: list = field(default_factory=list)\n", []),
 ])
