@@ -1,6 +1,9 @@
 """Name rules: shadowed-builtin, unused-import, unused-variable, mutable-default-argument.
 
-unused-import looks at module-level imports only. A name counts as used when it
+unused-import looks at module-level imports only. With the workspace's usage
+(``RuleContext.usage``) it leaves out re-exports: names other modules import from
+this one, every import of a module that is star-imported or imported by name,
+and every import of a facade most of whose imports other modules take. A name counts as used when it
 is read anywhere in the file (any scope), listed in a literal ``__all__``, or
 named inside a string annotation. ``import x as x`` / ``from m import x as x``
 are explicit re-exports and never reported; nor is anything in an
@@ -170,6 +173,7 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         used_elsewhere = (_string_names(facts.strings, names) if facts.strings else set()) | (
             names & _parameter_names(ctx))
         candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
+    candidates = _not_reexported(candidates, facts.imports, ctx)
     out = []
     going = {id(imp) for imp in candidates}
     for imp in candidates:
@@ -189,6 +193,24 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         item.safety, item.safety_reason = import_safety(imp, facts.imports, going, ctx.usage)
         out.append(item)
     return out
+
+
+def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],
+                    ctx: RuleContext) -> list[ImportFact]:
+    """Without the imports the workspace shows are re-exports: a name another module imports
+    from this one (or reaches by star import or by string) is used, not unused; and in a
+    module most of whose imported names other modules take from it (a ``compat`` facade),
+    the rest are its interface too."""
+    usage = ctx.usage
+    if usage is None or not candidates:
+        return candidates
+    if usage.everything:
+        return []
+    top = [imp for imp in imports if not imp.qual]
+    taken = sum(1 for imp in top if imp.bound in usage.names)
+    if top and 2 * taken >= len(top):
+        return []
+    return [imp for imp in candidates if imp.bound not in usage.names]
 
 
 def _store_fixable(store: StoreFact) -> bool:
