@@ -34,6 +34,7 @@ from .facts import (
 from .import_safety import import_safety
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
 from .source import SourceMap, node_end, normalise
+from .suppress import line_rules
 
 _KIND = {
     "variable": "Variable", "parameter": "Parameter", "function": "Function",
@@ -174,6 +175,7 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
             names & _parameter_names(ctx))
         candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
     candidates = _not_reexported(candidates, facts.imports, ctx)
+    candidates = [imp for imp in candidates if not _statement_noqa(ctx, imp)]
     out = []
     going = {id(imp) for imp in candidates}
     for imp in candidates:
@@ -193,6 +195,16 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         item.safety, item.safety_reason = import_safety(imp, facts.imports, going, ctx.usage)
         out.append(item)
     return out
+
+
+def _statement_noqa(ctx: RuleContext, imp: ImportFact) -> bool:
+    """A ``# noqa: F401`` / ``# keel: ignore`` on the first line of a multi-line import
+    covers every name of it (``from .models import (  # noqa: F401``)."""
+    line0 = imp.stmt.lineno - 1
+    if line0 == imp.alias.lineno - 1:
+        return False  # the engine's suppression reads that line already
+    rules = line_rules(ctx.sm.line_text(line0))
+    return "*" in rules or "unused-import" in rules
 
 
 def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],

@@ -113,6 +113,14 @@ def suppressed_by_comments(source: str, lines: list[str],
     return kept
 
 
+def line_rules(text: str) -> set[str]:
+    """The rules a line's suppression comments name ({'*'} for all)."""
+    rules: set[str] = set()
+    for match in _LINE.finditer(text):
+        rules |= _rules(match.group("noqa"), match.group("keel"))
+    return rules
+
+
 def rule_of(name: str) -> str:
     """The Keel rule id of a rule id or a ruff/flake8 code ('F401' -> 'unused-import')."""
     return _RULE_OF_CODE.get(name.strip().upper(), name.strip())

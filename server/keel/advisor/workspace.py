@@ -12,7 +12,8 @@ module ``__getattr__``. ``ImportIndex.usage(path)`` answers that as an
 
 The index holds a few facts per file (its imports, the attribute names it reads,
 its dynamic-access strings), keyed by path and refreshed per file by content hash
-(``update``); ``invalidate(path)`` drops a file (deleted, or changed on disk before
+(``update``); strings naming a dotted path (``mock.patch("pkg.mod.name")``, entry
+points ``"pkg.mod:name"``) count as uses; ``invalidate(path)`` drops a file (deleted, or changed on disk before
 it is read again). Building and keeping it fresh is the caller's I/O
 (``keel.workflows.analyzers.project.workspace_usage``); this module only parses
 texts it is given. Paths are '/'-separated absolute paths; module identity is
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 _ATTR_CALLS = frozenset(("getattr", "hasattr", "setattr", "delattr", "attrgetter"))
 _IMPORT_CALLS = frozenset(("import_module", "__import__", "find_spec", "import_string",
                            "locate", "import_object"))
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+:?[A-Za-z_]?\w*$")
 Key = tuple[str, str]  # ("path", "/abs/pkg/mod.py") or ("dotted", "pkg.mod")
 
 
@@ -63,6 +66,7 @@ class _FileFacts:
     attrs: frozenset[str] = frozenset()
     dynamic: frozenset[str] = frozenset()
     imported_by_string: frozenset[str] = frozenset()
+    dotted_strings: frozenset[str] = frozenset()  # "pkg.mod.name" (mock.patch targets ...)
     all_names: frozenset[str] | None = None  # None: no static __all__
     module_getattr: bool = False
 
@@ -131,9 +135,13 @@ def file_facts(path: str, source: str) -> _FileFacts:
     attrs: set[str] = set()
     dynamic: set[str] = set()
     by_string: set[str] = set()
+    dotted: set[str] = set()
     for node in ast.walk(tree):
         kind = type(node)
-        if kind is ast.Attribute:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and "." in node.value and _DOTTED.match(node.value):
+            dotted.add(node.value)
+        elif kind is ast.Attribute:
             attrs.add(node.attr)  # type: ignore[attr-defined]
         elif kind is ast.ImportFrom:
             level, module = node.level, node.module  # type: ignore[attr-defined]
@@ -160,6 +168,7 @@ def file_facts(path: str, source: str) -> _FileFacts:
             facts.module_getattr = facts.module_getattr or node in tree.body
     facts.attrs, facts.dynamic = frozenset(attrs), frozenset(dynamic)
     facts.imported_by_string = frozenset(by_string)
+    facts.dotted_strings = frozenset(dotted)
     facts.all_names = _static_all(tree)
     return facts
 
@@ -226,6 +235,10 @@ class ImportIndex:
             for keys in facts.stars:
                 if own.intersection(keys) and (mine is None or mine.all_names is None):
                     return ExternalUse(everything=f"{label} star-imports this module")
+            for text in facts.dotted_strings:  # mock.patch("pkg.mod.name"), "pkg.mod:name"
+                module, _, attr = text.replace(":", ".").rpartition(".")
+                if module in dotted_names:
+                    names.setdefault(attr, label)
             for keys, name in facts.from_names:
                 if own.intersection(keys):
                     names.setdefault(name, label)

@@ -135,3 +135,14 @@ def test_fix_all_applies_the_proven_removals_only(workspace):
     assert "OrderedDict" not in result.text and "Helper" not in result.text
     assert "JSONDecodeError" in result.text and "import requests" in result.text  # used; effects
     assert "from .base import Base" in result.text
+
+
+def test_a_noqa_on_a_multiline_import_covers_its_names(tmp_path):
+    code = "from .models import (  # noqa: F401\n    A,\n    B,\n)\nfrom .utils import (\n    C,\n)\n"
+    rules = [f.message for f in analyze_source(code, "file:///m.py").findings]
+    assert rules == ["'C' (from .utils) is imported but never used."]
+
+
+def test_a_dotted_string_naming_the_name_is_a_use(workspace):
+    _write(workspace, {"tests/test_x.py": "mock.patch('pkg.compat.OrderedDict')\n"})
+    assert "OrderedDict" not in _safety(workspace)
