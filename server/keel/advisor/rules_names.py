@@ -213,6 +213,10 @@ def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],
     from this one (or reaches by star import or by string) is used, not unused; and in a
     module most of whose imported names other modules take from it (a ``compat`` facade),
     the rest are its interface too."""
+    body = ctx.tree.body
+    if candidates and all(isinstance(stmt, ast.Import | ast.ImportFrom) or (
+            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)) for stmt in body):
+        return []  # a module of imports only (sqlalchemy/events.py) exists to re-export them
     usage = ctx.usage
     if usage is None or not candidates:
         return candidates

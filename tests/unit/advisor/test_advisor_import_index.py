@@ -146,3 +146,8 @@ def test_a_noqa_on_a_multiline_import_covers_its_names(tmp_path):
 def test_a_dotted_string_naming_the_name_is_a_use(workspace):
     _write(workspace, {"tests/test_x.py": "mock.patch('pkg.compat.OrderedDict')\n"})
     assert "OrderedDict" not in _safety(workspace)
+
+
+def test_a_module_of_imports_only_is_an_interface():
+    code = '"""Re-exports."""\nfrom .engine.events import ConnectionEvents\nfrom .pool import Pool\n'
+    assert analyze_source(code, "file:///events.py").findings == []
