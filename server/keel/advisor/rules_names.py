@@ -213,10 +213,10 @@ def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],
     from this one (or reaches by star import or by string) is used, not unused; and in a
     module most of whose imported names other modules take from it (a ``compat`` facade),
     the rest are its interface too."""
-    body = ctx.tree.body
-    if candidates and all(isinstance(stmt, ast.Import | ast.ImportFrom) or (
-            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)) for stmt in body):
-        return []  # a module of imports only (sqlalchemy/events.py) exists to re-export them
+    body = [stmt for stmt in ctx.tree.body
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+    if len(body) >= 2 and all(isinstance(stmt, ast.ImportFrom) and stmt.level for stmt in body):
+        return []  # relative imports only (sqlalchemy/events.py): a package module re-exporting
     usage = ctx.usage
     if usage is None or not candidates:
         return candidates

@@ -8,23 +8,47 @@ imports, for the server (in a thread), ``keel analyze`` and the workflows alike.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from keel.advisor.config import AdvisorConfig, resolve
+from keel.protocol import AdvisorSettings
 
-# One implementation for keel/analyze, keel analyze and the workflows' static stages.
-from keel.workflows.analyzers.project import (
-    MAX_PYPROJECT_BYTES,
-    excludes,
-    find_config,
-    load_module,
-    read_pyproject,
-    usage_for,
-    usage_if_ready,
-)
+# One implementation for keel/analyze, keel analyze and the workflows' static stages, in
+# keel.workflows.analyzers.project; imported on first call, so that loading this module (at
+# the first request) does not load the run path (tests/contract/test_import_budget.py).
 
-__all__ = ["MAX_PYPROJECT_BYTES", "excludes", "find_config", "load_module", "nearest_config",
-           "read_pyproject", "usage_for", "usage_if_ready"]
+
+def _project() -> ModuleType:
+    return importlib.import_module("keel.workflows.analyzers.project")
+
+
+def excludes(config: AdvisorConfig, relative_path: str) -> bool:
+    return bool(_project().excludes(config, relative_path))
+
+
+def read_pyproject(folder: Path) -> dict[str, Any] | None:
+    return _project().read_pyproject(folder)  # type: ignore[no-any-return]
+
+
+def find_config(path: Path, roots: list[Path], settings: AdvisorSettings | None = None
+                ) -> tuple[AdvisorConfig, str]:
+    return _project().find_config(path, roots, settings)  # type: ignore[no-any-return]
+
+
+def load_module(module: str, importer: str) -> tuple[str, Any] | None:
+    """The advisor's ModuleLoader (picklable: workers import this module by name)."""
+    return _project().load_module(module, importer)  # type: ignore[no-any-return]
+
+
+def usage_for(path: Path, roots: list[Path], refresh: bool = True) -> Any:
+    return _project().usage_for(path, roots, refresh)
+
+
+def usage_if_ready(path: Path, roots: list[Path]) -> Any:
+    return _project().usage_if_ready(path, roots)
 
 
 def nearest_config(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]

@@ -138,7 +138,8 @@ def test_fix_all_applies_the_proven_removals_only(workspace):
 
 
 def test_a_noqa_on_a_multiline_import_covers_its_names(tmp_path):
-    code = "from .models import (  # noqa: F401\n    A,\n    B,\n)\nfrom .utils import (\n    C,\n)\n"
+    code = ("from .models import (  # noqa: F401\n    A,\n    B,\n)\nfrom .utils import (\n    C,\n)\n"
+            "def f():\n    return 1\n")
     rules = [f.message for f in analyze_source(code, "file:///m.py").findings]
     assert rules == ["'C' (from .utils) is imported but never used."]
 
@@ -151,3 +152,23 @@ def test_a_dotted_string_naming_the_name_is_a_use(workspace):
 def test_a_module_of_imports_only_is_an_interface():
     code = '"""Re-exports."""\nfrom .engine.events import ConnectionEvents\nfrom .pool import Pool\n'
     assert analyze_source(code, "file:///events.py").findings == []
+
+
+def test_the_server_builds_a_large_workspace_in_the_background(workspace, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(project, "SMALL_WORKSPACE_FILES", 0)
+    root = workspace.resolve()
+    monkeypatch.delitem(project._INDEXES, str(root), raising=False)
+    path = root / "pkg/compat.py"
+    assert project.usage_if_ready(path, [root]) is None  # not built yet: nothing proven
+    for thread in threading.enumerate():
+        if thread.name == "keel-import-index":
+            thread.join()
+    assert project.usage_if_ready(path, [root]) is not None
+
+
+def test_a_small_workspace_is_indexed_before_the_answer(workspace):
+    root = workspace.resolve()
+    project._INDEXES.pop(str(root), None)
+    assert project.usage_if_ready(root / "pkg/compat.py", [root]) is not None

@@ -147,6 +147,7 @@ def load_module(module: str, importer: str) -> tuple[str, ast.Module] | None:
 # -- the workspace import index (keel.advisor.workspace), kept fresh by file stamps ----------
 
 MAX_INDEXED_FILES = 20_000
+SMALL_WORKSPACE_FILES = 300  # indexed before answering; larger ones in the background
 MAX_SCANNED_ENTRIES = 200_000  # a workspace folder that is a home directory stops here
 _SKIP_DIRS = frozenset(("node_modules", "__pycache__", "site-packages", ".git", ".hg", ".svn",
                         ".venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache"))
@@ -278,16 +279,21 @@ def usage_if_ready(path: Path, roots: list[Path]) -> ExternalUse | None:
     """For the server, which must not make a diagnostic wait for a whole workspace to be
     parsed: ``usage_for`` once the workspace's index is built (then only changed files
     are read again), else None (so fixes stay "unsafe") while a background thread
-    builds it."""
+    builds it. A workspace of at most ``SMALL_WORKSPACE_FILES`` files is indexed at once."""
     resolved = path.resolve()
     base = _base(resolved, roots)
     if base is None:
         return None
     with _LOCK:
-        ready = str(base) in _INDEXES and str(base) not in _BUILDING
-        if not ready and str(base) not in _BUILDING:
-            _BUILDING.add(str(base))
-            # a daemon thread: a build never holds up the server's exit
-            threading.Thread(target=_build, args=(base,), name="keel-import-index",
-                             daemon=True).start()
+        building = str(base) in _BUILDING
+        ready = str(base) in _INDEXES and not building
+        if not ready and not building:
+            files = _python_files(base)
+            if files is not None and len(files) <= SMALL_WORKSPACE_FILES:
+                ready = True  # a small workspace is indexed at once, below (in this thread)
+            else:
+                _BUILDING.add(str(base))
+                # a daemon thread: a build never holds up the server's exit
+                threading.Thread(target=_build, args=(base,), name="keel-import-index",
+                                 daemon=True).start()
     return workspace_usage(resolved, base) if ready else None
