@@ -214,7 +214,8 @@ def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],
     module most of whose imported names other modules take from it (a ``compat`` facade),
     the rest are its interface too."""
     body = [stmt for stmt in ctx.tree.body
-            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+            and not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__")]
     if len(body) >= 2 and all(isinstance(stmt, ast.ImportFrom) and stmt.level for stmt in body):
         return []  # relative imports only (sqlalchemy/events.py): a package module re-exporting
     usage = ctx.usage

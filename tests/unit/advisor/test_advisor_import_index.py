@@ -150,7 +150,8 @@ def test_a_dotted_string_naming_the_name_is_a_use(workspace):
 
 
 def test_a_module_of_imports_only_is_an_interface():
-    code = '"""Re-exports."""\nfrom .engine.events import ConnectionEvents\nfrom .pool import Pool\n'
+    code = ('"""Re-exports."""\nfrom __future__ import annotations\n'
+            "from .engine.events import ConnectionEvents\nfrom .pool import Pool\n")
     assert analyze_source(code, "file:///events.py").findings == []
 
 
