@@ -73,8 +73,8 @@ def _stored(name: str, loop: Loop) -> bool:
             if any(kw.arg in ("target", "callback") and _is_name(kw.value, name)
                    for kw in node.keywords):
                 return True
-        elif isinstance(node, (ast.Assign, ast.Return, ast.Yield, ast.AnnAssign)) \
-                and node.value is not None:
+        elif isinstance(node, (ast.Assign, ast.Yield, ast.AnnAssign)) \
+                and node.value is not None:  # 'return f' ends the loop: no later value
             value = node.value
             items = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else [value]
             if any(_is_name(item, name) for item in items):

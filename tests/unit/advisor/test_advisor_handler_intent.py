@@ -58,3 +58,18 @@ def test_a_commented_swallow_is_not_reported_and_a_silent_one_is():
     silent = explained.replace("            # the stream may be closed already: nothing to flush\n", "")
     assert "swallowed-exception" not in _rules(explained)
     assert "swallowed-exception" in _rules(silent)
+
+
+def test_a_def_returned_from_its_loop_sees_no_later_value():
+    code = """
+    def pick(options, fn):
+        for since, conv in options:
+            if conv is not None:
+                def wrap(*args):
+                    return fn(since, *conv(*args))
+                return wrap
+        return fn
+    """
+    assert "loop-variable-closure" not in _rules(code)
+    stored = code.replace("                return wrap\n", "                handlers.append(wrap)\n")
+    assert "loop-variable-closure" in _rules(stored)
