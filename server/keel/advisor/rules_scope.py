@@ -153,6 +153,10 @@ def _redefinitions(ctx: RuleContext) -> list[RawFinding]:
                     continue
                 first, second = block[before], stmt
                 between = block[before + 1:index] + list(getattr(second, "decorator_list", ()))
+                if isinstance(second, ast.ClassDef):  # its bases and body run before it binds
+                    between += second.bases + [kw.value for kw in second.keywords] + [
+                        stmt for stmt in second.body
+                        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)]
                 if isinstance(first, _IMPORTS) and isinstance(second, _IMPORTS):
                     continue  # duplicate imports: harmless, and often a fallback pattern
                 if _read_between(name, between):

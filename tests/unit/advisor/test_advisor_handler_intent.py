@@ -73,3 +73,13 @@ def test_a_def_returned_from_its_loop_sees_no_later_value():
     assert "loop-variable-closure" not in _rules(code)
     stored = code.replace("                return wrap\n", "                handlers.append(wrap)\n")
     assert "loop-variable-closure" in _rules(stored)
+
+
+def test_a_class_body_reading_the_name_it_replaces_uses_it():
+    code = """
+    from django.template.backends.django import DjangoTemplates
+    class DjangoTemplates(Base):
+        backend = DjangoTemplates
+    """
+    assert "redefined-unused-name" not in _rules(code)
+    assert "redefined-unused-name" in _rules(code.replace("backend = DjangoTemplates", "x = 1"))
