@@ -5,7 +5,17 @@ For each pinned project (an sdist that ships its test suite, fetched once with
 (before), apply the Refactor Advisor's rule fixes to every source file of the
 package one at a time (re-analysing after each, as a user pressing Apply would),
 run the tests again (after), and compare per test id; also compare the import
-surface (public names of every module of the package). Prints JSON figures.
+surface of every module of the package. Prints JSON figures.
+
+Fix safety is project-aware: each file is analysed with what the rest of the
+project (its sources and its tests) uses of it (``keel.advisor.workspace``), so an
+unused import is removed as "safe" only where the project proves it. The import
+surface of a module is what other code can rely on: its ``__all__`` when it has
+one, else the public names it defines itself (functions and classes whose
+``__module__`` is the module, and every other non-module value), plus the
+names the project's own files import from it. A removed unused import of
+another module's class or function is not part of it; such names are counted
+apart (``reexports_removed``), so the trade-off is visible.
 
     python bench/advisor_fix_safety.py                 # safe fixes, every project
     python bench/advisor_fix_safety.py --safety all    # safe and unsafe fixes
@@ -32,8 +42,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
+from keel.advisor.engine import analyze_source  # noqa: E402
 from keel.advisor.fix_all import fix_all  # noqa: E402
 from keel.errors import InvalidInput  # noqa: E402
+from keel.workflows.analyzers.project import (  # noqa: E402
+    load_module,
+    refresh_index,
+    workspace_usage,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,9 @@ PROJECTS = (
     Project("pyparsing", "3.1.2", ".", ("pyparsing",), ("tests",)),
     Project("toolz", "0.12.1", ".", ("toolz", "tlz"), ("toolz/tests",)),
     Project("docutils", "0.21.2", ".", ("docutils",), ("test",)),
+    Project("click", "8.5.1", "src", ("click",), ("tests",)),
+    Project("requests", "2.32.3", "src", ("requests",), ("tests",),
+            ("urllib3==2.2.2", "idna==3.7", "charset-normalizer==3.3.2", "certifi==2024.7.4")),
     Project("cpython-stdlib", sys.version.split()[0], "lib", _STDLIB_MODULES,
             tuple(str(_STDLIB / "test" / f"test_{name}") + ("" if name == "json" else ".py")
                   for name in _STDLIB_MODULES), stdlib=True),
@@ -81,9 +100,19 @@ for top in sys.argv[1:]:
     for name in names:
         try:
             module = importlib.import_module(name)
-            out[name] = sorted(n for n in dir(module) if not n.startswith("_"))
         except Exception as err:
             out[name] = f"import failed: {type(err).__name__}: {err}"
+            continue
+        public = [n for n in dir(module) if not n.startswith("_")]
+        declared = getattr(module, "__all__", None)
+        own = []
+        for n in public:
+            value = getattr(module, n, None)
+            home = getattr(value, "__module__", None) if callable(value) else name
+            if type(value).__name__ != "module" and home == name:
+                own.append(n)
+        out[name] = {"surface": sorted(set(declared) if declared is not None else own),
+                     "visible": sorted(public)}
 print(json.dumps(out))
 """
 
@@ -97,6 +126,8 @@ class Outcome:
     tests_after: dict = field(default_factory=dict)
     new_failures: list = field(default_factory=list)
     surface_changed: list = field(default_factory=list)
+    reexports_removed: list = field(default_factory=list)
+    offered: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
 
@@ -184,11 +215,17 @@ def source_files(root: Path, project: Project) -> list[Path]:
     return files
 
 
-def fix_file(path: Path, allowed: set[str], outcome: Outcome) -> None:
-    """Apply fixes one at a time, re-analysing after each (``keel.advisor.fix_all``)."""
+def fix_file(path: Path, root: Path, allowed: set[str], outcome: Outcome) -> None:
+    """Apply fixes one at a time, re-analysing after each (``keel.advisor.fix_all``), with
+    what the project uses of the file (the index reads the files fixed so far again)."""
     text = path.read_text(encoding="utf-8")
+    usage = workspace_usage(path.resolve(), root.resolve())
     try:
-        result = fix_all(text, path.resolve().as_uri(), allowed)
+        for finding in analyze_source(text, path.resolve().as_uri(), None, (), load_module,
+                                      usage).findings:
+            if finding.fixable:
+                outcome.offered[f"{finding.rule}/{finding.fix_safety}"] += 1
+        result = fix_all(text, path.resolve().as_uri(), allowed, usage=usage, load=load_module)
     except InvalidInput:
         return
     for (rule, safety), count in result.applied.items():
@@ -213,15 +250,24 @@ def run_project(project: Project, cache: Path, work: Path, allowed: set[str]) ->
     surface_before = surface(root, project, deps)
     files = source_files(root, project)
     outcome.files = len(files)
+    refresh_index(root.resolve())  # the project's import index: sources and tests
     for path in files:
-        fix_file(path, allowed, outcome)
+        fix_file(path, root, allowed, outcome)
     after = run_tests(root, project, deps, "after")
     surface_after = surface(root, project, deps)
     outcome.tests_before, outcome.tests_after = _counts(before), _counts(after)
     outcome.new_failures = sorted(t for t, r in before.items()
                                   if r == "passed" and after.get(t, "failed") != "passed")
-    outcome.surface_changed = sorted(m for m in set(surface_before) | set(surface_after)
-                                     if surface_before.get(m) != surface_after.get(m))
+    def _part(table: dict, module: str, part: str) -> object:
+        entry = table.get(module)
+        return entry.get(part) if isinstance(entry, dict) else entry
+
+    modules = set(surface_before) | set(surface_after)
+    outcome.surface_changed = sorted(
+        m for m in modules if _part(surface_before, m, "surface") != _part(surface_after, m, "surface"))
+    outcome.reexports_removed = sorted(
+        f"{m}.{n}" for m in modules
+        for n in set(_part(surface_before, m, "visible") or ()) - set(_part(surface_after, m, "visible") or ()))
     outcome.seconds = round(time.perf_counter() - started, 1)
     return outcome
 
@@ -246,14 +292,22 @@ def main() -> None:
         o = run_project(project, args.cache, work, allowed)
         rows.append({
             "project": f"{project.name}=={project.version}", "files": o.files,
+            "fixes_offered": dict(o.offered),
+            "fixable_safe_share": round(
+                sum(v for k, v in o.offered.items() if k.endswith("/safe"))
+                / max(1, sum(o.offered.values())), 3),
             "fixes_applied": sum(o.applied.values()), "by_rule": dict(o.applied),
             "tests_before": o.tests_before, "tests_after": o.tests_after,
             "new_failures": len(o.new_failures), "new_failure_ids": o.new_failures[:10],
-            "import_surface_changed": o.surface_changed[:10], "seconds": o.seconds,
+            "import_surface_changed": o.surface_changed[:10],
+            "reexports_removed": o.reexports_removed[:20], "seconds": o.seconds,
         })
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(json.dumps({
         "safety": args.safety, "projects": len(rows),
+        "fixes_offered_safe": sum(v for r in rows for k, v in r["fixes_offered"].items()
+                                  if k.endswith("/safe")),
+        "fixes_offered": sum(sum(r["fixes_offered"].values()) for r in rows),
         "fixes_applied": sum(r["fixes_applied"] for r in rows),
         "new_failures": sum(r["new_failures"] for r in rows),
         "modules_with_changed_surface": sum(len(r["import_surface_changed"]) for r in rows),

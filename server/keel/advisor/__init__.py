@@ -36,14 +36,27 @@ Rules (id: severity, category; thresholds from ``AdvisorThresholds``)
     shadowed-builtin          warning  correctness      not API names (methods, public params, module defs)
     unused-import             warning  style            fixable; module level, see rules_names
     unused-variable           warning  style            fixable when every binding is side-effect free
+    is-literal                error    correctness      fixable (safe for str/bytes/number literals)
+    eq-none                   warning  style            not inside query calls (filter, where, and_)
+    assert-tuple              error    correctness
+    fstring-no-placeholder    warning  style            fixable (safe) when the value is unchanged
+    duplicate-dict-key        error    correctness
+    self-comparison           warning  correctness
+    mutable-class-attribute   warning  correctness      not in framework-managed classes (frameworks)
 
 Every fixable finding says whether its fix is safe (``Finding.fix_safety``);
 ``suppress`` drops findings a ``# noqa`` / ``# keel: ignore`` comment or a
 disabled rule hides; ``config`` merges settings with ``[tool.keel.advisor]``;
 ``fix_all`` applies fixes one at a time. Rules reference: docs/advisor.md.
 
-Severity: ``error`` only for code that cannot run as written (unreachable code);
-everything else is ``warning`` (advice, not breakage). Nothing is ``info`` today.
+Severity: ``error`` for code that cannot do what it says (unreachable code, an
+identity comparison with a literal, an assert that cannot fail, a dictionary key
+whose first value is lost); everything else is ``warning`` (advice, not
+breakage). Nothing is ``info`` today.
+
+Fix safety of unused-import is project-aware: ``analyze(..., usage=...)`` takes
+what the rest of the workspace uses of the module (``workspace.ImportIndex``) and
+``import_safety`` decides; see docs/advisor.md.
 
 Ranges are zero-based (line, character) with the end exclusive, as in LSP;
 ``character`` counts UTF-16 code units (``ast``'s UTF-8 byte columns are

@@ -122,6 +122,51 @@ _SPECS = [
         "Remove the assignment, use the value, or prefix the name with '_'.",
         fixable=True,
     ),
+    RuleSpec(
+        "is-literal", "Identity comparison with a literal", "error", "correctness",
+        "'is' compares object identity; whether two equal literals are the same object is "
+        "an interpreter accident (Python warns: SyntaxWarning).",
+        "Compare values with '==' / '!='; keep 'is' for None, True, False and sentinels.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "eq-none", "Equality comparison with None", "warning", "style",
+        "'== None' calls __eq__, which a class may override; 'is None' asks what is meant.",
+        "Write 'is None' / 'is not None'.",
+    ),
+    RuleSpec(
+        "assert-tuple", "Assert on a tuple is always true", "error", "correctness",
+        "A non-empty tuple is true, so 'assert (cond, \"msg\")' can never fail.",
+        "Write 'assert cond, \"msg\"' without the parentheses.",
+    ),
+    RuleSpec(
+        "fstring-no-placeholder", "f-string without placeholders", "warning", "style",
+        "An f-string with nothing to format is usually a forgotten placeholder.",
+        "Add the missing {value}, or drop the 'f' prefix.",
+        fixable=True,
+    ),
+    RuleSpec(
+        "duplicate-dict-key", "Duplicate dictionary key", "error", "correctness",
+        "A dictionary display keeps only the last value of a repeated key; the others are "
+        "silently lost.",
+        "Remove the duplicate entry, or fix the key that was meant.",
+    ),
+    RuleSpec(
+        "self-comparison", "Comparison of a value with itself", "warning", "correctness",
+        "Comparing a value with itself gives a constant result (except for NaN).",
+        "Compare with the intended other value, or use math.isnan for a NaN check.",
+    ),
+    RuleSpec(
+        "mutable-class-attribute", "Mutable class attribute shared by instances", "warning",
+        "correctness",
+        "A list, dict or set assigned in a class body is one object shared by every "
+        "instance: a change through one instance shows in all.",
+        "Create it in __init__, or annotate it ClassVar when sharing is intended.",
+    ),
 ]
+
+# The "Bug patterns" stage of the workflows reports these; the "Static analysis" stage the
+# rest (all rules when the workflow has no bug-pattern stage): one engine, one finding.
+BUG_CATEGORY = "correctness"
 
 RULES: dict[str, RuleSpec] = {spec.id: spec for spec in _SPECS}

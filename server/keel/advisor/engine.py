@@ -31,10 +31,12 @@ from keel.protocol import AdvisorThresholds, AnalysisMetrics, Finding
 
 from .catalog import RULES
 from .facts import FunctionFacts, ModuleFacts, RawFinding
+from .frameworks import ModuleLoader
 from .rules import RuleContext, run_rules
 from .source import Located, SourceMap, normalise
 from .suppress import selected, suppressed_by_comments
 from .walker import Walker
+from .workspace import ExternalUse
 
 __all__ = [
     "Analysis",
@@ -161,8 +163,15 @@ def gc_paused() -> Iterator[None]:
 
 
 def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
-            disabled: Collection[str] = ()) -> Analysis:
+            disabled: Collection[str] = (), load: ModuleLoader | None = None,
+            usage: ExternalUse | None = None) -> Analysis:
     """The internal analysis (tree, facts, raw findings with ids); see ``gc_paused``.
+
+    ``load`` reads the modules this one imports (called with the module as written and
+    an importer key: ``uri`` for this file), so that a class derived from a framework's
+    class in another module is known as managed; without it only this file counts.
+    ``usage`` (``workspace.ImportIndex.usage``) is what other modules use of this one:
+    with it an unused import's removal can be proven safe (``import_safety``).
 
     Findings of ``disabled`` rules (Keel ids or ruff codes) and findings that a
     ``# noqa`` / ``# keel: ignore`` comment suppresses are left out (after the ids
@@ -174,7 +183,8 @@ def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
         tree = parse(source, sm)
         try:
             facts = Walker().walk(tree)
-            ctx = RuleContext(sm=sm, facts=facts, thresholds=thresholds, uri=uri, tree=tree)
+            ctx = RuleContext(sm=sm, facts=facts, thresholds=thresholds, uri=uri, tree=tree,
+                              load=load, key=uri, usage=usage)
             raw = run_rules(ctx)
         except RecursionError:
             raise _too_complex() from None
@@ -224,15 +234,17 @@ def _metrics(analysis: Analysis) -> AnalysisMetrics:
 
 def analyze_source(
     source: str, uri: str, thresholds: AdvisorThresholds | None = None,
-    disabled: Collection[str] = (),
+    disabled: Collection[str] = (), load: ModuleLoader | None = None,
+    usage: ExternalUse | None = None,
 ) -> AnalysisOutcome:
-    """Analyse one Python source text (``disabled``: rules not to report, see ``analyze``).
+    """Analyse one Python source text (``disabled``: rules not to report; ``load``: how to
+    read the modules it imports; see ``analyze``).
 
     Raises ``InvalidInput`` with code ``analysis.syntax_error`` (details: 0-based
     ``line`` and UTF-16 ``character``) or ``analysis.too_complex``.
     """
     with gc_paused():
-        return _outcome(analyze(source, uri, thresholds, disabled), uri)
+        return _outcome(analyze(source, uri, thresholds, disabled, load, usage), uri)
 
 
 def _outcome(analysis: Analysis, uri: str) -> AnalysisOutcome:

@@ -18,6 +18,8 @@ from keel.protocol import AdvisorThresholds
 from .edits import apply_text_edits
 from .engine import analyze_source
 from .fixes import rule_fix
+from .frameworks import ModuleLoader
+from .workspace import ExternalUse
 
 MAX_FIXES_PER_FILE = 2000  # a bound, so that a fix that re-creates its finding cannot loop
 
@@ -31,15 +33,17 @@ class FixAllResult:
 
 def fix_all(source: str, uri: str, allowed: Collection[str] = ("safe",),
             select: Collection[str] = (), thresholds: AdvisorThresholds | None = None,
-            disabled: Collection[str] = ()) -> FixAllResult:
-    """The text with every allowed fix applied; ``select``: only these rules (empty: all).
+            disabled: Collection[str] = (), usage: ExternalUse | None = None,
+            load: ModuleLoader | None = None) -> FixAllResult:
+    """The text with every allowed fix applied; ``select``: only these rules (empty: all);
+    ``usage``/``load``: as ``analyze_source`` takes them (the workspace's proof).
 
     Raises ``InvalidInput`` like ``analyze_source`` when the source cannot be analysed.
     """
     result = FixAllResult(source)
     tried: set[str] = set()
     for _ in range(MAX_FIXES_PER_FILE):
-        findings = analyze_source(result.text, uri, thresholds, disabled).findings
+        findings = analyze_source(result.text, uri, thresholds, disabled, load, usage).findings
         fixable = [f for f in findings if f.fixable and (not select or f.rule in select)]
         todo = [f for f in fixable if f.fix_safety in allowed and f.id not in tried]
         result.remaining = len(fixable)
@@ -47,7 +51,7 @@ def fix_all(source: str, uri: str, allowed: Collection[str] = ("safe",),
             break
         finding = todo[0]
         tried.add(finding.id)
-        fix = rule_fix(result.text, uri, finding.id, thresholds)
+        fix = rule_fix(result.text, uri, finding.id, thresholds, usage)
         if fix is None:
             continue
         result.text = apply_text_edits(result.text, fix.edits)

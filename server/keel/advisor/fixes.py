@@ -28,6 +28,10 @@ fix does:
   removed: such findings are not fixable), ``with f() as x`` loses ``as x``,
   ``except E as x`` loses ``as x``.
 - unreachable-code: the unreachable statements are removed.
+- is-literal: ``is`` / ``is not`` between the two operands becomes ``==`` / ``!=``.
+- fstring-no-placeholder: the ``f`` of the prefix goes (offered only when the
+  plain literal evaluates to the same string: ``{{`` escapes or implicit
+  concatenation with other f-strings are left to the user).
 
 ``None`` means no such finding (or it is not fixable); ``find_finding`` tells
 the two apart.
@@ -56,8 +60,10 @@ from .edits import (
 from .engine import Analysis, _wire, analyze, gc_paused
 from .facts import RawFinding
 from .fix_logging import log_edits
+from .rules_bugs import unprefixed
 from .source import SourceMap
 from .syntax import swallows
+from .workspace import ExternalUse
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
 # a rule fix: its edits, its title (an action) and what it did; None: cannot be fixed
@@ -75,10 +81,11 @@ class FixResult:
 
 
 def find_finding(source: str, uri: str, finding_id: str,
-                 thresholds: AdvisorThresholds | None = None) -> Finding | None:
+                 thresholds: AdvisorThresholds | None = None,
+                 usage: ExternalUse | None = None) -> Finding | None:
     """The current finding with this id, or None."""
     with gc_paused():
-        return _find(analyze(source, uri, thresholds), finding_id, uri)
+        return _find(analyze(source, uri, thresholds, usage=usage), finding_id, uri)
 
 
 def _find(analysis: Analysis, finding_id: str, uri: str) -> Finding | None:
@@ -87,10 +94,12 @@ def _find(analysis: Analysis, finding_id: str, uri: str) -> Finding | None:
 
 
 def rule_fix(source: str, uri: str, finding_id: str,
-             thresholds: AdvisorThresholds | None = None) -> FixResult | None:
-    """The rule fix of a finding, or None (no such finding, or no fix for it)."""
+             thresholds: AdvisorThresholds | None = None,
+             usage: ExternalUse | None = None) -> FixResult | None:
+    """The rule fix of a finding, or None (no such finding, or no fix for it); ``usage``:
+    what the workspace uses of this module (its safety label, as ``analyze`` gives it)."""
     with gc_paused():
-        return _rule_fix(analyze(source, uri, thresholds), source, finding_id)
+        return _rule_fix(analyze(source, uri, thresholds, usage=usage), source, finding_id)
 
 
 def _rule_fix(analysis: Analysis, source: str, finding_id: str) -> FixResult | None:
@@ -350,6 +359,34 @@ def _fix_unreachable(an: Analysis, raw: RawFinding) -> Fixed:
         "Remove unreachable code"), "Removed the statements that can never run."
 
 
+# -- bug patterns --------------------------------------------------------
+
+_IS = re.compile(r"\bis(\s+not)?\b")
+
+
+def _fix_is_literal(an: Analysis, raw: RawFinding) -> Fixed:
+    sm = an.source
+    left, right, negated = raw.payload
+    start, end = sm.node_offsets(left)[1], sm.node_offsets(right)[0]
+    match = _IS.search(sm.source, start, end)
+    if match is None:
+        return None
+    eq = "!=" if negated else "=="
+    return [(match.start(), match.end(), eq)], f"Replace '{match.group(0)}' with '{eq}'", (
+        f"'{match.group(0)}' became '{eq}': the comparison now compares values.")
+
+
+def _fix_fstring(an: Analysis, raw: RawFinding) -> Fixed:
+    sm = an.source
+    node = raw.payload
+    start, end = sm.node_offsets(node)
+    at = unprefixed(sm.source[start:end], node)
+    if at is None:
+        return None
+    return [(start + at, start + at + 1, "")], "Remove the 'f' prefix", (
+        "Removed the 'f' prefix: the string has nothing to format, its value is unchanged.")
+
+
 _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "mutable-default-argument": _fix_mutable_default,
     "bare-except": _fix_bare_except,
@@ -357,6 +394,8 @@ _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "unused-import": _fix_unused_import,
     "unused-variable": _fix_unused_variable,
     "unreachable-code": _fix_unreachable,
+    "is-literal": _fix_is_literal,
+    "fstring-no-placeholder": _fix_fstring,
 }
 
 __all__ = ["FIXABLE_RULES", "FixResult", "find_finding", "rule_fix"]

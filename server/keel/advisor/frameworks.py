@@ -12,11 +12,18 @@ A subclass of a managed class is managed: in the same module, and, when the
 caller gives a ``ModuleLoader``, through imports from other modules
 (``from .base import WireModel``), followed to a bounded depth. The advisor does
 no I/O, so reading those modules is the loader's job.
+
+Each other module is analysed once per process, not once per importing file: the
+analysis is kept (``_SHARED``, bounded) for as long as the loader hands back the
+same tree object, so a loader that caches parses by file stamp (a file edited
+on disk parses again, and so is analysed again) makes a package's base module
+cost one parse and one analysis for all its subclasses' files.
 """
 
 from __future__ import annotations
 
 import ast
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +61,9 @@ _OPTION_CLASSES = ("Meta", "Config")
 _MAX_DEPTH = 6
 # (dotted module as written, importer's key) -> (module's key, its tree), or None
 ModuleLoader = Callable[[str, str], "tuple[str, ast.Module] | None"]
+_SHARED_ENTRIES = 512
+# module key -> (the tree it was analysed from, its facts); shared by every Frameworks
+_SHARED: OrderedDict[str, tuple[ast.Module, _ModuleFacts]] = OrderedDict()
 
 
 def _aliases(tree: ast.Module) -> dict[str, str]:
@@ -181,6 +191,15 @@ class Frameworks:
 
     def _load(self, target: str, tree: ast.Module, depth: int) -> _ModuleFacts | None:
         if target not in self._cache:
+            shared = _SHARED.get(target)
+            if shared is not None and shared[0] is tree:
+                _SHARED.move_to_end(target)
+                self._cache[target] = shared[1]
+                return shared[1]
             self._cache[target] = None  # an import cycle ends here
-            self._cache[target] = self._analyse(tree, target, depth)
+            facts = self._analyse(tree, target, depth)
+            self._cache[target] = facts
+            _SHARED[target] = (tree, facts)
+            while len(_SHARED) > _SHARED_ENTRIES:
+                _SHARED.popitem(last=False)
         return self._cache[target]

@@ -6,18 +6,20 @@ long-boolean-expression, unreachable-code, bare-except, swallowed-exception,
 jump-in-finally),
 ``rules_names`` (shadowed-builtin, unused-import, unused-variable,
 mutable-default-argument), ``rules_scope`` (loop-variable-closure,
-redefined-unused-name) and ``rules_dup`` (duplicate-code).
+redefined-unused-name), ``rules_dup`` (duplicate-code) and ``rules_bugs`` (is-literal,
+eq-none, assert-tuple, fstring-no-placeholder, duplicate-dict-key, self-comparison,
+mutable-class-attribute).
 """
 
 from __future__ import annotations
 
-from . import rules_dup, rules_flow, rules_names, rules_scope, rules_size
+from . import rules_bugs, rules_dup, rules_flow, rules_names, rules_scope, rules_size
 from .catalog import RULES, RuleSpec
 from .facts import RawFinding
 from .rules_common import RuleContext
 
 CHECKS = (rules_size.check, rules_flow.check, rules_names.check, rules_scope.check,
-          rules_dup.check)
+          rules_dup.check, rules_bugs.check)
 
 __all__ = ["CHECKS", "RULES", "RuleContext", "RuleSpec", "run_rules"]
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.protocol import AdvisorThresholds
 
 from .catalog import RULES
 from .facts import FunctionFacts, ModuleFacts, RawFinding, Span
 from .source import Located, SourceMap, node_end, normalise
+
+if TYPE_CHECKING:
+    from .frameworks import ModuleLoader
+    from .workspace import ExternalUse
 
 _DEF_NAME = re.compile(r"(?:async\s+def|def|class)\s+(\w+)")
 _KEYWORD = re.compile(r"(?:async\s+)?\w+")
@@ -29,6 +33,11 @@ class RuleContext:
     thresholds: AdvisorThresholds
     uri: str
     tree: ast.Module
+    # reads the modules a class's bases come from (mutable-class-attribute); None: this file only
+    load: ModuleLoader | None = None
+    key: str = ""  # this module's key for ``load`` (its path)
+    # what the rest of the workspace uses of this module (unused-import fix safety)
+    usage: ExternalUse | None = None
 
 
 def node_span(sm: SourceMap, node: Located) -> Span:

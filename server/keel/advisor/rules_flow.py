@@ -1,6 +1,12 @@
 """Control-flow rules: high-complexity, deep-nesting, too-many-returns,
 long-boolean-expression, unreachable-code, bare-except, swallowed-exception,
-jump-in-finally."""
+jump-in-finally.
+
+bare-except is not reported when the handler passes on what it caught (``raise``,
+``with util.safe_reraise():``, ``sys.exc_info()`` kept to re-raise);
+swallowed-exception not when a comment on the handler's lines says why it
+discards the exception (the author decided; the finding would only repeat it).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from .rules_common import (
     node_span,
     plural,
 )
-from .source import node_end, normalise
+from .source import SourceMap, node_end, normalise
 from .syntax import binds_or_yields
 
 _JUMP = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}
@@ -132,6 +138,28 @@ def _handler_sites(ctx: RuleContext) -> dict[int, str]:
     return sites
 
 
+def _hands_on(handler: ast.ExceptHandler) -> bool:
+    """The handler passes what it caught on: ``with util.safe_reraise():`` (SQLAlchemy's
+    cleanup-then-re-raise idiom) or ``err = sys.exc_info()`` kept to re-raise later."""
+    for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                call = item.context_expr
+                func = call.func if isinstance(call, ast.Call) else call
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if "reraise" in name.lower():
+                    return True
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "exc_info":
+            return True
+    return False
+
+
+def _explained(sm: SourceMap, handler: ast.ExceptHandler) -> bool:
+    """A comment on the handler's lines says why it discards the exception."""
+    end = node_end(handler)[0]
+    return any("#" in sm.line_text(line0) for line0 in range(handler.lineno - 1, end))
+
+
 def _handlers(ctx: RuleContext) -> list[RawFinding]:
     sm = ctx.sm
     out = []
@@ -140,7 +168,7 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
         handler = fact.handler
         where = display(fact.qual)
         if fact.bare:
-            if fact.reraises:
+            if fact.reraises or _hands_on(handler):
                 continue  # 'except: cleanup(); raise' is a legitimate idiom
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
@@ -153,7 +181,8 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
                 context=fact.try_stmt.body,
             )
             item.safety_reason = _UNSAFE_BARE
-        elif fact.broad and fact.swallows and handler.type is not None:  # broad: has a type
+        elif fact.broad and fact.swallows and handler.type is not None \
+                and not _explained(sm, handler):  # broad: has a type; a comment says why
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
             end_lineno, end_col = node_end(handler.type)

@@ -1,6 +1,9 @@
 """Name rules: shadowed-builtin, unused-import, unused-variable, mutable-default-argument.
 
-unused-import looks at module-level imports only. A name counts as used when it
+unused-import looks at module-level imports only. With the workspace's usage
+(``RuleContext.usage``) it leaves out re-exports: names other modules import from
+this one, every import of a module that is star-imported or imported by name,
+and every import of a facade most of whose imports other modules take. A name counts as used when it
 is read anywhere in the file (any scope), listed in a literal ``__all__``, or
 named inside a string annotation. ``import x as x`` / ``from m import x as x``
 are explicit re-exports and never reported; nor is anything in an
@@ -28,8 +31,10 @@ from .facts import (
     Span,
     StoreFact,
 )
+from .import_safety import import_safety
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
 from .source import SourceMap, node_end, normalise
+from .suppress import line_rules
 
 _KIND = {
     "variable": "Variable", "parameter": "Parameter", "function": "Function",
@@ -102,11 +107,6 @@ def string_annotation_names(annotations: list[ast.expr]) -> set[str]:
     return names
 
 
-_UNSAFE_IMPORT = ("Unsafe: other modules may import this name from here, and importing "
-                  "a module can have side effects; check before removing.")
-_SAFE_IMPORT = "Safe: the import is under 'if TYPE_CHECKING:', so it never runs."
-
-
 def _string_names(strings: list[str], wanted: set[str]) -> set[str]:
     """Names of ``wanted`` read inside string constants that parse as expressions
     (``cast("TextIO", x)``, ``TypeVar("T", bound="Base")``, string annotations)."""
@@ -174,7 +174,10 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
         used_elsewhere = (_string_names(facts.strings, names) if facts.strings else set()) | (
             names & _parameter_names(ctx))
         candidates = [imp for imp in candidates if imp.bound not in used_elsewhere]
+    candidates = _not_reexported(candidates, facts.imports, ctx)
+    candidates = [imp for imp in candidates if not _statement_noqa(ctx, imp)]
     out = []
+    going = {id(imp) for imp in candidates}
     for imp in candidates:
         alias = imp.alias
         stmt = imp.stmt
@@ -189,10 +192,42 @@ def _unused_imports(ctx: RuleContext) -> list[RawFinding]:
             f"{what} is imported but never used.",
             imp.qual, f"{source}:{normalise(sm.segment(alias))}", payload=imp,
         )
-        item.safety = "safe" if imp.type_checking else "unsafe"
-        item.safety_reason = _SAFE_IMPORT if imp.type_checking else _UNSAFE_IMPORT
+        item.safety, item.safety_reason = import_safety(imp, facts.imports, going, ctx.usage)
         out.append(item)
     return out
+
+
+def _statement_noqa(ctx: RuleContext, imp: ImportFact) -> bool:
+    """A ``# noqa: F401`` / ``# keel: ignore`` on the first line of a multi-line import
+    covers every name of it (``from .models import (  # noqa: F401``)."""
+    line0 = imp.stmt.lineno - 1
+    if line0 == imp.alias.lineno - 1:
+        return False  # the engine's suppression reads that line already
+    rules = line_rules(ctx.sm.line_text(line0))
+    return "*" in rules or "unused-import" in rules
+
+
+def _not_reexported(candidates: list[ImportFact], imports: list[ImportFact],
+                    ctx: RuleContext) -> list[ImportFact]:
+    """Without the imports the workspace shows are re-exports: a name another module imports
+    from this one (or reaches by star import or by string) is used, not unused; and in a
+    module most of whose imported names other modules take from it (a ``compat`` facade),
+    the rest are its interface too."""
+    body = [stmt for stmt in ctx.tree.body
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+            and not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__")]
+    if len(body) >= 2 and all(isinstance(stmt, ast.ImportFrom) and stmt.level for stmt in body):
+        return []  # relative imports only (sqlalchemy/events.py): a package module re-exporting
+    usage = ctx.usage
+    if usage is None or not candidates:
+        return candidates
+    if usage.everything:
+        return []
+    top = [imp for imp in imports if not imp.qual]
+    taken = sum(1 for imp in top if imp.bound in usage.names)
+    if top and 2 * taken >= len(top):
+        return []
+    return [imp for imp in candidates if imp.bound not in usage.names]
 
 
 def _store_fixable(store: StoreFact) -> bool:

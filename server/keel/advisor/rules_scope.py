@@ -73,8 +73,8 @@ def _stored(name: str, loop: Loop) -> bool:
             if any(kw.arg in ("target", "callback") and _is_name(kw.value, name)
                    for kw in node.keywords):
                 return True
-        elif isinstance(node, (ast.Assign, ast.Return, ast.Yield, ast.AnnAssign)) \
-                and node.value is not None:
+        elif isinstance(node, (ast.Assign, ast.Yield, ast.AnnAssign)) \
+                and node.value is not None:  # 'return f' ends the loop: no later value
             value = node.value
             items = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else [value]
             if any(_is_name(item, name) for item in items):
@@ -153,6 +153,10 @@ def _redefinitions(ctx: RuleContext) -> list[RawFinding]:
                     continue
                 first, second = block[before], stmt
                 between = block[before + 1:index] + list(getattr(second, "decorator_list", ()))
+                if isinstance(second, ast.ClassDef):  # its bases and body run before it binds
+                    between += second.bases + [kw.value for kw in second.keywords] + [
+                        stmt for stmt in second.body
+                        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)]
                 if isinstance(first, _IMPORTS) and isinstance(second, _IMPORTS):
                     continue  # duplicate imports: harmless, and often a fallback pattern
                 if _read_between(name, between):

@@ -42,6 +42,13 @@ CODES: dict[str, frozenset[str]] = {
         "long-boolean-expression": ("PLR0916",),
         "large-class": ("PLR0904",),
         "duplicate-code": ("R0801",),
+        "is-literal": ("F632",),
+        "eq-none": ("E711",),
+        "assert-tuple": ("F631",),
+        "fstring-no-placeholder": ("F541",),
+        "duplicate-dict-key": ("F601",),
+        "self-comparison": ("PLR0124",),
+        "mutable-class-attribute": ("RUF012",),
     }.items()
 }
 _RULE_OF_CODE = {code: rule for rule, codes in CODES.items() for code in codes}
@@ -104,6 +111,14 @@ def suppressed_by_comments(source: str, lines: list[str],
             continue
         kept.append(item)
     return kept
+
+
+def line_rules(text: str) -> set[str]:
+    """The rules a line's suppression comments name ({'*'} for all)."""
+    rules: set[str] = set()
+    for match in _LINE.finditer(text):
+        rules |= _rules(match.group("noqa"), match.group("keel"))
+    return rules
 
 
 def rule_of(name: str) -> str:

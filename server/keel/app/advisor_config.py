@@ -1,73 +1,54 @@
 """The advisor configuration of a file: settings over its folder's ``[tool.keel.advisor]``.
 
-``keel.advisor.config`` merges (pure); this module reads ``pyproject.toml`` (as a
-regular file only, through ``keel.files``) and matches ``exclude`` patterns
-(pathspec, gitignore semantics). Used by the server (in a thread) and by
-``keel analyze``.
+``keel.advisor.config`` merges (pure); ``keel.workflows.analyzers.project`` reads
+``pyproject.toml`` (as a regular file only, through ``keel.files``), matches
+``exclude`` patterns (pathspec, gitignore semantics) and loads the modules a file
+imports, for the server (in a thread), ``keel analyze`` and the workflows alike.
 """
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-import pathspec
-
-from keel.advisor.config import AdvisorConfig, pyproject_table, resolve
-from keel.errors import ConfigError
-from keel.files import NotRegularFile, read_regular
+from keel.advisor.config import AdvisorConfig, resolve
 from keel.protocol import AdvisorSettings
 
-MAX_PYPROJECT_BYTES = 1024 * 1024
+# One implementation for keel/analyze, keel analyze and the workflows' static stages, in
+# keel.workflows.analyzers.project; imported on first call, so that loading this module (at
+# the first request) does not load the run path (tests/contract/test_import_budget.py).
+
+
+def _project() -> ModuleType:
+    return importlib.import_module("keel.workflows.analyzers.project")
 
 
 def excludes(config: AdvisorConfig, relative_path: str) -> bool:
-    """Whether a file ('/'-separated path relative to the config's folder) is excluded."""
-    if not config.exclude:
-        return False
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
-    return spec.match_file(str(PurePosixPath(relative_path)))
+    return bool(_project().excludes(config, relative_path))
 
 
-def read_pyproject(folder: Path) -> dict | None:
-    """The ``[tool.keel.advisor]`` table of ``folder/pyproject.toml``; None without the file."""
-    pyproject = folder / "pyproject.toml"
-    try:
-        data = read_regular(pyproject, MAX_PYPROJECT_BYTES)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except (NotRegularFile, OSError) as err:
-        raise ConfigError(f"{pyproject} cannot be read: {err}.", code="config.invalid",
-                          details={"field": str(pyproject)}) from None
-    if len(data) > MAX_PYPROJECT_BYTES:
-        raise ConfigError(f"{pyproject} is larger than {MAX_PYPROJECT_BYTES} bytes.",
-                          code="config.invalid", details={"field": str(pyproject)})
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{pyproject} is not UTF-8: {err}.", code="config.invalid",
-                          details={"field": str(pyproject)}) from None
-    return pyproject_table(text, str(pyproject))
+def read_pyproject(folder: Path) -> dict[str, Any] | None:
+    return _project().read_pyproject(folder)  # type: ignore[no-any-return]
 
 
-def find_config(path: Path, roots: list[Path],
-                settings: AdvisorSettings | None = None) -> tuple[AdvisorConfig, str]:
-    """(the config for a file under one of ``roots``, the file's path relative to that root).
+def find_config(path: Path, roots: list[Path], settings: AdvisorSettings | None = None
+                ) -> tuple[AdvisorConfig, str]:
+    return _project().find_config(path, roots, settings)  # type: ignore[no-any-return]
 
-    The root is the innermost workspace folder holding the file (else the file's own
-    folder); its ``pyproject.toml``, when present, supplies ``[tool.keel.advisor]``.
-    A workspace's ``pyproject.toml`` that is a symlink out of it is refused: an untrusted
-    repository must not make the server read the user's other files.
-    """
-    resolved = path.resolve()
-    holders = [root.resolve() for root in roots if resolved.is_relative_to(root.resolve())]
-    base = max(holders, key=lambda root: len(root.parts)) if holders else resolved.parent
-    if holders and not (base / "pyproject.toml").resolve().is_relative_to(base):
-        raise ConfigError(f"{base / 'pyproject.toml'} is a link to a file outside the workspace folder; "
-                          "Keel does not read it.", code="config.invalid",
-                          details={"field": str(base / "pyproject.toml")})
-    table = read_pyproject(base) or {}
-    return (resolve(settings, table, str(base / "pyproject.toml")),
-            resolved.relative_to(base).as_posix())
+
+def load_module(module: str, importer: str) -> tuple[str, Any] | None:
+    """The advisor's ModuleLoader (picklable: workers import this module by name)."""
+    return _project().load_module(module, importer)  # type: ignore[no-any-return]
+
+
+def usage_for(path: Path, roots: list[Path], refresh: bool = True) -> Any:
+    return _project().usage_for(path, roots, refresh)
+
+
+def usage_if_ready(path: Path, roots: list[Path]) -> Any:
+    return _project().usage_if_ready(path, roots)
 
 
 def nearest_config(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]

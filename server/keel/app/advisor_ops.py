@@ -22,7 +22,7 @@ from keel.runtime.progress import work_done_progress
 from keel.runtime.threads import in_thread
 from keel.runtime.workers import release_freed_memory
 
-from .advisor_config import excludes, find_config
+from .advisor_config import excludes, find_config, load_module, usage_for, usage_if_ready
 from .documents import SourceText, python_source
 from .state import AdvisorState, KeelApp
 
@@ -48,10 +48,11 @@ def _trim_later() -> None:
         asyncio.get_running_loop().call_later(TRIM_AFTER_S, start)
 
 
-def _key(app: KeelApp, source: SourceText, config: AdvisorConfig) -> str:
+def _key(app: KeelApp, source: SourceText, config: AdvisorConfig, usage: object = None) -> str:
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
     digest.update(repr(config).encode())
+    digest.update(repr(usage).encode())  # what other modules use of this one (fix safety)
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
@@ -61,14 +62,17 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
     # settings' advisor.rules/exclude/thresholds over the folder's pyproject [tool.keel.advisor]
     config, relative = await in_thread(find_config, source.path, app.workspace_folders,
                                        app.settings.advisor)
-    key = _key(app, source, config)
+    # the workspace import index, refreshed by file stamps: proves unused imports safe to
+    # remove (built in the background on first use; until then such fixes stay unsafe)
+    usage = await in_thread(usage_if_ready, source.path, list(app.workspace_folders))
+    key = _key(app, source, config, usage)
     hit = state.cache.get(key)
     if hit is not None:
         state.cache.move_to_end(key)
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
         outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
-                                        config.disabled)
+                                        config.disabled, load_module, usage)
         if excludes(config, relative):
             outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
         progress.final_message = f"{len(outcome.findings)} findings"
@@ -129,8 +133,9 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
         fixes = await in_thread(importlib.import_module, "keel.advisor.fixes")
         config, _ = await in_thread(find_config, source.path, app.workspace_folders,
                                     app.settings.advisor)
+        usage = await in_thread(usage_for, source.path, list(app.workspace_folders))
         fix = await app.workers.run(fixes.rule_fix, source.text, source.uri, params.finding_id,
-                                    config.thresholds)
+                                    config.thresholds, usage)
         if fix is not None:
             return FixProposal(uri=params.uri, finding_id=params.finding_id, version=source.version,
                                edits=fix.edits, explanation=fix.explanation, title=fix.title, source="rule",

@@ -107,7 +107,7 @@ async def _prepare_run(app: KeelApp, params: RunWorkflowParams, manager: RunMana
         run_id=params.run_id or new_run_id(), workflow=workflow, target=target,
         target_display=display_target(target, folder), workspace_root=folder,
         thresholds=app.settings.advisor.thresholds,
-        max_file_bytes=app.settings.advisor.max_file_bytes,
+        max_file_bytes=app.settings.advisor.max_file_bytes, advisor=app.settings.advisor,
     )
     deadline, scan_cache = current_deadline(), cost_state(app).cache
     await in_thread(  # nothing to read: -32602 target.no_input, not an empty success

@@ -44,7 +44,7 @@ from rich.markup import escape
 
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import analyze_source
-from keel.app.advisor_config import excludes, nearest_config
+from keel.app.advisor_config import excludes, load_module, nearest_config, usage_for
 from keel.errors import EXIT_OK, InvalidInput, KeelError, exit_code_for
 from keel.protocol import AnalysisResult
 
@@ -113,7 +113,7 @@ def analyze_file(path: Path, config: AdvisorConfig | None = None) -> AnalysisRes
     started = time.perf_counter()
     try:
         outcome = analyze_source(source, path.resolve().as_uri(), config.thresholds,
-                                 config.disabled)
+                                 config.disabled, load_module, usage_for(path, []))
     except InvalidInput as error:
         if error.code == "analysis.syntax_error" and path.suffix.lower() not in _PYTHON_SUFFIXES:
             raise InvalidInput(f"Not a Python file ({path.suffix or 'no'} suffix, and it does "
@@ -170,7 +170,9 @@ def _fix_file(path: Path, allowed: set[str], select: set[str], write: bool,
     config = config_for(path)[1]
     source = read_source(path)
     uri = path.resolve().as_uri()
-    result = fix_all(source, uri, allowed, select, config.thresholds, config.disabled)
+    usage = usage_for(path, [])
+    result = fix_all(source, uri, allowed, select, config.thresholds, config.disabled, usage,
+                     load_module)
     if result.text != source:
         if write:
             path.write_text(result.text, encoding="utf-8", newline="")
@@ -179,7 +181,8 @@ def _fix_file(path: Path, allowed: set[str], select: set[str], write: bool,
                                         result.text.splitlines(keepends=True),
                                         f"a/{path}", f"b/{path}")
             out.out("".join(diff), end="", highlight=False)
-    left = analyze_source(result.text, uri, config.thresholds, config.disabled).findings
+    left = analyze_source(result.text, uri, config.thresholds, config.disabled,
+                          load_module, usage).findings
     return result.applied, sum(1 for f in left if not select or f.rule in select)
 
 

@@ -24,7 +24,7 @@ from typing import Literal
 from keel.errors import Cancelled, DeadlineExceeded, KeelError
 from keel.protocol.advisor import Finding
 from keel.protocol.base import ErrorData
-from keel.protocol.settings import AdvisorThresholds
+from keel.protocol.settings import AdvisorSettings, AdvisorThresholds
 from keel.protocol.workflows import (
     MAX_FINDINGS_IN_RESULT,
     RunCost,
@@ -40,7 +40,7 @@ from .definitions import WorkflowDef
 from .report import render_markdown, status_word, summary_line
 from .sources import SourceFile, collect_sources, read_texts
 from .stages_llm import LlmContext, run_llm_stage
-from .stages_static import RunCpu, run_static_stage
+from .stages_static import RunCpu, run_static_stage, static_context
 from .state import RunState, StageProgress, StageState
 
 # How the stages ended, before final_status turns it into the run's status.
@@ -60,6 +60,7 @@ class RunSpec:
     workspace_root: Path
     thresholds: AdvisorThresholds | None
     max_file_bytes: int
+    advisor: AdvisorSettings | None = None  # the user's advisor settings: as keel/analyze
 
 
 def new_state(spec: RunSpec) -> RunState:
@@ -80,7 +81,9 @@ async def execute_stages(spec: RunSpec, state: RunState, llm: LlmContext, run_cp
         started = time.monotonic()
         try:
             if stage_def.kind == "static":
-                await run_static_stage(stage_def, stage, files, run_cpu, spec.thresholds)
+                await run_static_stage(stage_def, stage, files, run_cpu, spec.thresholds,
+                                       static_context(spec.workflow, spec.workspace_root,
+                                                      spec.advisor))
             else:
                 if texts is None:
                     texts = await read_texts(files)

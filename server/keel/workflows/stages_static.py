@@ -6,6 +6,15 @@ many side by side as it has workers (one batch per stage left a core idle), and
 a batch is big enough that its round trip is a rounding error. The worker reads
 the files itself so neither file I/O nor parsing touches the event loop. A file that does not parse is skipped and
 counted, not fatal. bandit runs as a subprocess that is killed on cancel.
+
+One engine: the "advisor" and "bugs" analyzers both run the Refactor Advisor
+(``keel.advisor.engine.analyze_source``) with the configuration ``keel/analyze``
+uses for the same file (settings' ``advisor.rules``/``exclude``/``thresholds`` over
+the folder's ``[tool.keel.advisor]``, suppression comments, modules read through
+``analyzers.project.load_module``), so a finding has one rule id, severity,
+message and range wherever it shows. "bugs" reports the rules of the bug category
+(``catalog.BUG_CATEGORY``); "advisor" the rest, or every rule when the workflow has
+no "bugs" stage. Together they report what ``keel/analyze`` reports.
 """
 
 from __future__ import annotations
@@ -20,11 +29,10 @@ from typing import Any
 from keel.errors import KeelError
 from keel.protocol.advisor import Finding, Severity
 from keel.protocol.base import Position, Range
-from keel.protocol.settings import AdvisorThresholds
+from keel.protocol.settings import AdvisorSettings, AdvisorThresholds
 
 from .analyzers.bandit_runner import BanditIssue, bandit_available, run_bandit
-from .analyzers.bugs import find_bugs
-from .definitions import StageDef
+from .definitions import StageDef, WorkflowDef
 from .sources import SourceFile
 from .state import StageState
 
@@ -65,42 +73,75 @@ def _range(line: int, col: int, end_line: int, end_col: int) -> Range:
                  end=Position(line=max(0, end_line - 1), character=max(0, end_col)))
 
 
-def advisor_batch(items: list[Item], thresholds: AdvisorThresholds | None) -> BatchResult:
-    """Worker: the advisor engine over every file."""
+@dataclass(frozen=True)
+class StaticContext:
+    """What the advisor stages need beyond the files: the user's advisor settings, the
+    workspace folder (whose pyproject.toml is read) and the workflow's analyzers."""
+
+    settings: AdvisorSettings | None = None
+    root: Path | None = None
+    analyzers: frozenset[str] = frozenset()
+
+
+def static_context(workflow: WorkflowDef, root: Path,
+                   settings: AdvisorSettings | None) -> StaticContext:
+    return StaticContext(settings, root,
+                         frozenset(s.analyzer for s in workflow.stages if s.analyzer))
+
+
+def _scope(analyzer: str, context: StaticContext) -> str:
+    """'bugs' (bug rules), 'design' (the others) or 'all', for ``advisor_batch``."""
+    if analyzer == "bugs":
+        return "bugs"
+    return "design" if "bugs" in context.analyzers else "all"
+
+
+def _out_of_scope(scope: str) -> frozenset[str]:
+    from keel.advisor.catalog import BUG_CATEGORY, RULES
+
+    if scope == "all":
+        return frozenset()
+    bugs = scope == "bugs"
+    return frozenset(rule for rule, spec in RULES.items() if (spec.category == BUG_CATEGORY) != bugs)
+
+
+def advisor_batch(items: list[Item], thresholds: AdvisorThresholds | None,
+                  context: StaticContext | None = None, scope: str = "all") -> BatchResult:
+    """Worker: the advisor engine over every file, as ``keel/analyze`` runs it on each."""
     from keel.advisor.engine import analyze_source
 
+    from .analyzers.project import excludes, find_config, load_module, usage_for
+
+    context = context or StaticContext()
+    settings = context.settings or (AdvisorSettings(thresholds=thresholds) if thresholds
+                                    else None)
+    roots = [context.root] if context.root else []
+    skip = _out_of_scope(scope)
     out = BatchResult(metrics={"files": 0, "lines": 0, "functions": 0, "maxComplexity": 0})
-    for path, rel, uri in items:
+    excluded = 0
+    for index, (path, rel, uri) in enumerate(items):
         try:
-            outcome = analyze_source(_read(path), uri, thresholds)
+            config, relative = find_config(Path(path), roots, settings)
+            # the import index: refreshed once per batch, as keel/analyze refreshes it per file
+            usage = usage_for(Path(path), roots, refresh=index == 0)
+            outcome = analyze_source(_read(path), uri, config.thresholds,
+                                     config.disabled | skip, load_module, usage)
         except (KeelError, SyntaxError, OSError, ValueError) as exc:
             out.skipped.append(f"{rel}: {getattr(exc, 'message', None) or type(exc).__name__}")
             continue
-        out.findings.extend(outcome.findings)
+        if excludes(config, relative):
+            excluded += 1
+        else:
+            out.findings.extend(outcome.findings)
         m = outcome.metrics
         out.metrics["files"] += 1
         out.metrics["lines"] += m.lines
         out.metrics["functions"] += m.functions
         out.metrics["maxComplexity"] = max(out.metrics["maxComplexity"], m.max_complexity)
-    return out
-
-
-def bugs_batch(items: list[Item]) -> BatchResult:
-    """Worker: the bug-pattern rules over every file."""
-    out = BatchResult()
-    for path, rel, uri in items:
-        try:
-            hits = find_bugs(_read(path))
-        except (SyntaxError, ValueError, OSError, RecursionError) as exc:
-            out.skipped.append(f"{rel}: {type(exc).__name__}")
-            continue
-        seen: dict[tuple[str, str, str], int] = {}
-        for hit in hits:
-            out.findings.append(Finding(
-                id=_finding_id(hit.rule, rel, hit.anchor, seen), rule=hit.rule, title=hit.title,
-                message=hit.message, severity=_severity(hit.severity), category="bug-risk", uri=uri,
-                range=_range(hit.line, hit.col, hit.end_line, hit.end_col), fixable=False,
-            ))
+    if excluded:
+        out.metrics["excluded"] = excluded
+    if scope == "bugs":
+        out.metrics = {}  # the bug stage reports findings; the advisor stage the metrics
     return out
 
 
@@ -224,7 +265,7 @@ def _summarise(stage: StageState, batch: BatchResult) -> None:
 
 async def run_static_stage(
     stage_def: StageDef, stage: StageState, files: list[SourceFile], run_cpu: RunCpu,
-    thresholds: AdvisorThresholds | None,
+    thresholds: AdvisorThresholds | None, context: StaticContext | None = None,
 ) -> None:
     """Fill ``stage`` with the analyzer's findings; raises KeelError when the analyzer fails."""
     analyzer = stage_def.analyzer
@@ -232,10 +273,10 @@ async def run_static_stage(
         stage.status = "skipped"
         stage.add_note("no input files")
         return
-    if analyzer == "advisor":
-        batch = await in_batches(run_cpu, advisor_batch, files, thresholds)
-    elif analyzer == "bugs":
-        batch = await in_batches(run_cpu, bugs_batch, files)
+    if analyzer in ("advisor", "bugs"):
+        context = context or StaticContext()
+        batch = await in_batches(run_cpu, advisor_batch, files, thresholds, context,
+                                 _scope(analyzer, context))
     elif analyzer == "metrics":
         batch = await in_batches(run_cpu, metrics_batch, files)
     elif analyzer == "bandit":

@@ -88,6 +88,14 @@ FIXTURES = {
             return 1
             print("never")
     """,
+    "is-literal": """
+        def f(x):
+            return x is "yes" or x is not 2 or x is []
+    """,
+    "fstring-no-placeholder": """
+        def f(x):
+            return f"plain" + F'and {{braces}}' + rf"raw\\d"
+    """,
 }
 
 TITLES = {
@@ -98,6 +106,9 @@ TITLES = {
     "bare-except-pass": {"Narrow bare except to Exception and log it (unsafe)"},
     "swallowed-no-imports": {"Log the swallowed exception (unsafe)"},
     "unreachable-code": {"Remove unreachable code (unsafe)", "Remove unreachable code"},
+    "is-literal": {"Replace 'is' with '=='", "Replace 'is not' with '!='",
+                   "Replace 'is' with '==' (unsafe)"},
+    "fstring-no-placeholder": {"Remove the 'f' prefix"},
 }
 
 

@@ -17,7 +17,8 @@ def _one(code: str, rule: str, **thresholds):
 
 def test_fixable_rules_and_flags_agree():
     assert FIXABLE_RULES == {"mutable-default-argument", "bare-except", "swallowed-exception",
-                             "unused-import", "unused-variable", "unreachable-code"}
+                             "unused-import", "unused-variable", "unreachable-code",
+                             "is-literal", "fstring-no-placeholder"}
     code = src("""
         import os
 

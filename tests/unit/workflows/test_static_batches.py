@@ -12,8 +12,8 @@ from keel.workflows.definitions import StageDef
 from keel.workflows.sources import SourceFile
 from keel.workflows.stages_static import (
     BATCH_BYTES,
+    StaticContext,
     advisor_batch,
-    bugs_batch,
     metrics_batch,
     run_static_stage,
     split_batches,
@@ -92,7 +92,9 @@ def test_a_small_target_is_one_batch_and_a_huge_file_is_its_own(tmp_path):
 
 
 @pytest.mark.parametrize(("analyzer", "fn", "args"), [
-    ("advisor", advisor_batch, (None,)), ("bugs", bugs_batch, ()), ("metrics", metrics_batch, ()),
+    ("advisor", advisor_batch, (None, StaticContext(), "all")),
+    ("bugs", advisor_batch, (None, StaticContext(), "bugs")),
+    ("metrics", metrics_batch, ()),
 ])
 async def test_batched_stage_equals_one_batch_over_every_file(tmp_path, analyzer, fn, args):
     files = _files(tmp_path, 40, 30)

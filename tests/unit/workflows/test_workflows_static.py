@@ -19,7 +19,7 @@ from keel.workflows.sources import SourceFile
 
 
 def rules(source: str) -> list[str]:
-    return [hit.rule for hit in find_bugs(source)]
+    return [hit.rule for hit in find_bugs(source, every_rule=True)]
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -33,13 +33,15 @@ def rules(source: str) -> list[str]:
     ("y = f'{x:>10}'\n", []),
     ("d = {'a': 1, 'b': 2, 'a': 3}\n", ["duplicate-dict-key"]),
     ("d = {1: 1, True: 2}\n", []),
-    ("try:\n    f()\nexcept:\n    pass\n", ["swallowed-exception"]),
+    ("try:\n    f()\nexcept:\n    pass\n", ["bare-except"]),  # the advisor's rule
     ("try:\n    f()\nexcept Exception:\n    pass\n", ["swallowed-exception"]),
     ("try:\n    f()\nexcept KeyError:\n    pass\n", []),
     ("try:\n    f()\nexcept Exception:\n    log(1)\n", []),
     ("if a.b == a.b:\n    pass\n", ["self-comparison"]),
     ("if a == b:\n    pass\n", []),
-    ("class C:\n    items = []\n", ["mutable-class-attribute"]),
+    ("class C:\n    items = []\n    def f(self):\n        self.items.append(1)\n",
+     ["mutable-class-attribute"]),
+    ("class C:\n    items = []\n", []),  # a table no method changes: configuration
     ("class C:\n    ITEMS = []\n    n = 0\n", []),
     ("@dataclass\nclass C:\n    items: list = field(default_factory=list)\n", []),
 ])
@@ -48,9 +50,9 @@ def test_bug_rules(source, expected):
 
 
 def test_bug_hits_carry_positions():
-    (hit,) = find_bugs("a = 1\nif a == None:\n    pass\n")
-    assert (hit.line, hit.col, hit.end_line) == (2, 3, 2)
-    assert hit.severity == "warning" and hit.anchor == "a == None"
+    (hit,) = find_bugs("a = 1\nif a == None:\n    pass\n", every_rule=True)
+    assert (hit.line, hit.col, hit.end_line, hit.end_col) == (2, 3, 2, 12)
+    assert hit.severity == "warning" and hit.rule == "eq-none"
 
 
 def _files(tmp_path: Path, sizes: list[int]) -> tuple[list[SourceFile], dict[str, str]]:
