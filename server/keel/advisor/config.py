@@ -19,10 +19,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from keel.errors import ConfigError
 from keel.protocol import AdvisorSettings, AdvisorThresholds
+from keel.settings_repair import validate_per_field
 
 from .suppress import rule_of
 
@@ -32,6 +31,10 @@ class AdvisorConfig:
     thresholds: AdvisorThresholds = field(default_factory=AdvisorThresholds)
     disabled: frozenset[str] = frozenset()  # Keel rule ids
     exclude: tuple[str, ...] = ()  # gitignore patterns; matched by keel.app.advisor_config
+    # What of [tool.keel.advisor] was ignored, one line each ("pyproject.toml:
+    # tool.keel.advisor.rulez: unknown setting (did you mean 'rules'?); ignored").
+    problems: tuple[str, ...] = ()
+    source: str | None = None  # the pyproject.toml it came from, None without one
 
 
 
@@ -54,14 +57,11 @@ def resolve(settings: AdvisorSettings | None = None, pyproject: dict[str, Any] |
     """The effective configuration: ``pyproject`` (a ``[tool.keel.advisor]`` table) under the
     settings the user set explicitly."""
     settings = settings or AdvisorSettings()
-    try:
-        base = AdvisorSettings.model_validate(pyproject or {})
-    except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"[tool.keel.advisor] in {where}: '{key}': {first['msg']}.",
-                           code="config.invalid",
-                           details={"field": f"tool.keel.advisor.{key}"}) from None
+    # Like settings, the table degrades per field: a typo or a bad value is named and
+    # dropped, the rest of the project's configuration applies.
+    base, dropped = validate_per_field(AdvisorSettings, pyproject or {}, "tool.keel.advisor",
+                                       whole_items=frozenset())
+    assert isinstance(base, AdvisorSettings)
     explicit = settings.model_fields_set
     thresholds = base.thresholds.model_dump()
     thresholds.update(settings.thresholds.model_dump(exclude_unset=True))
@@ -71,5 +71,7 @@ def resolve(settings: AdvisorSettings | None = None, pyproject: dict[str, Any] |
         thresholds=AdvisorThresholds.model_validate(thresholds),
         disabled=frozenset(rule_of(name) for name, on in rules.items() if not on),
         exclude=exclude,
+        problems=tuple(f"{where}: {d.line}" for d in dropped),
+        source=where if pyproject is not None else None,
     )
 

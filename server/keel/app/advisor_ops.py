@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
 from keel.errors import ContentModified, InvalidInput
+from keel.health.config import note_pyproject
 from keel.protocol.advisor import (
     AnalysisResult,
     AnalyzeParams,
@@ -62,6 +63,8 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
     # settings' advisor.rules/exclude/thresholds over the folder's pyproject [tool.keel.advisor]
     config, relative = await in_thread(find_config, source.path, app.workspace_folders,
                                        app.settings.advisor)
+    if config.source is not None:
+        note_pyproject(app.monitor, app.notifier.show_message, config.source, config.problems)
     # the workspace import index, refreshed by file stamps: proves unused imports safe to
     # remove (built in the background on first use; until then such fixes stay unsafe)
     usage = await in_thread(usage_if_ready, source.path, list(app.workspace_folders))

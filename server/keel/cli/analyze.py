@@ -95,8 +95,19 @@ def expand(paths: list[Path]) -> list[Path]:
 
 def config_for(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]] | None = None
                ) -> tuple[Path, AdvisorConfig]:
-    """(folder of the nearest pyproject.toml, or the file's folder; its advisor config)."""
-    return nearest_config(path, {} if cache is None else cache)
+    """(folder of the nearest pyproject.toml, or the file's folder; its advisor config).
+
+    What of its ``[tool.keel.advisor]`` was ignored is a ``warning:`` on stderr, once per file.
+    """
+    base, config = nearest_config(path, {} if cache is None else cache)
+    if config.problems and config.source not in _WARNED:
+        _WARNED.add(config.source)
+        for problem in config.problems:
+            typer.echo(f"warning: {problem}.", err=True)
+    return base, config
+
+
+_WARNED: set[str | None] = set()  # pyproject.toml files whose ignored keys were said
 
 
 def is_excluded(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]) -> bool:

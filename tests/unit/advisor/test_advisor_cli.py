@@ -140,13 +140,16 @@ def test_pyproject_rules_thresholds_and_exclude(tmp_path):
     assert [f["rule"] for f in data[0]["findings"]] == ["mutable-default-argument"]
 
 
-def test_bad_pyproject_is_a_clear_error(tmp_path):
+def test_a_bad_pyproject_key_is_a_warning_naming_it_and_the_rest_applies(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\n', encoding="utf-8")
-    (tmp_path / "a.py").write_text(CODE, encoding="utf-8")
-    result = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
-    assert result.exit_code != 0 and "Traceback" not in result.output
+        '[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\nrules = { "F401" = false }\n',
+        encoding="utf-8")
+    (tmp_path / "a.py").write_text("import os\n" + CODE, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["analyze", "--json", str(tmp_path)])
+    assert result.exit_code == 0 and "Traceback" not in result.output
     assert "thresholds.maxReturns" in result.stderr and "pyproject.toml" in result.stderr
+    rules = {f["rule"] for item in json.loads(result.stdout) for f in item["findings"]}
+    assert "unused-import" not in rules  # the valid rules table still applies
 
 
 def test_unknown_select_or_ignore_rule_is_a_usage_error_naming_the_nearest_rule(tmp_path):

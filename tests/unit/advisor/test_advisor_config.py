@@ -42,10 +42,49 @@ def test_find_config_uses_the_workspace_folder_holding_the_file(tmp_path):
     assert relative == "tests/test_a.py" and excludes(config, relative)
 
 
+def test_a_bad_key_of_the_table_is_named_and_dropped_and_the_rest_applies(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.keel.advisor]\nrulez = {}\nexclude = ["tests/"]\n'
+        'thresholds = { maxReturns = 0, maxNesting = 7 }\n', encoding="utf-8")
+    config, _ = find_config(tmp_path / "a.py", [tmp_path])
+    assert config.exclude == ("tests/",) and config.thresholds.max_nesting == 7
+    assert config.thresholds.max_returns == 6  # the default, for the bad value alone
+    where = str(tmp_path / "pyproject.toml")
+    assert sorted(config.problems) == [
+        f"{where}: tool.keel.advisor.rulez: unknown setting (did you mean 'rules'?); ignored",
+        f"{where}: tool.keel.advisor.thresholds.maxReturns: Input should be greater than or "
+        "equal to 1; using the default"]
+
+
+async def test_the_server_says_once_what_it_ignored_and_clears_it_when_fixed(tmp_path):
+    from keel.app import advisor_ops
+    from keel.app.state import KeelApp
+    from keel.protocol.advisor import AnalyzeParams
+
+    (tmp_path / "pyproject.toml").write_text("[tool.keel.advisor]\nrulez = {}\n", encoding="utf-8")
+    (tmp_path / "a.py").write_text("import os\n", encoding="utf-8")
+    app = KeelApp(workspace_folders=[tmp_path], worker_pool_size=1, workspace_trusted=True)
+    shown: list[str] = []
+    app.notifier.show_message = lambda level, text: shown.append(text)  # type: ignore[method-assign]
+    try:
+        app.apply_settings({}, "settings")
+        params = AnalyzeParams(uri=(tmp_path / "a.py").as_uri())
+        found = await advisor_ops.analyze(app, params)
+        assert [f.rule for f in found.findings] == ["unused-import"]  # analysed all the same
+        await advisor_ops.analyze(app, params)
+        config = app.monitor.component("config")
+        assert config.status == "degraded" and "tool.keel.advisor.rulez" in config.detail
+        assert len(shown) == 1 and "did you mean 'rules'" in shown[0]
+        (tmp_path / "pyproject.toml").write_text("[tool.keel.advisor]\nrules = {}\n",
+                                                 encoding="utf-8")
+        await advisor_ops.analyze(app, params)
+        assert app.monitor.component("config").status == "ok"
+    finally:
+        await app.aclose()
+
+
 @pytest.mark.parametrize(("text", "says"), [
     ("[tool.keel.advisor\n", "not valid TOML"),
-    ("[tool.keel.advisor]\nthresholds = { maxReturns = 0 }\n", "'thresholds.maxReturns'"),
-    ("[tool.keel.advisor]\nrulez = {}\n", "'rulez'"),
     ("[tool.keel]\nadvisor = 3\n", "must be a table"),
 ])
 def test_bad_pyproject_names_what_is_wrong_and_where(tmp_path, text, says):
