@@ -167,8 +167,9 @@ function sampleWorkspace(root: string): string {
   writeFileSync(path.join(dir, "src", "smelly.py"), SMELLY);
   writeFileSync(path.join(dir, "src", "large.py"), largeModule(4000));
   writeFileSync(path.join(dir, "src", "huge.py"), largeModule(6000));
-  // Two safe fixes (imports only for type checking, a literal never read) and an unsafe one (os).
-  writeFileSync(path.join(dir, "src", "tidy.py"), "from typing import TYPE_CHECKING\nimport os\nimport sys\n\nif TYPE_CHECKING:\n    import json\n\n\n"
+  // Two safe fixes (imports only for type checking, a literal never read) and an unsafe one (a
+  // third-party import: importing it may register something, so removing it is never proven safe).
+  writeFileSync(path.join(dir, "src", "tidy.py"), "from typing import TYPE_CHECKING\nimport plugin_registry\nimport sys\n\nif TYPE_CHECKING:\n    import json\n\n\n"
     + "def args():\n    unused = 1\n    return sys.argv\n");
   return dir;
 }
@@ -392,7 +393,7 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     figure("cancelToIdleMs", Date.now() - started);
     assert.equal(await advisor.isEnabled("#analyze"), true);
     await screenshot("advisor-cancelled");
-    // Fix All Safe applies the safe fixes only: the type-checking import and the unused literal, not `import os`.
+    // Fix All Safe applies the safe fixes only: the type-checking import and the unused literal, not `import plugin_registry`.
     await openFile("tidy.py");
     await command("Keel: Open Refactor Advisor");
     await advisor.click("#analyze");
@@ -402,10 +403,10 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await docShot("advisor-fix-all");
     await advisor.click("#fix-all-safe");
     await page.locator(".notification-toast", { hasText: /Applied 2 safe fixes/ }).first().waitFor({ timeout: 60_000 });
-    // Re-analysed: only the unsafe finding (the unused `import os`) is left.
+    // Re-analysed: only the unsafe finding (the unused `import plugin_registry`) is left.
     await advisor.waitForSelector("#status[data-phase='done']:has-text('Applied 2 safe fixes')", { timeout: 30_000 });
     assert.equal(await advisor.locator("#findings li.finding").count(), 1);
-    assert.match(await advisor.textContent("#findings li.finding") ?? "", /'os' is imported but never used/);
+    assert.match(await advisor.textContent("#findings li.finding") ?? "", /'plugin_registry' is imported but never used/);
     await screenshot("fix-all-safe");
   });
 
