@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../support/webviewHarness";
 import { largeModule, PYTHON, REPO, SMELLY } from "../support/keelServer";
+import { pythonExtensionStandIn, type PythonExtensionStandIn } from "../support/pythonExtension";
 import { tempFolder } from "../support/tempFolders";
 import { startSlowProvider } from "../support/slowProvider";
 import { filesContaining, hostileRepository, startListener, type HostileRepo, type Listener } from "../support/hostileRepo";
@@ -37,6 +38,7 @@ let workspace: string;
 let port: number;
 let listener: Listener | undefined;
 let hostile: HostileRepo;
+let pythonExtension: PythonExtensionStandIn;
 let shot = 0;
 
 if (missing) {
@@ -190,6 +192,8 @@ before(async () => {
     "keel.providers": [{ id: "chaos", kind: "anthropic", baseUrl: provider.url, apiKeyEnv: "KEEL_E2E_CHAOS_KEY" }],
   }, { KEEL_E2E_CHAOS_KEY: "e2e-test-key", AWS_SECRET_ACCESS_KEY: canary });
   installExtension(home, vsix);
+  pythonExtension = pythonExtensionStandIn(root, PYTHON);
+  installExtension(home, pythonExtension.vsix);
   port = await freePort();
   codeServer = startCodeServer(home, port, workspace, path.join(SHOTS, "code-server.log"));
   browser = await chromium.launch({
@@ -362,25 +366,25 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     assert.equal(await advisor.locator("#findings li.finding").count(), findings);
     assert.equal(await advisor.textContent("#file"), "src/smelly.py");
     // Generate fix → diff preview → Apply (the document has not changed since).
-    // Removing an import may drop its side effects: an unsafe fix, and its diff and button say so.
-    await advisor.click("details[data-rule='unused-import'] .generate-fix");
-    await page.locator(".tab", { hasText: "UNSAFE rule fix" }).first().waitFor({ timeout: 30_000 });
-    await advisor.waitForSelector("details[data-rule='unused-import'] .apply-fix:has-text('Apply unsafe fix')");
-    await docShot("advisor-safety");
-    await advisor.click("details[data-rule='unused-import'] .apply-fix");
-    await advisor.waitForSelector("#status[data-phase='done']:has-text('Fix applied')", { timeout: 30_000 });
-    assert.equal(await advisor.locator("details[data-rule='unused-import']").count(), 0, "the fixed finding is gone");
-    // A fix generated before the file changed is not applied: the panel re-analyses and says so.
+    // Narrowing a bare except changes what propagates: an unsafe fix, and its diff and button say so.
     await advisor.click("details[data-rule='bare-except'] .generate-fix");
+    await page.locator(".tab", { hasText: "UNSAFE rule fix" }).first().waitFor({ timeout: 30_000 });
     await advisor.waitForSelector("details[data-rule='bare-except'] .apply-fix:has-text('Apply unsafe fix')");
+    await docShot("advisor-safety");
+    await advisor.click("details[data-rule='bare-except'] .apply-fix");
+    await advisor.waitForSelector("#status[data-phase='done']:has-text('Fix applied')", { timeout: 30_000 });
+    assert.equal(await advisor.locator("details[data-rule='bare-except']").count(), 0, "the fixed finding is gone");
+    // A fix generated before the file changed is not applied: the panel re-analyses and says so.
+    await advisor.click("details[data-rule='unused-import'] .generate-fix");
+    await advisor.waitForSelector("details[data-rule='unused-import'] .apply-fix");
     await openFile("smelly.py");
     await page.locator(".monaco-editor .view-lines").first().click();
     await page.keyboard.press("Control+End");
     await page.keyboard.type("# edited after the fix was generated\n");
-    await advisor.click("details[data-rule='bare-except'] .apply-fix");
+    await advisor.click("details[data-rule='unused-import'] .apply-fix");
     await advisor.waitForSelector("#status[data-phase='done']:has-text('changed since the fix was generated')", { timeout: 30_000 });
-    assert.equal(await advisor.locator("details[data-rule='bare-except']").count(), 1, "not applied: the finding is still there");
-    assert.equal(await advisor.locator("details[data-rule='bare-except'] .apply-fix").count(), 0, "the stale preview is gone");
+    assert.ok(await advisor.locator("details[data-rule='unused-import']").count() > 0, "not applied: the finding is still there");
+    assert.equal(await advisor.locator("details[data-rule='unused-import'] .apply-fix").count(), 0, "the stale preview is gone");
     await screenshot("advisor-stale-fix");
     await openFile("large.py");
     await command("Keel: Open Refactor Advisor"); // brings the panel back in front of large.py
@@ -535,6 +539,23 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     if (!(await waitForStatus(/Keel: healthy/, 30_000).then(() => true, () => false))) await command("Keel: Restart Server");
     await waitForStatus(/Keel: healthy/, 120_000);
     await command("View: Toggle Panel Visibility");
+  });
+
+  await step(t, "in a trusted workspace the Python extension's interpreter sets up Keel's environment", async () => {
+    const markerFile = path.join(home.userDataDir, "User", "globalStorage", "keel.keel", "venv", "keel-wheel.txt");
+    rmSync(markerFile); // as after an update of the extension: it must set up again
+    await command("Keel: Restart Server");
+    let log = "";
+    // Setting up again takes a while (a venv and an install): wait for its line, then for healthy.
+    for (let i = 0; i < 400 && !/from the Python extension/.test(log); i++) {
+      await page.waitForTimeout(1_000); // VS Code flushes the channel's log file on its own schedule
+      log = keelOutputLog();
+    }
+    await waitForStatus(/Keel: healthy/, 400_000);
+    assert.match(log, new RegExp(`Using Python 3\\.\\d+\\.\\d+ from the Python extension: ${pythonExtension.interpreter.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    const calls = readFileSync(pythonExtension.callLog, "utf8");
+    assert.match(calls, /^-I -c import sys; print\(\*sys\.version_info\[:3\]\)$/m, "the version probe ran it, isolated");
+    assert.match(calls, /^-I -m venv \S+venv$/m, "the environment was created with it");
   });
 
   await step(t, "a hostile repository opened untrusted (Restricted Mode): Keel healthy, static findings, a workflow runs its static stages only", async () => {
