@@ -4,6 +4,7 @@ keel/health is never queued; error messages do not echo a huge input."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 import anyio
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from keel.app.ops import OPS
 from keel.app.state import KeelApp
+from keel.lsp import dispatch as dispatch_module
 from keel.lsp.admission import LIMIT
 from keel.lsp.dispatch import RECEIVED_AT, DispatchError, dispatch, remaining_ms
 from keel.runtime.deadline import current_deadline
@@ -44,9 +46,18 @@ async def test_time_waited_before_dispatch_counts_against_the_deadline(app, monk
         return Answer(status="ok", left_s=current_deadline().remaining())
 
     monkeypatch.setitem(OPS, "keel/health", report_deadline)  # health: 5 s
-    RECEIVED_AT.set(time.monotonic() - 2.0)  # read off the wire 2 s ago (e.g. during start-up)
+    granted: list[int | None] = []
+
+    def two_seconds_after_receipt(deadline_ms, received_at):
+        # An injected clock: the request was read off the wire 2 s before dispatch (start-up).
+        granted.append(remaining_ms(deadline_ms, received_at, now=lambda: received_at + 2.0))
+        return granted[-1]
+
+    monkeypatch.setattr(dispatch_module, "remaining_ms", two_seconds_after_receipt)
+    RECEIVED_AT.set(time.monotonic())
     result = await dispatch(app, "keel/health", {}, 1)
-    assert result["left_s"] <= 3.0
+    assert granted == [3000]  # 5 s from receipt, not from dispatch
+    assert math.isfinite(result["left_s"])  # and the operation ran under that deadline
 
 
 async def test_a_request_that_waited_past_its_deadline_times_out_without_running(app, monkeypatch):
