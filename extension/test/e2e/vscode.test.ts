@@ -332,7 +332,9 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await waitForStatus(/Keel: healthy/, 120_000);
     const restored = await webview("#report-status", 60_000);
     assert.equal(await restored.inputValue("#target"), "src");
-    assert.equal(await restored.inputValue("#workflow"), "review");
+    // The workflow select fills when keel/workflows answers, which may come after the restored report.
+    await restored.waitForFunction(() => (document.getElementById("workflow") as HTMLSelectElement | null)?.value === "review",
+      undefined, { timeout: 30_000 });
     await screenshot("dashboard-restored");
     // A new run clears the previous report at once; Cancel stops it.
     await restored.click("#run");
