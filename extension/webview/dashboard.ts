@@ -357,6 +357,11 @@ onMessage<DashboardUpdate>((message) => {
       return renderRuns(message.runs, message.reportable);
     case "usage":
       return renderUsage(usageBox, message.report);
+    case "cancelFailed":
+      if (currentRun?.runId !== message.runId) return;
+      cancelButton.disabled = false;
+      runStatus.textContent = `Could not cancel run ${shortRunId(message.runId)}: ${message.message}`;
+      return;
     case "error":
       errorBox.hidden = false;
       errorBox.textContent = message.message;

@@ -195,8 +195,13 @@ export class DashboardPanel extends KeelPanel<DashboardMessage, DashboardUpdate>
         await startRun(this.deps, message.workflow, message.target, (update) => this.post(update));
         return this.loadHistory();
       case "cancelRun": {
-        const answer = await this.deps.client.request(ext.cancelRun, { runId: message.runId });
-        this.deps.output.info(`Cancel run ${message.runId}: cancelled=${answer.cancelled}, status=${answer.status}`);
+        try {
+          const answer = await this.deps.client.request(ext.cancelRun, { runId: message.runId });
+          this.deps.output.info(`Cancel run ${message.runId}: cancelled=${answer.cancelled}, status=${answer.status}`);
+        } catch (error) {
+          // The button must not stay at "Cancelling…" when the server could not cancel.
+          this.post({ type: "cancelFailed", runId: message.runId, message: describeError(error).message });
+        }
         return;
       }
       case "openRun":

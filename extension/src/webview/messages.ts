@@ -80,6 +80,7 @@ export type DashboardUpdate =
   | { type: "runs"; runs: RunSummary[]; reportable: string[] }
   | { type: "usage"; report: UsageReport }
   | { type: "health"; view: StatusView }
+  | { type: "cancelFailed"; runId: string; message: string }
   | { type: "error"; message: string };
 
 export type AdvisorPhase = "idle" | "analyzing" | "cancelled" | "timedOut" | "failed" | "done";

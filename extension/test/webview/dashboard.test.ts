@@ -61,6 +61,10 @@ test("Run is disabled while its run is in flight; progress, Cancel, report and f
   await h.page.screenshot({ path: path.join(SHOTS, "dashboard-running.png"), fullPage: true });
   await h.page.click("#cancel");
   assert.deepEqual(await waitForSent(h, (m) => m.type === "cancelRun", "cancelRun"), { type: "cancelRun", runId: "r1" });
+  assert.equal(await h.page.textContent("#run-status"), "Cancelling…");
+  await h.deliver({ type: "cancelFailed", runId: "r1", message: "Keel is restarting." });
+  assert.equal(await h.page.textContent("#run-status"), "Could not cancel run r1: Keel is restarting.");
+  assert.equal(await h.page.isDisabled("#cancel"), false, "Cancel can be pressed again");
   await h.deliver({ type: "runFinished", workflow: "review", target: "src/smelly.py",
     result: runResult("r1", "# Review\n\n<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned=2\">\n\n- **bold** [x](javascript:alert(1))") });
   assert.equal(await h.page.isDisabled("#run"), false);

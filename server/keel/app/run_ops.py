@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from keel.cost.inputs import require_input
-from keel.errors import DeadlineExceeded, InvalidInput
+from keel.errors import Cancelled, DeadlineExceeded, InvalidInput
 from keel.protocol.methods import RUN_WORKFLOW
 from keel.protocol.workflows import (
     CancelRunParams,
@@ -59,8 +59,14 @@ async def run_workflow(app: KeelApp, params: RunWorkflowParams) -> RunResult:
     manager = run_manager(app)
     # Dedup before admission: an identical request joins the run (or the request about to
     # start it) without waiting for a slot; only the request that starts a run takes one.
-    return await manager.run_request(request_key(params), params,
-                                     lambda: _start_run(app, params, manager, current_admit()))
+    try:
+        return await manager.run_request(request_key(params), params,
+                                         lambda: _start_run(app, params, manager, current_admit()))
+    except Cancelled as exc:
+        if exc.code != "run.cancelled":
+            raise
+        # keel/cancelRun named it (or the run it waited for) before it was registered.
+        return manager.ended_before_start(_unprepared_spec(app, params), params, "cancelled")
 
 
 def request_key(params: RunWorkflowParams) -> tuple[str, str, str]:
@@ -84,7 +90,7 @@ async def _start_run(app: KeelApp, params: RunWorkflowParams, manager: RunManage
         if release is not None:
             release()
         unprepared = _unprepared_spec(app, params)
-        return manager.timed_out_before_start(unprepared, params)
+        return manager.ended_before_start(unprepared, params, "timedOut")
     except BaseException:
         if release is not None:
             release()

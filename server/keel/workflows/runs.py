@@ -74,6 +74,7 @@ from .engine import (
     stop_error,
 )
 from .run_findings import RunFindings
+from .run_preparing import PreparingRuns
 from .run_results import assemble as _assemble
 from .run_results import run_record as _run_record
 from .stages_llm import LlmContext
@@ -162,6 +163,7 @@ class RunManager:
         # one (waiting for a slot, or being prepared) -> done when it is registered or failed.
         self._by_request: dict[Hashable, ActiveRun] = {}
         self._pending: dict[Hashable, asyncio.Future[None]] = {}
+        self.preparing = PreparingRuns()  # a cancelRun may name a run not registered yet
 
     # -- events ------------------------------------------------------------------
     def _emit(self, run: ActiveRun, kind: RunEventKind, **fields: Any) -> None:
@@ -204,7 +206,7 @@ class RunManager:
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[request_key] = mine
         try:
-            return await start()
+            return await self.preparing.prepare(params.run_id, start)
         except KeelError as exc:
             self._settle(request_key, mine, exc)
             raise
@@ -301,15 +303,16 @@ class RunManager:
         run = self.active.get(flight.meta["run_id"])
         return run if run is not None and run.joinable else None
 
-    def timed_out_before_start(self, spec: RunSpec, params: RunWorkflowParams) -> RunResult:
-        """The timedOut RunResult of a run whose deadline passed while it was being prepared."""
+    def ended_before_start(self, spec: RunSpec, params: RunWorkflowParams,
+                           outcome: RunOutcome) -> RunResult:
+        """The RunResult of a run cancelled or out of time while it was being prepared."""
         state, now = new_state(spec), now_iso()
-        error = stop_error("timedOut")
-        close_unfinished(state, "timedOut", error)
-        result, _ = _assemble(spec, state, "timedOut", error, now, now, 0,
+        error = stop_error(outcome)
+        close_unfinished(state, outcome, error)
+        result, _ = _assemble(spec, state, outcome, error, now, now, 0,
                               self.max_findings_in_result)
         self._remember(spec.run_id, result.status)
-        log.info("run timed out before it started", client_run_id=params.run_id)
+        log.info("run ended before it started", outcome=outcome, client_run_id=params.run_id)
         return result
 
     async def _in_fresh_context(self, run: ActiveRun) -> RunResult:
@@ -400,6 +403,8 @@ class RunManager:
         run = self.active.get(run_id)
         if run is None or run.flight is None:
             status = self.recent.get(run_id)
+            if status is None and await self.preparing.stop(run_id):
+                return CancelRunResult(cancelled=True, status="cancelled")
             if status is None:
                 raise InvalidInput(f"No run with id {run_id!r} is known.", code="run.unknown",
                                    run_id=run_id, details={"field": "runId"})

@@ -226,6 +226,55 @@ async def test_cancel_of_finished_and_unknown_runs(make_app):
     assert info.value.code == "run.unknown"
 
 
+async def test_cancel_run_stops_a_run_still_being_prepared_for_every_waiter(make_app):
+    """The extension's Cancel is live as soon as it sends keel/runWorkflow; a big target can
+    keep the run in preparation (slot, input check, budget gate) for seconds. Cancelling it
+    then ends it there, instead of answering run.unknown and letting it run to the end."""
+    from keel.runtime.admission import ADMIT
+
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    asked = asyncio.Event()
+
+    async def admit():
+        asked.set()
+        await asyncio.Event().wait()  # no slot ever comes: the run stays in preparation
+
+    token = ADMIT.set(admit)
+    try:
+        leader = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="prep")))
+        await asked.wait()
+        waiter = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="prep-2")))
+        await asyncio.sleep(0)
+        answer = await run_ops.cancel_run(app, CancelRunParams(runId="prep"))
+        one, two = await asyncio.gather(leader, waiter)
+    finally:
+        ADMIT.reset(token)
+    assert (answer.cancelled, answer.status) == (True, "cancelled")
+    assert (one.run_id, one.status, one.error.code) == ("prep", "cancelled", "run.cancelled")
+    assert (two.run_id, two.status) == ("prep-2", "cancelled")
+    assert [s.status for s in one.stages] == ["skipped", "skipped", "skipped"]
+    assert provider.requests == []
+    again = await run_ops.cancel_run(app, CancelRunParams(runId="prep"))
+    assert (again.cancelled, again.status) == (False, "cancelled")
+    # The client's own $/cancelRequest of a run in preparation is still a cancelled request.
+    token = ADMIT.set(admit)
+    try:
+        asked.clear()
+        third = asyncio.ensure_future(run_ops.run_workflow(app, params(runId="prep-3")))
+        await asked.wait()
+        third.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await third
+    finally:
+        ADMIT.reset(token)
+    assert run_manager_preparing_is_empty(app)
+
+
+def run_manager_preparing_is_empty(app) -> bool:
+    return services.run_manager(app).preparing._tasks == {}
+
+
 async def test_reusing_a_run_id_is_refused(make_app):
     app = make_app(FakeProvider("a"))
     await run_ops.run_workflow(app, params(runId="same"))

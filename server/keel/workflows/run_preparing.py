@@ -1,0 +1,59 @@
+"""Runs still being prepared, so that ``keel/cancelRun`` can stop them there.
+
+A client knows its run's id from the moment it sends ``keel/runWorkflow`` (the extension's
+Cancel button is live from then on), but the run manager only knows the run once it is
+registered: after the admission slot, the history check, the target, the input check and
+the budget gate, which can take seconds on a big target or a busy machine. Until then the
+id names this preparation, and cancelling it ends the request with a cancelled run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from keel.errors import Cancelled
+
+T = TypeVar("T")
+
+
+class PreparingRuns:
+    """Client run id -> the task preparing (and then running) that request."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._stopped: set[asyncio.Task] = set()
+
+    async def prepare(self, run_id: str | None, start: Callable[[], Awaitable[T]]) -> T:
+        """Run ``start()`` as a task a ``stop(run_id)`` can cancel.
+
+        Stopped, the caller gets ``Cancelled`` (``run.cancelled``); the caller's own
+        cancellation (``$/cancelRequest``, shutdown) still propagates as such.
+        """
+        if run_id is None or run_id in self._tasks:
+            return await start()  # a reused id is refused further in (run.id_in_use)
+        task: asyncio.Task[T] = asyncio.ensure_future(start())
+        self._tasks[run_id] = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            me = asyncio.current_task()
+            if task in self._stopped and (me is None or not me.cancelling()):
+                raise Cancelled("The run was cancelled before it started.",
+                                code="run.cancelled") from None
+            raise
+        finally:
+            self._stopped.discard(task)
+            if self._tasks.get(run_id) is task:
+                del self._tasks[run_id]
+
+    async def stop(self, run_id: str) -> bool:
+        """Cancel the preparation of ``run_id`` and wait until it has ended; False if none."""
+        task = self._tasks.get(run_id)
+        if task is None or task.done():
+            return False
+        self._stopped.add(task)
+        task.cancel()
+        await asyncio.wait({task})
+        return True
