@@ -330,6 +330,8 @@ test("Keel in a real VS Code", { skip: missing ? `E2E SKIPPED: ${missing}` : fal
     await page.reload();
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
     await waitForStatus(/Keel: healthy/, 120_000);
+    // VS Code may bring back another tab in front (its layout is saved on a timer); a user clicks the dashboard's.
+    await page.locator(".tab", { hasText: "Keel Dashboard" }).first().click();
     const restored = await webview("#report-status", 60_000);
     assert.equal(await restored.inputValue("#target"), "src");
     // The workflow select fills when keel/workflows answers, which may come after the restored report.
