@@ -42,6 +42,7 @@ PlanT = TypeVar("PlanT")
 
 MAX_TREES = 16
 MAX_PLANS = 256
+MAX_VERDICT_SETS = 256
 
 OUTCOME_OK = "ok"
 OUTCOME_BINARY = "binary"
@@ -83,6 +84,7 @@ class EstimateCache:
         self._specs: dict[FileSig, GitIgnoreSpec | None] = {}
         self._trees: dict[TreeKey, TreeMemo] = {}
         self._plans: dict[tuple[int, Any], Any] = {}
+        self._verdicts: dict[tuple[FileSig, ...], dict[tuple[str, bool], bool]] = {}
         # Set once the client registered workspace/didChangeWatchedFiles for us.
         self.watching = False
         self._event_seq = 0  # bumped by every invalidate
@@ -201,6 +203,16 @@ class EstimateCache:
                 # A simple bound: a tree this large is rescanned rather than kept.
                 self._files.clear()
 
+    def verdicts(self, sigs: tuple[FileSig, ...]) -> dict[tuple[str, bool], bool]:
+        """Ignore verdicts by (name, is folder) for one set of by-name rules (``ignore.names_decide``)."""
+        found = self._verdicts.get(sigs)
+        if found is None:
+            with self._lock:
+                if len(self._verdicts) >= MAX_VERDICT_SETS:
+                    self._verdicts.clear()
+                found = self._verdicts.setdefault(sigs, {})
+        return found
+
     def spec(self, sig: FileSig) -> GitIgnoreSpec | None:
         try:
             return self._specs[sig]  # None is a known answer too: no rules in that file
@@ -256,6 +268,7 @@ class EstimateCache:
             self._dirs.clear()
             self._files.clear()
             self._specs.clear()
+            self._verdicts.clear()
             self._trees.clear()
             self._plans.clear()
             self._log_floor = self._event_seq  # a scan running across a clear keeps nothing

@@ -50,6 +50,18 @@ UNWATCHED_DIRS = frozenset({"node_modules"})
 TreeKey = tuple[str, str, tuple[str, ...] | None, int, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """What the watcher says changed since a trusted memo: everything else is taken as is."""
+
+    dirty_dirs: frozenset[str]
+    dirty_files: frozenset[str]
+    vouched: bool = True  # False: trust lost, but the dirty files are still re-read
+
+
+NO_TRUST = Trust(frozenset(), frozenset(), vouched=False)
+
+
 @dataclass(slots=True, eq=False)
 class TreeMemo:
     dirs: tuple[tuple[str, int], ...]  # (folder, mtime_ns)
@@ -62,6 +74,7 @@ class TreeMemo:
     validated_ns: int = field(default_factory=time.monotonic_ns)
     dirty_dirs: set[str] = field(default_factory=set)
     dirty_files: set[str] = field(default_factory=set)
+    spans: dict[str, Any] = field(default_factory=dict)  # per folder, see spans.py
 
     def trust_expired(self, now_ns: int) -> bool:
         return now_ns - self.validated_ns > TRUST_TTL_NS

@@ -44,10 +44,11 @@ from keel.errors import InvalidInput
 from keel.files import kind_of
 
 from .cache import EstimateCache
-from .memo import TreeKey, TreeMemo, unchanged
+from .memo import TreeKey, TreeMemo, Trust, unchanged
 from .reader import DEFAULT_READ_WORKERS
 from .results import ScanResult
-from .walk import Stopper, Trust, Walk
+from .spans import Spans
+from .walk import Stopper, Walk
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 
@@ -115,6 +116,9 @@ def _scan_folder(walk: Walk, top: str) -> ScanResult:
             return _reused(memo)
         if vouched or dirty_files:  # named files are re-read, even by the stat fallback
             trust = Trust(dirty_dirs, dirty_files, vouched)
+            if vouched:  # untouched subtrees are copied from it (spans.py)
+                walk.spans = Spans(memo)
+                walk.trace_ignores.update(memo.ignores)
         elif not memo.racy and unchanged(memo, walk.stopper.check):
             cache.retrust(key, memo, walk.seq)
             return _reused(memo)
@@ -123,7 +127,8 @@ def _scan_folder(walk: Walk, top: str) -> ScanResult:
     if walk.memo_ok:
         cache.store_tree(key, TreeMemo(tuple(walk.trace_dirs), tuple(walk.trace_files),
                                        tuple(walk.trace_ignores), walk.result, top=top,
-                                       trusted=walk.watched, racy=walk.saw_racy), walk.seq)
+                                       trusted=walk.watched, racy=walk.saw_racy,
+                                       spans=walk.spans.recorded), walk.seq)
     return walk.result
 
 

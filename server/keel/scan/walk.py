@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from keel.errors import DeadlineExceeded
 
@@ -22,12 +23,16 @@ from .ignore import (
     FileSig,
     IgnoreChain,
     IgnoreLevel,
+    by_name,
     gitignore_sig,
+    ignored_by,
     is_ignored,
+    names_decide,
 )
-from .memo import UNWATCHED_DIRS
+from .memo import NO_TRUST, UNWATCHED_DIRS, Trust
 from .reader import ReadOutcome, read_and_count, read_pool
 from .results import ScannedFile, ScanResult
+from .spans import Spans, near_changes
 from .tokens import HEURISTIC_METHOD
 
 Sigs = tuple[FileSig, ...]  # the .gitignore files a folder's rules came from
@@ -37,18 +42,6 @@ READ_BATCH = 512
 FIRST_INPUT_BATCH = 16  # first_input_only: stop reading soon after one readable input
 
 _PLACEHOLDER = ScannedFile("", -1, -1)
-
-
-@dataclass(frozen=True, slots=True)
-class Trust:
-    """What the watcher says changed since a trusted memo: everything else is taken as is."""
-
-    dirty_dirs: frozenset[str]
-    dirty_files: frozenset[str]
-    vouched: bool = True  # False: trust lost, but the dirty files are still re-read
-
-
-NO_TRUST = Trust(frozenset(), frozenset(), vouched=False)
 
 
 @dataclass(slots=True)
@@ -98,6 +91,7 @@ class Walk:
         self.trace_dirs: list[tuple[str, int]] = []
         self.trace_files: list[tuple[str, int, int, int]] = []
         self.trace_ignores: set[FileSig] = set()
+        self.spans = Spans(None)
 
     # -- files -----------------------------------------------------------
     def add_file(self, path: str, rel: str, st: os.stat_result, reread: bool = False) -> None:
@@ -178,8 +172,10 @@ class Walk:
                     self.saw_racy = True
                 else:
                     to_store.append((item.path, (size, mtime_ns, scanned, self.method, ino)))
-        if dropped:
-            result.files = [f for i, f in enumerate(result.files) if i not in dropped]
+        if dropped:  # placeholders sit at the end: rebuild only from the first one dropped
+            first = min(dropped)
+            result.files[first:] = [f for i, f in enumerate(result.files[first:], first)
+                                    if i not in dropped]
         self.cache.store_files(to_store, self.seq)
 
     def wants(self, name: str) -> bool:
@@ -224,7 +220,7 @@ class Walk:
         spec = self.cache.spec(sig)
         if spec is None:
             return chain, sigs
-        return chain + (IgnoreLevel(rel, spec, sig),), sigs + (sig,)
+        return chain + (IgnoreLevel(rel, spec, sig, by_name(spec)),), sigs + (sig,)
 
     def walk(self, top: str, chain: IgnoreChain, sigs: Sigs, trust: Trust | None = None) -> None:
         """Walk ``top``; with ``trust``, walk the index instead, touching only what it names dirty.
@@ -234,9 +230,11 @@ class Walk:
         already listed stay trusted); a new one, and all beneath it, is walked
         as without a watcher.
         """
-        stack = [(top, self.rel_of(top), chain, sigs, trust is not None and trust.vouched)]
+        stack: list[Any] = [(top, self.rel_of(top), chain, sigs, trust is not None and trust.vouched)]
         dirty_dirs = (trust or NO_TRUST).dirty_dirs
         dirty_files = (trust or NO_TRUST).dirty_files
+        spans = self.spans
+        near = near_changes(top, dirty_dirs | dirty_files) if spans.previous is not None else set()
         result = self.result
         cache = self.cache
         stat = os.stat
@@ -249,8 +247,19 @@ class Walk:
         trace_dir = self.trace_dirs.append
         trace_file = self.trace_files.append
         while stack:
+            item = stack.pop()
+            if item[0] is None:  # the walk leaves a folder: its subtree is complete
+                spans.close(item, result, self.trace_files, self.trace_dirs)
+                continue
+            folder, rel, chain, sigs, trusted = item
+            sigs_above = sigs
+            if trusted and folder not in near and spans.copy(folder, sigs, result, self.trace_files,
+                                                             self.trace_dirs):
+                continue
             self.stopper.check()
-            folder, rel, chain, sigs, trusted = stack.pop()
+            snapshot = spans.snapshot(result, self.trace_files, self.trace_dirs)
+            if os.path.basename(folder) in UNWATCHED_DIRS:
+                spans.unwatched += 1
             record = cache.dir_record(folder)
             # The listing whose entries the watcher vouches for (None: check every stat).
             known = record if trusted and os.path.basename(folder) not in UNWATCHED_DIRS else None
@@ -328,10 +337,12 @@ class Walk:
                         self.take(entry)
                         continue
                 self.add_file(path, rel + name, st, reread=path in dirty_files)
+            if self.pending:  # read before the subfolders, so this folder's span is complete
+                self.read_pending()
+            stack.append((None, folder, sigs_above, snapshot, record.subdirs))
             for name in reversed(record.subdirs):
                 stack.append((prefix + name, rel + name + "/", chain, sigs,
                               known is not None and (all_known or name in known_dirs)))
-        self.read_pending()
 
     def take(self, entry: FileEntry) -> None:
         """Count a cached file as the previous read found it."""
@@ -350,6 +361,9 @@ class Walk:
         subdirs: list[str] = []
         ignored = symlinks = 0
         has_gitignore = False
+        # Matching every name against the rules was a fifth of a cold scan: when the rules
+        # decide by name alone, each name is matched once per set of rules, not per folder.
+        verdicts = self.cache.verdicts(sigs) if chain and names_decide(chain) else None
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -359,13 +373,13 @@ class Walk:
                     elif entry.is_dir(follow_symlinks=False):
                         if name in ALWAYS_SKIPPED_DIRS:
                             continue
-                        if chain and is_ignored(chain, rel + name, True):
+                        if chain and ignored_by(chain, verdicts, rel, name, True):
                             ignored += 1
                         else:
                             subdirs.append(name)
                     elif entry.is_file(follow_symlinks=False):
                         has_gitignore = has_gitignore or name == GITIGNORE
-                        if chain and is_ignored(chain, rel + name, False):
+                        if chain and ignored_by(chain, verdicts, rel, name, False):
                             ignored += 1
                         else:
                             files.append(name)

@@ -220,3 +220,108 @@ def test_a_hundred_thousand_events_at_once(tmp_path: Path, watched, monkeypatch)
     calls = Syscalls(monkeypatch)
     py_scan(tmp_path, watched)
     assert calls.calls == []  # and trusted again once re-walked
+
+
+def test_after_one_event_untouched_folders_are_copied_not_walked(tmp_path: Path, watched,
+                                                                 monkeypatch) -> None:
+    for folder in range(20):
+        for index in range(5):
+            write(tmp_path, f"p{folder:02}/sub/m{index}.py", "x" * (index + 1) * 10)
+    age_tree(tmp_path)
+    py_scan(tmp_path, watched)
+    edited = tmp_path / "p07" / "sub" / "m3.py"
+    edited.write_text("y" * 500)
+    watched.invalidate([str(edited)])
+    looked_up: list[str] = []
+
+    class CountingDict(dict):
+        def get(self, key, default=None):
+            looked_up.append(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr(watched, "_files", CountingDict(watched._files))
+    result = py_scan(tmp_path, watched)
+    assert len(result.files) == 100
+    assert dict(rel_tokens(result))["p07/sub/m3.py"] == count_tokens("y" * 500)
+    assert all("/p07/" in key for key in looked_up)  # 19 folders copied whole
+    assert len(looked_up) <= 5
+
+
+def _fresh(root: Path):
+    return py_scan(root, EstimateCache(racy_window_ns=0))
+
+
+def _same(watched_result, fresh) -> None:
+    assert rel_tokens(watched_result) == rel_tokens(fresh)
+    for field in ("bytes", "skipped_binary", "skipped_ignored", "skipped_symlinks",
+                  "skipped_not_input", "skipped_large", "skipped_unreadable"):
+        assert getattr(watched_result, field) == getattr(fresh, field), field
+
+
+def test_watched_scans_match_a_fresh_scan_through_random_changes(tmp_path: Path, watched) -> None:
+    import random
+
+    rng = random.Random(22)
+    root = tmp_path / "ws"
+    folders = [f"d{a}/e{b}" for a in range(4) for b in range(3)] + ["d0", "d1"]
+    for folder in folders:
+        for index in range(3):
+            write(root, f"{folder}/f{index}.py", "x" * rng.randint(1, 200))
+    write(root, "d2/.gitignore", "nothing\n")
+    write(root, "d3/blob.py", b"\x00\x01")
+    write(root, "d1/notes.txt", "not an input")
+    age_tree(root)
+    _same(py_scan(root, watched), _fresh(root))
+    for step in range(60):
+        files = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
+        dirs = sorted(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())
+        action = rng.choice(["edit", "edit", "create", "delete", "rename_dir", "ignore",
+                             "symlink", "mkdir"])
+        events: list[Path] = []
+        if action == "edit" and files:
+            path = rng.choice(files)
+            if not path.is_symlink():
+                path.write_text("y" * rng.randint(1, 300))
+                events.append(path)
+        elif action == "create" and dirs:
+            path = rng.choice(dirs) / f"n{step}.py"
+            path.write_text("z" * rng.randint(1, 100))
+            events.append(path)
+        elif action == "delete" and files:
+            path = rng.choice(files)
+            path.unlink()
+            events.append(path)
+        elif action == "rename_dir" and dirs:
+            path = rng.choice(dirs)
+            target = path.parent / f"r{step}"
+            path.rename(target)
+            events += [path, target]  # folder events only, as VS Code sends them
+        elif action == "ignore":
+            path = root / rng.choice(["d2", "d0", "."]) / ".gitignore"
+            if path.parent.is_dir():
+                path.write_text(rng.choice(["f1.py\n", "e1/\n", "nothing\n", "*.py\n!f0.py\n"]))
+                events.append(path)
+        elif action == "symlink" and files:
+            path = rng.choice(files)
+            if not path.is_symlink():
+                path.unlink()
+                path.symlink_to(tmp_path / "outside.py")
+                (tmp_path / "outside.py").write_text("secret " * 50)
+                events.append(path)
+        elif action == "mkdir" and dirs:
+            path = rng.choice(dirs) / f"new{step}" / "inner"
+            path.mkdir(parents=True)
+            (path / "g.py").write_text("g" * 30)
+            events.append(path.parent)  # one event for the new folder, none for its contents
+        watched.invalidate([str(p) for p in events])
+        _same(py_scan(root, watched), _fresh(root))
+
+
+def test_a_folder_named_by_an_event_is_relisted_even_if_its_mtime_did_not_move(
+        tmp_path: Path, watched) -> None:
+    tree(tmp_path)
+    py_scan(tmp_path, watched)
+    new = write(tmp_path, "pkg/new.py", "n" * 40)
+    os.utime(new.parent, ns=(OLD_NS, OLD_NS))  # created within the listing's mtime tick
+    watched.invalidate([str(new)])
+    assert "pkg/new.py" in dict(rel_tokens(py_scan(tmp_path, watched)))
