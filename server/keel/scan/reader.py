@@ -53,12 +53,16 @@ def read_and_count(path: str, max_file_bytes: int) -> ReadOutcome | None:
             return OUTCOME_LARGE, 0, st.st_size, st.st_mtime_ns, st.st_ino
         chunks = []
         remaining = max_file_bytes + 1
+        got = 0
         while remaining > 0:
             chunk = os.read(fd, remaining)
             if not chunk:
                 break
             chunks.append(chunk)
             remaining -= len(chunk)
+            got += len(chunk)
+            if remaining > 0 and got >= st.st_size:
+                break  # a short read at the size fstat gave: the end (saves one read per file)
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError:
         return None

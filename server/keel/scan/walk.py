@@ -94,7 +94,8 @@ class Walk:
         self.spans = Spans(None)
 
     # -- files -----------------------------------------------------------
-    def add_file(self, path: str, rel: str, st: os.stat_result, reread: bool = False) -> None:
+    def add_file(self, path: str, rel: str, st: os.stat_result, reread: bool = False,
+                 looked_up: bool = False) -> None:
         """Count one input file: from the cache when its stat is unchanged, else queue a read.
 
         ``reread``: an event named the file; its stat may not have moved yet
@@ -104,7 +105,7 @@ class Walk:
         if st.st_size > self.max_file_bytes:
             result.skipped_large += 1
             return
-        entry = None if reread else self.cache.file_entry(path)
+        entry = None if reread or looked_up else self.cache.file_entry(path)
         if (entry is not None and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
                 and entry[4] == st.st_ino and entry[3] == self.method
                 and self.reusable(entry[2], rel)):
@@ -336,7 +337,8 @@ class Walk:
                     if scanned is None or len(scanned.rel_path) == len(path) - root_len:
                         self.take(entry)
                         continue
-                self.add_file(path, rel + name, st, reread=path in dirty_files)
+                self.add_file(path, rel + name, st, reread=path in dirty_files,
+                              looked_up=entry is None)
             if self.pending:  # read before the subfolders, so this folder's span is complete
                 self.read_pending()
             stack.append((None, folder, sigs_above, snapshot, record.subdirs))
