@@ -14,6 +14,7 @@ from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.records import EstimateRecord
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
+from keel.scan.cache import normalize
 from keel.targets import containing_folder, resolve_target
 
 from .budget_health import budget_of
@@ -100,7 +101,7 @@ def invalidate(app: KeelApp, paths: list[str]) -> int:
     resolved_parents: dict[str, str] = {}
     kept: list[str] = []
     for raw in paths:
-        path = os.path.abspath(raw)
+        path = normalize(raw)
         if path in folders or path.startswith(inside):
             kept.append(path)
             continue
