@@ -75,8 +75,10 @@ class EstimateCache:
         *,
         racy_window_ns: int = DEFAULT_RACY_WINDOW_NS,
         max_files: int = DEFAULT_MAX_FILES,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.racy_window_ns = racy_window_ns
+        self.clock = clock  # how old a trusted memo is (memo.TRUST_TTL_NS)
         self.max_files = max_files
         self._lock = threading.Lock()
         self._dirs: dict[str, DirRecord] = {}
@@ -159,7 +161,7 @@ class EstimateCache:
         with self._lock:
             if self.watching and self._event_seq == seq and self._trees.get(key) is memo:
                 memo.trusted = True
-                memo.validated_ns = time.monotonic_ns()
+                memo.validated_ns = self.clock()
 
     def plan(self, scan_token: int, stage: Hashable, compute: Callable[[], PlanT]) -> PlanT:
         """A call plan memoised per (scan result, stage): planning 10,000 files shows at 50 ms."""

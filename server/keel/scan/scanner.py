@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -101,7 +100,7 @@ def _key(walk: Walk, top: str) -> TreeKey:
 def _vouched(memo: TreeMemo | None, cache: EstimateCache) -> bool:
     """Whether the watcher vouches for ``memo`` (its dirty paths aside)."""
     return (memo is not None and memo.trusted and cache.watching
-            and not memo.trust_expired(time.monotonic_ns()))
+            and not memo.trust_expired(cache.clock()))
 
 
 def _scan_folder(walk: Walk, top: str) -> ScanResult:
@@ -128,7 +127,8 @@ def _scan_folder(walk: Walk, top: str) -> ScanResult:
         cache.store_tree(key, TreeMemo(tuple(walk.trace_dirs), tuple(walk.trace_files),
                                        tuple(walk.trace_ignores), walk.result, top=top,
                                        trusted=walk.watched, racy=walk.saw_racy,
-                                       spans=walk.spans.recorded), walk.seq)
+                                       spans=walk.spans.recorded, validated_ns=cache.clock()),
+                        walk.seq)
     return walk.result
 
 

@@ -17,7 +17,7 @@ import pytest
 from keel.scan import count_tokens
 from keel.scan import walk as walk_module
 from keel.scan.cache import EstimateCache
-from keel.scan.memo import MAX_DIRTY_PATHS
+from keel.scan.memo import MAX_DIRTY_PATHS, TRUST_TTL_NS
 from keel.scan.scanner import scan
 
 from .conftest import OLD_NS, age_tree, write
@@ -325,3 +325,17 @@ def test_a_folder_named_by_an_event_is_relisted_even_if_its_mtime_did_not_move(
     os.utime(new.parent, ns=(OLD_NS, OLD_NS))  # created within the listing's mtime tick
     watched.invalidate([str(new)])
     assert "pkg/new.py" in dict(rel_tokens(py_scan(tmp_path, watched)))
+
+
+def test_a_lost_event_matters_for_at_most_the_trust_period(tmp_path: Path) -> None:
+    now = [0]
+    cache = EstimateCache(racy_window_ns=0, clock=lambda: now[0])
+    cache.set_watching(True)
+    tree(tmp_path)
+    py_scan(tmp_path, cache)
+    a = tmp_path / "a.py"
+    a.write_text("x" * 400)  # the client drops this event (e.g. its watcher overflowed)
+    now[0] += TRUST_TTL_NS  # not yet past the trust period: the memo is served as is
+    assert dict(rel_tokens(py_scan(tmp_path, cache)))["a.py"] == count_tokens("x" * 40)
+    now[0] += 1  # past it: every stat is checked once, and the change is found
+    assert dict(rel_tokens(py_scan(tmp_path, cache)))["a.py"] == count_tokens("x" * 400)
