@@ -146,14 +146,14 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def keel_server(workspace: Path, data_dir: Path, options: dict[str, Any] | None = None,
-                      **env: str) -> AsyncIterator[Any]:
+                      capabilities: dict[str, Any] | None = None, **env: str) -> AsyncIterator[Any]:
     """A `keel serve` over stdio, initialized on `workspace`, shut down afterwards."""
     from keel.rpc_client import KeelClient
 
     client = await KeelClient.spawn(env=server_env(data_dir, **env))
     try:
         await client.initialize(str(workspace), {"workspaceTrusted": True, **(options or {})},
-                                process_id=os.getpid())
+                                process_id=os.getpid(), capabilities=capabilities)
         yield client
     finally:
         with contextlib.suppress(Exception):

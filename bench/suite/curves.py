@@ -11,26 +11,64 @@ Every point is measured over the wire against a real `keel serve`.
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import shutil
 import time
 from typing import Any
 
 from common import figure, generated_module, keel_server, lines_of, tree_memory_mb, wait_healthy
-from comparisons import ESTIMATE_SETTINGS, SCRATCH, _estimate, build_tree
+from comparisons import (
+    ESTIMATE_SETTINGS,
+    SCRATCH,
+    WATCHING_CLIENT,
+    _estimate,
+    build_tree,
+    watcher_registered,
+)
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used: a figure the machine's load barely moves."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _slope(small: dict[str, Any], large: dict[str, Any], key: str) -> float | None:
+    """Log-log slope between two points: 1 is linear, above 1 grows faster than the tree."""
+    if not small.get(key) or not large.get(key):
+        return None
+    return round(math.log(large[key] / small[key]) / math.log(large["files"] / small["files"]), 2)
 
 
 async def estimate_by_files(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> list[dict[str, Any]]:
-    points = []
+    """Cold and warm estimate against files, with the slope of cold time from the previous size.
+
+    ``coldCpuS`` is the server's CPU time for the cold estimate: on a loaded
+    machine it shows the algorithm's growth better than wall time does.
+    """
+    points: list[dict[str, Any]] = []
     for files in sizes:
         root = build_tree(files, size_bytes=1000 if files >= 100_000 else 2000)
-        async with keel_server(root, SCRATCH / f"curve-estimate-{files}", ESTIMATE_SETTINGS) as client:
+        async with keel_server(root, SCRATCH / f"curve-estimate-{files}", ESTIMATE_SETTINGS,
+                               capabilities=WATCHING_CLIENT) as client:
             await wait_healthy(client)
+            await watcher_registered(client)
+            cpu_before = _cpu_s(client.process.pid)
             cold, result = await _estimate(client)
+            cold_cpu = _cpu_s(client.process.pid) - cpu_before
             warm = [(await _estimate(client))[0] for _ in range(3)]
-            points.append({"files": files, "coldMs": round(cold, 1),
-                           "warmMs": figure(warm, "ms")["median"],
-                           "bytes": result.get("bytes"),
-                           "serverRssMB": tree_memory_mb(client.process.pid)["rssMB"]})
+            point = {"files": files, "coldMs": round(cold, 1),
+                     "coldServerMs": result.get("durationMs"), "coldCpuS": round(cold_cpu, 2),
+                     "warmMs": figure(warm, "ms")["median"],
+                     "bytes": result.get("bytes"),
+                     "serverRssMB": tree_memory_mb(client.process.pid)["rssMB"],
+                     "loadAverage": [round(x, 2) for x in os.getloadavg()]}
+            if points:
+                point["coldSlope"] = _slope(points[-1], point, "coldMs")
+                point["coldCpuSlope"] = _slope(points[-1], point, "coldCpuS")
+            points.append(point)
     return points
 
 

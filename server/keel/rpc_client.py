@@ -69,14 +69,16 @@ class KeelClient:
         self.notify(CANCEL_REQUEST, {"id": msg_id})
 
     async def initialize(self, root: str, options: dict[str, Any] | None = None,
-                         process_id: int | None = None) -> Any:
+                         process_id: int | None = None,
+                         capabilities: dict[str, Any] | None = None) -> Any:
+        """``capabilities`` are added to the default ones (e.g. to accept a file watcher)."""
         from pathlib import Path
 
         uri = Path(root).resolve().as_uri()
         result = await self.request(INITIALIZE, {
             "processId": process_id, "rootUri": uri,
             "workspaceFolders": [{"uri": uri, "name": Path(root).name}],
-            "capabilities": {"window": {"workDoneProgress": True}},
+            "capabilities": {"window": {"workDoneProgress": True}, **(capabilities or {})},
             "initializationOptions": options or {},
         })
         self.notify(INITIALIZED, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import structlog
@@ -13,6 +14,7 @@ from keel.protocol.cost import CostEstimate, EstimateCostParams
 from keel.records import EstimateRecord
 from keel.runtime.deadline import current_deadline
 from keel.runtime.threads import in_thread
+from keel.scan.cache import normalize
 from keel.targets import containing_folder, resolve_target
 
 from .budget_health import budget_of
@@ -86,4 +88,33 @@ async def estimate_cost(app: KeelApp, params: EstimateCostParams) -> CostEstimat
 
 
 def invalidate(app: KeelApp, paths: list[str]) -> int:
-    return cost_state(app).cache.invalidate(paths)
+    """Apply workspace/didChangeWatchedFiles: drop what the scan cache knew about ``paths``.
+
+    Paths outside every workspace folder cannot change an estimate (a target
+    is always inside one) and are dropped here, so a client that reports its
+    whole disk does not grow the cache's bookkeeping. A folder opened through a
+    symlink is reported under the link's path: such paths are mapped onto the
+    resolved folder (one ``realpath`` per distinct parent).
+    """
+    folders = [str(folder) for folder in (app.workspace_folders or [app.workspace_root])]
+    inside = tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
+    resolved_parents: dict[str, str] = {}
+    kept: list[str] = []
+    for raw in paths:
+        path = normalize(raw)
+        if path in folders or path.startswith(inside):
+            kept.append(path)
+            continue
+        parent, name = os.path.split(path)
+        real_parent = resolved_parents.get(parent)
+        if real_parent is None:
+            real_parent = resolved_parents[parent] = os.path.realpath(parent)
+        real = os.path.join(real_parent, name)
+        if real in folders or real.startswith(inside):
+            kept.append(real)
+    return cost_state(app).cache.invalidate(kept) if kept else 0
+
+
+def watcher_registered(app: KeelApp) -> None:
+    """The client now reports file changes: a warm estimate may trust them instead of stat-ing."""
+    cost_state(app).cache.set_watching(True)

@@ -107,6 +107,10 @@ async def _watch_workspace_files(ls: KeelServer) -> None:
             types.RegistrationParams(registrations=[registration]))), timeout=5)
     except Exception as exc:  # the client refused or did not answer: revalidation still works
         log.info("file watching not registered", reason=type(exc).__name__)
+        return
+    from keel.app.cost_ops import watcher_registered
+
+    watcher_registered(ls.app)  # from now on a warm estimate trusts the events
 
 
 def build_server(app: KeelApp) -> KeelServer:

@@ -18,6 +18,7 @@ import stat
 from dataclasses import dataclass
 
 from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore import GitIgnorePatternError
 
 from keel.files import read_regular
 
@@ -33,6 +34,8 @@ class IgnoreLevel:
     prefix: str  # the folder's path relative to the workspace root, "" or ending in "/"
     spec: GitIgnoreSpec
     sig: FileSig
+    # Every pattern ignores by name alone ("node_modules/", "*.pyc"): no "/" inside, no "!".
+    by_name: bool = False
 
 
 # Levels from the workspace root (first) to the current folder (last).
@@ -64,7 +67,41 @@ def compile_gitignore(path: str) -> GitIgnoreSpec | None:
         return None
     if len(data) > MAX_GITIGNORE_BYTES:
         return None
-    return GitIgnoreSpec.from_lines(data.decode("utf-8", errors="replace").splitlines())
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except GitIgnorePatternError:  # git skips a line it cannot parse ("foo\\"); so do we
+        return GitIgnoreSpec.from_lines([line for line in lines if _valid(line)])
+
+
+def _valid(line: str) -> bool:
+    try:
+        GitIgnoreSpec.from_lines([line])
+    except GitIgnorePatternError:
+        return False
+    return True
+
+
+def by_name(spec: GitIgnoreSpec) -> bool:
+    """Whether ``spec`` decides on an entry's name alone, wherever it sits.
+
+    Then, in a walk that never enters an ignored folder, no folder above an
+    entry can match, and the verdict on a name is the same in every folder that
+    shares the same rules: ``names_decide``. Patterns with an inner or leading
+    ``/``, ``**`` or a negation depend on the path.
+    """
+    for pattern in spec.patterns:
+        if pattern.include is None:
+            continue  # a comment or a blank line
+        text = getattr(pattern, "pattern", None)
+        if (pattern.include is False or not isinstance(text, str)
+                or "/" in text.rstrip("/") or text.startswith("/") or "**" in text):
+            return False
+    return True
+
+
+def names_decide(chain: IgnoreChain) -> bool:
+    return all(level.by_name for level in chain)
 
 
 def is_ignored(chain: IgnoreChain, rel_path: str, is_dir: bool) -> bool:
@@ -75,6 +112,17 @@ def is_ignored(chain: IgnoreChain, rel_path: str, is_dir: bool) -> bool:
         if result.include is not None:
             return result.include
     return False
+
+
+def ignored_by(chain: IgnoreChain, verdicts: dict[tuple[str, bool], bool] | None, rel: str,
+               name: str, is_dir: bool) -> bool:
+    """``is_ignored`` for ``rel + name``, remembered in ``verdicts`` when the rules decide by name."""
+    if verdicts is None:
+        return is_ignored(chain, rel + name, is_dir)
+    verdict = verdicts.get((name, is_dir))
+    if verdict is None:
+        verdict = verdicts[(name, is_dir)] = is_ignored(chain, rel + name, is_dir)
+    return verdict
 
 
 def chain_sigs(chain: IgnoreChain) -> tuple[FileSig, ...]:
