@@ -36,17 +36,20 @@ class PreparingRuns:
         task: asyncio.Task[T] = asyncio.ensure_future(start())
         self._tasks[run_id] = task
         try:
-            return await task
-        except asyncio.CancelledError:
-            me = asyncio.current_task()
-            if task in self._stopped and (me is None or not me.cancelling()):
-                raise Cancelled("The run was cancelled before it started.",
-                                code="run.cancelled") from None
-            raise
+            try:
+                await asyncio.wait({task})
+            except asyncio.CancelledError:  # our caller's own cancellation: stop it too
+                task.cancel()
+                await asyncio.wait({task})
+                raise
         finally:
-            self._stopped.discard(task)
             if self._tasks.get(run_id) is task:
                 del self._tasks[run_id]
+        stopped = task in self._stopped
+        self._stopped.discard(task)
+        if task.cancelled() and stopped:
+            raise Cancelled("The run was cancelled before it started.", code="run.cancelled")
+        return task.result()
 
     async def stop(self, run_id: str) -> bool:
         """Cancel the preparation of ``run_id`` and wait until it has ended; False if none."""
