@@ -28,7 +28,6 @@ callback, in a Django tag, or with a later check that does not raise.
 from __future__ import annotations
 
 import ast
-from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from .facts import FunctionFacts, HandlerFact
@@ -92,7 +91,7 @@ def _absolute(origin: str, uri: str) -> str:
     level = len(origin) - len(origin.lstrip("."))
     if not level:
         return origin
-    folders = PurePosixPath(unquote(urlparse(uri).path)).parent.parts[1:]
+    folders = [part for part in unquote(urlparse(uri).path).split("/")[:-1] if part]
     base = folders[: len(folders) - (level - 1)] if level > 1 else folders
     return ".".join((*base, origin[level:]))
 
