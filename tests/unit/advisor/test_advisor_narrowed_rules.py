@@ -239,3 +239,43 @@ def test_a_nonlocal_rebinding_is_the_enclosing_parameters_not_a_new_shadow():
     assert _found(code, "shadowed-builtin") == []
     own = code.replace("            nonlocal hash\n", "")
     assert len(_found(own, "shadowed-builtin")) == 1
+
+
+# -- unused-variable: values built from parameters ------------------------------------
+
+def _variable_safety(code: str) -> list[str | None]:
+    return [f.fix_safety for f in analyze_source(textwrap.dedent(code), "file:///pkg/m.py")
+            .findings if f.rule == "unused-variable"]
+
+
+def test_removing_a_copy_of_a_parameter_is_safe_it_cannot_raise_nameerror():
+    from keel.advisor.fix_all import fix_all
+
+    code = textwrap.dedent("""
+    def f(self, item, *rest):
+        previous = self
+        pair = (item, rest)
+        return item
+    """)
+    assert _variable_safety(code) == ["safe", "safe"]
+    result = fix_all(code, "file:///pkg/m.py", {"safe"})
+    assert "previous" not in result.text and "pair" not in result.text
+    assert {safety for _, safety in result.applied} == {"safe"}
+    before: dict = {}
+    after: dict = {}
+    exec(code, before)  # noqa: S102 - the test's own code
+    exec(result.text, after)  # noqa: S102
+    assert before["f"](1, 2, 3) == after["f"](1, 2, 3) == 2
+
+
+@pytest.mark.parametrize("code", [
+    # a global or builtin may be undefined or deleted: removing the read removes a NameError
+    "def f(item):\n    previous = other\n    return item\n",
+    # 'del' can unbind the parameter before the assignment
+    "def f(item):\n    if item:\n        del item\n    previous = item\n    return 1\n",
+    # 'except ... as item' unbinds it at the end of the handler
+    "def f(item):\n    try:\n        g()\n    except OSError as item:\n        pass\n"
+    "    previous = item\n    return 1\n",
+])
+def test_a_name_that_may_be_unbound_keeps_the_removal_unsafe(code):
+    assert "unsafe" in _variable_safety(code)
