@@ -28,12 +28,14 @@ Rules (id: severity, category; thresholds from ``AdvisorThresholds``)
     mutable-default-argument  warning  correctness      fixable (not for lambdas)
     bare-except               warning  correctness      fixable; not reported when it re-raises
     swallowed-exception       warning  correctness      fixable; except Exception/BaseException
-                                                        whose body only passes/continues/returns
+                                                        whose body only passes/continues/returns,
+                                                        unless deliberate (handler_intent)
     unreachable-code          error    correctness      fixable; after return/raise/continue/break
     jump-in-finally           warning  correctness      return/break/continue leaving a finally
     loop-variable-closure     warning  correctness      lambda/def in a for loop reading its variable
     redefined-unused-name     warning  correctness      def/class/import replaced before any use
-    shadowed-builtin          warning  correctness      not API names (methods, public params, module defs)
+    shadowed-builtin          warning  correctness      not API names (methods, public params, module defs),
+                                                        module aliases, imports under their own name
     unused-import             warning  style            fixable; module level, see rules_names
     unused-variable           warning  style            fixable when every binding is side-effect free
     is-literal                error    correctness      fixable (safe for str/bytes/number literals)

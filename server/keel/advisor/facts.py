@@ -38,7 +38,7 @@ class StoreFact:
 
 class FunctionFacts:
     __slots__ = ("node", "name", "qual", "is_method", "cc", "returns", "max_depth",
-                 "deep_node", "loads", "stores", "declared", "uses_locals")
+                 "deep_node", "loads", "stores", "declared", "uses_locals", "outer")
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str,
                  is_method: bool) -> None:
@@ -54,6 +54,7 @@ class FunctionFacts:
         self.stores: dict[str, list[StoreFact]] = {}
         self.declared: set[str] = set()  # global / nonlocal
         self.uses_locals = False
+        self.outer: FunctionFacts | None = None  # the function this one is nested in
 
 
 @dataclass(slots=True)
@@ -85,6 +86,7 @@ class HandlerFact:
     reraises: bool
     qual: str
     try_stmt: TryStatement
+    fn: FunctionFacts | None = None  # the function the handler is in (None: module or class)
 
 
 @dataclass(slots=True)

@@ -66,7 +66,7 @@ _SHARED_ENTRIES = 512
 _SHARED: OrderedDict[str, tuple[ast.Module, _ModuleFacts]] = OrderedDict()
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def import_aliases(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin; relative origins keep their leading dots."""
     out: dict[str, str] = {}
     for node in ast.walk(tree):
@@ -139,7 +139,7 @@ class Frameworks:
     # -- analysis --------------------------------------------------------
 
     def _analyse(self, tree: ast.Module, key: str, depth: int) -> _ModuleFacts:
-        facts = _ModuleFacts(_aliases(tree))
+        facts = _ModuleFacts(import_aliases(tree))
         for stmt in tree.body:
             if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
                     and dotted(stmt.value.func, facts.aliases) in BASE_FACTORIES):

@@ -4,8 +4,9 @@ jump-in-finally.
 
 bare-except is not reported when the handler passes on what it caught (``raise``,
 ``with util.safe_reraise():``, ``sys.exc_info()`` kept to re-raise);
-swallowed-exception not when a comment on the handler's lines says why it
-discards the exception (the author decided; the finding would only repeat it).
+swallowed-exception not where discarding the exception is deliberate
+(``handler_intent``: a comment says why, ``__del__``, a repr, a swallowing
+decorator's wrapper, a Django template filter, a failure checked later).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 
 from .facts import RawFinding
+from .handler_intent import HandlerIntent
 from .rules_common import (
     RuleContext,
     def_name_span,
@@ -24,7 +26,7 @@ from .rules_common import (
     node_span,
     plural,
 )
-from .source import SourceMap, node_end, normalise
+from .source import node_end, normalise
 from .syntax import binds_or_yields
 
 _JUMP = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}
@@ -154,16 +156,11 @@ def _hands_on(handler: ast.ExceptHandler) -> bool:
     return False
 
 
-def _explained(sm: SourceMap, handler: ast.ExceptHandler) -> bool:
-    """A comment on the handler's lines says why it discards the exception."""
-    end = node_end(handler)[0]
-    return any("#" in sm.line_text(line0) for line0 in range(handler.lineno - 1, end))
-
-
 def _handlers(ctx: RuleContext) -> list[RawFinding]:
     sm = ctx.sm
     out = []
     sites = _handler_sites(ctx) if ctx.facts.handlers else {}
+    intent = HandlerIntent(sm, ctx.tree, ctx.uri)
     for fact in ctx.facts.handlers:
         handler = fact.handler
         where = display(fact.qual)
@@ -182,7 +179,7 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
             )
             item.safety_reason = _UNSAFE_BARE
         elif fact.broad and fact.swallows and handler.type is not None \
-                and not _explained(sm, handler):  # broad: has a type; a comment says why
+                and not intent.deliberate(fact):  # broad: has a type
             line0 = handler.lineno - 1
             col = sm.char_col(line0, handler.col_offset)
             end_lineno, end_col = node_end(handler.type)

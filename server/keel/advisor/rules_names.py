@@ -236,19 +236,36 @@ def _store_fixable(store: StoreFact) -> bool:
     return store.kind in ("assign", "annassign") and store.pure
 
 
-def _store_safe(store: StoreFact) -> bool:
-    """Removing the binding cannot change behaviour: a literal value (reading a name
-    could raise NameError), or an ``as`` target of a with/except."""
+def always_bound(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters that stay bound for the whole call: reading one cannot raise NameError.
+    A parameter that is ``del``-eted or bound by ``except ... as`` (which unbinds it at the
+    end of the handler) anywhere in the function may be unbound, so it is left out."""
+    args = func.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    for node in ast.walk(func):
+        if type(node) is ast.Delete:
+            names.difference_update(t.id for t in node.targets if type(t) is ast.Name)
+        elif type(node) is ast.ExceptHandler and node.name is not None:
+            names.discard(node.name)
+    return names
+
+
+def _store_safe(store: StoreFact, bound: set[str]) -> bool:
+    """Removing the binding cannot change behaviour: a literal value, or one built only
+    from parameters that are always bound (any other name could raise NameError), or an
+    ``as`` target of a with/except."""
     if store.kind in ("with", "except"):
         return True
     stmt = store.stmt
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
     if value is None:  # (the walk records assignments with a value only)
         return False
-    return not any(type(node) is ast.Name for node in ast.walk(value))
+    return all(node.id in bound for node in ast.walk(value) if type(node) is ast.Name)
 
 
-_SAFE_VARIABLE = "Safe: the value is a literal and the name is never read."
+_SAFE_VARIABLE = ("Safe: the value is a literal (or built from parameters, always bound) "
+                  "and the name is never read.")
 _UNSAFE_VARIABLE = ("Unsafe: the assigned value reads a name; removing it also removes the "
                     "NameError it would raise if that name were undefined.")
 
@@ -296,7 +313,8 @@ def _unused_in(sm: SourceMap, fn: FunctionFacts) -> list[RawFinding]:
             fn.qual, anchor, payload=stores, fixable=fixable,
         )
         if fixable:
-            safe = all(_store_safe(s) for s in stores)
+            bound = always_bound(fn.node)
+            safe = all(_store_safe(s, bound) for s in stores)
             item.safety = "safe" if safe else "unsafe"
             item.safety_reason = _SAFE_VARIABLE if safe else _UNSAFE_VARIABLE
         out.append(item)

@@ -295,7 +295,7 @@ class Walker(ExprWalker):
                 self.facts.handlers.append(HandlerFact(
                     handler, bare, broad, swallows(handler.body, handler.name),
                     has_raise(handler.body),
-                    self.qual, stmt))
+                    self.qual, stmt, self.fn))
             self._block(handler.body, depth + 1)
         if guard:
             self.import_guard = False
@@ -328,7 +328,9 @@ class Walker(ExprWalker):
             if alias.name == "*":
                 continue
             bound = alias.asname or (alias.name if is_from else alias.name.split(".")[0])
-            if bound in BUILTIN_NAMES and self.kind == FUNCTION:  # module level: API (io.open)
+            # module level: API (io.open); 'from rich import print' anywhere: a replacement
+            # the other module names so; 'import x as print' is this code's own choice
+            if bound in BUILTIN_NAMES and self.kind == FUNCTION and alias.asname not in (None, alias.name):
                 self._shadow(bound, alias, "import", self.qual)
             if self.kind == MODULE and alias.asname != alias.name:  # 'import x as x' re-exports
                 self.facts.imports.append(ImportFact(
@@ -377,6 +379,7 @@ class Walker(ExprWalker):
             self._shadow(name, stmt, "function", self.qual)
         qual = f"{self.qual}.{name}" if self.qual else name
         fn = FunctionFacts(stmt, qual, self.kind == CLASS)
+        fn.outer = self.fn
         if self.kind == FUNCTION or (self.kind == MODULE and name.startswith("_")
                                      and not name.endswith("__")):  # __import__ mirrors a builtin
             self._parameter_shadows(args, params, qual)

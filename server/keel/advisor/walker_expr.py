@@ -211,6 +211,8 @@ class ExprWalker:
             )
 
     def _shadow(self, name: str, node: Located, kind: str, qual: str) -> None:
+        if self.fn is not None and name in self.fn.declared:
+            return  # 'nonlocal hash': the binding is the enclosing scope's, judged there
         key = (qual, name)
         if key not in self._shadowed:
             self._shadowed.add(key)
@@ -242,9 +244,13 @@ class ExprWalker:
                index: int, pure: bool) -> None:
         name = target.id
         value = getattr(stmt, "value", None)
-        # 'dict = dict' / 'TimeoutError = TimeoutError': a deliberate alias of the builtin
+        # 'dict = dict' / 'TimeoutError = TimeoutError': a deliberate alias of the builtin;
+        # at module level 'open = io.open' / 'DeprecationWarning = PydanticDeprecatedSince20'
+        # replaces the builtin for the module on purpose, as 'from io import open' does
+        alias = type(value) is Name or type(value) is Attribute
         if name in BUILTIN_NAMES and self.kind != CLASS and not (
-                type(value) is Name and value.id == name) and not self._is_param(name):
+                type(value) is Name and value.id == name) and not self._is_param(name) \
+                and not (alias and self.kind == MODULE):
             self._shadow(name, target, "variable", self.qual)
         if self.fn is not None:
             self.fn.stores.setdefault(name, []).append(

@@ -126,3 +126,29 @@ def test_safe_fixes_keep_the_projects_tests_and_import_surface(tmp_path):
     assert "import decimal" not in result.text and 'print("never")' not in result.text
     assert _tests(tmp_path) == before
     assert json.loads(_run(tmp_path, "-c", SURFACE).stdout) == surface
+
+
+def _bench(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bench" / "advisor_fix_safety.py"
+    spec = importlib.util.spec_from_file_location("advisor_fix_safety_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bench_runs_each_projects_default_selection_with_stdin_closed(tmp_path, monkeypatch):
+    """click's pyproject deselects its 30,000 stress tests (addopts = -m 'not stress'); the
+    bench blanks addopts, so it must pass that selection itself (its run took > 30 min)."""
+    bench = _bench(monkeypatch)
+    calls = []
+    monkeypatch.setattr(bench.subprocess, "run", lambda args, **kw: calls.append((args, kw)))
+    click = next(p for p in bench.PROJECTS if p.name == "click")
+    assert bench.run_tests(tmp_path, click, None, "before") == {"<pytest did not run>": "failed"}
+    args, kw = calls[0]
+    assert args[args.index("-m", 2):][:2] == ["-m", "not stress"]
+    assert kw["stdin"] is subprocess.DEVNULL
