@@ -1,8 +1,37 @@
-"""The server's app: built before ``initialize`` is answered, so it builds only what is cheap."""
+"""The server's app: built before ``initialize`` is answered, so it builds only what is cheap.
+
+Light on purpose (the app's state is imported by ``create_app``): the fast start
+imports this module first, to start the analysis workers' fork server before
+anything heavy loads.
+"""
 
 from __future__ import annotations
 
-from .state import KeelApp
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .state import KeelApp
+
+# What every analysis worker imports and warms: KeelApp's pool is built with the same
+# list (tests/unit/app/test_bootstrap.py checks), so it forks from the fork server
+# started here.
+WORKER_IMPORTS = ("keel.app.analysis_worker",)
+
+
+def start_analysis_workers() -> bool:
+    """Start the workers' fork server now (blocking for a fork and an exec: call it on a thread).
+
+    The fork server imports and warms the engine on the other core while the server
+    loads pygls and the app, so the first analysis does not wait for the pool to
+    start after ``initialized``. False where it cannot (no fork server on Windows
+    and macOS, or the process could not start: the pool then starts its workers,
+    and reports why not, on first use)."""
+    from keel.runtime.workers import start_fork_server
+
+    try:
+        return start_fork_server(WORKER_IMPORTS)
+    except OSError:
+        return False
 
 
 def create_app(**kwargs) -> KeelApp:
@@ -12,4 +41,6 @@ def create_app(**kwargs) -> KeelApp:
     components at ``initialized`` (``keel.lsp.server``), and the rest is built on first
     use (``keel.app.services``), so that ``initialize`` is answered before anything heavy
     is imported."""
+    from .state import KeelApp
+
     return KeelApp(**kwargs)
