@@ -68,14 +68,17 @@ def own_deadline(message: Peeked | None) -> tuple[Any, str, float] | None:
 
 
 def health_due(message: Peeked | None, configured_ms: int) -> float | None:
-    """When a held ``keel/health`` gets the "starting" report: ``ANSWER_AT`` of its deadline."""
+    """When a held ``keel/health`` gets the "starting" report: ``ANSWER_AT`` of its deadline.
+
+    None for one whose params the server would refuse (-32602 is its answer): ``keel/health``
+    takes ``whileStarting`` only (no ``timeoutMs``)."""
     if message is None or message.method != HEALTH or message.msg_id is None:
         return None
-    timeout = message.params.get("timeoutMs") if isinstance(message.params, dict) else None
-    deadline_ms = configured_ms
-    if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0:
-        deadline_ms = min(deadline_ms, timeout)
-    return message.received_at + deadline_ms * ANSWER_AT / 1000.0
+    params = message.params
+    if not (params is None or (isinstance(params, dict) and set(params) <= {"whileStarting"}
+                               and isinstance(params.get("whileStarting", False), bool))):
+        return None
+    return message.received_at + configured_ms * ANSWER_AT / 1000.0
 
 
 def deadline_reply(msg_id: Any, method: str) -> dict[str, Any]:

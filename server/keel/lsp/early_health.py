@@ -21,10 +21,11 @@ the reply is made; a reply to a later early-answered request, or an error
 reply, is dropped (each was answered).
 
 A ``keel/health`` without the flag that is still held when ``ANSWER_AT`` of
-its deadline has passed (``configured_health_ms``, or its own ``timeoutMs``
-when shorter; counted from receipt) gets the same "starting" report then, not
-the -32803 the loaded server would give it: a slow start (a loaded machine)
-must not read as a failed request (``early_deadlines.py`` watches it).
+its deadline has passed (``configured_health_ms``, counted from receipt) gets
+the same "starting" report then, not the -32803 the loaded server would give
+it: a slow start (a loaded machine) must not read as a failed request
+(``early_deadlines.py`` watches it). One with params the server refuses is
+left to the server's -32602.
 """
 
 from __future__ import annotations

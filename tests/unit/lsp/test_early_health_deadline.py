@@ -41,30 +41,32 @@ def test_the_configured_health_deadline_is_read_from_initialize_as_the_server_wo
     assert configured_health_ms(params) == expected
 
 
-def test_a_health_request_is_due_before_its_deadline_the_shorter_of_setting_and_timeout():
+def test_a_health_request_is_due_before_its_deadline_unless_the_server_would_refuse_it():
     assert health_due(peek(held(1, HEALTH)), 5000) == RECEIVED + 5.0 * ANSWER_AT
-    assert health_due(peek(held(1, HEALTH, {"timeoutMs": 1000})), 5000) == RECEIVED + 1.0 * ANSWER_AT
-    assert health_due(peek(held(1, HEALTH, {"timeoutMs": 9000})), 5000) == RECEIVED + 5.0 * ANSWER_AT
+    assert health_due(peek(held(1, HEALTH, {"whileStarting": False})), 1000) == RECEIVED + 1.0 * ANSWER_AT
     assert health_due(peek(held(None, HEALTH)), 5000) is None  # a notification: nothing to answer
     assert health_due(peek(held(1, "keel/estimateCost")), 5000) is None
+    # The server answers these -32602: keel/health takes no timeoutMs, nor anything else.
+    for params in ({"timeoutMs": 1000}, {"bogus": 1}, {"whileStarting": "yes"}, ["list"]):
+        assert health_due(peek(held(1, HEALTH, params)), 5000) is None, params
 
 
 def test_health_held_past_its_due_time_gets_the_starting_report_not_a_deadline_error():
     sent: list[dict] = []
-    early = EarlyAnswers(sent.append, initialized=True, health_ms=5000)
+    early = EarlyAnswers(sent.append, initialized=True, health_ms=1000)
     estimate = held(1, "keel/estimateCost", {"workflow": "review", "target": "a.py"})
-    timed = held(3, HEALTH, {"timeoutMs": 1000})
-    for item in (estimate, held(2, HEALTH), timed):
+    refused = held(4, HEALTH, {"bogus": True})
+    for item in (estimate, held(2, HEALTH), refused):
         early.hold(item)
     early.startup.expire(RECEIVED + 1.0 * ANSWER_AT - 0.001)
     assert sent == []  # nothing is due yet
     early.startup.expire(RECEIVED + 1.0 * ANSWER_AT)
-    assert [m["id"] for m in sent] == [3]
+    assert [m["id"] for m in sent] == [2]
     report = HealthReport.model_validate(sent[0]["result"])
     assert report.starting and report.in_flight.by_method == {"keel/estimateCost": 1}
-    early.startup.expire(RECEIVED + 5.0)
-    assert [m["id"] for m in sent] == [3, 2] and all("result" in m for m in sent)
-    assert early.startup.remaining() == [estimate]  # only what the server must still answer
+    early.startup.expire(RECEIVED + 60)
+    assert len(sent) == 1
+    assert early.startup.remaining() == [estimate, refused]  # only what the server must still answer
 
 
 def test_health_is_not_answered_early_before_initialize_was_answered_or_after_shutdown():
