@@ -7,6 +7,7 @@ anything heavy loads.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,14 +19,33 @@ if TYPE_CHECKING:
 WORKER_IMPORTS = ("keel.app.analysis_worker",)
 
 
+def spare_core() -> bool:
+    """Whether a core is idle beside the one this process loads on (1-minute load average).
+
+    Started beside the server's own loading, the fork server only pays when it has a
+    core of its own: on a busy machine it takes CPU from the loading instead, and
+    every early request (an estimate's 3 s deadline) comes later while only the
+    first analysis comes sooner (docs/performance.md, issue 22)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows: no load average (and no fork server)
+        return True
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return load + 1 <= cores
+
+
 def start_analysis_workers() -> bool:
-    """Start the workers' fork server now (blocking for a fork and an exec: call it on a thread).
+    """Start the workers' fork server now when a core is spare (blocking for a fork and an
+    exec: call it on a thread); whether it was started.
 
     The fork server imports and warms the engine on the other core while the server
     loads pygls and the app, so the first analysis does not wait for the pool to
-    start after ``initialized``. False where it cannot (no fork server on Windows
-    and macOS, or the process could not start: the pool then starts its workers,
-    and reports why not, on first use)."""
+    start after ``initialized``. False on a busy machine (``spare_core``), where it
+    cannot (no fork server on Windows and macOS), or when the process could not
+    start: the pool then starts at ``initialized`` as it always did (and reports a
+    failure on first use)."""
+    if not spare_core():
+        return False
     from keel.runtime.workers import start_fork_server
 
     try:

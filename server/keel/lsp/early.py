@@ -105,15 +105,17 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
     def load(loop: asyncio.AbstractEventLoop) -> None:
         from keel.app import bootstrap
 
-        # First: the workers' fork server warms the engine on the other core meanwhile.
-        bootstrap.start_analysis_workers()
+        # First: the workers' fork server warms the engine on the other core meanwhile
+        # (when a core is spare; on a busy machine the pool starts at `initialized`).
+        pool_early = bootstrap.start_analysis_workers()
         from keel.observability.logging import configure_logging
 
         configure_logging(log_level)
         app = bootstrap.create_app()
-        # The workers fork as soon as the fork server is warm, not at `initialized`
-        # (after pygls has loaded): the first analysis finds one ready or nearly.
-        loop.call_soon_threadsafe(app.workers.warm_up)
+        if pool_early:
+            # The workers fork as soon as the fork server is warm, not at `initialized`
+            # (after pygls has loaded): the first analysis finds one ready or nearly.
+            loop.call_soon_threadsafe(app.workers.warm_up)
         from keel.lsp import server
 
         loaded["server"] = server

@@ -17,6 +17,7 @@ def test_the_apps_pool_forks_from_the_fork_server_that_bootstrap_starts():
 
 
 def test_the_fork_server_is_started_with_the_workers_imports(monkeypatch):
+    monkeypatch.setattr(bootstrap, "spare_core", lambda: True)
     started: list[tuple[str, ...]] = []
     monkeypatch.setattr(workers, "start_fork_server", lambda imports: started.append(imports) or True)
     assert bootstrap.start_analysis_workers() is True
@@ -27,6 +28,7 @@ def test_a_fork_server_that_cannot_start_is_left_to_the_pool(monkeypatch):
     def no_processes(imports):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
+    monkeypatch.setattr(bootstrap, "spare_core", lambda: True)
     monkeypatch.setattr(workers, "start_fork_server", no_processes)
     assert bootstrap.start_analysis_workers() is False  # the pool reports it on first use
 
@@ -34,3 +36,24 @@ def test_a_fork_server_that_cannot_start_is_left_to_the_pool(monkeypatch):
 def test_no_fork_server_where_workers_are_spawned(monkeypatch):
     monkeypatch.setattr(workers, "default_start_method", lambda platform=None: "spawn")
     assert workers.start_fork_server(bootstrap.WORKER_IMPORTS) is False
+
+
+def test_on_a_busy_machine_the_fork_server_is_left_to_initialized(monkeypatch):
+    # Beside the server's own loading it would take that loading's CPU, not a spare core.
+    started: list[tuple[str, ...]] = []
+    monkeypatch.setattr(workers, "start_fork_server", lambda imports: started.append(imports) or True)
+    monkeypatch.setattr(bootstrap.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert bootstrap.spare_core() is False
+    assert bootstrap.start_analysis_workers() is False and started == []
+    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (0.4, 1.0, 1.0))
+    assert bootstrap.spare_core() is True
+    assert bootstrap.start_analysis_workers() is True and started == [bootstrap.WORKER_IMPORTS]
+
+
+def test_without_a_load_average_a_core_counts_as_spare(monkeypatch):
+    def unavailable():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(bootstrap.os, "getloadavg", unavailable)
+    assert bootstrap.spare_core() is True
