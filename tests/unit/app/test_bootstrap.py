@@ -43,10 +43,10 @@ def test_on_a_busy_machine_the_fork_server_is_left_to_initialized(monkeypatch):
     started: list[tuple[str, ...]] = []
     monkeypatch.setattr(workers, "start_fork_server", lambda imports: started.append(imports) or True)
     monkeypatch.setattr(bootstrap.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
     assert bootstrap.spare_core() is False
     assert bootstrap.start_analysis_workers() is False and started == []
-    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (0.4, 1.0, 1.0))
+    monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
     assert bootstrap.spare_core() is True
     assert bootstrap.start_analysis_workers() is True and started == [bootstrap.WORKER_IMPORTS]
 
