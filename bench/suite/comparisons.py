@@ -8,6 +8,8 @@ alternative is). Sides:
   against the design Keel replaces (a fresh process per click: `keel analyze
   FILE --json`, and a process that only imports the provider SDKs);
 - first click: the first workflow run after an idle start against later runs;
+- first analysis: spawn → first analysis answered (a file open at start), beside
+  spawn → health and an estimate sent 50 ms after spawn (``bench/startup.py``);
 - analysis: Keel in the server and as a command against radon and ruff on the
   same real files;
 - estimate: cold, warm and after one edit, against a naive read of every file;
@@ -106,6 +108,25 @@ async def per_click(rounds: int) -> dict[str, Any]:
         "light request: SDK-importing process / open connection":
             ratio(sides["keelHealthOpenConnection"], sides["processPerClickImportSdks"]),
     }}
+
+
+# -- first analysis -----------------------------------------------------------------
+
+async def first_analysis(runs: int) -> dict[str, Any]:
+    """``bench/startup.py``: each sample a fresh ``python -I -m keel serve`` (goal: <= 500 ms)."""
+    completed = await asyncio.to_thread(
+        subprocess.run, [PYTHON, str(ROOT / "bench" / "startup.py"), "--runs", str(runs),
+                         "--measures", "analyze", "health", "estimate"],
+        capture_output=True, text=True, check=False, timeout=1800)
+    if completed.returncode != 0 or not completed.stdout.strip():
+        return {"error": (completed.stderr.strip().splitlines() or ["no output"])[-1]}
+    server = json.loads(completed.stdout)["fast start"]
+    samples = server["samples_ms"]
+    sides = {"spawnToFirstAnalysis": figure(samples["analyze"], "ms"),
+             "spawnToHealth": figure(samples["health"], "ms"),
+             "spawnToEstimateSent50msAfter": figure(samples["estimate"], "ms")}
+    return {"sides": sides, "goal": "first analysis <= 500 ms; every early request answered, not -32803",
+            "errorsByRequest": server["errors"], "analyzeOperationMs": server.get("analyze_operation_ms")}
 
 
 # -- first click --------------------------------------------------------------------

@@ -208,6 +208,9 @@ def render_performance(results: dict[str, Any]) -> str:
     lines += _sides_table("Per click: open connection vs a process per click", s.get("perClick") or {})
     lines += _sides_table("First click vs later clicks (workflow run, instant local provider)",
                           s.get("firstClick") or {})
+    if "firstAnalysis" in s:  # since issue 22 (results committed before it have none)
+        lines += _sides_table("Start-up: spawn → first analysis, health, an estimate (fresh server each)",
+                              s["firstAnalysis"])
     analysis = s.get("analysis") or {}
     lines += _sides_table(f"Analysis throughput on real files ({analysis.get('corpus', '?')}, "
                           f"{_n(analysis.get('files'))} files, {_n(analysis.get('lines'))} lines)", analysis)

@@ -82,6 +82,7 @@ def sections(quick: bool) -> dict[str, Any]:
     return {
         "perClick": lambda: comparisons.per_click(rounds),
         "firstClick": lambda: comparisons.first_click(2 if quick else 3, 4 if quick else 9),
+        "firstAnalysis": lambda: comparisons.first_analysis(3 if quick else 9),
         "analysis": lambda: comparisons.analysis(2 if quick else 3),
         "estimate": lambda: comparisons.estimate(2 if quick else 5, 2_000 if quick else 10_000),
         "resilience": lambda: comparisons.resilience(40 if quick else 200),

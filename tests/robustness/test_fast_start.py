@@ -70,17 +70,26 @@ def held_loading(monkeypatch):
     return release
 
 
-def test_health_is_answered_while_loading_and_the_real_report_follows_once_loaded(
-        monkeypatch, held_loading, tmp_path: Path):
+def serve_fast(monkeypatch) -> tuple[FakeStdio, threading.Thread, list[int]]:
+    """``serve_stdio_fast`` on a fake stdio, in its own thread; the exit code lands in the list."""
     stdio = FakeStdio()
     monkeypatch.setattr(session, "stdio_streams", stdio.streams)
     codes: list[int] = []
     serving = threading.Thread(target=lambda: codes.append(early.serve_stdio_fast(None)), daemon=True)
     serving.start()
     assert stdio.ready.wait(WAIT_S)
+    return stdio, serving, codes
+
+
+def test_health_is_answered_while_loading_and_the_real_report_follows_once_loaded(
+        monkeypatch, held_loading, tmp_path: Path):
+    stdio, serving, codes = serve_fast(monkeypatch)
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    stdio.send(request(1, "initialize", {"processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}))
+    # A long health deadline: request 5 must wait for the loaded server however slow this
+    # machine is (held past 80% of its deadline, the fast start would answer it "starting").
+    stdio.send(request(1, "initialize", {"processId": None, "rootUri": workspace.as_uri(), "capabilities": {},
+                                         "initializationOptions": {"settings": {"timeouts": {"healthMs": 600_000}}}}))
     stdio.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
     stdio.send(request(2, "keel/health", {"whileStarting": True}))  # as the editor's health watch asks
     stdio.send(request(5, "keel/health"))  # without the flag: waits for the loaded server's report
@@ -116,3 +125,34 @@ def test_health_is_answered_while_loading_and_the_real_report_follows_once_loade
         seen.append(stdio.out.get_nowait())
     replies = [m["id"] for m in seen if "id" in m and "method" not in m]
     assert sorted(replies) == [3, 4, 5]  # no second answer to 1 or 2
+
+
+@pytest.mark.parametrize("spare_core", [True, False])
+def test_the_workers_start_before_the_server_loads_and_fork_without_waiting_for_initialized(
+        monkeypatch, held_loading, tmp_path: Path, spare_core: bool):
+    # Issue 22: the fork server warms the engine while pygls loads, and workers fork as soon
+    # as the app exists, so the first analysis does not wait for a pool started after load.
+    # On a busy machine (no fork server started early) the pool starts at `initialized`.
+    from keel.app import bootstrap
+    from keel.runtime.workers import WorkerPool
+
+    fork_server = threading.Event()
+    monkeypatch.setattr(bootstrap, "start_analysis_workers", lambda: fork_server.set() or spare_core)
+    forked = threading.Event()
+    monkeypatch.setattr(WorkerPool, "warm_up", lambda pool: forked.set())
+    stdio, serving, codes = serve_fast(monkeypatch)
+    stdio.send(request(1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}))
+    assert stdio.next()["id"] == 1
+    assert fork_server.wait(WAIT_S)  # while the app (and pygls) are still held back
+    assert not forked.is_set()
+    held_loading.set()
+    stdio.send(request(2, "keel/health"))  # `initialized` is never sent
+    reply = stdio.next()
+    while reply.get("id") != 2:
+        reply = stdio.next()
+    assert "starting" not in reply["result"]["summary"]  # the loaded server's answer
+    assert forked.is_set() is spare_core
+    stdio.send(request(3, "shutdown"))
+    stdio.send({"jsonrpc": "2.0", "method": "exit"})
+    serving.join(WAIT_S)
+    assert codes == [0]

@@ -461,7 +461,7 @@ export interface HealthComponent {
  */
 export interface HealthParams {
   /**
-   * While `keel serve` is still loading, answer at once with a 'starting' report (level degraded); the real one follows as keel/healthChanged once loaded. Without it, the answer waits for the server to load.
+   * While `keel serve` is still loading, answer at once with a 'starting' report (level degraded); the real one follows as keel/healthChanged once loaded. Without it, the answer waits for the server to load, and is the starting report if 80% of its deadline passes first.
    */
   whileStarting?: boolean;
 }

@@ -114,10 +114,12 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
         print(f"keel serve: {TOKEN_ENV} is shorter than {MIN_TOKEN_CHARS} characters; "
               "use a random one, e.g. from secrets.token_urlsafe(32).", file=sys.stderr)
         return 2
+    from keel.app import bootstrap
+
+    bootstrap.start_analysis_workers()  # the engine warms in the fork server while the server loads
     from keel.observability.logging import configure_logging
 
     configure_logging(args.log_level)  # before anything logs: structlog's default is stdout
-    from keel.app.bootstrap import create_app
     from keel.lsp.server import serve_tcp
     from keel.lsp.tcp_token import server_token
 
@@ -127,7 +129,7 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
         print(f"keel serve: cannot write the TCP token file ({exc.strerror or exc}); "
               f"set {TOKEN_ENV} instead.", file=sys.stderr)
         return 2
-    app_state = create_app()
+    app_state = bootstrap.create_app()
     return serve_tcp(app_state, args.port or 0, token, client_pid=args.client_pid, on_done=on_done)
 
 

@@ -30,7 +30,13 @@ from keel.lsp.method_names import EXIT, INITIALIZE, SHUTDOWN
 
 from .capabilities import initialize_result
 from .early_deadlines import Peeked, StartupDeadlines, peek
-from .early_health import HEALTH, asks_while_starting, health_reply
+from .early_health import (
+    HEALTH,
+    HEALTH_DEADLINE_MS,
+    asks_while_starting,
+    configured_health_ms,
+    health_reply,
+)
 from .framing import BrokenFrame, Frame, parse_error_reply
 from .session import Session
 
@@ -47,12 +53,15 @@ def initialize_id(message: Peeked | None) -> Any:
 class EarlyAnswers:
     """What the fast start answers itself while loading: deadlines passed and ``keel/health``."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], initialized: bool) -> None:
+    def __init__(self, send: Callable[[dict[str, Any]], None], initialized: bool,
+                 health_ms: int = HEALTH_DEADLINE_MS) -> None:
         self._send = send
         self.startup = StartupDeadlines(send)
         self.health_ids: set[int | str] = set()
         # Before initialize is answered a request gets -32002, after shutdown -32600: the server's.
         self._answering_health = initialized
+        if initialized:
+            self.startup.health_ms = health_ms
 
     def hold(self, item: Frame | BrokenFrame | None) -> None:
         message = self.startup.hold(item)
@@ -60,9 +69,11 @@ class EarlyAnswers:
             return
         if message.method in ENDS_THE_SESSION:
             self._answering_health = False
+            self.startup.stop_answering_health()
         elif self._answering_health and asks_while_starting(message.method, message.msg_id, message.params):
             assert message.msg_id is not None
             self.health_ids.add(message.msg_id)
+            self.startup.answered_last()
             waiting = {m: n for m, n in self.startup.waiting().items() if m != HEALTH}
             self._send(health_reply(message.msg_id, waiting))
 
@@ -91,28 +102,40 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
                      on_done: Callable[[int], None] | None = None) -> int:
     loaded: dict[str, Any] = {}
 
-    def load() -> None:
+    def load(loop: asyncio.AbstractEventLoop) -> None:
+        from keel.app import bootstrap
+
+        # First: the workers' fork server warms the engine on the other core meanwhile
+        # (when a core is spare; on a busy machine the pool starts at `initialized`).
+        pool_early = bootstrap.start_analysis_workers()
         from keel.observability.logging import configure_logging
 
         configure_logging(log_level)
-        from keel.app.bootstrap import create_app
+        app = bootstrap.create_app()
+        if pool_early:
+            # The workers fork as soon as the fork server is warm, not at `initialized`
+            # (after pygls has loaded): the first analysis finds one ready or nearly.
+            loop.call_soon_threadsafe(app.workers.warm_up)
         from keel.lsp import server
 
         loaded["server"] = server
-        loaded["app"] = create_app()
+        loaded["app"] = app
 
     async def main() -> int:
-        loading = asyncio.get_running_loop().run_in_executor(None, load)
+        loop = asyncio.get_running_loop()
+        loading = loop.run_in_executor(None, load, loop)
         session = await Session.stdio()
         first = await session.frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
             session.send(parse_error_reply(first))
             first = await session.frames.get()
-        answered = initialize_id(peek(first))
+        peeked = peek(first)
+        answered = initialize_id(peeked)
         if answered is not None:
             session.send({"jsonrpc": "2.0", "id": answered, "result": initialize_result()})
             session.answered_initialize = answered
-        early = EarlyAnswers(session.send, initialized=answered is not None)
+        early = EarlyAnswers(session.send, initialized=answered is not None,
+                             health_ms=configured_health_ms(peeked.params if peeked else None))
         early.hold(first)
         await _hold_while_loading(session.frames, loading, early)
         session.held = early.startup.remaining()

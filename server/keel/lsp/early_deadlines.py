@@ -9,7 +9,10 @@ requests that name their own ``timeoutMs`` (the effective deadline is never
 longer) and answers -32803 ``deadline.exceeded`` itself when that passes
 first; the request is then not handed to the server. A request that answers its
 deadline as data (``keel/runWorkflow``: a run's timeout is a ``RunResult``, which
-only the run manager builds; the trait is on its spec) is left alone.
+only the run manager builds; the trait is on its spec) is left alone. A
+``keel/health`` is answered before its deadline, with the "starting" report
+(``early_health.py``), while ``health_ms`` is set (after ``initialize`` was
+answered, before ``shutdown``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from keel.errors import DeadlineExceeded, jsonrpc_code
 
+from .early_health import ANSWER_AT, HEALTH, health_reply
 from .framing import BrokenFrame, Frame
 from .method_names import ANSWERS_DEADLINE_AS_DATA
 
@@ -63,6 +67,20 @@ def own_deadline(message: Peeked | None) -> tuple[Any, str, float] | None:
     return message.msg_id, message.method, message.received_at + timeout / 1000.0
 
 
+def health_due(message: Peeked | None, configured_ms: int) -> float | None:
+    """When a held ``keel/health`` gets the "starting" report: ``ANSWER_AT`` of its deadline.
+
+    None for one whose params the server would refuse (-32602 is its answer): ``keel/health``
+    takes ``whileStarting`` only (no ``timeoutMs``)."""
+    if message is None or message.method != HEALTH or message.msg_id is None:
+        return None
+    params = message.params
+    if not (params is None or (isinstance(params, dict) and set(params) <= {"whileStarting"}
+                               and isinstance(params.get("whileStarting", False), bool))):
+        return None
+    return message.received_at + configured_ms * ANSWER_AT / 1000.0
+
+
 def deadline_reply(msg_id: Any, method: str) -> dict[str, Any]:
     error = DeadlineExceeded(f"{method} did not finish within its deadline",
                              hint="The server was still starting; try again.")
@@ -78,11 +96,18 @@ class StartupDeadlines:
         self.held: list[Frame | BrokenFrame | None] = []
         self._deadlines: dict[int, tuple[Any, str, float]] = {}
         self._waiting: dict[int, str] = {}  # index of each keel/* request held: its method
+        # keel/health's configured deadline while the fast start answers health; None: it does not.
+        self.health_ms: int | None = None
+        self._health: set[int] = set()  # indexes watched for a "starting" report
 
     def hold(self, item: Frame | BrokenFrame | None) -> Peeked | None:
         """Hold ``item`` for the server; what it is, when it is readable."""
         message = peek(item)
         watched = own_deadline(message)
+        due = None if self.health_ms is None else health_due(message, self.health_ms)
+        if due is not None and message is not None:
+            watched = (message.msg_id, message.method, due)
+            self._health.add(len(self.held))
         if watched is not None:
             self._deadlines[len(self.held)] = watched
         if message is not None and message.msg_id is not None and message.method.startswith("keel/"):
@@ -93,13 +118,38 @@ class StartupDeadlines:
     def next_deadline(self) -> float | None:
         return min((d[2] for d in self._deadlines.values()), default=None)
 
+    def stop_answering_health(self) -> None:
+        """``shutdown`` came: a held ``keel/health`` is the server's to answer, as any request then."""
+        self.health_ms = None
+        for index in list(self._health):
+            self._health.discard(index)
+            own = own_deadline(peek(self.held[index]))
+            if own is None:
+                del self._deadlines[index]
+            else:
+                self._deadlines[index] = own
+
+    def answered_last(self) -> None:
+        """The last message held was answered by the fast start: it is held on, not watched."""
+        index = len(self.held) - 1
+        self._deadlines.pop(index, None)
+        self._health.discard(index)
+        self._waiting.pop(index, None)
+
     def expire(self, now: float) -> None:
         for index, (msg_id, method, at) in list(self._deadlines.items()):
-            if at <= now:
-                self._send(deadline_reply(msg_id, method))
+            if at > now:
+                continue
+            del self._deadlines[index]
+            self._waiting.pop(index, None)
+            if index in self._health:
+                self._health.discard(index)
+                waiting = {m: n for m, n in self.waiting().items() if m != HEALTH}
+                self._send(health_reply(msg_id, waiting))
                 self.held[index] = _ANSWERED
-                del self._deadlines[index]
-                self._waiting.pop(index, None)
+                continue
+            self._send(deadline_reply(msg_id, method))
+            self.held[index] = _ANSWERED
 
     def waiting(self) -> dict[str, int]:
         """The keel/* requests held and not answered yet, counted by method."""

@@ -19,6 +19,13 @@ next poll. The session records the ids answered here
 (``Session.answered_health``) and ``KeelProtocol.take_over`` does that when
 the reply is made; a reply to a later early-answered request, or an error
 reply, is dropped (each was answered).
+
+A ``keel/health`` without the flag that is still held when ``ANSWER_AT`` of
+its deadline has passed (``configured_health_ms``, counted from receipt) gets
+the same "starting" report then, not the -32803 the loaded server would give
+it: a slow start (a loaded machine) must not read as a failed request
+(``early_deadlines.py`` watches it). One with params the server refuses is
+left to the server's -32602.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from keel.health.components import CORE_COMPONENTS
 
 from .method_names import HEALTH
 
+HEALTH_DEADLINE_MS = 5_000  # keel/health's default deadline (a contract test checks the method table)
+_DAY_MS = 86_400_000  # the settings' bound on a deadline
+ANSWER_AT = 0.8  # of the deadline: answered while the client still waits, whatever its own clock
 STARTED_AT = time.monotonic()
 STARTED_ISO = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -39,6 +49,16 @@ STARTED_ISO = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:
 def asks_while_starting(method: str, msg_id: Any, params: Any) -> bool:
     """A ``keel/health`` request that takes a "starting" report (and nothing the server would refuse)."""
     return method == HEALTH and msg_id is not None and params == {"whileStarting": True}
+
+
+def configured_health_ms(initialize_params: Any) -> int:
+    """``timeouts.healthMs`` from ``initialize``'s settings when it is a usable one, else the default."""
+    value: Any = initialize_params
+    for key in ("initializationOptions", "settings", "timeouts", "healthMs"):
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _DAY_MS:
+        return value
+    return HEALTH_DEADLINE_MS  # what the server falls back to for a missing or invalid one
 
 
 def starting_report(waiting: dict[str, int], now: float | None = None) -> dict[str, Any]:

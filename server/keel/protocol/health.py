@@ -18,7 +18,8 @@ class HealthParams(ParamsModel):
         default=False,
         description=("While `keel serve` is still loading, answer at once with a 'starting' report "
                      "(level degraded); the real one follows as keel/healthChanged once loaded. "
-                     "Without it, the answer waits for the server to load."))
+                     "Without it, the answer waits for the server to load, and is the starting "
+                     "report if 80% of its deadline passes first."))
 
 
 class InFlight(WireModel):

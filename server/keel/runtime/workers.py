@@ -147,6 +147,27 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def start_fork_server(warm_imports: tuple[str, ...]) -> bool:
+    """Start the fork server now, preloading ``warm_imports``; False where workers are spawned.
+
+    For ``keel serve``, at spawn: the fork server imports and warms the engine on
+    the other core while the server loads pygls, so the first analysis finds a
+    worker nearly ready instead of starting the pool once the server has loaded.
+    Returns once the process is started, not warmed (a fork and an exec; call it
+    on a thread). A pool built later with the same ``warm_imports`` forks from it;
+    with others it would fork from this one all the same (the preload is read
+    once), so callers pass the pool's own list. OSError when it cannot start.
+    """
+    if default_start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(list(warm_imports))
+    with _sigint_blocked():  # the fork server, and so every worker, must not die of Ctrl-C
+        forkserver.ensure_running()
+    return True
+
+
 @dataclass
 class _Worker:
     process: Any

@@ -106,3 +106,53 @@ async def test_a_caller_arriving_as_the_import_ends_still_goes_after_the_earlier
     late = asyncio.ensure_future(operation(None, 3))  # runs before the three resume
     await asyncio.gather(*early, late)
     assert entered == [0, 1, 2, 3]
+
+
+async def test_each_step_waits_until_the_requests_in_flight_are_answered(monkeypatch, tmp_path):
+    # The file the editor restored and its estimate, received while the server loaded, are
+    # served first: a step holding the GIL on its thread would slow them.
+    seen_in_flight: list[int] = []
+    monkeypatch.setattr(warmup, "WARM_MODULES", ("keel.app.health_ops",))
+    monkeypatch.setattr(warmup, "_import", lambda name: seen_in_flight.append(app.registry.snapshot().total))
+    monkeypatch.setattr(warmup, "_build_validators", lambda: seen_in_flight.append(app.registry.snapshot().total))
+    monkeypatch.setattr(warmup, "YIELD_POLL_S", 0.001, raising=False)
+    monkeypatch.setattr(warmup, "YIELD_MAX_S", 3600.0, raising=False)  # never reached: the request ends first
+    app = app_with(tmp_path=tmp_path)
+    polls = 0
+    looked = asyncio.Event()
+    snapshot = app.registry.snapshot
+
+    def counted():
+        nonlocal polls
+        polls += 1
+        if polls >= 5:
+            looked.set()
+        return snapshot()
+
+    monkeypatch.setattr(app.registry, "snapshot", counted)
+    try:
+        with app.registry.track(1, "keel/analyze"):
+            warming = asyncio.ensure_future(warmup.warm_up(app))
+            # The warm-up looked several times and waited, or (without yielding) finished.
+            await asyncio.wait([asyncio.ensure_future(looked.wait()), warming],
+                               return_when=asyncio.FIRST_COMPLETED)
+        await warming
+    finally:
+        app.close()
+    assert seen_in_flight == [0, 0]
+
+
+async def test_a_request_that_stays_in_flight_delays_the_warm_up_only_so_long(monkeypatch, tmp_path):
+    steps: list[str] = []
+    monkeypatch.setattr(warmup, "WARM_MODULES", ("keel.app.health_ops",))
+    monkeypatch.setattr(warmup, "_import", steps.append)
+    monkeypatch.setattr(warmup, "_build_validators", lambda: steps.append("validators"))
+    monkeypatch.setattr(warmup, "YIELD_POLL_S", 0.001)
+    monkeypatch.setattr(warmup, "YIELD_MAX_S", 0.005)
+    app = app_with(tmp_path=tmp_path)
+    try:
+        with app.registry.track(1, "keel/runWorkflow"):  # a long run: never ends during the test
+            await warmup.warm_up(app)
+    finally:
+        app.close()
+    assert steps == ["keel.app.health_ops", "validators"]

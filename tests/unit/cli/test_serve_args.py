@@ -54,3 +54,27 @@ def test_a_native_crash_leaves_every_threads_stack_in_crash_log(tmp_path):
     logs = list((tmp_path / "state").rglob("crash.log"))
     assert len(logs) == 1 and "Segmentation fault" in logs[0].read_text()
     assert "Fatal Python error" not in done.stderr  # not on the editor's Output channel
+
+
+def test_tcp_starts_the_workers_fork_server_before_the_server_loads(monkeypatch):
+    # As on stdio (the fast start): the engine warms in the fork server meanwhile.
+    from keel.app import bootstrap
+    from keel.lsp.tcp_token import TOKEN_ENV
+    from keel.observability import logging as keel_logging
+
+    class Stop(Exception):
+        pass
+
+    order: list[str] = []
+
+    def create_app(**kwargs):
+        order.append("app")
+        raise Stop
+
+    monkeypatch.setattr(bootstrap, "start_analysis_workers", lambda: order.append("workers") or True)
+    monkeypatch.setattr(bootstrap, "create_app", create_app)
+    monkeypatch.setattr(keel_logging, "configure_logging", lambda level: order.append("logging"))
+    monkeypatch.setenv(TOKEN_ENV, "t" * 64)  # given: no token file is written
+    with pytest.raises(Stop):
+        serve_main(["--tcp"])
+    assert order == ["workers", "logging", "app"]
