@@ -207,3 +207,38 @@ def test_the_ledger_journal_has_no_shared_memory_file(tmp_path):
     ledger.release("r1")
     assert not Path(f"{path}-shm").exists() and not Path(f"{path}-wal").exists()
     assert ledger.totals().today == pytest.approx(0.05)
+
+
+_RACER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from keel.errors import BudgetExceeded
+    from keel.protocol.budget import BudgetSettings
+    from keel.spend.ledger import Charge, Ledger
+    ledger = Ledger(Path(sys.argv[1]))
+    limits = BudgetSettings(daily_usd=1.0)
+    sent = 0
+    for call in range(400):
+        try:
+            hold = ledger.reserve(Charge(sys.argv[2], 0.01 + call % 3 * 0.005), limits)
+        except BudgetExceeded:
+            break
+        ledger.settle(hold, hold.usd)  # billed its whole worst case: any race overspends
+        sent += 1
+    ledger.close()
+    print(sent)
+""")
+
+
+def test_two_processes_racing_for_the_last_dollar_never_both_get_it(tmp_path):
+    path = tmp_path / "spend.db"
+    Ledger(path).totals()  # the file exists before they race
+    racers = [subprocess.Popen([sys.executable, "-I", "-c", _RACER, str(path), f"run{n}"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+              for n in (1, 2)]
+    outputs = [racer.communicate(timeout=50) for racer in racers]
+    assert all(racer.returncode == 0 for racer in racers), outputs
+    sent = [int(out) for out, _err in outputs]
+    seen = Ledger(path).totals()
+    assert seen.reserved == 0 and seen.today <= 1.0 + 1e-9  # never a cent over
+    assert seen.today > 1.0 - 0.02 and sum(sent) >= 50  # and the budget was used, not refused early
