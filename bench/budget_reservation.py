@@ -7,13 +7,15 @@ opens its lease before its first call (``open_run``, from its estimate: the
 budget gate does it) and gives the rest back at its end (``end_run``): those two
 transactions are per run, timed apart (``per_run``). This times N calls of a
 provider that answers at once, 10 calls per run, with and without the guard, in
-one process; the same without ``open_run`` (a run that did not open a lease:
-its first call sizes it); and the ledger's own reserve+settle without the loop.
+one process; the same without ``open_run`` (a process's first run with no
+budget set: its first call sizes the lease); with no budget set (the gate opens
+the lease from the process's last call); and the ledger's own reserve+settle
+without the loop.
 The ledger already holds a month of settled calls (``--history``, default
 20,000 rows), so the totals are read as they would be late in a busy month.
 Prints JSON; goal: added p99 < 1 ms.
 
-    .venv/bin/python bench/budget_reservation.py [calls] [--history N]
+    .venv/bin/python -I bench/budget_reservation.py [calls] [--history N]
 """
 
 from __future__ import annotations
@@ -81,15 +83,19 @@ async def two_hops(n: int) -> list[float]:
     return out
 
 
-async def timed(n: int, guard: SpendGuard | None, *, open_runs: bool = True,
+async def timed(n: int, guard: SpendGuard | None, *, open_runs: str | None = "estimate",
                 per_run: list[float] | None = None) -> list[float]:
+    """``open_runs``: "estimate" (a budget set: the gate opens the run's lease from its
+    estimate), "last call" (no budget: from the process's last call), None (no lease opened)."""
     out: list[float] = []
-    want = CALLS_PER_RUN * worst_case_usd(MODEL, REQUEST)  # the run's estimate, as the gate has
+    estimate = CALLS_PER_RUN * worst_case_usd(MODEL, REQUEST)
     for i in range(n):
         run_id = f"run{open_runs}{i // CALLS_PER_RUN}"
         if guard is not None and i % CALLS_PER_RUN == 0 and open_runs:
+            want = estimate if open_runs == "estimate" else guard.unbudgeted_room()
             started = time.perf_counter()
-            await guard.open_run(run_id, want)
+            if want > 0:
+                await guard.open_run(run_id, want)
             if per_run is not None:
                 per_run.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
@@ -134,7 +140,9 @@ def main() -> None:
     per_run: list[float] = []
     bare = anyio.run(timed, args.calls, None)
     guarded = anyio.run(lambda: timed(args.calls, guard, per_run=per_run))
-    unopened = anyio.run(lambda: timed(args.calls, guard, open_runs=False))
+    unopened = anyio.run(lambda: timed(args.calls, guard, open_runs=None))
+    no_budget = SpendGuard(lambda: folder, BudgetSettings, ledger_factory=lambda path: ledger)
+    unbudgeted = anyio.run(lambda: timed(args.calls, no_budget, open_runs="last call"))
     hops = anyio.run(two_hops, args.calls)
     print(json.dumps({
         "calls": args.calls, "calls_per_run": CALLS_PER_RUN, "history_rows": args.history,
@@ -142,6 +150,7 @@ def main() -> None:
         "call_without_guard": figures(bare), "call_with_guard": figures(guarded),
         "added_per_call": added(guarded, bare),
         "added_per_call_lease_not_opened": added(unopened, bare),
+        "added_per_call_no_budget": added(unbudgeted, bare),
         "per_run_open_and_end": figures(per_run),
         "two_empty_thread_hops": figures(hops),
         "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),

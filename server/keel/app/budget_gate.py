@@ -56,7 +56,10 @@ async def gate_run(app: KeelApp, params: RunWorkflowParams, spec: RunSpec) -> Ru
     if tier is not None:
         spec = dataclasses.replace(spec, workflow=capped_workflow(spec.workflow, tier))
     limits = app.settings.budgets
-    if not limits.limited():
+    if not limits.limited():  # no estimate is made: the lease is sized from the last call
+        guard = spend_guard(app)
+        if (room := guard.unbudgeted_room()) > 0:
+            await guard.open_run(spec.run_id, room)
         return spec
     ledger = spend_guard(app).ledger()
     try:

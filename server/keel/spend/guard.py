@@ -39,7 +39,7 @@ from keel.providers.usage import price_completion
 from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
-from .lease import Hold
+from .lease import CALLS_AHEAD, Hold
 from .ledger import LEDGER_NAME, Charge, Ledger, Totals
 
 log = structlog.get_logger(__name__)
@@ -64,6 +64,7 @@ class SpendGuard:
         self._factory = ledger_factory
         self._ledger: Ledger | None = None
         self.on_totals = on_totals  # called on the loop after each settlement and refusal
+        self._last_call_usd = 0.0  # sizes the lease of a run without an estimate (no budget)
 
     def ledger(self) -> Ledger:
         path = self._ledger_dir() / LEDGER_NAME
@@ -86,6 +87,7 @@ class SpendGuard:
         limits = self.limits()
         ledger = self.ledger()
         usd = worst_case_usd(model, request)
+        self._last_call_usd = usd
         charge = Charge(run_id=run_id, usd=usd, stage_id=stage_id, provider=provider,
                         model=model.model)
         if limits.limited() and not model.price_known:
@@ -113,6 +115,11 @@ class SpendGuard:
             if hold is not None:
                 with anyio.CancelScope(shield=True):
                     await self._settle(ledger, hold, charged)
+
+    def unbudgeted_room(self) -> float:
+        """A lease for a run with no estimate (no budget set, so none is made): room for a few
+        calls like this process's last one; 0 before its first call (then nothing is opened)."""
+        return (CALLS_AHEAD + 1) * self._last_call_usd
 
     async def open_run(self, run_id: str, want_usd: float) -> None:
         """Reserve a run's room (its estimate, within the fair share) before its first call,

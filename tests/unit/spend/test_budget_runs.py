@@ -227,3 +227,28 @@ async def test_a_run_opens_its_lease_from_its_estimate_and_gives_it_back_at_its_
                       ("release", result.run_id)]
     seen = Ledger(tmp_path / "store" / "spend.db").totals()  # another window, after the run
     assert seen.reserved == 0 and seen.today == pytest.approx(result.cost.actual_usd)
+
+
+async def test_with_no_budget_a_later_run_opens_its_lease_from_the_last_call(make_app, tmp_path):
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    opened: list[float] = []
+
+    class Spy(Ledger):
+        def open_run(self, run_id, limits, want_usd):
+            opened.append(want_usd)
+            return super().open_run(run_id, limits, want_usd)
+
+        def reserve(self, charge, limits):
+            opened.append(-1.0)  # a call that had to go to the file
+            return super().reserve(charge, limits)
+
+    app.resilience.spend = SpendGuard(lambda: tmp_path / "store", lambda: app.settings.budgets,
+                                      ledger_factory=Spy)
+    first = await run_ops.run_workflow(app, params())
+    assert opened == [-1.0]  # the process's first call: nothing to size a lease from
+    second = await run_ops.run_workflow(app, params("other.py"))
+    assert len(opened) == 2 and opened[1] > 0  # opened before the call, which held in memory
+    seen = Ledger(tmp_path / "store" / "spend.db").totals()
+    assert seen.reserved == 0
+    assert seen.today == pytest.approx(first.cost.actual_usd + second.cost.actual_usd)
