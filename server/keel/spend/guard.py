@@ -25,6 +25,7 @@ moment a budget is set.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -70,7 +71,10 @@ class SpendGuard:
         path = self._ledger_dir() / LEDGER_NAME
         if self._ledger is None or self._ledger.path != path:
             if self._ledger is not None:
-                self._ledger.close()
+                # Closing writes the old folder's leases back: disk work, never on the loop
+                # (left unfinished at exit, they stay counted whole until we are gone).
+                threading.Thread(target=self._ledger.close, name="keel-spend-close",
+                                 daemon=True).start()
             self._ledger = self._factory(path)
         return self._ledger
 

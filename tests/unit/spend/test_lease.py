@@ -8,16 +8,18 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import UTC
 from pathlib import Path
 
+import anyio
 import pytest
 
 import keel.spend.guard as guard_module
 from keel.errors import BudgetExceeded
 from keel.protocol.budget import BudgetSettings
 from keel.providers.registry import price_usd
-from keel.spend.guard import worst_case_usd
+from keel.spend.guard import SpendGuard, worst_case_usd
 from keel.spend.lease import CALLS_AHEAD, FAIR_SHARE
 from keel.spend.ledger import Charge, Ledger
 from keel.storage.boundary import default_connect
@@ -244,3 +246,29 @@ def test_two_processes_racing_for_the_last_dollar_never_both_get_it(tmp_path):
     seen = Ledger(path).totals()
     assert seen.reserved == 0 and seen.today <= 1.0 + 1e-9  # never a cent over
     assert seen.today > 1.0 - 0.02 and sum(sent) >= 50  # and the budget was used, not refused early
+
+
+async def test_a_new_storage_folder_writes_the_old_ledgers_leases_back_off_the_loop(tmp_path):
+    folders = [tmp_path / "a", tmp_path / "b"]
+    closed: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    class Spy(Ledger):
+        def close(self):
+            super().close()
+            closed.append((threading.current_thread().name, self.path.parent.name))
+            done.set()
+
+    current = [folders[0]]
+    guard = SpendGuard(lambda: current[0], lambda: BudgetSettings(daily_usd=1.0),
+                       ledger_factory=lambda path: Spy(path, clock=FakeClock(), tz=UTC))
+    provider = CountingProvider()
+    await send(guard, provider)  # a lease in folder a
+    current[0] = folders[1]
+    await send(guard, provider)  # the switch: folder a's ledger closes, not on the loop
+    await anyio.to_thread.run_sync(done.wait)
+    assert closed == [("keel-spend-close", "a")]
+    seen = other_window(folders[0] / "spend.db").totals()
+    assert seen.reserved == 0 and seen.today == pytest.approx(
+        price_usd(MODEL, provider.input_tokens, provider.output_tokens))
+    guard.close()
