@@ -1,4 +1,4 @@
-"""Budgets around ``keel/runWorkflow`` (called once from ``run_ops``) and the estimate.
+"""Budgets around ``keel/runWorkflow`` (``run_ops`` calls ``gate_run`` before, ``run_ended`` after).
 
 The decision itself is ``keel.spend.gate`` (pure); this module brings it the
 estimate of the run about to start (the same estimator ``keel/estimateCost``
@@ -56,7 +56,10 @@ async def gate_run(app: KeelApp, params: RunWorkflowParams, spec: RunSpec) -> Ru
     if tier is not None:
         spec = dataclasses.replace(spec, workflow=capped_workflow(spec.workflow, tier))
     limits = app.settings.budgets
-    if not limits.limited():
+    if not limits.limited():  # no estimate is made: the lease is sized from the last call
+        guard = spend_guard(app)
+        if (room := guard.unbudgeted_room()) > 0:
+            await guard.open_run(spec.run_id, room)
         return spec
     ledger = spend_guard(app).ledger()
     try:
@@ -73,6 +76,8 @@ async def gate_run(app: KeelApp, params: RunWorkflowParams, spec: RunSpec) -> Ru
     refusal = check_run(limits, totals, band, confirmed=params.confirm_over_budget,
                         cheap_high=cheap)
     if refusal is None:
+        # The run's room, reserved now: its model calls then hold in memory, not on disk.
+        await spend_guard(app).open_run(spec.run_id, band.high)
         return spec
     show_budget(app, totals)
     refusal.run_id = spec.run_id
@@ -98,3 +103,8 @@ async def _estimate(app: KeelApp, spec: RunSpec, workflow: WorkflowDef) -> CostE
         calibration=calibration, environ=app.env, max_file_bytes=spec.max_file_bytes,
         catalog=catalog))
 
+
+async def run_ended(app: KeelApp, run_id: str) -> None:
+    """Write the run's settled calls and give the rest of its lease back (no ledger, no-op)."""
+    if app.spend is not None:
+        await app.spend.end_run(run_id)

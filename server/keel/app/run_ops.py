@@ -34,7 +34,7 @@ from keel.workflows.definitions import BUILTIN_WORKFLOWS, WorkflowDef
 from keel.workflows.engine import RunSpec
 from keel.workflows.runs import RunManager, answer_deadline_ms, new_run_id
 
-from .budget_gate import gate_run
+from .budget_gate import gate_run, run_ended
 from .services import cost_state, history_reader, run_manager, workflow_catalog
 from .state import KeelApp
 from .trust import mark_skipped_workflow_stages
@@ -96,8 +96,11 @@ async def _start_run(app: KeelApp, params: RunWorkflowParams, manager: RunManage
             release()
         raise
     deadline_ms = effective_deadline_ms(app.settings, RUN_WORKFLOW, params.timeout_ms)
-    return await manager.run(spec, params.options, params, deadline_ms,
-                             request_key=request_key(params), release=release)
+    try:
+        return await manager.run(spec, params.options, params, deadline_ms,
+                                 request_key=request_key(params), release=release)
+    finally:
+        await run_ended(app, spec.run_id)  # budgets: its lease's room goes back to every window
 
 
 async def _prepare_run(app: KeelApp, params: RunWorkflowParams, manager: RunManager) -> RunSpec:

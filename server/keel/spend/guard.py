@@ -7,6 +7,12 @@ sent to: every fallback candidate and every retry reserves again. A call that
 would cross a budget is never sent. With a budget set, a model without a known
 price is refused (``budget.unpriced``) rather than counted as free.
 
+Holding and settling happen inside the run's lease (``lease.py``): memory only,
+on the loop, unless the lease must grow (a transaction, in a thread) or is tight
+near a limit (each settlement then written through, in a thread). A run opens
+its lease before its first call (``open_run``, from the estimate) and gives the
+rest back when it ends (``end_run``).
+
 Settling: a success costs its reported usage. A call that failed with an answer
 (an HTTP error) cost nothing; one cancelled or timed out in flight may have been
 billed, so it keeps its full reservation.
@@ -19,6 +25,7 @@ moment a budget is set.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -33,6 +40,7 @@ from keel.providers.usage import price_completion
 from keel.resilience.classify import classify_provider_error
 from keel.runtime.threads import in_thread
 
+from .lease import CALLS_AHEAD, Hold
 from .ledger import LEDGER_NAME, Charge, Ledger, Totals
 
 log = structlog.get_logger(__name__)
@@ -57,12 +65,16 @@ class SpendGuard:
         self._factory = ledger_factory
         self._ledger: Ledger | None = None
         self.on_totals = on_totals  # called on the loop after each settlement and refusal
+        self._last_call_usd = 0.0  # sizes the lease of a run without an estimate (no budget)
 
     def ledger(self) -> Ledger:
         path = self._ledger_dir() / LEDGER_NAME
         if self._ledger is None or self._ledger.path != path:
             if self._ledger is not None:
-                self._ledger.close()
+                # Closing writes the old folder's leases back: disk work, never on the loop
+                # (left unfinished at exit, they stay counted whole until we are gone).
+                threading.Thread(target=self._ledger.close, name="keel-spend-close",
+                                 daemon=True).start()
             self._ledger = self._factory(path)
         return self._ledger
 
@@ -79,6 +91,7 @@ class SpendGuard:
         limits = self.limits()
         ledger = self.ledger()
         usd = worst_case_usd(model, request)
+        self._last_call_usd = usd
         charge = Charge(run_id=run_id, usd=usd, stage_id=stage_id, provider=provider,
                         model=model.model)
         if limits.limited() and not model.price_known:
@@ -88,7 +101,7 @@ class SpendGuard:
                 "cost cannot be capped.", code="budget.unpriced",
                 hint="Add the model's price to the model registry (models.registryPath).",
                 details={"model": model.model, "reservationUsd": None})
-        reservation = await self._reserve(ledger, charge, limits)
+        hold = await self._reserve(ledger, charge, limits)
         charged = usd
         try:
             completion = await send()
@@ -103,16 +116,41 @@ class SpendGuard:
             charged = price_completion(model, completion)[0]  # cache writes and reads priced
             return completion
         finally:
-            if reservation is not None:
+            if hold is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._settle(ledger, reservation, charged)
+                    await self._settle(ledger, hold, charged)
 
-    async def _reserve(self, ledger: Ledger, charge: Charge, limits: BudgetSettings) -> int | None:
-        def abandoned(reservation: int) -> None:
-            ledger.settle(reservation, 0.0)  # cancelled before sending: nothing to hold
+    def unbudgeted_room(self) -> float:
+        """A lease for a run with no estimate (no budget set, so none is made): room for a few
+        calls like this process's last one; 0 before its first call (then nothing is opened)."""
+        return (CALLS_AHEAD + 1) * self._last_call_usd
+
+    async def open_run(self, run_id: str, want_usd: float) -> None:
+        """Reserve a run's room (its estimate, within the fair share) before its first call,
+        so no call of it waits for the disk; best effort: its calls reserve anyway."""
+        try:
+            await in_thread(self.ledger().open_run, run_id, self.limits(), want_usd)
+        except KeelError as error:
+            log.info("spend.lease_not_opened", code=error.code)
+
+    async def end_run(self, run_id: str) -> None:
+        """The run is over: write its settlements and give its room back to every window."""
+        if self._ledger is None:
+            return
+        with anyio.CancelScope(shield=True):
+            await self._publish(in_thread(self._ledger.release, run_id))
+
+    async def _reserve(self, ledger: Ledger, charge: Charge, limits: BudgetSettings) -> Hold | None:
+        def abandoned(hold: Hold) -> None:
+            ledger.settle(hold, 0.0)  # cancelled before sending: nothing to hold
 
         try:
-            return await in_thread(ledger.reserve, charge, limits, on_abandoned=abandoned)
+            # Inside the run's lease the hold is a memory update (no I/O, so on the loop);
+            # only a lease without room for it goes to the file, in a thread.
+            hold = ledger.try_hold(charge, limits)
+            if hold is None:
+                hold = await in_thread(ledger.reserve, charge, limits, on_abandoned=abandoned)
+            return hold
         except BudgetExceeded:
             if self.on_totals is not None:
                 with anyio.CancelScope(shield=True):
@@ -126,14 +164,17 @@ class SpendGuard:
             log.warning("spend.ledger_unavailable", code=error.code)
             return None
 
-    async def _settle(self, ledger: Ledger, reservation: int, usd: float) -> None:
-        await self._publish(in_thread(ledger.settle, reservation, usd))
+    async def _settle(self, ledger: Ledger, hold: Hold, usd: float) -> None:
+        if ledger.settle(hold, usd):  # near a limit: give the room back to other windows now
+            await self._publish(in_thread(ledger.release, hold.run_id))
+        elif self.on_totals is not None and (totals := ledger.local_totals()) is not None:
+            self.on_totals(totals)
 
-    async def _publish(self, totals: Awaitable[Totals]) -> None:
+    async def _publish(self, totals: Awaitable[Totals | None]) -> None:
         try:
             after = await totals
         except KeelError as error:  # a reservation not settled stays held: counted, never lost
             log.warning("spend.ledger_write_failed", code=error.code)
             return
-        if self.on_totals is not None:
+        if self.on_totals is not None and after is not None:
             self.on_totals(after)

@@ -14,7 +14,7 @@ from keel.protocol.workflows import RunWorkflowParams
 from keel.records import MemoryRecorder
 from keel.resilience import BreakerRegistry, BudgetRegistry, ResponseCache
 from keel.spend.guard import SpendGuard
-from keel.spend.ledger import usd_text
+from keel.spend.ledger import Ledger, usd_text
 from keel.workflows.definitions import BUILTIN_WORKFLOWS
 from keel.workflows.stages_llm import Resilience
 
@@ -193,3 +193,62 @@ async def test_health_and_report_show_spend_against_the_budget(make_app):
     usage = await reliability_ops.report(app, ReportParams(days=1))
     assert usage.budget is not None and usage.budget.spent_today_usd == pytest.approx(spent)
     assert usage.budget.left_today_usd == 0
+
+
+async def test_a_run_opens_its_lease_from_its_estimate_and_gives_it_back_at_its_end(make_app,
+                                                                                    tmp_path):
+    provider = FakeProvider("a")
+    app = make_app(provider, {"dailyUsd": 100.0})
+    events: list[tuple] = []
+
+    class Spy(Ledger):
+        def open_run(self, run_id, limits, want_usd):
+            events.append(("open", run_id, want_usd > 0))
+            return super().open_run(run_id, limits, want_usd)
+
+        def try_hold(self, charge, limits):
+            hold = super().try_hold(charge, limits)
+            events.append(("held in memory", hold is not None))
+            return hold
+
+        def reserve(self, charge, limits):
+            events.append(("reserve", charge.run_id))
+            return super().reserve(charge, limits)
+
+        def release(self, run_id):
+            events.append(("release", run_id))
+            return super().release(run_id)
+
+    app.resilience.spend = SpendGuard(lambda: tmp_path / "store", lambda: app.settings.budgets,
+                                      ledger_factory=Spy)
+    result = await run_ops.run_workflow(app, params())
+    assert result.status == "succeeded" and len(provider.requests) == 1
+    assert events == [("open", result.run_id, True), ("held in memory", True),
+                      ("release", result.run_id)]
+    seen = Ledger(tmp_path / "store" / "spend.db").totals()  # another window, after the run
+    assert seen.reserved == 0 and seen.today == pytest.approx(result.cost.actual_usd)
+
+
+async def test_with_no_budget_a_later_run_opens_its_lease_from_the_last_call(make_app, tmp_path):
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    opened: list[float] = []
+
+    class Spy(Ledger):
+        def open_run(self, run_id, limits, want_usd):
+            opened.append(want_usd)
+            return super().open_run(run_id, limits, want_usd)
+
+        def reserve(self, charge, limits):
+            opened.append(-1.0)  # a call that had to go to the file
+            return super().reserve(charge, limits)
+
+    app.resilience.spend = SpendGuard(lambda: tmp_path / "store", lambda: app.settings.budgets,
+                                      ledger_factory=Spy)
+    first = await run_ops.run_workflow(app, params())
+    assert opened == [-1.0]  # the process's first call: nothing to size a lease from
+    second = await run_ops.run_workflow(app, params("other.py"))
+    assert len(opened) == 2 and opened[1] > 0  # opened before the call, which held in memory
+    seen = Ledger(tmp_path / "store" / "spend.db").totals()
+    assert seen.reserved == 0
+    assert seen.today == pytest.approx(first.cost.actual_usd + second.cost.actual_usd)

@@ -50,7 +50,8 @@ def test_a_reservation_held_by_a_dead_process_is_counted_then_reclaimed(tmp_path
     gone: set[int] = set()
     other = Ledger(path, clock=FakeClock(), tz=UTC, owner=ProcessOwner(99, "h|other"),
                    is_gone_fn=lambda pid, token: pid in gone)
-    other.reserve(Charge("r1", 0.6), BudgetSettings())  # then that process dies mid-call
+    # near its limit the lease holds exactly this call; then that process dies mid-call
+    other.reserve(Charge("r1", 0.6), BudgetSettings(daily_usd=1.0))
     mine = make_ledger(path, gone=lambda pid, token: pid in gone)
     with pytest.raises(BudgetExceeded):  # alive: its hold counts
         mine.reserve(Charge("r2", 0.6), BudgetSettings(daily_usd=1.0))
