@@ -77,7 +77,7 @@ def _register_requests(server: KeelServer) -> None:
     for spec in REQUESTS:
         def make(method: str):
             async def handler(ls: KeelServer, params: Any) -> Any:
-                return await dispatch(ls.app, method, params, ls.protocol.msg_id)
+                return await dispatch(ls.app, method, params, ls.protocol.msg_id, encoded=True)
             return handler
         server.feature(spec.name)(make(spec.name))
 
