@@ -21,6 +21,7 @@ measures from when it sent the request, and so do we.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from keel.settings import describe_validation_error, effective_deadline_ms
 from .admission import admission_of
 from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, DispatchError, cap, capped
 from .framing import RECEIVED_AT
-from .messages import EncodedResult, encode_json
+from .messages import EncodedResult
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -71,7 +72,7 @@ def weight(value: Any, depth: int = 3) -> int:
 def encode_answer(scrubber: PathScrubber, result: BaseModel) -> EncodedResult:
     """The result as the wire has it (by alias, scrubbed) and encoded: run on a thread."""
     payload = scrubber.value(result.model_dump(mode="json", by_alias=True, exclude_none=True))
-    return EncodedResult(encode_json(payload))
+    return EncodedResult(json.dumps(payload).encode())
 
 
 async def answer(app: KeelApp, result: BaseModel, encoded: bool) -> Any:

@@ -11,8 +11,6 @@ import json
 import threading
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pydantic import BaseModel
 from pygls.lsp.server import LanguageServer
 
@@ -20,7 +18,7 @@ from keel.app.ops import OPS
 from keel.app.state import KeelApp
 from keel.lsp import dispatch as dispatch_module
 from keel.lsp.dispatch import OFF_LOOP_ITEMS, dispatch, weight
-from keel.lsp.messages import EncodedResult, encode_json
+from keel.lsp.messages import EncodedResult
 from keel.lsp.pygls_adapter import AdaptedProtocol
 
 pytestmark = pytest.mark.timeout(60)
@@ -150,21 +148,3 @@ def test_an_encoded_result_is_framed_as_pygls_frames_the_same_result(msg_id):
     assert json.loads(our_body) == json.loads(pygls_body) == {"id": msg_id, "jsonrpc": "2.0",
                                                               "result": result}
     assert int(our_headers["Content-Length"]) == len(our_body)
-
-
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=5), inner, max_size=5),
-    max_leaves=40)
-
-
-@settings(deadline=None)  # no wall-clock bound: the machine may be loaded
-@given(_json)
-def test_chunked_encoding_writes_the_bytes_json_dumps_writes(value):
-    assert encode_json(value) == json.dumps(value).encode()
-
-
-def test_chunked_encoding_handles_the_odd_keys_and_values_json_dumps_accepts():
-    odd = {1: "a", 2.5: [1], None: 3, False: [{}], "é\"\n": float("inf"), "t": (1, [2])}
-    assert encode_json(odd) == json.dumps(odd).encode()
-    assert encode_json([[[[{"deep": [1, {"x": None}]}]]]]) == json.dumps([[[[{"deep": [1, {"x": None}]}]]]]).encode()
