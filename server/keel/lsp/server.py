@@ -135,6 +135,7 @@ def build_server(app: KeelApp) -> KeelServer:
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
+        from keel.app.heap import freeze_after
         from keel.app.history_ops import start_storage
         from keel.app.provider_health import install_provider_health
         from keel.app.reliability_ops import install_reliability
@@ -143,7 +144,7 @@ def build_server(app: KeelApp) -> KeelServer:
 
         app.start_health_push()
         app.workers.warm_up()
-        ls.spawn(warm_up(app))
+        freeze_after(ls.spawn(warm_up(app)))
         start_storage(app)
         install_provider_health(app)
         install_telemetry(app)
