@@ -110,8 +110,11 @@ class KeelClient:
                     length = int(line.split(b":", 1)[1])
             if length is None:
                 continue
-            message = json.loads(await stdout.readexactly(length))
-            self._dispatch(message)
+            self._receive(await stdout.readexactly(length))
+
+    def _receive(self, body: bytes) -> None:
+        """One message's body (a subclass may look at it before it is parsed)."""
+        self._dispatch(json.loads(body))
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "method" in message and "id" in message:

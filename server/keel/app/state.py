@@ -138,7 +138,8 @@ class KeelApp:
         self.registry = InFlightRegistry()
         self.monitor = HealthMonitor(self.registry)
         self.settings_load = SettingsLoad(Settings())
-        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",),
+        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",
+                                                                "keel.app.worker_priority"),
                                   rss_of=resident_bytes)
         self._health_push: Coalescer[HealthReport] | None = None
         self._settings_hooks: list[Callable[[], None]] = []

@@ -5,6 +5,13 @@ limit), run it under its deadline and in the in-flight registry, map errors →
 dump the result by alias and scrub it. Cancellation propagates untouched
 (``KeelProtocol.answer_handler`` answers -32800 for a cancelled task).
 
+A big result (an analysis's hundreds of findings, a run's report) is dumped, scrubbed and
+encoded to JSON on a thread (``encoded=True``, the server's handlers): done on the loop, a
+280 KB answer held it for tens of ms per answer (pydantic's dump, the path scrubber, then
+pygls's cattrs walk and ``json.dumps``), and ``keel/health`` waited behind it. What the loop
+gets is an ``EncodedResult`` the adapter writes as it is. Small results (health itself) stay
+on the loop: a thread hop costs more than they do.
+
 The deadline counts from the moment the message was read off the wire
 (``RECEIVED_AT``, stamped by the transport), so time spent waiting for the
 server to finish starting, or for a method slot, is part of it: the client
@@ -14,6 +21,7 @@ measures from when it sent the request, and so do we.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,20 +39,46 @@ from keel.observability.otel import NULL_TELEMETRY
 from keel.observability.paths import PathScrubber
 from keel.protocol.methods import METHODS
 from keel.runtime.deadline import deadline_scope
+from keel.runtime.threads import in_thread
 from keel.settings import describe_validation_error, effective_deadline_ms
 
 from .admission import admission_of
 from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, DispatchError, cap, capped
 from .framing import RECEIVED_AT
+from .messages import EncodedResult
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
+# Results holding more list items than this (findings, stages, runs…) are encoded on a thread.
+OFF_LOOP_ITEMS = 64
 
 
 def wire_safe(app: KeelApp, payload: Any) -> Any:
     """Invariant: no absolute path outside the workspace leaves the process."""
     return PathScrubber(app.workspace_folders).value(payload)
+
+
+def weight(value: Any, depth: int = 3) -> int:
+    """How many list items ``value`` holds, down to ``depth`` levels of models (cheap: no dump)."""
+    if isinstance(value, BaseModel):
+        if depth == 0:
+            return 1
+        return sum(weight(v, depth - 1) for v in value.__dict__.values())
+    if isinstance(value, list | tuple):
+        return len(value) + (sum(weight(v, depth - 1) for v in value[:8]) if depth else 0)
+    return 0
+
+
+def encode_answer(scrubber: PathScrubber, result: BaseModel) -> EncodedResult:
+    """The result as the wire has it (by alias, scrubbed) and encoded: run on a thread."""
+    payload = scrubber.value(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return EncodedResult(json.dumps(payload).encode())
+
+
+async def answer(app: KeelApp, result: BaseModel, encoded: bool) -> Any:
+    if encoded and weight(result) > OFF_LOOP_ITEMS:
+        return await in_thread(encode_answer, PathScrubber(app.workspace_folders), result)
+    return wire_safe(app, result.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 def validate_params(method: str, raw: Any) -> BaseModel:
@@ -122,13 +156,15 @@ async def with_progress_token(app: KeelApp, method: str, params: BaseModel) -> B
     return params.model_copy(update={"work_done_token": token})
 
 
-async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
+async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any, *,
+                   encoded: bool = False) -> Any:
+    """The wire result of one request (a dict; with ``encoded``, a big one as ``EncodedResult``)."""
     bind_request(request_id, method)
     started = time.perf_counter()
     outcome: str = "error"
     error_type: str | None = "internal"
     try:
-        result = await _dispatch(app, method, raw_params, request_id)
+        result = await _dispatch(app, method, raw_params, request_id, encoded)
         outcome, error_type = "ok", None
         return result
     except DispatchError as failure:
@@ -143,7 +179,8 @@ async def dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) 
         count_request(app, method, outcome)
 
 
-async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any) -> Any:
+async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any,
+                    encoded: bool) -> Any:
     try:
         params = validate_params(method, raw_params)
     except KeelError as exc:
@@ -155,7 +192,7 @@ async def _dispatch(app: KeelApp, method: str, raw_params: Any, request_id: Any)
             raise Unavailable(f"{method} is not available in this build of Keel.",
                               code="method.unavailable", transient=False)
         result = await op(app, await with_progress_token(app, method, params))
-        return wire_safe(app, result.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return await answer(app, result, encoded)
 
     deadline = effective_deadline_ms(app.settings, method, getattr(params, "timeout_ms", None))
     return await guarded(app, method, request_id, call, deadline)

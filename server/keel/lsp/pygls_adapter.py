@@ -10,15 +10,24 @@ one of them (and when a module other than this one uses one).
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
+import logging
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
 
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
+from .messages import EncodedResult
+
+logger = logging.getLogger(__name__)
+
 # What this module relies on, for the test that checks pygls still has each of them.
 PRIVATE_METHODS = ("_send_data", "_send_response", "_send_handler_result")
-PRIVATE_ATTRIBUTES = ("_request_futures", "_shutdown", "_server", "_converter")
+PRIVATE_ATTRIBUTES = ("_request_futures", "_shutdown", "_server", "_converter", "_result_types",
+                      "_include_headers")
 
 
 class AdaptedProtocol(LanguageServerProtocol):
@@ -37,7 +46,29 @@ class AdaptedProtocol(LanguageServerProtocol):
 
     def respond(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         """Every reply to a request passes here (pygls's own and Keel's); this one sends it."""
+        if error is None and isinstance(result, EncodedResult):
+            self._result_types.pop(msg_id, None)  # as pygls's own reply does
+            self.send_encoded(msg_id, result)
+            return
         JsonRPCProtocol._send_response(self, msg_id, result, error)
+
+    def send_encoded(self, msg_id: Any, result: EncodedResult) -> None:
+        """The reply to ``msg_id`` around a result encoded beforehand, framed as pygls frames.
+
+        Only the id is encoded here: the loop copies the bytes, it never walks the answer.
+        """
+        if self.writer is None:
+            logger.error("Unable to send data, no available transport!")
+            return
+        body = b'{"id": %s, "jsonrpc": "2.0", "result": %s}' % (json.dumps(msg_id).encode(),
+                                                                   result.json)
+        if self._include_headers:
+            header = (f"Content-Length: {len(body)}\r\n"
+                      f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n")
+            body = header.encode("ascii") + body
+        written = self.writer.write(body)
+        if inspect.isawaitable(written):  # an async writer, as pygls allows
+            asyncio.ensure_future(written)
 
     def answer_handler(self, future: Future[Any], msg_id: Any) -> None:
         """A request's handler finished (result, error or cancelled): answer it, as pygls does."""

@@ -77,7 +77,7 @@ def _register_requests(server: KeelServer) -> None:
     for spec in REQUESTS:
         def make(method: str):
             async def handler(ls: KeelServer, params: Any) -> Any:
-                return await dispatch(ls.app, method, params, ls.protocol.msg_id)
+                return await dispatch(ls.app, method, params, ls.protocol.msg_id, encoded=True)
             return handler
         server.feature(spec.name)(make(spec.name))
 
@@ -139,6 +139,7 @@ def build_server(app: KeelApp) -> KeelServer:
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
+        from keel.app.heap import freeze_after
         from keel.app.history_ops import start_storage
         from keel.app.provider_health import install_provider_health
         from keel.app.reliability_ops import install_reliability
@@ -147,7 +148,7 @@ def build_server(app: KeelApp) -> KeelServer:
 
         app.start_health_push()
         app.workers.warm_up()
-        ls.spawn(warm_up(app))
+        freeze_after(ls.spawn(warm_up(app)))
         start_storage(app)
         install_provider_health(app)
         install_telemetry(app)
