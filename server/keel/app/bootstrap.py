@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # What every analysis worker imports and warms: KeelApp's pool is built with the same
 # list (tests/unit/app/test_bootstrap.py checks), so it forks from the fork server
 # started here.
-WORKER_IMPORTS = ("keel.app.analysis_worker",)
+WORKER_IMPORTS = ("keel.app.analysis_worker", "keel.app.worker_priority")
 
 
 def spare_core() -> bool:
