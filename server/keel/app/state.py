@@ -39,7 +39,6 @@ from ..observability.redaction import REDACTOR
 from ..runtime.registry import InFlightRegistry
 from ..runtime.threads import in_thread
 from ..runtime.workers import WorkerPool
-from .bootstrap import WORKER_IMPORTS
 from .ports import Documents, NoDocuments, Notifier, NullNotifier
 
 if TYPE_CHECKING:
@@ -139,7 +138,9 @@ class KeelApp:
         self.registry = InFlightRegistry()
         self.monitor = HealthMonitor(self.registry)
         self.settings_load = SettingsLoad(Settings())
-        self.workers = WorkerPool(self.worker_pool_size, warm_imports=WORKER_IMPORTS,
+        # The same list as bootstrap.WORKER_IMPORTS (the fork server's preload; a test checks).
+        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",
+                                                                "keel.app.worker_priority"),
                                   rss_of=resident_bytes)
         self._health_push: Coalescer[HealthReport] | None = None
         self._settings_hooks: list[Callable[[], None]] = []
