@@ -12,14 +12,12 @@ import threading
 
 import pytest
 from pydantic import BaseModel
-from pygls.lsp.server import LanguageServer
 
 from keel.app.ops import OPS
 from keel.app.state import KeelApp
 from keel.lsp import dispatch as dispatch_module
 from keel.lsp.dispatch import OFF_LOOP_ITEMS, dispatch, weight
 from keel.lsp.messages import EncodedResult
-from keel.lsp.pygls_adapter import AdaptedProtocol
 
 pytestmark = pytest.mark.timeout(60)
 OUTSIDE = "/home/someone/secret/project/module.py"  # an absolute path outside the workspace
@@ -127,18 +125,8 @@ def _frames(written: list[bytes]) -> list[tuple[dict[str, str], bytes]]:
 
 
 @pytest.mark.parametrize("msg_id", [7, "req-\"quoted\"-é", -1])
-def test_an_encoded_result_is_framed_as_pygls_frames_the_same_result(msg_id):
-    written: list[bytes] = []
-
-    class Capture:
-        def write(self, data: bytes) -> None:
-            written.append(data)
-
-        def close(self) -> None:
-            pass
-
-    protocol = LanguageServer("keel-test", "0", protocol_cls=AdaptedProtocol).protocol
-    protocol.set_writer(Capture())
+def test_an_encoded_result_is_framed_as_pygls_frames_the_same_result(msg_id, captured_protocol):
+    protocol, written = captured_protocol
     result = {"uri": "file:///w/a.py", "note": "é \"q\"\n", "items": [1, 2.5, None, True]}
     protocol.respond(msg_id, result=result)
     protocol.respond(msg_id, result=EncodedResult(json.dumps(result).encode()))

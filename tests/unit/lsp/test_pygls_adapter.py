@@ -54,18 +54,8 @@ def test_pygls_protocol_has_the_private_attributes_the_adapter_reads():
     assert list(protocol.pending_requests()) == []
 
 
-def test_send_raw_writes_the_message_as_it_is_and_respond_answers_a_request():
-    written: list[bytes] = []
-
-    class Capture:
-        def write(self, data: bytes) -> None:
-            written.append(data)
-
-        def close(self) -> None:
-            pass
-
-    protocol = LanguageServer("keel-test", "0", protocol_cls=AdaptedProtocol).protocol
-    protocol.set_writer(Capture())
+def test_send_raw_writes_the_message_as_it_is_and_respond_answers_a_request(captured_protocol):
+    protocol, written = captured_protocol
     protocol.send_raw({"jsonrpc": "2.0", "id": 7, "error": {"code": -32700, "message": "x"}})
     protocol.respond(8, result={"ok": True})
     assert b'"id": 7' in written[0] and b'"code": -32700' in written[0]
