@@ -23,11 +23,10 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from suite.common import generated_module  # bench/suite, beside this script
+from suite.common import generated_module, health_latencies  # bench/suite, beside this script
 
 from keel.rpc_client import KeelClient
 
@@ -96,12 +95,7 @@ async def one_level(client: LeanClient, folder: Path, base: str, level: int, sam
     busy = [asyncio.ensure_future(keep_busy()) for _ in range(level)]
     await asyncio.sleep(1.0)
     load = os.getloadavg()[0]
-    latencies = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        await client.request("keel/health", {}, timeout=60)
-        latencies.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(0.02)
+    latencies = await health_latencies(client, samples, 60)
     stop.set()
     await asyncio.gather(*busy, return_exceptions=True)
     return {"inFlight": level, "samples": samples,

@@ -175,6 +175,17 @@ async def wait_healthy(client: Any, timeout_s: float = 60.0) -> None:
             await asyncio.sleep(0.1)
 
 
+async def health_latencies(client: Any, samples: int, timeout_s: float) -> list[float]:
+    """``keel/health`` round trips in ms, one every 20 ms (the probe of every health bench)."""
+    latencies = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await client.request("keel/health", {}, timeout=timeout_s)
+        latencies.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.02)
+    return latencies
+
+
 def generated_module(functions: int, seed: int = 0) -> str:
     """Python with a realistic mix of findings: long, branchy, mutable defaults, bare excepts."""
     parts = ['"""Generated for the benchmark suite."""\nimport os\nimport sys\n\n']

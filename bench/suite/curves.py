@@ -17,7 +17,15 @@ import shutil
 import time
 from typing import Any
 
-from common import figure, generated_module, keel_server, lines_of, tree_memory_mb, wait_healthy
+from common import (
+    figure,
+    generated_module,
+    health_latencies,
+    keel_server,
+    lines_of,
+    tree_memory_mb,
+    wait_healthy,
+)
 from comparisons import (
     ESTIMATE_SETTINGS,
     SCRATCH,
@@ -141,12 +149,7 @@ async def health_by_in_flight(levels: tuple[int, ...] = (1, 16, 64), samples: in
 
             busy = [asyncio.ensure_future(keep_busy()) for _ in range(level)]
             await asyncio.sleep(0.5)
-            latencies = []
-            for _ in range(samples):
-                started = time.perf_counter()
-                await client.request("keel/health", {}, timeout=30)
-                latencies.append((time.perf_counter() - started) * 1000)
-                await asyncio.sleep(0.02)
+            latencies = await health_latencies(client, samples, 30)
             stop.set()
             await asyncio.gather(*busy, return_exceptions=True)
             stats = figure(latencies, "ms")
