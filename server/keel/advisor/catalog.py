@@ -150,6 +150,7 @@ _SPECS = [
         "A dictionary display keeps only the last value of a repeated key; the others are "
         "silently lost.",
         "Remove the duplicate entry, or fix the key that was meant.",
+        fixable=True,
     ),
     RuleSpec(
         "self-comparison", "Comparison of a value with itself", "warning", "correctness",

@@ -32,6 +32,8 @@ fix does:
 - fstring-no-placeholder: the ``f`` of the prefix goes (offered only when the
   plain literal evaluates to the same string: ``{{`` escapes or implicit
   concatenation with other f-strings are left to the user).
+- duplicate-dict-key: a repeated entry whose constant value equals the one before
+  it is removed (``dict_keys``: offered only when provably nothing changes).
 
 ``None`` means no such finding (or it is not fixable); ``find_finding`` tells
 the two apart.
@@ -49,6 +51,7 @@ import libcst as cst
 from keel.protocol import AdvisorThresholds, Finding, FixSafety, TextEdit
 
 from .catalog import RULES
+from .dict_keys import removal
 from .edits import (
     OffsetEdit,
     apply_offset_edits,
@@ -376,6 +379,15 @@ def _fix_is_literal(an: Analysis, raw: RawFinding) -> Fixed:
         f"'{match.group(0)}' became '{eq}': the comparison now compares values.")
 
 
+def _fix_duplicate_key(an: Analysis, raw: RawFinding) -> Fixed:
+    node, index = raw.payload
+    edit = removal(an.source, node, index)
+    if edit is None:
+        return None
+    return [edit], "Remove the repeated entry", (
+        "Removed the repeated entry: it set the key to the value it already had.")
+
+
 def _fix_fstring(an: Analysis, raw: RawFinding) -> Fixed:
     sm = an.source
     node = raw.payload
@@ -396,6 +408,7 @@ _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "unreachable-code": _fix_unreachable,
     "is-literal": _fix_is_literal,
     "fstring-no-placeholder": _fix_fstring,
+    "duplicate-dict-key": _fix_duplicate_key,
 }
 
 __all__ = ["FIXABLE_RULES", "FixResult", "find_finding", "rule_fix"]

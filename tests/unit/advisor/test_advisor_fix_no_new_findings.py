@@ -101,6 +101,14 @@ FIXTURES = {
         def f(x):
             return x is "yes" or x is not 2 or x is []
     """,
+    "duplicate-dict-key": """
+        ROLES = {
+            "title": "title",
+            "number": "sectnum",
+            "number": "sectnum",
+            "same": 1, "same": 1, "other": 2,
+        }
+    """,
     "fstring-no-placeholder": """
         def f(x):
             return f"plain" + F'and {{braces}}' + rf"raw\\d"
@@ -118,6 +126,7 @@ TITLES = {
     "is-literal": {"Replace 'is' with '=='", "Replace 'is not' with '!='",
                    "Replace 'is' with '==' (unsafe)"},
     "fstring-no-placeholder": {"Remove the 'f' prefix"},
+    "duplicate-dict-key": {"Remove the repeated entry"},
 }
 
 
