@@ -109,6 +109,7 @@ _SPECS = [
         "Rebinding a builtin name hides the builtin for the rest of the scope, which "
         "breaks later calls to it in surprising ways.",
         "Rename the variable (e.g. add a suffix or use a more specific name).",
+        fixable=True,
     ),
     RuleSpec(
         "unused-import", "Unused import", "warning", "style",

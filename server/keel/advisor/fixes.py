@@ -34,6 +34,8 @@ fix does:
   concatenation with other f-strings are left to the user).
 - duplicate-dict-key: a repeated entry whose constant value equals the one before
   it is removed (``dict_keys``: offered only when provably nothing changes).
+- shadowed-builtin: a function's local variable is renamed with a trailing
+  underscore at every use (``rename``: offered only when provably safe).
 
 ``None`` means no such finding (or it is not fixable); ``find_finding`` tells
 the two apart.
@@ -63,6 +65,7 @@ from .edits import (
 from .engine import Analysis, _wire, analyze, gc_paused
 from .facts import RawFinding
 from .fix_logging import log_edits
+from .rename import new_name
 from .rules_bugs import unprefixed
 from .source import SourceMap
 from .syntax import swallows
@@ -379,6 +382,16 @@ def _fix_is_literal(an: Analysis, raw: RawFinding) -> Fixed:
         f"'{match.group(0)}' became '{eq}': the comparison now compares values.")
 
 
+def _fix_rename(an: Analysis, raw: RawFinding) -> Fixed:
+    name, edits = raw.payload
+    if edits is None:
+        return None
+    new = new_name(name)
+    return list(edits), f"Rename '{name}' to '{new}'", (
+        f"Renamed the local variable '{name}' to '{new}' everywhere in the function, so the "
+        f"builtin '{name}' is no longer hidden.")
+
+
 def _fix_duplicate_key(an: Analysis, raw: RawFinding) -> Fixed:
     node, index = raw.payload
     edit = removal(an.source, node, index)
@@ -409,6 +422,7 @@ _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "is-literal": _fix_is_literal,
     "fstring-no-placeholder": _fix_fstring,
     "duplicate-dict-key": _fix_duplicate_key,
+    "shadowed-builtin": _fix_rename,
 }
 
 __all__ = ["FIXABLE_RULES", "FixResult", "find_finding", "rule_fix"]

@@ -109,6 +109,13 @@ FIXTURES = {
             "same": 1, "same": 1, "other": 2,
         }
     """,
+    "shadowed-builtin": """
+        def f(rows):
+            for id in rows:
+                type = id.kind
+                print(f"{id}: {type}", [id for _ in rows])
+            return id, type
+    """,
     "fstring-no-placeholder": """
         def f(x):
             return f"plain" + F'and {{braces}}' + rf"raw\\d"
@@ -127,6 +134,7 @@ TITLES = {
                    "Replace 'is' with '==' (unsafe)"},
     "fstring-no-placeholder": {"Remove the 'f' prefix"},
     "duplicate-dict-key": {"Remove the repeated entry"},
+    "shadowed-builtin": {"Rename 'id' to 'id_'", "Rename 'type' to 'type_'"},
 }
 
 

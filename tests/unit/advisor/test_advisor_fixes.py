@@ -20,7 +20,8 @@ def _one(code: str, rule: str, **thresholds):
 def test_fixable_rules_and_flags_agree():
     assert FIXABLE_RULES == {"mutable-default-argument", "bare-except", "swallowed-exception",
                              "unused-import", "unused-variable", "unreachable-code",
-                             "is-literal", "fstring-no-placeholder", "duplicate-dict-key"}
+                             "is-literal", "fstring-no-placeholder", "duplicate-dict-key",
+                             "shadowed-builtin"}
     code = src("""
         import os
 
