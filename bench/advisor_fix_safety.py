@@ -20,6 +20,7 @@ apart (``reexports_removed``), so the trade-off is visible.
     python bench/advisor_fix_safety.py                 # safe fixes, every project
     python bench/advisor_fix_safety.py --safety all    # safe and unsafe fixes
     python bench/advisor_fix_safety.py --quick         # one small project (CI subset)
+    python bench/advisor_fix_safety.py --list          # each finding and its fix; no tests run
 
 Goal for ``--safety safe``: 0 new failures, import surface unchanged.
 """
@@ -280,11 +281,37 @@ def run_project(project: Project, cache: Path, work: Path, allowed: set[str]) ->
     return outcome
 
 
+_METRICS = frozenset(("long-function", "high-complexity", "deep-nesting", "too-many-parameters",
+                      "large-class", "duplicate-code", "long-boolean-expression",
+                      "too-many-returns"))
+
+
+def list_findings(project: Project, cache: Path) -> None:
+    """Print each fixable finding (rule, safety, file:line, why) and each bug-pattern finding
+    without a rule fix, as the suite would see them; no test runs, nothing changed."""
+    root = fetch(project, cache).resolve()
+    refresh_index(root)
+    for path in source_files(root, project):
+        usage = workspace_usage(path, root)
+        try:
+            found = analyze_source(path.read_text(encoding="utf-8"), path.as_uri(), None, (),
+                                   load_module, usage).findings
+        except InvalidInput:
+            continue
+        for f in found:
+            if f.fixable or f.rule not in _METRICS:
+                where = f"{path.relative_to(root)}:{f.range.start.line + 1}"
+                print(f"{project.name}\t{f.fix_safety or 'no fix'}\t{f.rule}\t{where}\t"
+                      f"{f.message}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--safety", choices=("safe", "all"), default="safe")
     parser.add_argument("--quick", action="store_true", help="only " + ", ".join(QUICK))
     parser.add_argument("--project", action="append", help="only these projects")
+    parser.add_argument("--list", action="store_true",
+                        help="print each finding and its fix safety; run no tests")
     parser.add_argument("--cache", type=Path,
                         default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                         / "keel-fix-safety")
@@ -293,6 +320,10 @@ def main() -> None:
     chosen = [p for p in PROJECTS if (not args.quick or p.name in QUICK)
               and (not args.project or p.name in args.project)]
     args.cache.mkdir(parents=True, exist_ok=True)
+    if args.list:
+        for project in chosen:
+            list_findings(project, args.cache)
+        return
     work = args.cache / f"work-{args.safety}"
     work.mkdir(exist_ok=True)
     rows = []

@@ -109,6 +109,7 @@ _SPECS = [
         "Rebinding a builtin name hides the builtin for the rest of the scope, which "
         "breaks later calls to it in surprising ways.",
         "Rename the variable (e.g. add a suffix or use a more specific name).",
+        fixable=True,
     ),
     RuleSpec(
         "unused-import", "Unused import", "warning", "style",
@@ -150,6 +151,7 @@ _SPECS = [
         "A dictionary display keeps only the last value of a repeated key; the others are "
         "silently lost.",
         "Remove the duplicate entry, or fix the key that was meant.",
+        fixable=True,
     ),
     RuleSpec(
         "self-comparison", "Comparison of a value with itself", "warning", "correctness",

@@ -6,11 +6,18 @@ structlog.get_logger()``) is used when the module has one; otherwise
 imports when it has none. Never ``__import__("logging")``: a reviewer would
 not accept it. The call is the handler's first statement, on its own line (it
 replaces a lone ``pass``).
+
+The fix is offered only where logging is already the code's style (``logs``):
+the module imports ``logging`` or has a module-level logger, or another module
+of the project (tests left out) imports ``logging``. Bringing logging into a
+library that never logs (click) is a design decision for its authors, not a fix
+a reviewer accepts; there the finding has no rule fix (the LLM fix path remains).
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 
 from .edits import OffsetEdit, statement_start_offset
 from .source import SourceMap
@@ -32,6 +39,22 @@ def _module_logger(tree: ast.Module, before: int) -> str | None:
             if name in _LOGGER_FACTORIES:
                 return stmt.targets[0].id
     return None
+
+
+def logs(tree: ast.Module, project_logs: bool) -> bool:
+    """Whether adding a logging call follows the code's own style (see the docstring):
+    ``project_logs`` (another module imports ``logging``), a module-level logger, or a
+    module-level ``import logging`` / ``from logging import ...``."""
+    if project_logs or _module_logger(tree, sys.maxsize) is not None:
+        return True
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            if any(alias.name.split(".")[0] == "logging" for alias in stmt.names):
+                return True
+        elif isinstance(stmt, ast.ImportFrom) and not stmt.level \
+                and (stmt.module or "").split(".")[0] == "logging":
+            return True
+    return False
 
 
 def _binds_logging(tree: ast.Module) -> tuple[bool, bool]:

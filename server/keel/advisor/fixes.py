@@ -32,6 +32,10 @@ fix does:
 - fstring-no-placeholder: the ``f`` of the prefix goes (offered only when the
   plain literal evaluates to the same string: ``{{`` escapes or implicit
   concatenation with other f-strings are left to the user).
+- duplicate-dict-key: a repeated entry whose constant value equals the one before
+  it is removed (``dict_keys``: offered only when provably nothing changes).
+- shadowed-builtin: a function's local variable is renamed with a trailing
+  underscore at every use (``rename``: offered only when provably safe).
 
 ``None`` means no such finding (or it is not fixable); ``find_finding`` tells
 the two apart.
@@ -60,14 +64,12 @@ from .edits import (
 from .engine import Analysis, _wire, analyze, gc_paused
 from .facts import RawFinding
 from .fix_logging import log_edits
-from .rules_bugs import unprefixed
+from .fixes_bugs import Fixed, fix_duplicate_key, fix_fstring, fix_is_literal, fix_rename
 from .source import SourceMap
 from .syntax import swallows
 from .workspace import ExternalUse
 
 FIXABLE_RULES = frozenset(rule for rule, spec in RULES.items() if spec.fixable)
-# a rule fix: its edits, its title (an action) and what it did; None: cannot be fixed
-Fixed = tuple[list[OffsetEdit], str, str] | None
 
 @dataclass
 class FixResult:
@@ -359,34 +361,6 @@ def _fix_unreachable(an: Analysis, raw: RawFinding) -> Fixed:
         "Remove unreachable code"), "Removed the statements that can never run."
 
 
-# -- bug patterns --------------------------------------------------------
-
-_IS = re.compile(r"\bis(\s+not)?\b")
-
-
-def _fix_is_literal(an: Analysis, raw: RawFinding) -> Fixed:
-    sm = an.source
-    left, right, negated = raw.payload
-    start, end = sm.node_offsets(left)[1], sm.node_offsets(right)[0]
-    match = _IS.search(sm.source, start, end)
-    if match is None:
-        return None
-    eq = "!=" if negated else "=="
-    return [(match.start(), match.end(), eq)], f"Replace '{match.group(0)}' with '{eq}'", (
-        f"'{match.group(0)}' became '{eq}': the comparison now compares values.")
-
-
-def _fix_fstring(an: Analysis, raw: RawFinding) -> Fixed:
-    sm = an.source
-    node = raw.payload
-    start, end = sm.node_offsets(node)
-    at = unprefixed(sm.source[start:end], node)
-    if at is None:
-        return None
-    return [(start + at, start + at + 1, "")], "Remove the 'f' prefix", (
-        "Removed the 'f' prefix: the string has nothing to format, its value is unchanged.")
-
-
 _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "mutable-default-argument": _fix_mutable_default,
     "bare-except": _fix_bare_except,
@@ -394,8 +368,10 @@ _FIXERS: dict[str, Callable[[Analysis, RawFinding], Fixed]] = {
     "unused-import": _fix_unused_import,
     "unused-variable": _fix_unused_variable,
     "unreachable-code": _fix_unreachable,
-    "is-literal": _fix_is_literal,
-    "fstring-no-placeholder": _fix_fstring,
+    "is-literal": fix_is_literal,
+    "fstring-no-placeholder": fix_fstring,
+    "duplicate-dict-key": fix_duplicate_key,
+    "shadowed-builtin": fix_rename,
 }
 
 __all__ = ["FIXABLE_RULES", "FixResult", "find_finding", "rule_fix"]

@@ -24,7 +24,8 @@ such module is analysed once per process.
 Fixes: ``is`` with a str/bytes/number literal becomes ``==`` (safe: the identity
 of equal constants is an interpreter accident, so ``==`` is what the code means);
 an f-string without placeholders loses its ``f`` (safe: the value is the same
-string, checked by evaluating both literals).
+string, checked by evaluating both literals); a repeated dictionary entry whose
+constant value equals the one before it goes (safe: ``dict_keys``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from .dict_keys import removal
 from .facts import RawFinding
 from .frameworks import Frameworks
 from .rules_common import RuleContext, display, finding, node_span
@@ -42,6 +44,8 @@ _SAFE_IS = ("Safe: for a string, bytes or number literal, identity holds only by
 _UNSAFE_IS = ("Unsafe: a new container literal is never identical to anything, so the "
               "comparison was always False; '==' can be True.")
 _SAFE_F = "Safe: without placeholders the string's value is the same without the 'f'."
+_SAFE_DUP = ("Safe: the entry sets the key to the value it already has, and the key keeps "
+             "its first position; nothing in between can change it.")
 # calls whose arguments are SQL/query expressions, where '== None' builds 'IS NULL'
 _MUTATORS = frozenset(("append", "extend", "insert", "add", "update", "setdefault", "pop",
                        "popitem", "remove", "discard", "clear", "sort", "reverse"))
@@ -190,15 +194,20 @@ class _Scan:
     def _dict(self, node: ast.Dict, qual: str) -> None:
         seen: set[object] = set()
         sm = self.ctx.sm
-        for key in node.keys:
+        for index, key in enumerate(node.keys):
             if type(key) is not ast.Constant:
                 continue
             marker = (type(key.value).__name__, key.value)
             if marker in seen:
-                self._add(finding("duplicate-dict-key", node_span(sm, key),
-                                  f"The key {key.value!r} appears more than once; only the last "
-                                  "value is kept.", qual,
-                                  f"{normalise(sm.segment(key))}:{len(seen)}"))
+                fixable = removal(sm, node, index) is not None
+                item = finding("duplicate-dict-key", node_span(sm, key),
+                               f"The key {key.value!r} appears more than once; only the last "
+                               "value is kept.", qual,
+                               f"{normalise(sm.segment(key))}:{len(seen)}",
+                               payload=(node, index), fixable=fixable)
+                if fixable:
+                    item.safety, item.safety_reason = "safe", _SAFE_DUP
+                self._add(item)
             seen.add(marker)
 
     def _class(self, node: ast.ClassDef, qual: str) -> None:

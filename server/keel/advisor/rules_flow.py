@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 
 from .facts import RawFinding
+from .fix_logging import logs
 from .handler_intent import HandlerIntent
 from .rules_common import (
     RuleContext,
@@ -161,6 +162,8 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
     out = []
     sites = _handler_sites(ctx) if ctx.facts.handlers else {}
     intent = HandlerIntent(sm, ctx.tree, ctx.uri)
+    # the fixes that add a logging call are offered only where logging is the code's style
+    style = bool(ctx.facts.handlers) and logs(ctx.tree, ctx.usage is not None and ctx.usage.logs)
     for fact in ctx.facts.handlers:
         handler = fact.handler
         where = display(fact.qual)
@@ -175,7 +178,7 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
                 f"Bare 'except:' in '{where}' catches every exception, including "
                 f"KeyboardInterrupt, SystemExit and cancellation{tail}.",
                 fact.qual, normalise(sm.segment(handler)), payload=handler,
-                context=fact.try_stmt.body,
+                context=fact.try_stmt.body, fixable=style or not fact.swallows,
             )
             item.safety_reason = _UNSAFE_BARE
         elif fact.broad and fact.swallows and handler.type is not None \
@@ -191,7 +194,7 @@ def _handlers(ctx: RuleContext) -> list[RawFinding]:
                 f"'except {caught}' in '{where}' silently discards every exception: "
                 f"its body only passes, continues or returns.",
                 fact.qual, normalise(sm.segment(handler)), payload=handler,
-                context=fact.try_stmt.body,
+                context=fact.try_stmt.body, fixable=style,
             )
             item.safety_reason = _UNSAFE_LOGGED
         else:

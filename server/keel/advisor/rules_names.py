@@ -15,6 +15,10 @@ annotated assignment, ``with ... as``, ``except ... as`` or ``:=`` and never
 read in the function (nested functions included). Names starting with ``_``,
 ``for`` targets, tuple unpacking and functions calling ``locals()``/``vars()``/
 ``eval``/``exec`` are left alone; ``x += 1`` counts as a read.
+
+shadowed-builtin's fix renames a function's local variable (``id`` -> ``id_``)
+when the function proves it safe (``rename``); parameters and module or class
+names get no fix.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ from .facts import (
     StoreFact,
 )
 from .import_safety import import_safety
+from .rename import rename_edits
 from .rules_common import RuleContext, def_name_span, display, finding, keyword_span, node_span
 from .source import SourceMap, node_end, normalise
 from .suppress import line_rules
 
+_SAFE_RENAME = ("Safe: a local variable, renamed at every use in the function; nothing "
+                "binds it otherwise or reads it by name (locals(), eval, frames, strings).")
 _KIND = {
     "variable": "Variable", "parameter": "Parameter", "function": "Function",
     "class": "Class", "import": "Import", "exception": "Exception variable",
@@ -78,17 +85,31 @@ def _shadow_span(sm: SourceMap, fact: ShadowFact) -> Span:
     return node_span(sm, node)
 
 
+def _function_of(ctx: RuleContext, fact: ShadowFact) -> FunctionFacts | None:
+    """The function whose local ``fact`` binds (the innermost one of its name)."""
+    line = fact.node.lineno
+    inside = [fn for fn in ctx.facts.functions if fn.qual == fact.qual
+              and fn.node.lineno <= line <= (fn.node.end_lineno or fn.node.lineno)]
+    return max(inside, key=lambda fn: fn.node.lineno, default=None)
+
+
 def _shadowed(ctx: RuleContext) -> list[RawFinding]:
     out = []
     for fact in ctx.facts.shadows:
         where = display(fact.qual)
         of = "of" if fact.kind == "parameter" else "in"
-        out.append(finding(
+        fn = _function_of(ctx, fact) if fact.kind == "variable" and fact.qual else None
+        edits = None if fn is None else rename_edits(ctx.sm, fn.node, fact.name)
+        item = finding(
             "shadowed-builtin", _shadow_span(ctx.sm, fact),
             f"{_KIND[fact.kind]} '{fact.name}' {of} '{where}' shadows the builtin "
             f"'{fact.name}'.",
-            fact.qual, f"{fact.kind}:{fact.name}",
-        ))
+            fact.qual, f"{fact.kind}:{fact.name}", payload=(fact.name, edits),
+            fixable=edits is not None,
+        )
+        if edits is not None:
+            item.safety, item.safety_reason = "safe", _SAFE_RENAME
+        out.append(item)
     return out
 
 

@@ -45,6 +45,9 @@ class ExternalUse:
     names: dict[str, str] = field(default_factory=dict)  # name -> a module that uses it
     everything: str = ""  # non-empty: why every name counts as used
     dynamic: frozenset[str] = frozenset()  # strings read as attribute names anywhere
+    # some module of the workspace imports the standard ``logging`` (its logging style:
+    # the swallowed-exception fix adds logging only to a project that logs)
+    logs: bool = False
 
     def user_of(self, name: str) -> str:
         """Why ``name`` may be used from outside ('' when nothing can reach it)."""
@@ -219,8 +222,9 @@ class ImportIndex:
         path = _norm(path)
         own = _own_keys(path)
         mine = self._files.get(path)
+        logs = self.logs()
         if mine is not None and mine.module_getattr:
-            return ExternalUse(everything="the module defines __getattr__")
+            return ExternalUse(everything="the module defines __getattr__", logs=logs)
         dotted_names = {key for kind, key in own if kind == "dotted"}
         names: dict[str, str] = {}
         dynamic: set[str] = set()
@@ -231,10 +235,10 @@ class ImportIndex:
             where = other.rsplit("/", 2)
             label = "/".join(where[-2:])
             if facts.imported_by_string & dotted_names:
-                return ExternalUse(everything=f"{label} imports this module by name")
+                return ExternalUse(everything=f"{label} imports this module by name", logs=logs)
             for keys in facts.stars:
                 if own.intersection(keys) and (mine is None or mine.all_names is None):
-                    return ExternalUse(everything=f"{label} star-imports this module")
+                    return ExternalUse(everything=f"{label} star-imports this module", logs=logs)
             for text in facts.dotted_strings:  # mock.patch("pkg.mod.name"), "pkg.mod:name"
                 module, _, attr = text.replace(":", ".").rpartition(".")
                 if module in dotted_names:
@@ -245,4 +249,17 @@ class ImportIndex:
             if any(own.intersection(keys) for keys in facts.module_refs):
                 for attr in facts.attrs:
                     names.setdefault(attr, label)
-        return ExternalUse(names=names, dynamic=frozenset(dynamic))
+        return ExternalUse(names=names, dynamic=frozenset(dynamic), logs=logs)
+
+    def logs(self) -> bool:
+        """Whether some indexed file, tests left out (a test capturing logs is not the
+        project logging), imports the standard ``logging`` module."""
+        key = ("dotted", "logging")
+        return any(key in keys for path, facts in self._files.items() if not _is_test(path)
+                   for keys in [*facts.module_refs, *(k for k, _ in facts.from_names)])
+
+
+def _is_test(path: str) -> bool:
+    *folders, name = path.split("/")
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or not {"test", "tests", "testing"}.isdisjoint(folders))

@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from advisor_testlib import URI, findings, src
+from advisor_testlib import URI, src
 
 from keel.advisor.edits import apply_text_edits
+from keel.advisor.engine import analyze_source
 from keel.advisor.fixes import FIXABLE_RULES, rule_fix
+from keel.advisor.workspace import ExternalUse
 
 FIXTURES = {
     "bare-except-pass": """
+        import logging
+
+        logging.captureWarnings(True)
+
+
         def f():
             try:
                 work()
@@ -19,6 +26,8 @@ FIXTURES = {
                 pass
     """,
     "bare-except-continue-one-line": """
+        from logging import getLogger
+
         for item in items:
             try: item()
             except: continue
@@ -92,6 +101,21 @@ FIXTURES = {
         def f(x):
             return x is "yes" or x is not 2 or x is []
     """,
+    "duplicate-dict-key": """
+        ROLES = {
+            "title": "title",
+            "number": "sectnum",
+            "number": "sectnum",
+            "same": 1, "same": 1, "other": 2,
+        }
+    """,
+    "shadowed-builtin": """
+        def f(rows):
+            for id in rows:
+                type = id.kind
+                print(f"{id}: {type}", [id for _ in rows])
+            return id, type
+    """,
     "fstring-no-placeholder": """
         def f(x):
             return f"plain" + F'and {{braces}}' + rf"raw\\d"
@@ -109,27 +133,42 @@ TITLES = {
     "is-literal": {"Replace 'is' with '=='", "Replace 'is not' with '!='",
                    "Replace 'is' with '==' (unsafe)"},
     "fstring-no-placeholder": {"Remove the 'f' prefix"},
+    "duplicate-dict-key": {"Remove the repeated entry"},
+    "shadowed-builtin": {"Rename 'id' to 'id_'", "Rename 'type' to 'type_'"},
 }
 
 
-def _fixable(code):
-    return [f for f in findings(code) if f.fixable]
+# these modules do not log, but another module of their project does (the fix adds
+# 'import logging' only where logging is the project's style)
+PROJECT_LOGS = {"swallowed-no-imports", "swallowed-after-imports"}
+
+
+def _usage(name):
+    return ExternalUse(logs=True) if name in PROJECT_LOGS else None
+
+
+def _found(code, usage=None):
+    return analyze_source(code, URI, usage=usage).findings
+
+
+def _fixable(code, usage=None):
+    return [f for f in _found(code, usage) if f.fixable]
 
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_each_fix_removes_its_finding_and_adds_none(name):
-    code = src(FIXTURES[name])
-    before = _fixable(code)
+    code, usage = src(FIXTURES[name]), _usage(name)
+    before = _fixable(code, usage)
     assert before, "the fixture must have a fixable finding"
-    all_before = Counter(f.rule for f in findings(code))
+    all_before = Counter(f.rule for f in _found(code, usage))
     titles = set()
     for finding in before:
-        fix = rule_fix(code, URI, finding.id)
+        fix = rule_fix(code, URI, finding.id, usage=usage)
         assert fix is not None, finding
         titles.add(fix.title)
         fixed = apply_text_edits(code, fix.edits)
         assert "__import__" not in fixed
-        after = Counter(f.rule for f in findings(fixed))
+        after = Counter(f.rule for f in _found(fixed, usage))
         expected = all_before.copy()
         expected[finding.rule] -= 1
         new = {rule: n - expected[rule] for rule, n in after.items() if n > expected[rule]}
@@ -139,14 +178,15 @@ def test_each_fix_removes_its_finding_and_adds_none(name):
 
 
 def test_fixtures_cover_every_fixable_rule():
-    covered = {f.rule for code in FIXTURES.values() for f in _fixable(src(code))}
+    covered = {f.rule for name, code in FIXTURES.items()
+               for f in _fixable(src(code), _usage(name))}
     assert covered == FIXABLE_RULES
 
 
 def test_titles_are_actions_with_unsafe_marked():
-    for code in FIXTURES.values():
-        for finding in _fixable(src(code)):
-            fix = rule_fix(src(code), URI, finding.id)
+    for name, code in FIXTURES.items():
+        for finding in _fixable(src(code), _usage(name)):
+            fix = rule_fix(src(code), URI, finding.id, usage=_usage(name))
             assert fix.title and fix.title[0].isupper() and not fix.title.endswith(".")
             assert not fix.title.startswith(("Removed", "Narrowed")), fix.title
             assert fix.title.endswith(" (unsafe)") == (fix.safety == "unsafe")

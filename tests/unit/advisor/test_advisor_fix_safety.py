@@ -230,6 +230,7 @@ def test_disabled_rules_by_id_or_code():
 
 def test_every_fixable_finding_says_whether_its_fix_is_safe():
     code = src("""
+        import logging
         import os
 
         def f(x=[]):

@@ -67,6 +67,29 @@ CORE = src('''
 
     def dumps(value):
         return json.dumps(value)
+
+
+    ROLES = {"title": "title", "number": "sectnum", "number": "sectnum"}
+
+
+    def merged(extra):
+        return {"a": 1, **extra, "a": 1}
+
+
+    def labels(rows):
+        out = []
+        for id in rows:
+            out.append(lambda: f"<{id}>")
+        return [make() for make in out], id
+
+
+    def report(type):
+        return "%(type)s" % locals()
+
+
+    def by_name():
+        format = "<%s>"
+        return "%(format)s" % vars()
 ''')
 
 TESTS = src('''
@@ -86,6 +109,15 @@ TESTS = src('''
         assert core.stream("s") == "s"
         assert isinstance(core.hands_back()[0], ValueError)
         assert core.dumps([1]) == "[1]"
+
+
+    def test_renamed_locals_and_dict_entries():
+        assert core.ROLES == {"title": "title", "number": "sectnum"}
+        assert list(core.ROLES) == ["title", "number"]
+        assert core.merged({"a": 2}) == {"a": 1}
+        assert core.labels([1, 2]) == (["<2>", "<2>"], 2)
+        assert core.report("x") == "x"
+        assert core.by_name() == "<%s>"
 
 
     def test_idna_codec_registered_by_the_side_effect_import():
@@ -115,15 +147,19 @@ def test_safe_fixes_keep_the_projects_tests_and_import_surface(tmp_path):
     (tmp_path / "tests" / "test_core.py").write_text(TESTS, encoding="utf-8")
     before = _tests(tmp_path)
     surface = json.loads(_run(tmp_path, "-c", SURFACE).stdout)
-    assert before == "3 passed", before
+    assert before == "4 passed", before
 
     result = fix_all(CORE, core.as_uri(), {"safe"})
     core.write_text(result.text, encoding="utf-8")
 
     applied = {rule for rule, safety in result.applied}
     assert {safety for _, safety in result.applied} == {"safe"}
-    assert applied == {"unused-variable", "unreachable-code", "unused-import"}
+    assert applied == {"unused-variable", "unreachable-code", "unused-import",
+                       "shadowed-builtin", "duplicate-dict-key"}
     assert "import decimal" not in result.text and 'print("never")' not in result.text
+    assert "for id_ in rows" in result.text and '"number": "sectnum"}' in result.text
+    # the hostile variants stay: a '**' between the entries, locals read by name
+    assert '{"a": 1, **extra, "a": 1}' in result.text and 'format = "<%s>"' in result.text
     assert _tests(tmp_path) == before
     assert json.loads(_run(tmp_path, "-c", SURFACE).stdout) == surface
 

@@ -6,7 +6,9 @@ import pytest
 from advisor_testlib import URI, apply_edits, findings, fix_round_trip, src
 
 from keel.advisor.edits import apply_text_edits
+from keel.advisor.engine import analyze_source
 from keel.advisor.fixes import FIXABLE_RULES, find_finding, rule_fix
+from keel.advisor.workspace import ExternalUse
 
 
 def _one(code: str, rule: str, **thresholds):
@@ -18,7 +20,8 @@ def _one(code: str, rule: str, **thresholds):
 def test_fixable_rules_and_flags_agree():
     assert FIXABLE_RULES == {"mutable-default-argument", "bare-except", "swallowed-exception",
                              "unused-import", "unused-variable", "unreachable-code",
-                             "is-literal", "fstring-no-placeholder"}
+                             "is-literal", "fstring-no-placeholder", "duplicate-dict-key",
+                             "shadowed-builtin"}
     code = src("""
         import os
 
@@ -144,7 +147,9 @@ def test_swallowed_exception_fix_adds_import_logging_among_the_imports_never_dun
             except Exception:
                 pass
     ''')
-    result = rule_fix(code, URI, _one(code, "swallowed-exception").id)
+    # this module does not log; another of its project does (the fix follows its style)
+    result = rule_fix(code, URI, _one(code, "swallowed-exception").id,
+                      usage=ExternalUse(logs=True))
     fixed = apply_text_edits(code, result.edits)
     assert "__import__" not in fixed
     assert "import json\nimport logging\nimport os\n" in fixed
@@ -225,9 +230,18 @@ def test_swallowed_exception_on_one_line_with_logging_already_imported():
                      'exc_info=True)\n        continue\n')
 
 
+def _fix_in_logging_project(code, finding):
+    """Apply the fix as in a project whose other modules log; the finding goes."""
+    usage = ExternalUse(logs=True)
+    fixed = apply_text_edits(code, rule_fix(code, URI, finding.id, usage=usage).edits)
+    after = analyze_source(fixed, URI, usage=usage).findings
+    assert finding.id not in {f.id for f in after}, fixed
+    return fixed
+
+
 def test_swallowed_exception_in_module_without_imports():
     code = "try:\n    x()\nexcept BaseException:\n    pass\n"
-    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    fixed = _fix_in_logging_project(code, _one(code, "swallowed-exception"))
     assert fixed == ("import logging\n\ntry:\n    x()\nexcept BaseException:\n    "
                      'logging.getLogger(__name__).debug("Ignored exception", exc_info=True)\n')
 
@@ -235,7 +249,7 @@ def test_swallowed_exception_in_module_without_imports():
 def test_swallowed_exception_fix_keeps_crlf_and_the_statements_after_the_call():
     code = ("import os\r\n\r\ntry:\r\n    x()\r\nexcept Exception:\r\n"
             "    'doc'\r\n    pass\r\n")
-    fixed = fix_round_trip(code, _one(code, "swallowed-exception"))
+    fixed = _fix_in_logging_project(code, _one(code, "swallowed-exception"))
     assert fixed == ("import logging\r\nimport os\r\n\r\ntry:\r\n    x()\r\n"
                      "except Exception:\r\n    logging.getLogger(__name__).debug("
                      '"Ignored exception", exc_info=True)\r\n    \'doc\'\r\n    pass\r\n')

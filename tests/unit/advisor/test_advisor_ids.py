@@ -101,6 +101,9 @@ def test_identical_findings_get_distinct_ids_that_survive_fixing_one():
 
 
 TWINS = src("""
+    import logging
+
+
     def f():
         try:
             work()
