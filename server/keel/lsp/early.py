@@ -13,7 +13,9 @@ Messages that arrive meanwhile are read off the wire at once and stamped
 (their deadlines run from then), held, and served once loading is done;
 ``early_deadlines.py`` answers those whose own deadline passes first, and
 ``early_health.py`` answers a ``keel/health`` that asks for it
-(``whileStarting``) at once with a "starting" report.
+(``whileStarting``) at once with a "starting" report. Once the app exists
+(before pygls and lsprotocol have loaded) ``early_serve.py`` serves the held
+messages it can serve exactly, in order, through the loaded server's dispatch.
 A first message that is not readable at all is answered -32700 here; one
 nested too deeply to parse is not ``initialize`` and is left to the server's
 own answer.
@@ -78,7 +80,41 @@ class EarlyAnswers:
             self._send(health_reply(message.msg_id, waiting))
 
 
-async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, early: EarlyAnswers) -> None:
+class EarlyServing:
+    """Hands the held messages, in order, to the ``EarlyServer`` once the app exists."""
+
+    def __init__(self, early: EarlyAnswers, make_server: Callable[[Any], Any] | None) -> None:
+        self._early = early
+        self._make_server = make_server  # None: nothing is served before pygls (no initialize answered)
+        self.server: Any = None
+        self._next = 0  # the index of the next held message to offer
+
+    def app_ready(self, app: Any) -> None:
+        if self._make_server is not None and self.server is None:
+            self.server = self._make_server(app)
+
+    def advance(self) -> None:
+        if self.server is None:
+            return
+        startup = self._early.startup
+        while self._next < len(startup.held) and not self.server.stopped:
+            index = self._next
+            self._next += 1
+            if startup.is_answered(index):
+                continue
+            item = startup.held[index]
+            message = peek(item)
+            if message is not None and message.method == HEALTH and message.msg_id in self._early.health_ids:
+                continue  # answered "starting"; the loaded server's report goes out as healthChanged
+            if index == 0 and message is not None and message.method == INITIALIZE:
+                continue  # answered already, and applied to the app by the EarlyServer
+            if self.server.offer(item) == "served":
+                startup.take(index)
+
+
+async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, early: EarlyAnswers,
+                              app_ready: asyncio.Future | None = None,
+                              serving: EarlyServing | None = None) -> None:
     """Read messages as they come until loading is done, answering what the fast start can."""
     startup = early.startup
     getter: asyncio.Future | None = None
@@ -88,21 +124,48 @@ async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, ea
         due = startup.next_deadline()
         timeout = None if due is None else max(0.0, due - time.monotonic())
         waiting = {loading} | ({getter} if getter is not None else set())
+        if app_ready is not None and serving is not None and serving.server is None:
+            waiting.add(app_ready)
         done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if getter is not None and getter in done:
             early.hold(getter.result())
             getter = None
         startup.expire(time.monotonic())
+        if serving is not None:
+            if app_ready is not None and app_ready.done() and not app_ready.exception():
+                serving.app_ready(app_ready.result())
+            serving.advance()
     if getter is not None:
         getter.cancel()  # safe: a cancelled Queue.get leaves its item in the queue
     await loading
+
+
+def _set_result(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _server_maker(session: Session, initialize: Peeked | None) -> Callable[[Any], Any] | None:
+    """What builds the ``EarlyServer`` once the app exists; None when ``initialize`` is one pygls
+    might refuse (the loaded server then decides everything)."""
+    from .early_serve_gate import usable_initialize
+
+    if initialize is None or not usable_initialize(initialize.params):
+        return None
+
+    def make(app: Any) -> Any:
+        from .early_serve import EarlyServer
+
+        return EarlyServer(app, session.send, session.send_encoded, initialize.params)
+
+    return make
 
 
 def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
                      on_done: Callable[[int], None] | None = None) -> int:
     loaded: dict[str, Any] = {}
 
-    def load(loop: asyncio.AbstractEventLoop) -> None:
+    def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future) -> None:
         from keel.app import bootstrap
 
         # First: the workers' fork server warms the engine on the other core meanwhile
@@ -116,6 +179,9 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
             # The workers fork as soon as the fork server is warm, not at `initialized`
             # (after pygls has loaded): the first analysis finds one ready or nearly.
             loop.call_soon_threadsafe(app.workers.warm_up)
+        import keel.lsp.early_serve  # noqa: F401  here, not on the loop: the early server's imports
+
+        loop.call_soon_threadsafe(_set_result, app_ready, app)
         from keel.lsp import server
 
         loaded["server"] = server
@@ -123,7 +189,8 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
-        loading = loop.run_in_executor(None, load, loop)
+        app_ready: asyncio.Future = loop.create_future()
+        loading = loop.run_in_executor(None, load, loop, app_ready)
         session = await Session.stdio()
         first = await session.frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
@@ -137,9 +204,11 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
         early = EarlyAnswers(session.send, initialized=answered is not None,
                              health_ms=configured_health_ms(peeked.params if peeked else None))
         early.hold(first)
-        await _hold_while_loading(session.frames, loading, early)
+        serving = EarlyServing(early, _server_maker(session, peeked) if answered is not None else None)
+        await _hold_while_loading(session.frames, loading, early, app_ready, serving)
         session.held = early.startup.remaining()
         session.answered_health = early.health_ids
+        session.early = serving.server
         server = loaded["server"]
         code = await server.serve_session(loaded["app"], session, client_pid)
         return server.finish(code, on_done)
