@@ -24,6 +24,7 @@ own answer.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,7 @@ from .framing import BrokenFrame, Frame, parse_error_reply
 from .session import Session
 
 ENDS_THE_SESSION = frozenset({SHUTDOWN, EXIT})
+LOAD_YIELD_MAX_S = 1.0  # the longest pygls's loading waits for the requests served early
 
 
 def initialize_id(message: Peeked | None) -> Any:
@@ -83,8 +85,10 @@ class EarlyAnswers:
 class EarlyServing:
     """Hands the held messages, in order, to the ``EarlyServer`` once the app exists."""
 
-    def __init__(self, early: EarlyAnswers, make_server: Callable[[Any], Any] | None) -> None:
+    def __init__(self, early: EarlyAnswers, make_server: Callable[[Any], Any] | None,
+                 quiet: threading.Event | None = None) -> None:
         self._early = early
+        self._quiet = quiet  # set when nothing served early is running: pygls may load
         self._make_server = make_server  # None: nothing is served before pygls (no initialize answered)
         self.server: Any = None
         self._next = 0  # the index of the next held message to offer
@@ -92,6 +96,13 @@ class EarlyServing:
     def app_ready(self, app: Any) -> None:
         if self._make_server is not None and self.server is None:
             self.server = self._make_server(app)
+            self.server.on_change = self.check_quiet
+        elif self._make_server is None:
+            self.check_quiet()  # nothing is served early: pygls loads now
+
+    def check_quiet(self) -> None:
+        if self._quiet is not None and (self.server is None or self.server.stopped or not self.server.running):
+            self._quiet.set()
 
     def advance(self) -> None:
         if self.server is None:
@@ -110,6 +121,7 @@ class EarlyServing:
                 continue  # answered already, and applied to the app by the EarlyServer
             if self.server.offer(item) == "served":
                 startup.take(index)
+        self.check_quiet()
 
 
 async def _hold_while_loading(frames: asyncio.Queue, loading: asyncio.Future, early: EarlyAnswers,
@@ -165,7 +177,7 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
                      on_done: Callable[[int], None] | None = None) -> int:
     loaded: dict[str, Any] = {}
 
-    def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future) -> None:
+    def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future, quiet: threading.Event) -> None:
         from keel.app import bootstrap
 
         # First: the workers' fork server warms the engine on the other core meanwhile
@@ -182,6 +194,10 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
         import keel.lsp.early_serve  # noqa: F401  here, not on the loop: the early server's imports
 
         loop.call_soon_threadsafe(_set_result, app_ready, app)
+        # pygls and lsprotocol load once the requests served early are done (at most
+        # LOAD_YIELD_MAX_S): loaded beside them, they took the GIL from them and doubled
+        # the first analysis's time in the server.
+        quiet.wait(LOAD_YIELD_MAX_S)
         from keel.lsp import server
 
         loaded["server"] = server
@@ -190,7 +206,8 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
     async def main() -> int:
         loop = asyncio.get_running_loop()
         app_ready: asyncio.Future = loop.create_future()
-        loading = loop.run_in_executor(None, load, loop, app_ready)
+        quiet = threading.Event()
+        loading = loop.run_in_executor(None, load, loop, app_ready, quiet)
         session = await Session.stdio()
         first = await session.frames.get()
         while isinstance(first, BrokenFrame):  # answered here: the server is not loaded yet
@@ -204,7 +221,7 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
         early = EarlyAnswers(session.send, initialized=answered is not None,
                              health_ms=configured_health_ms(peeked.params if peeked else None))
         early.hold(first)
-        serving = EarlyServing(early, _server_maker(session, peeked) if answered is not None else None)
+        serving = EarlyServing(early, _server_maker(session, peeked) if answered is not None else None, quiet)
         await _hold_while_loading(session.frames, loading, early, app_ready, serving)
         session.held = early.startup.remaining()
         session.answered_health = early.health_ids

@@ -162,6 +162,7 @@ class EarlyServer:
         self.initialized = False  # the app's side of `initialized` is applied here
         self._initializing: asyncio.Task[None] | None = None
         self.stopped = False  # a barrier was met: the loaded server serves the rest
+        self.on_change: Callable[[], None] = lambda: None  # a request ended (early.py's load gate)
         app.notifier = EarlyNotifier(self)
         app.documents = self.documents
         apply_initialize(app, workspace_folders_of(initialize_params), initialize_params.get("initializationOptions"))
@@ -230,6 +231,7 @@ class EarlyServer:
         """As ``KeelProtocol.answer_handler`` answers a handler's outcome."""
         if self.running.get(msg_id) is task:
             del self.running[msg_id]
+        self.on_change()
         if task.cancelled():
             self.send({"jsonrpc": "2.0", "id": msg_id, "error": cancelled_object(msg_id)})
             return
