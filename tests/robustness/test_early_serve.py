@@ -99,6 +99,11 @@ def test_a_held_analysis_is_answered_before_the_server_module_loads_and_as_the_l
     assert analysis["version"] == 3  # the held didOpen was applied first: the editor's text
     assert {"mutable-default-argument"} <= {f["rule"] for f in analysis["findings"]}
     assert early[3]["error"]["code"] == -32602
+    # Still loading pygls, but the app exists: health gets the real report, not "starting".
+    stdio.send(request(9, "keel/health", {"whileStarting": True}))
+    health = replies(stdio, {9})[9]["result"]
+    assert not held_server_import.release.is_set()
+    assert not health.get("starting") and "starting" not in health["summary"]
 
     held_server_import.release.set()
     later = replies(stdio, {4, 5})

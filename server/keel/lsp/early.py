@@ -66,6 +66,9 @@ class EarlyAnswers:
         self._answering_health = initialized
         if initialized:
             self.startup.health_ms = health_ms
+        # Whether the early server serves requests now (the app exists, no barrier met):
+        # then a keel/health asking "whileStarting" gets the real report from it.
+        self.serving: Callable[[], bool] = lambda: False
 
     def hold(self, item: Frame | BrokenFrame | None) -> None:
         message = self.startup.hold(item)
@@ -74,7 +77,8 @@ class EarlyAnswers:
         if message.method in ENDS_THE_SESSION:
             self._answering_health = False
             self.startup.stop_answering_health()
-        elif self._answering_health and asks_while_starting(message.method, message.msg_id, message.params):
+        elif (self._answering_health and not self.serving()
+              and asks_while_starting(message.method, message.msg_id, message.params)):
             assert message.msg_id is not None
             self.health_ids.add(message.msg_id)
             self.startup.answered_last()
@@ -95,8 +99,9 @@ class EarlyServing:
 
     def app_ready(self, app: Any) -> None:
         if self._make_server is not None and self.server is None:
-            self.server = self._make_server(app)
-            self.server.on_change = self.check_quiet
+            server = self.server = self._make_server(app)
+            server.on_change = self.check_quiet
+            self._early.serving = lambda: not server.stopped
         elif self._make_server is None:
             self.check_quiet()  # nothing is served early: pygls loads now
 
@@ -182,11 +187,18 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
 
         # First: the workers' fork server warms the engine on the other core meanwhile
         # (when a core is spare; on a busy machine the pool starts at `initialized`).
-        pool_early = bootstrap.start_analysis_workers()
+        # Started from its own thread: its imports and two process starts (~85 ms, much
+        # of it in fork and exec) overlap the app's creation instead of preceding it.
+        started: list[bool] = []
+        starting = threading.Thread(target=lambda: started.append(bootstrap.start_analysis_workers()),
+                                    name="keel-start-workers", daemon=True)
+        starting.start()
         from keel.observability.logging import configure_logging
 
         configure_logging(log_level)
         app = bootstrap.create_app()
+        starting.join()
+        pool_early = bool(started and started[0])
         if pool_early:
             # The workers fork as soon as the fork server is warm, not at `initialized`
             # (after pygls has loaded): the first analysis finds one ready or nearly.
