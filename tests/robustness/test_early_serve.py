@@ -99,11 +99,6 @@ def test_a_held_analysis_is_answered_before_the_server_module_loads_and_as_the_l
     assert analysis["version"] == 3  # the held didOpen was applied first: the editor's text
     assert {"mutable-default-argument"} <= {f["rule"] for f in analysis["findings"]}
     assert early[3]["error"]["code"] == -32602
-    # Still loading pygls, but the app exists: health gets the real report, not "starting".
-    stdio.send(request(9, "keel/health", {"whileStarting": True}))
-    health = replies(stdio, {9})[9]["result"]
-    assert not held_server_import.release.is_set()
-    assert not health.get("starting") and "starting" not in health["summary"]
 
     held_server_import.release.set()
     later = replies(stdio, {4, 5})
@@ -115,6 +110,26 @@ def test_a_held_analysis_is_answered_before_the_server_module_loads_and_as_the_l
     assert later[4]["error"] == loaded[7]["error"]
 
     stdio.send(request(8, "shutdown"))
+    stdio.send({"jsonrpc": "2.0", "method": "exit"})
+    serving.join(WAIT_S)
+    assert codes == [0]
+
+
+def test_once_the_app_exists_health_is_the_real_report_even_while_pygls_loads(
+        monkeypatch, held_server_import, tmp_path: Path):
+    stdio, serving, codes = serve_fast(monkeypatch)
+    stdio.send(request(1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}))
+    stdio.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    stdio.send(request(2, "keel/health"))  # waits for the app: answered by the early server
+    first = replies(stdio, {1, 2})[2]["result"]
+    stdio.send(request(3, "keel/health", {"whileStarting": True}))
+    second = replies(stdio, {3})[3]["result"]
+    assert not held_server_import.release.is_set()  # pygls has not loaded
+    for report in (first, second):
+        assert not report.get("starting") and "starting" not in report["summary"]
+        assert {c["name"] for c in report["components"]} >= {"config", "storage", "analysis"}
+    held_server_import.release.set()
+    stdio.send(request(4, "shutdown"))
     stdio.send({"jsonrpc": "2.0", "method": "exit"})
     serving.join(WAIT_S)
     assert codes == [0]
