@@ -133,3 +133,25 @@ def test_once_the_app_exists_health_is_the_real_report_even_while_pygls_loads(
     stdio.send({"jsonrpc": "2.0", "method": "exit"})
     serving.join(WAIT_S)
     assert codes == [0]
+
+
+def test_when_the_early_server_cannot_start_the_loaded_server_serves_everything(monkeypatch, tmp_path: Path):
+    from keel.lsp import early_serve
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug while applying initialize early")
+
+    monkeypatch.setattr(early_serve, "EarlyServer", broken)
+    stdio, serving, codes = serve_fast(monkeypatch)
+    uri = (tmp_path / "opened.py").as_uri()
+    stdio.send(request(1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}))
+    stdio.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    stdio.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 3, "text": OPENED}}})
+    stdio.send(request(2, "keel/analyze", {"uri": uri}))
+    analysis = replies(stdio, {1, 2})[2]["result"]
+    assert analysis["version"] == 3 and "mutable-default-argument" in {f["rule"] for f in analysis["findings"]}
+    stdio.send(request(3, "shutdown"))
+    stdio.send({"jsonrpc": "2.0", "method": "exit"})
+    serving.join(WAIT_S)
+    assert codes == [0]

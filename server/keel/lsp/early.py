@@ -24,6 +24,7 @@ own answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -99,7 +100,13 @@ class EarlyServing:
 
     def app_ready(self, app: Any) -> None:
         if self._make_server is not None and self.server is None:
-            server = self.server = self._make_server(app)
+            try:
+                server = self.server = self._make_server(app)
+            except Exception:  # noqa: BLE001  the loaded server applies initialize itself, as before
+                logging.getLogger(__name__).exception("the early server could not start")
+                self._make_server = None
+                self.check_quiet()
+                return
             server.on_change = self.check_quiet
             self._early.serving = lambda: not server.stopped
         elif self._make_server is None:

@@ -218,8 +218,11 @@ class EarlyServer:
         return "served"
 
     async def _apply_initialized(self) -> None:
-        await in_thread(import_for_initialized)
-        start_after_initialized(self.app, self.spawn)
+        try:
+            await in_thread(import_for_initialized)
+            start_after_initialized(self.app, self.spawn)
+        except Exception:  # as pygls logs a failing `initialized` handler and serves on
+            log.exception("initialized could not be applied")
 
     async def _serve(self, method: str, params: Any, msg_id: Any) -> Any:
         initializing = self._initializing

@@ -159,6 +159,7 @@ async def _serve(server: KeelServer, session: Session, client_pid: int | None = 
     server.protocol.early = session.early
     if session.early is not None:
         server.background.update(session.early.background)
+        session.early.background = server.background  # what it starts from now on is cancelled at exit too
     server.protocol.set_writer(StreamWriter(session.transport))
     if client_pid:
         server.spawn(watch_parent(client_pid, server.request_stop))
