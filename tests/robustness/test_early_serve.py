@@ -155,3 +155,31 @@ def test_when_the_early_server_cannot_start_the_loaded_server_serves_everything(
     stdio.send({"jsonrpc": "2.0", "method": "exit"})
     serving.join(WAIT_S)
     assert codes == [0]
+
+
+def test_an_early_analysis_shows_progress_the_client_created_as_the_loaded_server_would(
+        monkeypatch, held_server_import, tmp_path: Path):
+    stdio, serving, codes = serve_fast(monkeypatch)
+    uri = (tmp_path / "opened.py").as_uri()
+    stdio.send(request(1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
+                                         "capabilities": {"window": {"workDoneProgress": True}}}))
+    stdio.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": OPENED}}})
+    stdio.send(request(2, "keel/analyze", {"uri": uri}))
+    seen: list[dict[str, Any]] = []
+    while not any(m.get("id") == 2 and "method" not in m for m in seen):
+        message = stdio.next()
+        seen.append(message)
+        if message.get("method") == "window/workDoneProgress/create":
+            token = message["params"]["token"]
+            stdio.send({"jsonrpc": "2.0", "id": message["id"], "result": None})  # the client's answer
+    assert not held_server_import.release.is_set()
+    kinds = [m["params"]["value"]["kind"] for m in seen
+             if m.get("method") == "$/progress" and m["params"]["token"] == token]
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert [m for m in seen if m.get("id") == 2][0]["result"]["version"] == 1
+    held_server_import.release.set()
+    stdio.send(request(3, "shutdown"))
+    stdio.send({"jsonrpc": "2.0", "method": "exit"})
+    serving.join(WAIT_S)
+    assert codes == [0]
