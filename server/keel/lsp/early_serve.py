@@ -68,6 +68,7 @@ INDEPENDENT_OF_INITIALIZED = frozenset({ANALYZE, GENERATE_FIX, ESTIMATE_COST, LI
 DOCUMENT_NOTIFICATIONS = ("textDocument/didOpen", "textDocument/didChange", "textDocument/didClose")
 CREATE_PROGRESS = "window/workDoneProgress/create"
 CREATE_TIMEOUT_S = 1.0  # as LspNotifier.create
+YIELD_POLL_S, YIELD_MAX_S = 0.02, 1.0  # as the warm-up's yield (app/warmup.py)
 _LEVELS = {"error": 1, "warning": 2, "info": 3}  # lsprotocol's MessageType
 
 
@@ -157,6 +158,7 @@ class EarlyServer:
         self.client_capabilities: dict[str, Any] = initialize_params["capabilities"]
         self.documents = EarlyDocuments()
         self.running: dict[Any, asyncio.Task[Any]] = {}  # keel/* requests in flight, by id
+        self._methods: dict[Any, str] = {}  # and their methods
         self.background: set[asyncio.Task[Any]] = set()  # handed to the loaded server
         self.replies: dict[Any, asyncio.Future[Any]] = {}  # our requests to the client, by id
         self.initialized = False  # the app's side of `initialized` is applied here
@@ -214,11 +216,18 @@ class EarlyServer:
         finally:
             RECEIVED_AT.reset(token)
         self.running[msg_id] = task
+        self._methods[msg_id] = method
         task.add_done_callback(lambda done: self._answer(msg_id, done))
         return "served"
 
     async def _apply_initialized(self) -> None:
         try:
+            # Its imports (~140 ms) wait for the requests that do not need them: on a thread
+            # beside the first analysis's dispatch they took the GIL from it.
+            waited = 0.0
+            while waited < YIELD_MAX_S and any(m in INDEPENDENT_OF_INITIALIZED for m in self._methods.values()):
+                await asyncio.sleep(YIELD_POLL_S)
+                waited += YIELD_POLL_S
             await in_thread(import_for_initialized)
             start_after_initialized(self.app, self.spawn)
         except Exception:  # as pygls logs a failing `initialized` handler and serves on
@@ -234,6 +243,7 @@ class EarlyServer:
         """As ``KeelProtocol.answer_handler`` answers a handler's outcome."""
         if self.running.get(msg_id) is task:
             del self.running[msg_id]
+            self._methods.pop(msg_id, None)
         self.on_change()
         if task.cancelled():
             self.send({"jsonrpc": "2.0", "id": msg_id, "error": cancelled_object(msg_id)})

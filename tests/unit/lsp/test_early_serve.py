@@ -94,3 +94,30 @@ def test_requests_are_served_early_only_after_an_initialize_pygls_accepts():
     assert not usable_initialize({"processId": "1", "capabilities": {}})
     assert not usable_initialize({"capabilities": 5})
     assert not usable_initialize({"capabilities": {}, "workspaceFolders": [{"uri": 3, "name": "w"}]})
+
+
+async def test_initialized_imports_wait_for_the_requests_that_do_not_need_them(tmp_path, monkeypatch):
+    from keel.lsp import early_serve
+
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def slow_dispatch(app, method, params, msg_id, encoded=False):
+        await release.wait()
+        order.append(f"answered {method}")
+        return {}
+
+    monkeypatch.setattr(early_serve, "dispatch", slow_dispatch)
+    monkeypatch.setattr(early_serve, "import_for_initialized", lambda: order.append("imports"))
+    monkeypatch.setattr(early_serve, "start_after_initialized", lambda app, spawn: order.append("applied"))
+    monkeypatch.setattr(early_serve, "YIELD_POLL_S", 0.0)
+    server, _ = early_server(tmp_path)
+    assert server.offer(frame({"method": "initialized", "params": {}})) == "applied"
+    assert server.offer(frame({"id": 1, "method": "keel/analyze", "params": {"uri": "file:///w/a.py"}})) == "served"
+    assert server.offer(frame({"id": 2, "method": "keel/health", "params": {}})) == "served"
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert order == []  # the analysis runs; initialized's imports and the health wait
+    release.set()
+    await asyncio.gather(*server.running.values())
+    assert order == ["answered keel/analyze", "imports", "applied", "answered keel/health"]
