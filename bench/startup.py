@@ -28,7 +28,9 @@ inherit the flag): the largest top-level imports per process, cumulative ms.
 
 ``--plain`` adds the server without the fast start (pygls and the app loaded
 before the first byte is read); ``--checkout DIR`` adds the fast start of
-another checkout's ``server`` folder (an older commit, via ``git archive``).
+another checkout's ``server`` folder (an older commit, via ``git archive``), run
+with ``PYTHONPATH`` first and so without ``-I`` (its fork server and workers
+inherit it, so they run that checkout's code too).
 Variants run interleaved, spawn by spawn, so a machine whose load drifts
 (these are shared) weighs on each alike.
 

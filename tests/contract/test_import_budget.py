@@ -70,3 +70,18 @@ async def test_a_run_loads_the_run_path_but_leaves_the_analysis_to_the_workers(t
     loaded = await _modules_loaded_by(tmp_path, "keel/runWorkflow", {"workflow": "review", "target": "a.py"})
     assert set(RUN_PATH) <= loaded
     assert _present(loaded, NEVER + TELEMETRY + ANALYSIS) == []
+
+
+def test_the_early_server_s_dispatch_path_loads_neither_pygls_nor_lsprotocol():
+    # Issue 22: held keel/* requests are served once the app exists, through the same
+    # dispatch as the loaded server, before pygls and lsprotocol (~40 % of the load) are in.
+    import subprocess
+
+    script = ("import json, sys\n"
+              "import keel.lsp.early_serve, keel.lsp.dispatch, keel.lsp.errors\n"
+              "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True,
+                          check=True, cwd="/")
+    loaded = set(json.loads(done.stdout))
+    assert not {m for m in loaded if m.split(".")[0] in ("pygls", "lsprotocol", "cattrs")}
+    assert _present(loaded, NEVER + TELEMETRY + ANALYSIS + RUN_PATH) == []

@@ -136,6 +136,16 @@ class StartupDeadlines:
         self._health.discard(index)
         self._waiting.pop(index, None)
 
+    def take(self, index: int) -> None:
+        """The message at ``index`` was served before the server loaded (``early_serve.py``)."""
+        self._deadlines.pop(index, None)
+        self._health.discard(index)
+        self._waiting.pop(index, None)
+        self.held[index] = _ANSWERED
+
+    def is_answered(self, index: int) -> bool:
+        return self.held[index] is _ANSWERED
+
     def expire(self, now: float) -> None:
         for index, (msg_id, method, at) in list(self._deadlines.items()):
             if at > now:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from pygls.protocol import default_converter
 
 
 @attrs.define
@@ -24,6 +23,9 @@ class KeelNotification:
 
 
 def keel_converter():
+    # Imported here: dispatch uses ``EncodedResult`` before pygls has loaded (the fast start).
+    from pygls.protocol import default_converter
+
     converter = default_converter()
     # pygls turns unknown params into namedtuples (renaming non-identifier keys);
     # keep them as the JSON the client sent.

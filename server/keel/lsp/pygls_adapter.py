@@ -33,6 +33,24 @@ PRIVATE_ATTRIBUTES = ("_request_futures", "_shutdown", "_server", "_converter", 
 class AdaptedProtocol(LanguageServerProtocol):
     """pygls's language-server protocol with the private members Keel needs made public."""
 
+    # The fast start's EarlyServer (keel.lsp.early_serve), when it served requests before
+    # pygls loaded: a cancel for one of them, or the client's answer to its request, is its.
+    early: Any = None
+
+    def handle_message(self, message: Any) -> None:
+        early = self.early
+        if early is not None:
+            method = getattr(message, "method", None)
+            if method == "$/cancelRequest":
+                task = early.running.get(getattr(getattr(message, "params", None), "id", None))
+                if task is not None:
+                    task.cancel()
+                    return
+            elif method is None and early.take_reply(getattr(message, "id", None),
+                                                     getattr(message, "error", None)):
+                return
+        super().handle_message(message)
+
     # pygls's hooks, redirected to the public methods a subclass overrides.
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:

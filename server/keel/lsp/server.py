@@ -17,10 +17,10 @@ from keel import __version__
 from keel.app.ports import DocumentText
 from keel.app.state import KeelApp
 from keel.protocol.methods import AUTHENTICATE, REQUESTS
-from keel.settings import load_initialization_options
 
 from .advisor_features import register as register_advisor_features
 from .dispatch import dispatch
+from .early_lifecycle import apply_initialize, start_after_initialized, workspace_folders_of
 from .framing import start_reading
 from .messages import keel_converter
 from .notifier import LspNotifier
@@ -83,12 +83,8 @@ def _register_requests(server: KeelServer) -> None:
 
 
 def _workspace_folders(params: types.InitializeParams) -> list[Path]:
-    folders = [Path(to_fs_path(f.uri) or "") for f in (params.workspace_folders or [])]
-    if not folders and params.root_uri:
-        folders = [Path(to_fs_path(params.root_uri) or "")]
-    if not folders and params.root_path:
-        folders = [Path(params.root_path)]
-    return [f.resolve() for f in folders if str(f)]
+    return workspace_folders_of({"workspaceFolders": [{"uri": f.uri} for f in params.workspace_folders or []],
+                                 "rootUri": params.root_uri, "rootPath": params.root_path})
 
 
 async def _watch_workspace_files(ls: KeelServer) -> None:
@@ -113,7 +109,9 @@ async def _watch_workspace_files(ls: KeelServer) -> None:
     watcher_registered(ls.app)  # from now on a warm estimate trusts the events
 
 
-def build_server(app: KeelApp) -> KeelServer:
+def build_server(app: KeelApp, early: Any = None) -> KeelServer:
+    """The pygls server for ``app``; ``early``: the fast start's ``EarlyServer``, which already
+    applied what it served (``early_serve.py``)."""
     server = KeelServer(app)
     app.notifier = LspNotifier(server)
     app.documents = WorkspaceDocuments(server)
@@ -121,15 +119,8 @@ def build_server(app: KeelApp) -> KeelServer:
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: KeelServer, params: types.InitializeParams) -> None:
-        app.workspace_folders = _workspace_folders(params)
-        loaded = load_initialization_options(params.initialization_options)
-        app.workspace_trusted = loaded.options.workspace_trusted
-        app.client_name = loaded.options.client_name
-        if loaded.problem:
-            log.warning("initialization options invalid", problem=loaded.problem)
-            app.notifier.show_message("warning", f"Keel: invalid {loaded.problem}. Using the default.")
-        # Validated in apply_settings: each invalid field is dropped and named in one message.
-        app.apply_settings(loaded.raw_settings, "initializationOptions.settings")
+        if early is None:  # else the fast start applied the same params to the app
+            apply_initialize(app, _workspace_folders(params), params.initialization_options)
         if params.process_id:
             ls.spawn(watch_parent(params.process_id, ls.request_stop))
 
@@ -139,21 +130,9 @@ def build_server(app: KeelApp) -> KeelServer:
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: KeelServer, params: types.InitializedParams) -> None:
-        from keel.app.heap import freeze_after
-        from keel.app.history_ops import start_storage
-        from keel.app.provider_health import install_provider_health
-        from keel.app.reliability_ops import install_reliability
-        from keel.app.telemetry import install_telemetry
-        from keel.app.warmup import warm_up
-
-        app.start_health_push()
-        app.workers.warm_up()
-        freeze_after(ls.spawn(warm_up(app)))
-        start_storage(app)
-        install_provider_health(app)
-        install_telemetry(app)
+        if early is None or not early.initialized:  # else the fast start did the app's side
+            start_after_initialized(app, ls.spawn)
         ls.spawn(_watch_workspace_files(ls))
-        ls.spawn(install_reliability(app))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: KeelServer, params: types.DidChangeConfigurationParams) -> None:
@@ -177,6 +156,10 @@ async def _serve(server: KeelServer, session: Session, client_pid: int | None = 
     """Serve what the session holds (read before the server was built; None is EOF), then the rest."""
     server.stop_event = asyncio.Event()
     server.protocol.take_over(session.answered_initialize, session.answered_health)
+    server.protocol.early = session.early
+    if session.early is not None:
+        server.background.update(session.early.background)
+        session.early.background = server.background  # what it starts from now on is cancelled at exit too
     server.protocol.set_writer(StreamWriter(session.transport))
     if client_pid:
         server.spawn(watch_parent(client_pid, server.request_stop))
@@ -190,7 +173,8 @@ async def _serve(server: KeelServer, session: Session, client_pid: int | None = 
     stop_task = asyncio.ensure_future(server.stop_event.wait())
     await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     # Requests still running are cancelled too: that is what kills their worker processes.
-    for task in (loop_task, stop_task, *server.background):
+    early_running = list(session.early.running.values()) if session.early is not None else []
+    for task in (loop_task, stop_task, *server.background, *early_running):
         task.cancel()
     for request in server.protocol.pending_requests():
         request.cancel()
@@ -203,7 +187,7 @@ async def _shutdown_app(server: KeelServer) -> None:
 
 async def serve_session(app: KeelApp, session: Session, client_pid: int | None = None) -> int:
     """Serve a stdio session, after its fast start (``keel.lsp.early``) or from its first byte."""
-    server = build_server(app)
+    server = build_server(app, session.early)
     await _serve(server, session, client_pid)
     await _shutdown_app(server)
     session.transport.close()

@@ -28,6 +28,7 @@ class Session:
         self.held: list[Frame | BrokenFrame | None] = []  # read before the server loaded, in order
         self.answered_initialize: int | str | None = None  # the id of the initialize answered early
         self.answered_health: set[int | str] = set()  # keel/health ids answered "starting"
+        self.early: Any = None  # the EarlyServer that served requests before pygls loaded, if any
 
     @classmethod
     async def stdio(cls) -> Session:
@@ -40,3 +41,9 @@ class Session:
         """Write one message before the server has loaded (the fast start's answers)."""
         if not self.transport.is_closing():
             self.transport.write(frame(json.dumps(message).encode()))
+
+    def send_encoded(self, msg_id: Any, result: bytes) -> None:
+        """A reply around a result encoded beforehand (``dispatch``'s ``EncodedResult``)."""
+        if not self.transport.is_closing():
+            self.transport.write(frame(b'{"id": %s, "jsonrpc": "2.0", "result": %s}'
+                                       % (json.dumps(msg_id).encode(), result)))
