@@ -109,12 +109,14 @@ def _no_parse_here(monkeypatch):
 
 
 def _exact(root: Path, path: Path):
-    """The answer of the old path: every file parsed in this process."""
-    project._INDEXES.pop(str(root), None)
+    """The answer of the old path: every file parsed in this process (the server's index kept)."""
+    kept = project._INDEXES.pop(str(root), None)
     try:
         return project.usage_for(path, [root])
     finally:
         project._INDEXES.pop(str(root), None)
+        if kept is not None:
+            project._INDEXES[str(root)] = kept
 
 
 def test_changed_files_are_parsed_in_the_child_not_in_the_server(workspace, child, monkeypatch):
@@ -245,3 +247,36 @@ async def test_keel_analyze_indexes_the_file_from_its_worker(workspace, child, m
     outcome, cached = await advisor_ops.analyze_text(app, SourceText(path.as_uri(), text, None, path))
     assert not cached and outcome.findings == expected and outcome.index_facts is not None
     assert child.started == started and project.usage_if_ready(path, [workspace], child.facts) == exact
+
+
+async def test_an_analysed_file_that_does_not_parse_is_indexed_without_a_parse(workspace, child, monkeypatch):
+    monkeypatch.setattr(advisor_config, "_PARSER", child)
+    app = KeelApp(workspace_folders=[workspace])
+    app.workers.close()
+    app.workers = InlinePool()  # type: ignore[assignment]
+    path = workspace / "pkg/compat.py"
+    await advisor_ops.analyze_text(app, SourceText(path.as_uri(), COMPAT, None, path))  # built
+    text = "from .base import Base\ndef broken(:\n"
+    path.write_text(text)
+    exact = _exact(workspace, path)
+    _no_parse_here(monkeypatch)
+    monkeypatch.setattr(child, "facts", lambda items: pytest.fail(f"parsed {items}"))
+    with pytest.raises(InvalidInput):
+        await advisor_ops.analyze_text(app, SourceText(path.as_uri(), text, None, path))
+    assert project.usage_if_ready(path, [workspace], child.facts) == exact
+    assert project._INDEXES[str(workspace)].index.digest(str(path)) == ws.unparsed_facts(text).digest
+
+
+def test_the_parser_child_runs_isolated(tmp_path, monkeypatch):
+    marker = tmp_path / "imported"
+    (tmp_path / "ast.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "keel").mkdir()
+    (tmp_path / "keel/__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.setattr(index_process.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    process = index_process.FactsProcess()
+    try:
+        assert process.facts([("/w/a.py", "import os\n")]) == [file_facts("/w/a.py", "import os\n")]
+    finally:
+        process.close()
+    assert not marker.exists()
