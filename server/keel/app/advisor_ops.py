@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
-from keel.advisor.workspace import PendingUse
+from keel.advisor.workspace import ExternalUse, PendingUse
 from keel.errors import ContentModified, InvalidInput
 from keel.health.config import note_pyproject
 from keel.protocol.advisor import (
@@ -62,9 +62,19 @@ def _key(app: KeelApp, source: SourceText, config: AdvisorConfig, usage: object 
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
     digest.update(repr(config).encode())
-    digest.update(repr(usage).encode())  # what other modules use of this one (fix safety)
+    digest.update(_usage_key(usage).encode())  # what other modules use of this one (fix safety)
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _usage_key(usage: object) -> str:
+    """The same string for equal usages, however their sets were built (a ``PendingUse``
+    resolved by the worker keys its outcome as the index's own answer keys it next time)."""
+    if isinstance(usage, ExternalUse):
+        return repr((usage.everything, sorted(usage.names.items()), sorted(usage.dynamic)))
+    if isinstance(usage, PendingUse):
+        return repr(("pending", usage.path, _usage_key(usage.without_all), _usage_key(usage.with_all)))
+    return repr(usage)
 
 
 async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
@@ -82,8 +92,6 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
     hit = state.cache.get(key)
     if hit is not None:
         state.cache.move_to_end(key)
-        if isinstance(usage, PendingUse):
-            deliver_index_facts(source.path, hit.index_facts)
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
         outcome = await _run_analysis(app, source, config, usage)
@@ -91,6 +99,9 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
             outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics,
                                       index_facts=outcome.index_facts)
         progress.final_message = f"{len(outcome.findings)} findings"
+    if isinstance(usage, PendingUse) and outcome.index_facts is not None:
+        # cached as the next request finds it, once the index holds these facts
+        key = _key(app, source, config, usage.resolve(outcome.index_facts))  # type: ignore[arg-type]
     if len(outcome.findings) > TRIM_FINDINGS:
         _trim_later()
     if len(outcome.findings) > CACHE_FINDINGS:

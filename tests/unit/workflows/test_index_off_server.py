@@ -217,8 +217,11 @@ def test_a_dead_child_proves_nothing_once_and_is_replaced(workspace, child):
     assert answer is not None and "OrderedDict" in answer.names and child.started == 2
 
 
-def test_the_child_stops_after_a_big_batch(child):
-    child.recycle_bytes = 10
+def test_the_child_stops_after_a_big_file_only(child):
+    child.recycle_bytes = 40
+    small = [(f"/w/m{i}.py", "import os\n") for i in range(10)]  # 100 bytes in all
+    assert child.facts(small) == [file_facts(path, text) for path, text in small]
+    assert child.running
     assert child.facts([("/w/a.py", "import os\n" * 5)]) == [file_facts("/w/a.py", "import os\n" * 5)]
     assert not child.running
 
@@ -247,6 +250,8 @@ async def test_keel_analyze_indexes_the_file_from_its_worker(workspace, child, m
     outcome, cached = await advisor_ops.analyze_text(app, SourceText(path.as_uri(), text, None, path))
     assert not cached and outcome.findings == expected and outcome.index_facts is not None
     assert child.started == started and project.usage_if_ready(path, [workspace], child.facts) == exact
+    again, cached = await advisor_ops.analyze_text(app, SourceText(path.as_uri(), text, None, path))
+    assert cached and again is outcome  # cached under the answer the index now gives
 
 
 async def test_an_analysed_file_that_does_not_parse_is_indexed_without_a_parse(workspace, child, monkeypatch):
@@ -280,3 +285,15 @@ def test_the_parser_child_runs_isolated(tmp_path, monkeypatch):
     finally:
         process.close()
     assert not marker.exists()
+
+
+def test_a_huge_analysed_file_is_indexed_as_before_from_its_truncated_read(workspace, child, monkeypatch):
+    path = workspace / "pkg/compat.py"
+    project.usage_if_ready(path, [workspace], child.facts)
+    text = COMPAT + "#" * (project.MAX_MODULE_BYTES + 10) + "\ndef __getattr__(name): ...\n"
+    path.write_text(text)
+    exact = _exact(workspace, path)
+    _no_parse_here(monkeypatch)
+    # the index reads a prefix of it, which is not the analysed text: the child parses that prefix
+    assert project.usage_if_ready(path, [workspace], child.facts, text) == exact
+    assert exact is not None and not exact.everything  # the __getattr__ past the prefix is not seen

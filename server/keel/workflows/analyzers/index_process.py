@@ -10,8 +10,8 @@ loaded, ~15 MB) and waits for the facts on a thread, which releases the GIL.
 Not the analysis pool: a batch there would take a worker and queue editor
 analyses behind the index; and not ``multiprocessing``, whose ``spawn`` would
 import the server's main module in the child. The child is started on first use,
-stopped after ``idle_s`` without work and after a batch of more than
-``recycle_bytes`` (a big tree leaves its heap large for good). A child that dies
+stopped after ``idle_s`` without work and after a file of more than
+``recycle_bytes`` (a big tree leaves its heap large for good; many small ones do not). A child that dies
 or answers garbage is stopped and the batch fails (``IndexParseFailed``): the
 caller then proves nothing (fixes stay "unsafe"); the next batch starts a new one.
 """
@@ -71,7 +71,7 @@ class FactsProcess:
             if not isinstance(answer, list) or len(answer) != len(batch):
                 self._stop()
                 raise IndexParseFailed("the index parser process answered nonsense")
-            if sum(len(text) for _, text in batch) > self.recycle_bytes:
+            if max(len(text) for _, text in batch) > self.recycle_bytes:  # one big tree, not many small
                 self._stop()
             else:
                 self._timer = threading.Timer(self.idle_s, self.close)
