@@ -36,7 +36,7 @@ from .rules import RuleContext, run_rules
 from .source import Located, SourceMap, normalise
 from .suppress import selected, suppressed_by_comments
 from .walker import Walker
-from .workspace import ExternalUse
+from .workspace import ExternalUse, PendingUse, tree_facts
 
 __all__ = [
     "Analysis",
@@ -54,6 +54,9 @@ __all__ = [
 class AnalysisOutcome:
     findings: list[Finding]
     metrics: AnalysisMetrics
+    # Not on the wire: the import index's facts of the analysed text, when the caller
+    # asked for them (a ``PendingUse``), so the server need not parse the file again.
+    index_facts: object = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Analysis:
     thresholds: AdvisorThresholds
     uri: str
     functions: list[FunctionFacts] = field(default_factory=list)
+    index_facts: object = None  # see ``AnalysisOutcome``
 
     def find(self, finding_id: str) -> RawFinding | None:
         for raw in self.raw:
@@ -164,14 +168,15 @@ def gc_paused() -> Iterator[None]:
 
 def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
             disabled: Collection[str] = (), load: ModuleLoader | None = None,
-            usage: ExternalUse | None = None) -> Analysis:
+            usage: ExternalUse | PendingUse | None = None) -> Analysis:
     """The internal analysis (tree, facts, raw findings with ids); see ``gc_paused``.
 
     ``load`` reads the modules this one imports (called with the module as written and
     an importer key: ``uri`` for this file), so that a class derived from a framework's
     class in another module is known as managed; without it only this file counts.
     ``usage`` (``workspace.ImportIndex.usage``) is what other modules use of this one:
-    with it an unused import's removal can be proven safe (``import_safety``).
+    with it an unused import's removal can be proven safe (``import_safety``). A
+    ``PendingUse`` is resolved with this text's index facts, which the result carries.
 
     Findings of ``disabled`` rules (Keel ids or ruff codes) and findings that a
     ``# noqa`` / ``# keel: ignore`` comment suppresses are left out (after the ids
@@ -181,6 +186,10 @@ def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
     sm = SourceMap(source)
     with gc_paused():
         tree = parse(source, sm)
+        index_facts = None
+        if isinstance(usage, PendingUse):
+            index_facts = tree_facts(usage.path, source, tree)
+            usage = usage.resolve(index_facts)
         try:
             facts = Walker().walk(tree)
             ctx = RuleContext(sm=sm, facts=facts, thresholds=thresholds, uri=uri, tree=tree,
@@ -191,7 +200,7 @@ def analyze(source: str, uri: str, thresholds: AdvisorThresholds | None = None,
         raw.sort(key=lambda r: (r.span, r.rule))
         _assign_ids(raw, sm)
         raw = suppressed_by_comments(source, sm.lines, selected(raw, disabled))
-    return Analysis(sm, tree, facts, raw, thresholds, uri, facts.functions)
+    return Analysis(sm, tree, facts, raw, thresholds, uri, facts.functions, index_facts)
 
 
 def _wire(raw: RawFinding, sm: SourceMap, uri: str) -> Finding:
@@ -235,7 +244,7 @@ def _metrics(analysis: Analysis) -> AnalysisMetrics:
 def analyze_source(
     source: str, uri: str, thresholds: AdvisorThresholds | None = None,
     disabled: Collection[str] = (), load: ModuleLoader | None = None,
-    usage: ExternalUse | None = None,
+    usage: ExternalUse | PendingUse | None = None,
 ) -> AnalysisOutcome:
     """Analyse one Python source text (``disabled``: rules not to report; ``load``: how to
     read the modules it imports; see ``analyze``).
@@ -251,7 +260,8 @@ def _outcome(analysis: Analysis, uri: str) -> AnalysisOutcome:
     # a function of its own so that the tree is freed before the collector resumes
     sm = analysis.source
     findings = [_wire(raw, sm, uri) for raw in analysis.raw]
-    return AnalysisOutcome(findings=findings, metrics=_metrics(analysis))
+    return AnalysisOutcome(findings=findings, metrics=_metrics(analysis),
+                           index_facts=analysis.index_facts)
 
 
 def function_complexities(source: str) -> list[FunctionInfo]:

@@ -124,17 +124,31 @@ def _static_all(tree: ast.Module) -> frozenset[str] | None:
     return None
 
 
+def _digest(source: str) -> str:
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def file_facts(path: str, source: str) -> _FileFacts:
     """The index's facts of one file (empty when it does not parse)."""
-    path = _norm(path)
-    digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    facts = _FileFacts(digest)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return facts
+        return _FileFacts(_digest(source))
+    return tree_facts(path, source, tree)
+
+
+def unparsed_facts(source: str) -> _FileFacts:
+    """The facts of a text that does not parse (``file_facts`` gives the same)."""
+    return _FileFacts(_digest(source))
+
+
+def tree_facts(path: str, source: str, tree: ast.Module) -> _FileFacts:
+    """``file_facts`` of a text already parsed (``tree`` is ``ast.parse(source)``): an
+    analysis worker indexes the file it analyses without parsing it twice."""
+    path = _norm(path)
+    facts = _FileFacts(_digest(source))
     attrs: set[str] = set()
     dynamic: set[str] = set()
     by_string: set[str] = set()
@@ -176,6 +190,28 @@ def file_facts(path: str, source: str) -> _FileFacts:
     return facts
 
 
+@dataclass(frozen=True)
+class PendingUse:
+    """``ImportIndex.usage`` of a module whose own new text is not indexed yet: the
+    analysis worker that parses that text resolves it (``resolve``), so the server
+    need not parse the file only to learn its ``__getattr__``, ``__all__`` and
+    ``getattr`` strings. ``without_all``/``with_all``: the usage were the module
+    without / with a static ``__all__`` (only star imports tell them apart)."""
+
+    path: str
+    without_all: ExternalUse
+    with_all: ExternalUse
+
+    def resolve(self, mine: _FileFacts) -> ExternalUse:
+        """``usage(path)`` once ``mine`` (the module's facts) is indexed."""
+        if mine.module_getattr:
+            return ExternalUse(everything="the module defines __getattr__")
+        use = self.without_all if mine.all_names is None else self.with_all
+        if use.everything or not mine.dynamic:
+            return use
+        return ExternalUse(names=use.names, dynamic=use.dynamic | mine.dynamic)
+
+
 def _own_keys(path: str) -> set[Key]:
     """Every key under which ``path`` can be imported."""
     keys: set[Key] = {("path", path)}
@@ -202,13 +238,15 @@ class ImportIndex:
     def update(self, path: str, source: str) -> bool:
         """Index ``source`` as the text of ``path``; False when it was indexed already."""
         path = _norm(path)
-        digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"),
-                                 digest_size=16).hexdigest()
         known = self._files.get(path)
-        if known is not None and known.digest == digest:
+        if known is not None and known.digest == _digest(source):
             return False
         self._files[path] = file_facts(path, source)
         return True
+
+    def put(self, path: str, facts: _FileFacts) -> None:
+        """Index facts computed elsewhere (``file_facts``/``tree_facts`` of the file's text)."""
+        self._files[_norm(path)] = facts
 
     def invalidate(self, path: str) -> None:
         """Forget ``path`` (deleted, renamed, or changed: the caller indexes it again)."""
@@ -220,18 +258,27 @@ class ImportIndex:
     def usage(self, path: str) -> ExternalUse:
         """What the other indexed files do with the names of the module at ``path``."""
         path = _norm(path)
+        return self._usage(path, self._files.get(path))
+
+    def pending_usage(self, path: str) -> PendingUse:
+        """``usage(path)`` but for the module's own facts, which whoever parses its new
+        text supplies (``PendingUse.resolve``): the index's entry for ``path`` is ignored."""
+        path = _norm(path)
+        return PendingUse(path, self._usage(path, None),
+                          self._usage(path, _FileFacts("", all_names=frozenset())))
+
+    def _usage(self, path: str, mine: _FileFacts | None) -> ExternalUse:
         own = _own_keys(path)
-        mine = self._files.get(path)
-        logs = self.logs()
+        logs = self.logs(besides=path)
         if mine is not None and mine.module_getattr:
             return ExternalUse(everything="the module defines __getattr__", logs=logs)
         dotted_names = {key for kind, key in own if kind == "dotted"}
         names: dict[str, str] = {}
-        dynamic: set[str] = set()
+        dynamic: set[str] = set(mine.dynamic) if mine is not None else set()
         for other, facts in self._files.items():
-            dynamic |= facts.dynamic
             if other == path:
                 continue
+            dynamic |= facts.dynamic
             where = other.rsplit("/", 2)
             label = "/".join(where[-2:])
             if facts.imported_by_string & dotted_names:
@@ -251,11 +298,14 @@ class ImportIndex:
                     names.setdefault(attr, label)
         return ExternalUse(names=names, dynamic=frozenset(dynamic), logs=logs)
 
-    def logs(self) -> bool:
-        """Whether some indexed file, tests left out (a test capturing logs is not the
-        project logging), imports the standard ``logging`` module."""
+    def logs(self, besides: str = "") -> bool:
+        """Whether some indexed file other than ``besides``, tests left out (a test
+        capturing logs is not the project logging), imports the standard ``logging``.
+        ``besides`` is the module being fixed: its own text decides from its tree, and
+        its entry here may be older than that text (``pending_usage``)."""
         key = ("dotted", "logging")
-        return any(key in keys for path, facts in self._files.items() if not _is_test(path)
+        return any(key in keys for path, facts in self._files.items()
+                   if path != besides and not _is_test(path)
                    for keys in [*facts.module_refs, *(k for k, _ in facts.from_names)])
 
 

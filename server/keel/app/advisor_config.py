@@ -9,6 +9,7 @@ imports, for the server (in a thread), ``keel analyze`` and the workflows alike.
 from __future__ import annotations
 
 import importlib
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,8 +48,37 @@ def usage_for(path: Path, roots: list[Path], refresh: bool = True) -> Any:
     return _project().usage_for(path, roots, refresh)
 
 
-def usage_if_ready(path: Path, roots: list[Path]) -> Any:
-    return _project().usage_if_ready(path, roots)
+def usage_if_ready(path: Path, roots: list[Path], text: str | None = None) -> Any:
+    """For the server: the index's files are parsed in a child process (``server_parser``),
+    and ``path``, when ``text`` is what changed on disk, by the analysis (a ``PendingUse``)."""
+    return _project().usage_if_ready(path, roots, server_parser(), text)
+
+
+def usage_for_fix(path: Path, roots: list[Path]) -> Any:
+    """``usage_for`` in the server: changed files parsed in the child process."""
+    return _project().usage_for(path, roots, True, server_parser())
+
+
+def deliver_index_facts(path: Path, facts: Any) -> None:
+    """The analysed file's index facts, from the worker (None: it did not give any)."""
+    _project().deliver(path, facts)
+
+
+def deliver_unparsable(path: Path, text: str) -> None:
+    _project().deliver_unparsable(path, text)
+
+
+_PARSER: Any = None
+_PARSER_LOCK = threading.Lock()
+
+
+def server_parser() -> Any:
+    """The server's one index parser process (started on first use, stopped when idle)."""
+    global _PARSER
+    with _PARSER_LOCK:
+        if _PARSER is None:
+            _PARSER = importlib.import_module("keel.workflows.analyzers.index_process").FactsProcess()
+    return _PARSER.facts
 
 
 def nearest_config(path: Path, cache: dict[Path, tuple[Path, AdvisorConfig]]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from keel.advisor.config import AdvisorConfig
 from keel.advisor.engine import AnalysisOutcome, analyze_source
+from keel.advisor.workspace import ExternalUse, PendingUse
 from keel.errors import ContentModified, InvalidInput
 from keel.health.config import note_pyproject
 from keel.protocol.advisor import (
@@ -23,7 +24,15 @@ from keel.runtime.progress import work_done_progress
 from keel.runtime.threads import in_thread
 from keel.runtime.workers import release_freed_memory
 
-from .advisor_config import excludes, find_config, load_module, usage_for, usage_if_ready
+from .advisor_config import (
+    deliver_index_facts,
+    deliver_unparsable,
+    excludes,
+    find_config,
+    load_module,
+    usage_for_fix,
+    usage_if_ready,
+)
 from .documents import SourceText, python_source
 from .state import AdvisorState, KeelApp
 
@@ -53,9 +62,19 @@ def _key(app: KeelApp, source: SourceText, config: AdvisorConfig, usage: object 
     digest = hashlib.sha256()
     digest.update(source.uri.encode())
     digest.update(repr(config).encode())
-    digest.update(repr(usage).encode())  # what other modules use of this one (fix safety)
+    digest.update(_usage_key(usage).encode())  # what other modules use of this one (fix safety)
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _usage_key(usage: object) -> str:
+    """The same string for equal usages, however their sets were built (a ``PendingUse``
+    resolved by the worker keys its outcome as the index's own answer keys it next time)."""
+    if isinstance(usage, ExternalUse):
+        return repr((usage.everything, sorted(usage.names.items()), sorted(usage.dynamic)))
+    if isinstance(usage, PendingUse):
+        return repr(("pending", usage.path, _usage_key(usage.without_all), _usage_key(usage.with_all)))
+    return repr(usage)
 
 
 async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) -> tuple[AnalysisOutcome, bool]:
@@ -66,19 +85,23 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
     if config.source is not None:
         note_pyproject(app.monitor, app.notifier.show_message, config.source, config.problems)
     # the workspace import index, refreshed by file stamps: proves unused imports safe to
-    # remove (built in the background on first use; until then such fixes stay unsafe)
-    usage = await in_thread(usage_if_ready, source.path, list(app.workspace_folders))
+    # remove (built in the background on first use; until then such fixes stay unsafe).
+    # This file's own new text is indexed by the worker that analyses it (a PendingUse).
+    usage = await in_thread(usage_if_ready, source.path, list(app.workspace_folders), source.text)
     key = _key(app, source, config, usage)
     hit = state.cache.get(key)
     if hit is not None:
         state.cache.move_to_end(key)
         return hit, True
     async with work_done_progress(app.notifier, f"Analyzing {source.path.name}", progress_token) as progress:
-        outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
-                                        config.disabled, load_module, usage)
+        outcome = await _run_analysis(app, source, config, usage)
         if excludes(config, relative):
-            outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics)
+            outcome = AnalysisOutcome(findings=[], metrics=outcome.metrics,
+                                      index_facts=outcome.index_facts)
         progress.final_message = f"{len(outcome.findings)} findings"
+    if isinstance(usage, PendingUse) and outcome.index_facts is not None:
+        # cached as the next request finds it, once the index holds these facts
+        key = _key(app, source, config, usage.resolve(outcome.index_facts))  # type: ignore[arg-type]
     if len(outcome.findings) > TRIM_FINDINGS:
         _trim_later()
     if len(outcome.findings) > CACHE_FINDINGS:
@@ -93,6 +116,20 @@ async def analyze_text(app: KeelApp, source: SourceText, progress_token=None) ->
         state.cached_findings -= len(evicted.findings)
     _remember_ids(state, source.uri, key, outcome)
     return outcome, False
+
+
+async def _run_analysis(app: KeelApp, source: SourceText, config: AdvisorConfig,
+                        usage: object) -> AnalysisOutcome:
+    try:
+        outcome = await app.workers.run(analyze_source, source.text, source.uri, config.thresholds,
+                                        config.disabled, load_module, usage)
+    except InvalidInput as err:
+        if isinstance(usage, PendingUse) and err.code == "analysis.syntax_error":
+            deliver_unparsable(source.path, source.text)  # what the index holds for it
+        raise
+    if isinstance(usage, PendingUse):
+        deliver_index_facts(source.path, outcome.index_facts)
+    return outcome
 
 
 def _remember_ids(state: AdvisorState, uri: str, key: str, outcome: AnalysisOutcome) -> None:
@@ -136,7 +173,7 @@ async def generate_fix(app: KeelApp, params: GenerateFixParams) -> FixProposal:
         fixes = await in_thread(importlib.import_module, "keel.advisor.fixes")
         config, _ = await in_thread(find_config, source.path, app.workspace_folders,
                                     app.settings.advisor)
-        usage = await in_thread(usage_for, source.path, list(app.workspace_folders))
+        usage = await in_thread(usage_for_fix, source.path, list(app.workspace_folders))
         fix = await app.workers.run(fixes.rule_fix, source.text, source.uri, params.finding_id,
                                     config.thresholds, usage)
         if fix is not None:

@@ -8,7 +8,7 @@ from advisor_testlib import URI, src
 from keel.advisor.edits import apply_text_edits
 from keel.advisor.engine import analyze_source
 from keel.advisor.fixes import rule_fix
-from keel.advisor.workspace import ExternalUse, ImportIndex
+from keel.advisor.workspace import ExternalUse, ImportIndex, file_facts
 
 SWALLOW = """
     def probe(stream):
@@ -110,3 +110,15 @@ def test_the_index_says_whether_the_project_logs_tests_left_out():
     # a module every name of which counts as used still carries the project's style
     index.update("/p/src/pkg/core.py", "import os\ndef __getattr__(name): ...\n")
     assert index.usage("/p/src/pkg/core.py").logs
+
+
+def test_the_module_s_own_older_entry_does_not_count_as_the_project_logging():
+    # The module is being fixed: its new text (without logging) decides from its tree;
+    # the index may still hold its older text, which imported logging.
+    index = ImportIndex()
+    index.update("/p/src/pkg/core.py", "import logging\n")
+    index.update("/p/src/pkg/util.py", "import os\n")
+    assert not index.usage("/p/src/pkg/core.py").logs
+    new_text = file_facts("/p/src/pkg/core.py", "import os\n")
+    assert not index.pending_usage("/p/src/pkg/core.py").resolve(new_text).logs
+    assert index.usage("/p/src/pkg/util.py").logs  # for the other modules it does

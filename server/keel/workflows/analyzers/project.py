@@ -17,15 +17,22 @@ inputs and report the same findings.
 - ``workspace_usage``: what the other modules of the workspace use of a module, from
   ``keel.advisor.workspace.ImportIndex``, built once per workspace per process and
   kept fresh by file stamps (every changed file is read again; a removed one is
-  dropped); ``invalidate(path)`` takes a file watcher's events.
+  dropped); ``invalidate(path)`` takes a file watcher's events. The server parses
+  nothing for it on its own GIL (issue 22 point 5): the changed files go to a parser
+  process (``index_process``), and the file being analysed, when its text is the
+  one on disk, is left to the analysis worker, which parses it anyway: the usage is
+  then a ``PendingUse`` that the worker resolves, and ``deliver`` indexes the facts
+  the worker sends back.
 """
 
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -34,10 +41,12 @@ from urllib.parse import unquote, urlparse
 import pathspec
 
 from keel.advisor.config import AdvisorConfig, pyproject_table, resolve
-from keel.advisor.workspace import ExternalUse, ImportIndex
+from keel.advisor.workspace import ExternalUse, ImportIndex, PendingUse, unparsed_facts
 from keel.errors import ConfigError
 from keel.files import NotRegularFile, read_regular
 from keel.protocol import AdvisorSettings
+
+from .index_process import IndexParseFailed, in_process
 
 MAX_PYPROJECT_BYTES = 1024 * 1024
 MAX_MODULE_BYTES = 2 * 1024 * 1024
@@ -158,11 +167,17 @@ class _Indexed:
     index: ImportIndex = field(default_factory=ImportIndex)
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     complete: bool = True  # False: too many files to prove anything
+    # path -> (digest, stamp) of the text whose facts an analysis worker brings back
+    pending: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)
 
 
 _INDEXES: dict[str, _Indexed] = {}
 _LOCK = threading.Lock()  # one refresh at a time (threads of the server; a worker has one)
 _BUILDING: set[str] = set()
+Parser = Callable[[list[tuple[str, str]]], list[Any]]  # [(path, text)] -> facts, in order
+# (file, facts) from analysis workers: appended on the event loop without a lock
+# (``deliver``), indexed by the next refresh, under ``_LOCK``
+_DELIVERED: collections.deque[tuple[Path, Any]] = collections.deque()
 
 
 def _python_files(root: Path) -> list[Path] | None:
@@ -188,20 +203,26 @@ def _python_files(root: Path) -> list[Path] | None:
     return found
 
 
-def refresh_index(root: Path) -> _Indexed:
+def refresh_index(root: Path, parse: Parser = in_process) -> _Indexed:
     """The index of ``root``, every file whose stamp (mtime, size) changed read again."""
     with _LOCK:
-        return _refresh(root)
+        return _refresh(root, parse)[0]
 
 
-def _refresh(root: Path) -> _Indexed:
+def _refresh(root: Path, parse: Parser = in_process,
+             own: tuple[str, str] | None = None) -> tuple[_Indexed, bool]:
+    """(the index, whether ``own`` = (path, text) changed on disk to exactly that text:
+    then it is not parsed here but left pending for the analysis of that text)."""
+    _index_delivered()
     key = str(root)
     held = _INDEXES.setdefault(key, _Indexed())
     files = _python_files(root)
     held.complete = files is not None
     if files is None:
-        return held
+        return held, False
     seen = set()
+    deferred = False
+    todo: list[tuple[str, str, tuple[int, int]]] = []
     for path in files:
         name = str(path)
         seen.add(name)
@@ -216,12 +237,51 @@ def _refresh(root: Path) -> _Indexed:
             data = read_regular(path, MAX_MODULE_BYTES)
         except (OSError, NotRegularFile):
             continue
-        held.index.update(name, data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace")
+        digest = unparsed_facts(text).digest
+        if held.index.digest(name) == digest:
+            held.stamps[name] = stamp  # touched, not changed
+            held.pending.pop(name, None)
+        elif own is not None and own[0] == name and own[1] == text:
+            held.pending[name] = (digest, stamp)
+            deferred = True
+        else:
+            held.pending.pop(name, None)
+            todo.append((name, text, stamp))
+    parsed = parse([(name, text) for name, text, _ in todo]) if todo else []
+    for (name, _, stamp), facts in zip(todo, parsed, strict=True):
+        held.index.put(name, facts)
         held.stamps[name] = stamp
     for gone in set(held.stamps) - seen:
         del held.stamps[gone]
         held.index.invalidate(gone)
-    return held
+    return held, deferred
+
+
+def deliver(path: Path, facts: Any) -> None:
+    """The index facts an analysis worker computed of a file that ``workspace_usage`` left
+    pending (None: it gave none; the next refresh reads the file again). Never blocks:
+    the next refresh indexes them."""
+    if facts is not None:
+        _DELIVERED.append((path, facts))
+
+
+def deliver_unparsable(path: Path, text: str) -> None:
+    """``deliver`` for a text that does not parse: its facts need no parse."""
+    deliver(path, unparsed_facts(text))
+
+
+def _index_delivered() -> None:
+    while _DELIVERED:
+        path, facts = _DELIVERED.popleft()
+        name = str(path.resolve())
+        for held in _INDEXES.values():
+            # only the text left pending: an older analysis's facts never pass for a newer text
+            digest, stamp = held.pending.get(name, ("", (0, 0)))
+            if digest == facts.digest:
+                del held.pending[name]
+                held.index.put(name, facts)
+                held.stamps[name] = stamp
 
 
 def invalidate(path: str | Path) -> None:
@@ -230,13 +290,26 @@ def invalidate(path: str | Path) -> None:
     with _LOCK:
         for held in _INDEXES.values():
             held.stamps.pop(name, None)
+            held.pending.pop(name, None)
             held.index.invalidate(name)
 
 
-def workspace_usage(path: Path, root: Path, refresh: bool = True) -> ExternalUse | None:
+def workspace_usage(path: Path, root: Path, refresh: bool = True, parse: Parser = in_process,
+                    text: str | None = None) -> ExternalUse | PendingUse | None:
     """What the other modules under ``root`` use of the module at ``path`` (None: the
-    workspace is too large to index, so nothing can be proven)."""
-    held = refresh_index(root) if refresh or str(root) not in _INDEXES else _INDEXES[str(root)]
+    workspace is too large to index, so nothing can be proven). With ``text``, the
+    module's text about to be analysed: when that is what changed on disk, the answer
+    is a ``PendingUse`` (the analysis resolves it) and the file is not parsed here."""
+    try:
+        if refresh or str(root) not in _INDEXES:
+            with _LOCK:
+                held, deferred = _refresh(root, parse, None if text is None else (str(path), text))
+                if held.complete and deferred:
+                    return held.index.pending_usage(str(path))
+        else:
+            held = _INDEXES[str(root)]
+    except IndexParseFailed:
+        return None  # changed files could not be read: nothing can be proven this time
     if not held.complete:
         return None
     return held.index.usage(str(path))
@@ -259,23 +332,30 @@ def _base(path: Path, roots: list[Path]) -> Path | None:
     return max(holders, key=lambda root: len(root.parts)) if holders else project_root(path)
 
 
-def usage_for(path: Path, roots: list[Path], refresh: bool = True) -> ExternalUse | None:
+def usage_for(path: Path, roots: list[Path], refresh: bool = True,
+              parse: Parser = in_process) -> ExternalUse | None:
     """``workspace_usage`` under the innermost of ``roots`` holding ``path`` (else its
     project root); None when the file is in neither. Builds the index when needed."""
     resolved = path.resolve()
     base = _base(resolved, roots)
-    return None if base is None else workspace_usage(resolved, base, refresh)
+    use = None if base is None else workspace_usage(resolved, base, refresh, parse)
+    assert not isinstance(use, PendingUse)  # only asked for with a text
+    return use
 
 
-def _build(base: Path) -> None:
+def _build(base: Path, parse: Parser) -> None:
     try:
-        refresh_index(base)
+        refresh_index(base, parse)
+    except IndexParseFailed:
+        with _LOCK:  # built again on next use
+            _INDEXES.pop(str(base), None)
     finally:
         with _LOCK:
             _BUILDING.discard(str(base))
 
 
-def usage_if_ready(path: Path, roots: list[Path]) -> ExternalUse | None:
+def usage_if_ready(path: Path, roots: list[Path], parse: Parser = in_process,
+                   text: str | None = None) -> ExternalUse | PendingUse | None:
     """For the server, which must not make a diagnostic wait for a whole workspace to be
     parsed: ``usage_for`` once the workspace's index is built (then only changed files
     are read again), else None (so fixes stay "unsafe") while a background thread
@@ -294,6 +374,6 @@ def usage_if_ready(path: Path, roots: list[Path]) -> ExternalUse | None:
             else:
                 _BUILDING.add(str(base))
                 # a daemon thread: a build never holds up the server's exit
-                threading.Thread(target=_build, args=(base,), name="keel-import-index",
+                threading.Thread(target=_build, args=(base, parse), name="keel-import-index",
                                  daemon=True).start()
-    return workspace_usage(resolved, base) if ready else None
+    return workspace_usage(resolved, base, True, parse, text) if ready else None
