@@ -166,7 +166,10 @@ async function webview(selector: string, timeoutMs = 30_000): Promise<Frame> {
 function sampleWorkspace(root: string): string {
   const dir = path.join(root, "workspace");
   mkdirSync(path.join(dir, "src"), { recursive: true });
-  writeFileSync(path.join(dir, "src", "smelly.py"), SMELLY);
+  // The module logs (a module-level logger), so the discarding bare except's fix logs through it;
+  // in a module and project that never log, Keel offers no rule fix for it (docs/advisor.md).
+  writeFileSync(path.join(dir, "src", "smelly.py"),
+    SMELLY.replace("import os, sys\n", "import os, sys\nimport logging\n\nlog = logging.getLogger(__name__)\n"));
   writeFileSync(path.join(dir, "src", "large.py"), largeModule(4000));
   writeFileSync(path.join(dir, "src", "huge.py"), largeModule(6000));
   // Two safe fixes (imports only for type checking, a literal never read) and an unsafe one (a
