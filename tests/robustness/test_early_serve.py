@@ -78,6 +78,14 @@ def without_request_id(error: dict[str, Any]) -> dict[str, Any]:
     return {**error, "data": data}
 
 
+
+def shut_down(stdio, serving, codes: list[int], msg_id: int) -> None:
+    """shutdown (request ``msg_id``) and exit, as a client ends the session: the server ends with 0."""
+    stdio.send(request(msg_id, "shutdown"))
+    stdio.send({"jsonrpc": "2.0", "method": "exit"})
+    serving.join(WAIT_S)
+    assert codes == [0]
+
 def test_a_held_analysis_is_answered_before_the_server_module_loads_and_as_the_loaded_server_answers(
         monkeypatch, held_server_import, tmp_path: Path):
     stdio, serving, codes = serve_fast(monkeypatch)
@@ -109,10 +117,7 @@ def test_a_held_analysis_is_answered_before_the_server_module_loads_and_as_the_l
     assert without_request_id(early[3]["error"]) == without_request_id(loaded[6]["error"])
     assert later[4]["error"] == loaded[7]["error"]
 
-    stdio.send(request(8, "shutdown"))
-    stdio.send({"jsonrpc": "2.0", "method": "exit"})
-    serving.join(WAIT_S)
-    assert codes == [0]
+    shut_down(stdio, serving, codes, 8)
 
 
 def test_once_the_app_exists_health_is_the_real_report_even_while_pygls_loads(
@@ -129,10 +134,7 @@ def test_once_the_app_exists_health_is_the_real_report_even_while_pygls_loads(
         assert not report.get("starting") and "starting" not in report["summary"]
         assert {c["name"] for c in report["components"]} >= {"config", "storage", "analysis"}
     held_server_import.release.set()
-    stdio.send(request(4, "shutdown"))
-    stdio.send({"jsonrpc": "2.0", "method": "exit"})
-    serving.join(WAIT_S)
-    assert codes == [0]
+    shut_down(stdio, serving, codes, 4)
 
 
 def test_when_the_early_server_cannot_start_the_loaded_server_serves_everything(monkeypatch, tmp_path: Path):
@@ -151,10 +153,7 @@ def test_when_the_early_server_cannot_start_the_loaded_server_serves_everything(
     stdio.send(request(2, "keel/analyze", {"uri": uri}))
     analysis = replies(stdio, {1, 2})[2]["result"]
     assert analysis["version"] == 3 and "mutable-default-argument" in {f["rule"] for f in analysis["findings"]}
-    stdio.send(request(3, "shutdown"))
-    stdio.send({"jsonrpc": "2.0", "method": "exit"})
-    serving.join(WAIT_S)
-    assert codes == [0]
+    shut_down(stdio, serving, codes, 3)
 
 
 def test_an_early_analysis_shows_progress_the_client_created_as_the_loaded_server_would(
@@ -179,7 +178,4 @@ def test_an_early_analysis_shows_progress_the_client_created_as_the_loaded_serve
     assert kinds[0] == "begin" and kinds[-1] == "end"
     assert [m for m in seen if m.get("id") == 2][0]["result"]["version"] == 1
     held_server_import.release.set()
-    stdio.send(request(3, "shutdown"))
-    stdio.send({"jsonrpc": "2.0", "method": "exit"})
-    serving.join(WAIT_S)
-    assert codes == [0]
+    shut_down(stdio, serving, codes, 3)

@@ -234,13 +234,19 @@ class InlinePool:
         pass
 
 
-async def test_keel_analyze_indexes_the_file_from_its_worker(workspace, child, monkeypatch):
+async def _app_with_compat_indexed(workspace, child, monkeypatch) -> tuple[KeelApp, Path]:
+    """An app analysing in-process, whose index (parsed by ``child``) holds pkg/compat.py."""
     monkeypatch.setattr(advisor_config, "_PARSER", child)
     app = KeelApp(workspace_folders=[workspace])
     app.workers.close()
     app.workers = InlinePool()  # type: ignore[assignment]
     path = workspace / "pkg/compat.py"
     await advisor_ops.analyze_text(app, SourceText(path.as_uri(), COMPAT, None, path))  # built
+    return app, path
+
+
+async def test_keel_analyze_indexes_the_file_from_its_worker(workspace, child, monkeypatch):
+    app, path = await _app_with_compat_indexed(workspace, child, monkeypatch)
     text = COMPAT + "x = getattr(use, 'OrderedDict')\n"
     path.write_text(text)
     exact = _exact(workspace, path)
@@ -255,12 +261,7 @@ async def test_keel_analyze_indexes_the_file_from_its_worker(workspace, child, m
 
 
 async def test_an_analysed_file_that_does_not_parse_is_indexed_without_a_parse(workspace, child, monkeypatch):
-    monkeypatch.setattr(advisor_config, "_PARSER", child)
-    app = KeelApp(workspace_folders=[workspace])
-    app.workers.close()
-    app.workers = InlinePool()  # type: ignore[assignment]
-    path = workspace / "pkg/compat.py"
-    await advisor_ops.analyze_text(app, SourceText(path.as_uri(), COMPAT, None, path))  # built
+    app, path = await _app_with_compat_indexed(workspace, child, monkeypatch)
     text = "from .base import Base\ndef broken(:\n"
     path.write_text(text)
     exact = _exact(workspace, path)
