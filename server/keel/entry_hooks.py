@@ -11,6 +11,8 @@ imports this module (docs/architecture.md, "Architecture invariants").
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.machinery import ModuleSpec
 from types import ModuleType, TracebackType
 from typing import Any
@@ -48,9 +50,30 @@ def _logs_to_stderr(structlog: ModuleType) -> None:
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
 
 
+@contextmanager
+def _rich_hidden() -> Iterator[None]:
+    """structlog imports rich, when installed, for the tracebacks of its console
+    renderer: ~50 ms at every start of the server and of the workers' fork server,
+    which render JSON and Keel's own lines (``keel.observability.logging``). So a
+    process Keel starts loads structlog with rich hidden, and structlog falls back to
+    plain tracebacks, as it does where rich is not installed. Hidden only while
+    structlog loads (single-threaded then in every entry: the ``keel`` command, the
+    server's start, the fork server's preload): the CLI's tables import rich later
+    as usual. Should a structlog need rich, it is loaded again with rich visible."""
+    if "rich" in sys.modules:
+        yield
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` raises ImportError
+    try:
+        yield
+    finally:
+        if "rich" in sys.modules and sys.modules["rich"] is None:
+            del sys.modules["rich"]
+
+
 class _StructlogToStderrOnImport:
-    """A one-shot import hook rather than ``import structlog``: structlog loads
-    rich, 100–250 ms that the fast start would pay whether it logs or not."""
+    """A one-shot import hook rather than ``import structlog``: structlog costs
+    ~100 ms that the fast start would pay whether it logs or not."""
 
     fired = False  # one shot; it stays on sys.meta_path (removing it could race another thread's import)
 
@@ -66,7 +89,11 @@ class _StructlogToStderrOnImport:
             load = spec.loader.exec_module
 
             def exec_module(module: ModuleType) -> None:
-                load(module)
+                try:
+                    with _rich_hidden():
+                        load(module)
+                except ImportError:  # a structlog that cannot do without rich
+                    load(module)
                 _logs_to_stderr(module)
 
             vars(spec.loader)["exec_module"] = exec_module  # this loader instance only

@@ -106,3 +106,34 @@ def test_a_worker_process_logs_to_stderr_though_its_parent_installed_no_hooks(tm
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout) == "quiet_interrupt"  # and nothing else on stdout
     assert "from a worker" in ran.stderr
+
+
+def test_structlog_loads_without_rich_in_a_process_keel_starts_and_the_cli_still_gets_rich():
+    # rich is structlog's optional traceback renderer, ~50 ms at each start of the server
+    # and the fork server, which never render with it (issue 22).
+    loaded = _run("import sys\n"
+                  "from keel.entry_hooks import install_entry_hooks\n"
+                  "install_entry_hooks()\n"
+                  "import structlog, structlog.dev\n"
+                  "assert 'rich' not in sys.modules, 'structlog loaded rich'\n"
+                  "assert structlog.dev.rich is None\n"
+                  "structlog.get_logger('t').error('failed', exc_info=ValueError('shown plainly'))\n"
+                  "from rich.console import Console\n"  # the CLI's tables, later: rich as usual
+                  "Console(file=sys.stdout).print('[bold]table[/bold]')\n")
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout == "table\n"
+    assert "ValueError: shown plainly" in loaded.stderr
+
+
+def test_a_structlog_that_cannot_do_without_rich_is_loaded_with_rich(tmp_path):
+    fake = tmp_path / "structlog"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("import rich\n"
+                                      "def is_configured():\n    return True\n")
+    loaded = _run("import sys\n"
+                  f"sys.path.insert(0, {str(tmp_path)!r})\n"
+                  "from keel.entry_hooks import install_entry_hooks\n"
+                  "install_entry_hooks()\n"
+                  "import structlog\n"
+                  "assert sys.modules['rich'] is not None and structlog.rich is sys.modules['rich']\n")
+    assert loaded.returncode == 0, loaded.stderr

@@ -36,3 +36,16 @@ def test_the_fast_start_imports_only_the_standard_library_and_keel():
     # _distutils_hack: setuptools' .pth hook, loaded at interpreter start-up when present.
     assert set(json.loads(loaded.stdout)) - {"_distutils_hack"} == {"__main__", "keel"}
 
+
+
+def test_starting_the_fork_server_loads_none_of_the_heavy_packages():
+    # Issue 22: `keel serve` starts the workers' fork server first thing; loading structlog
+    # for it (as keel.runtime.workers does) put its start ~250 ms after spawn instead of ~40.
+    loaded = _run(
+        "import json, sys\n"
+        "from keel.app import bootstrap\n"
+        "bootstrap.spare_core = lambda: True\n"
+        "assert bootstrap.start_analysis_workers()\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))\n")
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout) == []

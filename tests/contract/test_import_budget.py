@@ -78,6 +78,8 @@ def test_the_early_server_s_dispatch_path_loads_neither_pygls_nor_lsprotocol():
     import subprocess
 
     script = ("import json, sys\n"
+              "from keel.entry_hooks import install_entry_hooks\n"
+              "install_entry_hooks()\n"  # what `keel serve` does first (keel.cli.main)
               "import keel.lsp.early_serve, keel.lsp.dispatch, keel.lsp.errors\n"
               "print(json.dumps(sorted(sys.modules)))\n")
     done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True,
@@ -85,3 +87,5 @@ def test_the_early_server_s_dispatch_path_loads_neither_pygls_nor_lsprotocol():
     loaded = set(json.loads(done.stdout))
     assert not {m for m in loaded if m.split(".")[0] in ("pygls", "lsprotocol", "cattrs")}
     assert _present(loaded, NEVER + TELEMETRY + ANALYSIS + RUN_PATH) == []
+    # structlog's optional renderer (~50 ms): httpx's CLI loads it later, after `initialized`.
+    assert "rich" not in loaded and "structlog" in loaded

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .state import KeelApp
 
-# What every analysis worker imports and warms: KeelApp's pool is built with the same
-# list (tests/unit/app/test_bootstrap.py checks), so it forks from the fork server
-# started here.
-WORKER_IMPORTS = ("keel.app.analysis_worker", "keel.app.worker_priority")
+# What every analysis worker imports and warms, the entry hooks first: KeelApp's pool is
+# built with the same list (tests/unit/app/test_bootstrap.py checks), so it forks from
+# the fork server started here.
+WORKER_IMPORTS = ("keel.runtime.worker_entry", "keel.app.analysis_worker", "keel.app.worker_priority")
 
 
 def spare_core() -> bool:
@@ -48,7 +48,7 @@ def start_analysis_workers() -> bool:
     failure on first use)."""
     if not spare_core():
         return False
-    from keel.runtime.workers import start_fork_server
+    from keel.runtime.fork_server import start_fork_server
 
     try:
         return start_fork_server(WORKER_IMPORTS)

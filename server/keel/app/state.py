@@ -139,9 +139,8 @@ class KeelApp:
         self.monitor = HealthMonitor(self.registry)
         self.settings_load = SettingsLoad(Settings())
         # The same list as bootstrap.WORKER_IMPORTS (the fork server's preload; a test checks).
-        self.workers = WorkerPool(self.worker_pool_size, warm_imports=("keel.app.analysis_worker",
-                                                                "keel.app.worker_priority"),
-                                  rss_of=resident_bytes)
+        self.workers = WorkerPool(self.worker_pool_size, rss_of=resident_bytes, warm_imports=(
+            "keel.runtime.worker_entry", "keel.app.analysis_worker", "keel.app.worker_priority"))
         self._health_push: Coalescer[HealthReport] | None = None
         self._settings_hooks: list[Callable[[], None]] = []
         self.advisor = AdvisorState()

@@ -189,23 +189,18 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
                      on_done: Callable[[int], None] | None = None) -> int:
     loaded: dict[str, Any] = {}
 
-    def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future, quiet: threading.Event) -> None:
-        from keel.app import bootstrap
+    from keel.app import bootstrap
 
-        # First: the workers' fork server warms the engine on the other core meanwhile
-        # (when a core is spare; on a busy machine the pool starts at `initialized`).
-        # Started from its own thread: its imports and two process starts (~85 ms, much
-        # of it in fork and exec) overlap the app's creation instead of preceding it.
-        started: list[bool] = []
-        starting = threading.Thread(target=lambda: started.append(bootstrap.start_analysis_workers()),
-                                    name="keel-start-workers", daemon=True)
-        starting.start()
+    # First, before anything heavy loads (~15 ms: two forks and execs): the workers' fork
+    # server imports and warms the engine on the other core while this process loads
+    # (when a core is spare; on a busy machine the pool starts at `initialized`).
+    pool_early = bootstrap.start_analysis_workers()
+
+    def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future, quiet: threading.Event) -> None:
         from keel.observability.logging import configure_logging
 
         configure_logging(log_level)
         app = bootstrap.create_app()
-        starting.join()
-        pool_early = bool(started and started[0])
         if pool_early:
             # The workers fork as soon as the fork server is warm, not at `initialized`
             # (after pygls has loaded): the first analysis finds one ready or nearly.

@@ -32,7 +32,6 @@ the tests exercise on Linux (README, "Supported platforms").
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -41,16 +40,17 @@ import multiprocessing
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
 from keel.entry_hooks import install_entry_hooks
 from keel.errors import InternalError, KeelError
 
+from .fork_server import StartMethod, default_start_method, sigint_blocked
 from .threads import in_thread
 
 if TYPE_CHECKING:  # ForkServerContext does not exist on Windows
@@ -61,12 +61,6 @@ T = TypeVar("T")
 # A fresh worker is ~35-40 MB, an editor-sized analysis leaves it under 50 MB; one
 # 50k-line analysis leaves it at 90-130 MB. A recycle costs a fork (a few ms).
 DEFAULT_MAX_IDLE_RSS = 64 * 1024 * 1024
-StartMethod = Literal["forkserver", "spawn"]
-
-
-def default_start_method(platform: str | None = None) -> StartMethod:
-    """``spawn`` on Windows and macOS, ``forkserver`` elsewhere (the module docstring says why)."""
-    return "spawn" if (platform or sys.platform) in ("win32", "darwin") else "forkserver"
 
 
 def release_freed_memory() -> bool:
@@ -137,54 +131,6 @@ def _idle_step(step: Callable[[], bool]) -> bool:
         return step()
     except Exception:  # noqa: BLE001 (the worker's boundary)
         return False
-
-
-@contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Start processes with SIGINT blocked: the fork server and every worker inherit the mask.
-
-    (A spawned worker too: the mask survives the exec.)
-
-    Ctrl-C in a terminal reaches the whole process group; a worker (or the fork
-    server while it imports) must not die of it with a KeyboardInterrupt
-    traceback. Only the parent decides, and kills workers when it needs to.
-    The mask is this thread's only; a Ctrl-C meanwhile waits until it is lifted.
-    The resource tracker is started first: starting it unblocks SIGINT again.
-    """
-    if not hasattr(signal, "pthread_sigmask"):
-        # Windows: no signal masks (nor a resource tracker). A console Ctrl-C reaches a
-        # worker still importing; once started it ignores SIGINT (``_worker_main``).
-        yield
-        return
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def start_fork_server(warm_imports: tuple[str, ...]) -> bool:
-    """Start the fork server now, preloading ``warm_imports``; False where workers are spawned.
-
-    For ``keel serve``, at spawn: the fork server imports and warms the engine on
-    the other core while the server loads pygls, so the first analysis finds a
-    worker nearly ready instead of starting the pool once the server has loaded.
-    Returns once the process is started, not warmed (a fork and an exec; call it
-    on a thread). A pool built later with the same ``warm_imports`` forks from it;
-    with others it would fork from this one all the same (the preload is read
-    once), so callers pass the pool's own list. OSError when it cannot start.
-    """
-    if default_start_method() != "forkserver":
-        return False
-    from multiprocessing import forkserver
-
-    forkserver.set_forkserver_preload(list(warm_imports))
-    with _sigint_blocked():  # the fork server, and so every worker, must not die of Ctrl-C
-        forkserver.ensure_running()
-    return True
 
 
 @dataclass
@@ -267,7 +213,7 @@ class WorkerPool:
             parent, child = self._ctx.Pipe()
             process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports),
                                         daemon=True, name="keel-worker")
-            with _sigint_blocked():
+            with sigint_blocked():
                 process.start()
         except OSError as exc:  # no processes, no memory, no fds: analysis cannot run
             self.start_error = f"cannot start a worker process: {exc.strerror or exc}"

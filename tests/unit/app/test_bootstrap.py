@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from keel.app import bootstrap
-from keel.runtime import workers
+from keel.runtime import fork_server
 
 
 def test_the_apps_pool_forks_from_the_fork_server_that_bootstrap_starts():
@@ -19,7 +22,7 @@ def test_the_apps_pool_forks_from_the_fork_server_that_bootstrap_starts():
 def test_the_fork_server_is_started_with_the_workers_imports(monkeypatch):
     monkeypatch.setattr(bootstrap, "spare_core", lambda: True)
     started: list[tuple[str, ...]] = []
-    monkeypatch.setattr(workers, "start_fork_server", lambda imports: started.append(imports) or True)
+    monkeypatch.setattr(fork_server, "start_fork_server", lambda imports: started.append(imports) or True)
     assert bootstrap.start_analysis_workers() is True
     assert started == [bootstrap.WORKER_IMPORTS]
 
@@ -29,19 +32,19 @@ def test_a_fork_server_that_cannot_start_is_left_to_the_pool(monkeypatch):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(bootstrap, "spare_core", lambda: True)
-    monkeypatch.setattr(workers, "start_fork_server", no_processes)
+    monkeypatch.setattr(fork_server, "start_fork_server", no_processes)
     assert bootstrap.start_analysis_workers() is False  # the pool reports it on first use
 
 
 def test_no_fork_server_where_workers_are_spawned(monkeypatch):
-    monkeypatch.setattr(workers, "default_start_method", lambda platform=None: "spawn")
-    assert workers.start_fork_server(bootstrap.WORKER_IMPORTS) is False
+    monkeypatch.setattr(fork_server, "default_start_method", lambda platform=None: "spawn")
+    assert fork_server.start_fork_server(bootstrap.WORKER_IMPORTS) is False
 
 
 def test_on_a_busy_machine_the_fork_server_is_left_to_initialized(monkeypatch):
     # Beside the server's own loading it would take that loading's CPU, not a spare core.
     started: list[tuple[str, ...]] = []
-    monkeypatch.setattr(workers, "start_fork_server", lambda imports: started.append(imports) or True)
+    monkeypatch.setattr(fork_server, "start_fork_server", lambda imports: started.append(imports) or True)
     monkeypatch.setattr(bootstrap.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(bootstrap.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
     assert bootstrap.spare_core() is False
@@ -57,3 +60,17 @@ def test_without_a_load_average_a_core_counts_as_spare(monkeypatch):
 
     monkeypatch.setattr(bootstrap.os, "getloadavg", unavailable)
     assert bootstrap.spare_core() is True
+
+
+def test_the_fork_servers_workers_run_the_entry_hooks_and_load_structlog_without_rich():
+    # The fork server has no main of Keel's own: its preload list is its entry.
+    checked = subprocess.run([sys.executable, "-I", "-c", (
+        "import asyncio\n"
+        "from keel.app.bootstrap import WORKER_IMPORTS\n"
+        "from keel.runtime.workers import WorkerPool\n"
+        "pool = WorkerPool(1, warm_imports=WORKER_IMPORTS, start_method='forkserver')\n"
+        "probe = \"[m in __import__('sys').modules for m in ('structlog', 'rich')]\"\n"
+        "print(asyncio.run(pool.run(eval, probe)))\n"
+        "pool.close()\n")], capture_output=True, text=True, timeout=90, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == "[True, False]"
