@@ -4,7 +4,7 @@ Importing a library must not change the interpreter: a script, a bench or a test
 that imports ``keel`` keeps its own ``sys.excepthook`` and ``sys.meta_path``. The
 processes Keel itself starts install these hooks first thing: the ``keel`` command
 (``keel.cli.main``, also behind ``python -m keel`` and ``keel serve``) and every
-worker process (``keel.runtime.workers``). Standard library only: the fast start
+worker process (``keel.runtime.worker_process``). Standard library only: the fast start
 imports this module (docs/architecture.md, "Architecture invariants").
 """
 

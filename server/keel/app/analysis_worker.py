@@ -27,7 +27,7 @@ import os
 import sys
 from typing import Any
 
-import keel.runtime.workers  # noqa: F401  (what each forked worker runs: structlog, ~100 ms, once here)
+import keel.runtime.worker_process  # noqa: F401  (what each forked worker runs, once here)
 from keel.advisor.engine import analyze_source
 
 # In import order, each step a fraction of the whole (libcst's node modules are most of it).

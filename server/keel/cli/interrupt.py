@@ -1,7 +1,7 @@
 """Ctrl-C during `keel run`: the run ends ``cancelled`` and is recorded so, whenever it comes.
 
 A terminal sends SIGINT to the whole foreground process group. The worker
-processes ignore it (``keel.runtime.workers``); this process turns it into a
+processes ignore it (``keel.runtime.worker_process``); this process turns it into a
 cancel of the run. A Ctrl-C that arrives before the run exists (the command
 still importing, settings loading, the run not yet registered) is remembered
 and applied the moment the run is registered (its ``queued`` event), so it is

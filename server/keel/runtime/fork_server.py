@@ -39,7 +39,7 @@ def sigint_blocked() -> Iterator[None]:
     """
     if not hasattr(signal, "pthread_sigmask"):
         # Windows: no signal masks (nor a resource tracker). A console Ctrl-C reaches a
-        # worker still importing; once started it ignores SIGINT (``_worker_main``).
+        # worker still importing; once started it ignores SIGINT (``worker_process.worker_main``).
         yield
         return
     from multiprocessing import resource_tracker

@@ -6,7 +6,7 @@ starts it and it imports its preload list, so this module, first on that list
 ``keel.cli.main`` does first: structlog writes to stderr, never to the stdout
 the process inherited, and loads without rich (``keel.entry_hooks``; ~50 ms of
 the fork server's warm-up, which the first analysis at start waits for). A
-spawned worker installs them itself before its imports (``_worker_main``), so
+spawned worker installs them itself before its imports (``worker_process.worker_main``), so
 there this import changes nothing. Nothing else imports this module.
 """
 

@@ -35,9 +35,7 @@ import asyncio
 import ctypes
 import ctypes.util
 import gc
-import importlib
 import multiprocessing
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -47,11 +45,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
-from keel.entry_hooks import install_entry_hooks
-from keel.errors import InternalError, KeelError
+from keel.errors import InternalError
 
 from .fork_server import StartMethod, default_start_method, sigint_blocked
 from .threads import in_thread
+from .worker_process import worker_main
 
 if TYPE_CHECKING:  # ForkServerContext does not exist on Windows
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -80,57 +78,6 @@ def release_freed_memory() -> bool:
         return False
     trim(0)  # 1 if it released something, 0 if there was nothing to release
     return True
-
-
-def _worker_main(conn: Connection, warm_imports: tuple[str, ...]) -> None:
-    # Ctrl-C belongs to the parent, which kills us when it needs to.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker is a process Keel starts: its logs go to stderr, never to the stdout
-    # it inherited (the CLI's --json output).
-    install_entry_hooks()
-    idle: list[tuple[Callable[[], bool], float]] = []
-    for name in warm_imports:
-        module = importlib.import_module(name)
-        warm = getattr(module, "warm", None)
-        if callable(warm):
-            warm()
-        step = getattr(module, "idle_step", None)
-        if callable(step):
-            idle.append((step, float(getattr(module, "IDLE_S", 0.5))))
-    try:
-        conn.send(("ready", None))
-    except OSError:
-        return  # the parent left while we warmed up (e.g. Ctrl-C): no traceback, just go
-    while True:
-        try:
-            if idle and not conn.poll(idle[0][1]):
-                # Idle: a module's work for later requests (its ``idle_step``), one step at a
-                # time, so a request that comes meanwhile waits for one step at most.
-                if not _idle_step(idle[0][0]):
-                    idle.pop(0)
-                continue
-            fn, args = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent went away
-        try:
-            reply: tuple[str, Any] = ("ok", fn(*args))
-        except KeelError as exc:
-            reply = ("err", exc)
-        except Exception as exc:  # noqa: BLE001 (the worker's boundary: the parent gets an InternalError)
-            reply = ("err", InternalError(f"worker failed: {type(exc).__name__}: {exc}"))
-        try:
-            conn.send(reply)
-        except Exception as exc:  # noqa: BLE001 (e.g. an unpicklable result: reported, not lost)
-            conn.send(("err", InternalError(f"worker result could not be sent: {type(exc).__name__}")))
-
-
-def _idle_step(step: Callable[[], bool]) -> bool:
-    """Run one idle step; whether there is more. A failing step ends that module's idle work:
-    it is an optimisation, and the request that needs the module reports the failure."""
-    try:
-        return step()
-    except Exception:  # noqa: BLE001 (the worker's boundary)
-        return False
 
 
 @dataclass
@@ -211,7 +158,7 @@ class WorkerPool:
     def _spawn_sync(self) -> _Worker:
         try:
             parent, child = self._ctx.Pipe()
-            process = self._ctx.Process(target=_worker_main, args=(child, self._warm_imports),
+            process = self._ctx.Process(target=worker_main, args=(child, self._warm_imports),
                                         daemon=True, name="keel-worker")
             with sigint_blocked():
                 process.start()

@@ -24,7 +24,8 @@ def test_the_engine_is_warm_without_the_fix_engine_and_idle_steps_import_the_res
         import json, sys
         import keel.app.analysis_worker as worker
         before = {name: name in sys.modules for name in ("libcst", "keel.advisor.fixes",
-                                                          "keel.workflows.stages_static", "keel.runtime.workers")}
+                                                          "keel.workflows.stages_static", "keel.runtime.worker_process",
+                                                          "structlog")}
         steps = 1
         while worker.idle_step():
             steps += 1
@@ -32,7 +33,8 @@ def test_the_engine_is_warm_without_the_fix_engine_and_idle_steps_import_the_res
                           "after": [name in sys.modules for name in worker.LATER]}))
     """)
     assert seen["before"] == {"libcst": False, "keel.advisor.fixes": False,
-                              "keel.workflows.stages_static": False, "keel.runtime.workers": True}
+                              "keel.workflows.stages_static": False, "keel.runtime.worker_process": True,
+                              "structlog": False}
     assert all(seen["after"]) and seen["steps"] <= len(analysis_worker.LATER)
 
 
@@ -49,7 +51,7 @@ def test_a_worker_runs_its_idle_steps_only_while_no_request_is_waiting(tmp_path:
     seen = run_isolated(f"""
         import json, sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from keel.runtime.workers import _worker_main
+        from keel.runtime.worker_process import worker_main
         import idle_module
 
         class Conn:
@@ -66,7 +68,7 @@ def test_a_worker_runs_its_idle_steps_only_while_no_request_is_waiting(tmp_path:
                 self.sent.append(message)
 
         conn = Conn()
-        _worker_main(conn, ("idle_module",))
+        worker_main(conn, ("idle_module",))
         print(json.dumps(conn.sent))
     """)
     assert seen == [["ready", None], ["ok", [0, 1, 2]]]

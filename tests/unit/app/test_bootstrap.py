@@ -62,15 +62,31 @@ def test_without_a_load_average_a_core_counts_as_spare(monkeypatch):
     assert bootstrap.spare_core() is True
 
 
-def test_the_fork_servers_workers_run_the_entry_hooks_and_load_structlog_without_rich():
-    # The fork server has no main of Keel's own: its preload list is its entry.
+def test_a_forked_worker_loads_neither_the_pools_asyncio_nor_structlog():
+    # Issue 22: the fork server's warm-up is on the way to the first analysis at start;
+    # the pool's own imports (asyncio, structlog, rich: ~110 ms) are not a worker's.
     checked = subprocess.run([sys.executable, "-I", "-c", (
         "import asyncio\n"
         "from keel.app.bootstrap import WORKER_IMPORTS\n"
         "from keel.runtime.workers import WorkerPool\n"
         "pool = WorkerPool(1, warm_imports=WORKER_IMPORTS, start_method='forkserver')\n"
-        "probe = \"[m in __import__('sys').modules for m in ('structlog', 'rich')]\"\n"
+        "probe = \"[m in __import__('sys').modules for m in ('keel.advisor.engine', 'asyncio', 'structlog', 'rich')]\"\n"
         "print(asyncio.run(pool.run(eval, probe)))\n"
         "pool.close()\n")], capture_output=True, text=True, timeout=90, check=False)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.strip() == "[True, False]"
+    assert checked.stdout.strip() == "[True, False, False, False]"
+
+
+def test_the_fork_servers_first_import_installs_the_entry_hooks():
+    # The fork server has no main of Keel's own: its preload list is its entry, so the
+    # structlog its idle imports load (for the workers forked later) logs to stderr, without rich.
+    assert bootstrap.WORKER_IMPORTS[0] == "keel.runtime.worker_entry"
+    checked = subprocess.run([sys.executable, "-I", "-c", (
+        "import sys\n"
+        "import keel.runtime.worker_entry\n"
+        "import structlog\n"
+        "assert 'rich' not in sys.modules\n"
+        "structlog.get_logger('w').warning('to stderr')\n")], capture_output=True, text=True,
+        timeout=90, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == "" and "to stderr" in checked.stderr
