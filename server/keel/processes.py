@@ -11,10 +11,15 @@ gone: it runs nothing and holds no memory.
 
 psutil is imported on first use, not with this module: ``keel.files`` re-exports
 ``resident_bytes`` and is imported on the way to the first answer, which the
-~20 ms psutil import would delay.
+~20 ms psutil import would delay. For the same reason ``resident_bytes`` reads
+``/proc/PID/statm`` itself on Linux: the worker pool asks it when each call
+ends, the first analysis at start included, and there the figure is one read.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 
 def process_alive(pid: int) -> bool:
@@ -59,6 +64,13 @@ def resident_bytes(pid: int) -> int | None:
     """The resident set size of ``pid`` in bytes; None when it is gone or not readable."""
     if pid <= 0:
         return None
+    if sys.platform.startswith("linux"):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:  # size, resident, shared... in pages
+                pages = int(statm.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pages * os.sysconf("SC_PAGE_SIZE") if pages else None  # 0: a zombie, gone
     import psutil
 
     try:

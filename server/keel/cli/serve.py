@@ -97,7 +97,6 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
     given_token = take_token()  # first: no process this one starts may inherit it
     parser = _parser()
     args = parser.parse_args(argv)
-    _record_native_crashes()
     if args.port is not None and not args.tcp:
         parser.error("--port needs --tcp (on stdio there is no port)")
     on_done = end_process if exit_when_done else None
@@ -107,9 +106,17 @@ def serve_main(argv: list[str], exit_when_done: bool = False) -> int:
             print(f"keel serve: {problem}; an editor or `keel.rpc_client` starts it with a pipe, "
                   "or use --tcp.", file=sys.stderr)
             return 2
+        from keel.app import bootstrap
+
+        # Before anything else loads (~15 ms, the standard library only): the workers' fork
+        # server imports and warms the engine on the other core meanwhile, when a core is
+        # spare (on a busy machine the pool starts at `initialized`).
+        workers_started = bootstrap.start_analysis_workers()
+        _record_native_crashes()
         from keel.lsp.early import serve_stdio_fast
 
-        return serve_stdio_fast(args.log_level, args.client_pid, on_done)
+        return serve_stdio_fast(args.log_level, args.client_pid, on_done, workers_started)
+    _record_native_crashes()
     if given_token is not None and len(given_token) < MIN_TOKEN_CHARS:
         print(f"keel serve: {TOKEN_ENV} is shorter than {MIN_TOKEN_CHARS} characters; "
               "use a random one, e.g. from secrets.token_urlsafe(32).", file=sys.stderr)

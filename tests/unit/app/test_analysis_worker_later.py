@@ -88,3 +88,15 @@ def test_the_fork_server_imports_a_step_each_time_it_has_been_idle(monkeypatch):
         assert selector.select(0) == [] and steps == [1, 1, 1]  # idle: three steps, then the wait
         theirs.send(b"x")  # a fork request: answered, no step
         assert len(selector.select(0)) == 1 and steps == [1, 1, 1]
+
+
+def test_a_worker_forked_from_the_warm_fork_server_does_not_warm_again():
+    seen = run_isolated("""
+        import json
+        import keel.app.analysis_worker as worker  # warms on import, as in the fork server
+        calls = []
+        worker.analyze_source = lambda *args: calls.append(args)
+        worker.warm()  # what a forked worker's loop calls: it inherited the warm engine
+        print(json.dumps(len(calls)))
+    """)
+    assert seen == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,6 +55,30 @@ def test_a_native_crash_leaves_every_threads_stack_in_crash_log(tmp_path):
     logs = list((tmp_path / "state").rglob("crash.log"))
     assert len(logs) == 1 and "Segmentation fault" in logs[0].read_text()
     assert "Fatal Python error" not in done.stderr  # not on the editor's Output channel
+
+
+def test_stdio_starts_the_workers_fork_server_before_anything_heavy_loads(tmp_path):
+    # Issue 22: the fork server's warm-up runs beside the whole of the server's loading; started
+    # after asyncio and structlog it was exec'd ~250 ms after spawn instead of ~40.
+    script = ("import json, sys\n"
+              "order = []\n"
+              "class Watch:\n"
+              "    @staticmethod\n"
+              "    def find_spec(name, path=None, target=None):\n"
+              "        if name in ('asyncio', 'structlog', 'pydantic', 'keel.lsp.early'):\n"
+              "            order.append(name)\n"
+              "sys.meta_path.insert(0, Watch)\n"
+              "from keel.app import bootstrap\n"
+              "from keel.cli.serve import serve_main\n"
+              "bootstrap.start_analysis_workers = lambda: order.append('workers') or False\n"
+              "code = serve_main(['--stdio'])\n"  # stdin at EOF: the server ends at once
+              "open(sys.argv[1], 'w').write(json.dumps({'order': order, 'code': code}))\n")
+    seen_file = tmp_path / "seen.json"
+    done = subprocess.run([sys.executable, "-I", "-c", script, str(seen_file)], input="",
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["code"] == 0 and seen["order"][0] == "workers" and "keel.lsp.early" in seen["order"]
 
 
 def test_tcp_starts_the_workers_fork_server_before_the_server_loads(monkeypatch):
