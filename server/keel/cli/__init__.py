@@ -22,6 +22,7 @@ from keel.errors import EXIT_CODES
 def main(argv: list[str] | None = None) -> None:
     install_entry_hooks()
     isolate_children()
+    no_pydantic_plugins()
     raise SystemExit(run_cli(sys.argv[1:] if argv is None else list(argv)))
 
 
@@ -37,6 +38,17 @@ def isolate_children() -> None:
     starts Keel) the children inherit ``-I`` itself and ignore the variable.
     """
     os.environ["PYTHONSAFEPATH"] = "1"
+
+
+def no_pydantic_plugins() -> None:
+    """pydantic loads a plugin from every ``pydantic`` entry point of every installed
+    distribution when it builds its first validator: code from whatever shares Keel's
+    environment would run inside the server and its workers, and the scan of every
+    distribution's metadata costs ~10 ms on the way to the first answer (more in a big
+    environment). Keel uses no plugin, so this process and every child it starts (the
+    fork server and the workers inherit the variable) load none, whatever the editor's
+    environment says."""
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
 def run_cli(args: list[str]) -> int:

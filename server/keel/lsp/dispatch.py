@@ -43,9 +43,9 @@ from keel.runtime.threads import in_thread
 from keel.settings import describe_validation_error, effective_deadline_ms
 
 from .admission import admission_of
+from .encoded import EncodedResult
 from .errors import MAX_DATA_STRING_CHARS, MAX_MESSAGE_CHARS, DispatchError, cap, capped
 from .framing import RECEIVED_AT
-from .messages import EncodedResult
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

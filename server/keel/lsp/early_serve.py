@@ -46,9 +46,9 @@ from .early_lifecycle import (
     workspace_folders_of,
 )
 from .early_serve_gate import is_int
+from .encoded import EncodedResult
 from .errors import cancelled_object, error_object
 from .framing import RECEIVED_AT, Frame
-from .messages import EncodedResult
 from .method_names import (
     ANALYZE,
     CANCEL_REQUEST,

@@ -32,14 +32,3 @@ def keel_converter():
     converter.register_structure_hook(KeelRequest, lambda obj, cls: cls(**obj))
     converter.register_structure_hook(KeelNotification, lambda obj, cls: cls(**obj))
     return converter
-
-
-@attrs.frozen
-class EncodedResult:
-    """A request's result already dumped, scrubbed and encoded as JSON (off the loop, by dispatch).
-
-    ``AdaptedProtocol.respond`` writes it into the reply as it is: pygls would otherwise walk
-    the whole answer again with cattrs and encode it with ``json.dumps``, both on the loop.
-    """
-
-    json: bytes

@@ -20,7 +20,7 @@ from typing import Any
 
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
-from .messages import EncodedResult
+from .encoded import EncodedResult
 
 logger = logging.getLogger(__name__)
 

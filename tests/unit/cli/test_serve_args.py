@@ -103,3 +103,36 @@ def test_tcp_starts_the_workers_fork_server_before_the_server_loads(monkeypatch)
     with pytest.raises(Stop):
         serve_main(["--tcp"])
     assert order == ["workers", "logging", "app"]
+
+
+def test_a_pydantic_plugin_installed_beside_keel_never_runs_in_its_processes(tmp_path):
+    # Hostile: any distribution in Keel's environment may declare a `pydantic` entry point;
+    # pydantic would import it into the server (and each worker) at its first validator.
+    site = tmp_path / "site"
+    (site / "sneaky-1.0.dist-info").mkdir(parents=True)
+    (site / "sneaky-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: sneaky\nVersion: 1.0\n")
+    (site / "sneaky-1.0.dist-info" / "entry_points.txt").write_text("[pydantic]\nsneaky = sneaky_plugin:plugin\n")
+    ran = tmp_path / "ran"
+    (site / "sneaky_plugin.py").write_text(f"open({str(ran)!r}, 'w').write('ran')\n"
+                                           "class Plugin:\n"
+                                           "    def new_schema_validator(self, *args, **kwargs):\n"
+                                           "        return None, None, None\n"
+                                           "plugin = Plugin()\n")
+    target = tmp_path / "a.py"
+    target.write_text("def f(x=[]):\n    return x\n")
+    code = ("import os, sys\n"
+            f"sys.path.insert(0, {str(site)!r})\n"
+            "os.environ['PYDANTIC_DISABLE_PLUGINS'] = ''\n"  # the editor's environment may say anything
+            "{run}")
+    direct = code.format(run=("from keel.protocol import AnalyzeParams\n"
+                              "AnalyzeParams.model_validate({'uri': 'file:///a.py'})\n"))
+    loaded = subprocess.run([sys.executable, "-I", "-c", direct], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert ran.exists()  # the entry point is real: pydantic loads it outside the keel command
+    ran.unlink()
+    command = code.format(run=f"from keel.cli import main\nmain(['analyze', '--json', {str(target)!r}])\n")
+    analysed = subprocess.run([sys.executable, "-I", "-c", command], capture_output=True, text=True,
+                              timeout=60, check=False)
+    assert "mutable-default-argument" in analysed.stdout, analysed.stderr
+    assert not ran.exists()

@@ -17,7 +17,7 @@ from keel.app.ops import OPS
 from keel.app.state import KeelApp
 from keel.lsp import dispatch as dispatch_module
 from keel.lsp.dispatch import OFF_LOOP_ITEMS, dispatch, weight
-from keel.lsp.messages import EncodedResult
+from keel.lsp.encoded import EncodedResult
 
 pytestmark = pytest.mark.timeout(60)
 OUTSIDE = "/home/someone/secret/project/module.py"  # an absolute path outside the workspace
