@@ -57,9 +57,10 @@ def _rich_hidden() -> Iterator[None]:
     which render JSON and Keel's own lines (``keel.observability.logging``). So a
     process Keel starts loads structlog with rich hidden, and structlog falls back to
     plain tracebacks, as it does where rich is not installed. Hidden only while
-    structlog loads (single-threaded then in every entry: the ``keel`` command, the
-    server's start, the fork server's preload): the CLI's tables import rich later
-    as usual. Should a structlog need rich, it is loaded again with rich visible."""
+    structlog loads, when no other thread of a Keel process imports rich (the
+    ``keel`` command, the server's loading thread, the fork server's preload): the
+    CLI's tables import rich later as usual. Should a structlog need rich, it is
+    loaded again with rich visible."""
     if "rich" in sys.modules:
         yield
         return

@@ -191,7 +191,6 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
     """Serve on stdio; ``workers_started``: the caller started the workers' fork server
     (``keel.app.bootstrap.start_analysis_workers``), so the pool forks once the app exists."""
     loaded: dict[str, Any] = {}
-    pool_early = workers_started
 
     def load(loop: asyncio.AbstractEventLoop, app_ready: asyncio.Future, quiet: threading.Event) -> None:
         from keel.app import bootstrap
@@ -199,7 +198,7 @@ def serve_stdio_fast(log_level: str | None, client_pid: int | None = None,
 
         configure_logging(log_level)
         app = bootstrap.create_app()
-        if pool_early:
+        if workers_started:
             # The workers fork as soon as the fork server is warm, not at `initialized`
             # (after pygls has loaded): the first analysis finds one ready or nearly.
             loop.call_soon_threadsafe(app.workers.warm_up)
