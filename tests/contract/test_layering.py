@@ -40,6 +40,9 @@ DEADLINE_ALLOWED = {
                      "are bounded after the request deadlines are gone",
     "lsp/tcp_auth.py": "a TCP connection's first message must arrive within a few seconds, before "
                         "it is a client and before any request (and its deadline) exists",
+    "workflows/run_preparing.py": "a keel/cancelRun naming an id that no request carries yet waits "
+                                  "up to 2 s for the runWorkflow its Cancel overtook, inside the "
+                                  "cancel's own request deadline",
     "rpc_client.py": "a client for scripts, benches and tests, not part of the server: how long "
                      "it waits for an answer is its caller's choice",
 }

@@ -24,6 +24,26 @@ class PreparingRuns:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task] = {}
         self._stopped: set[asyncio.Task] = set()
+        self._awaited: dict[str, asyncio.Event] = {}  # ids a cancelRun waits to see
+
+    async def registered(self, run_id: str, within_s: float) -> bool:
+        """Whether a request preparing ``run_id`` starts within ``within_s`` (or already has).
+
+        The client's Cancel can overtake its own ``keel/runWorkflow`` on the way in: that
+        request still waits for its progress token (the client's answer, up to 1 s) or for
+        validation when the cancel is served. Waiting briefly lets the cancel find it,
+        instead of answering run.unknown while the run goes on to the end."""
+        if run_id in self._tasks:
+            return True
+        seen = self._awaited.setdefault(run_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(seen.wait(), within_s)
+        except TimeoutError:
+            return False
+        finally:
+            if self._awaited.get(run_id) is seen and not seen.is_set():
+                del self._awaited[run_id]
+        return True
 
     async def prepare(self, run_id: str | None, start: Callable[[], Awaitable[T]]) -> T:
         """Run ``start()`` as a task a ``stop(run_id)`` can cancel.
@@ -35,6 +55,9 @@ class PreparingRuns:
             return await start()  # a reused id is refused further in (run.id_in_use)
         task: asyncio.Task[T] = asyncio.ensure_future(start())
         self._tasks[run_id] = task
+        seen = self._awaited.pop(run_id, None)
+        if seen is not None:
+            seen.set()
         try:
             try:
                 await asyncio.wait({task})

@@ -82,6 +82,9 @@ from .state import RunState
 
 log = structlog.get_logger(__name__)
 RECENT_RUNS = 256
+# How long a cancelRun naming an unknown run waits for a runWorkflow carrying that id, which
+# its own Cancel can overtake (its progress token alone may take the client 1 s).
+CANCEL_GRACE_S = 2.0
 # The run's own deadline ends this much before the request's, so the caller gets
 # the timedOut RunResult instead of the request's deadline error.
 ANSWER_MARGIN_MS = 50
@@ -164,6 +167,7 @@ class RunManager:
         self._by_request: dict[Hashable, ActiveRun] = {}
         self._pending: dict[Hashable, asyncio.Future[None]] = {}
         self.preparing = PreparingRuns()  # a cancelRun may name a run not registered yet
+        self.cancel_grace_s = CANCEL_GRACE_S
 
     # -- events ------------------------------------------------------------------
     def _emit(self, run: ActiveRun, kind: RunEventKind, **fields: Any) -> None:
@@ -405,6 +409,8 @@ class RunManager:
             status = self.recent.get(run_id)
             if status is None and await self.preparing.stop(run_id):
                 return CancelRunResult(cancelled=True, status="cancelled")
+            if status is None and await self.preparing.registered(run_id, self.cancel_grace_s):
+                return await self.cancel(run_id)  # it arrived just behind its Cancel
             if status is None:
                 raise InvalidInput(f"No run with id {run_id!r} is known.", code="run.unknown",
                                    run_id=run_id, details={"field": "runId"})

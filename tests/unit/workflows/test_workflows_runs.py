@@ -271,6 +271,38 @@ async def test_cancel_run_stops_a_run_still_being_prepared_for_every_waiter(make
     assert run_manager_preparing_is_empty(app)
 
 
+async def test_a_cancel_that_overtakes_its_own_run_request_still_cancels_it(make_app):
+    """Seen in the VS Code e2e on a slow machine: the dashboard's Cancel reached the server
+    while its keel/runWorkflow still waited for its progress token, was answered run.unknown,
+    and the run went on. The cancel now waits briefly for a request carrying that id."""
+    provider = FakeProvider("a")
+    app = make_app(provider)
+    cancel = asyncio.ensure_future(run_ops.cancel_run(app, CancelRunParams(runId="late")))
+    await asyncio.sleep(0)  # the cancel is waiting: no run has that id yet
+    assert not cancel.done()
+    result = await run_ops.run_workflow(app, params(runId="late"))
+    answer = await cancel
+    assert (answer.cancelled, answer.status) == (True, "cancelled")
+    assert (result.run_id, result.status, result.error.code) == ("late", "cancelled", "run.cancelled")
+    assert provider.requests == []
+    assert services.run_manager(app).preparing._awaited == {}
+
+
+async def test_a_cancel_of_an_id_no_request_carries_is_unknown_after_the_grace(make_app):
+    app = make_app(FakeProvider("a"))
+    manager = services.run_manager(app)
+    manager.cancel_grace_s = 0.05
+    with pytest.raises(InvalidInput) as info:
+        await run_ops.cancel_run(app, CancelRunParams(runId="never"))
+    assert info.value.code == "run.unknown"
+    assert manager.preparing._awaited == {}  # nothing kept for an id that never came
+    # A flood of such cancels leaves nothing behind either.
+    for outcome in await asyncio.gather(*(run_ops.cancel_run(app, CancelRunParams(runId=f"x{i}"))
+                                          for i in range(50)), return_exceptions=True):
+        assert isinstance(outcome, InvalidInput) and outcome.code == "run.unknown"
+    assert manager.preparing._awaited == {}
+
+
 def run_manager_preparing_is_empty(app) -> bool:
     return services.run_manager(app).preparing._tasks == {}
 
