@@ -39,7 +39,8 @@ const workflowSelect = h("select", { id: "workflow", "aria-label": "Workflow" })
 const workflowInfo = h("div", { id: "workflow-info", class: "muted" });
 const targetInput = h("input", { id: "target", type: "text", "aria-label": "Target", placeholder: "path relative to the workspace" });
 const targetLabel = h("span", { id: "target-label", class: "muted" });
-const estimateBox = h("div", { id: "estimate", class: "estimate" }, "Pick a workflow and a target to see its cost.");
+const PICK_FOR_ESTIMATE = "Pick a workflow and a target to see its cost.";
+const estimateBox = h("div", { id: "estimate", class: "estimate" }, PICK_FOR_ESTIMATE);
 const runButton = h("button", { id: "run", type: "button" }, "Run");
 const runReason = h("span", { id: "run-reason", class: "muted" });
 const skipNote = h("div", { id: "skip-note", class: "skip-note", hidden: true });
@@ -83,6 +84,8 @@ function save(): void {
 function scheduleEstimate(): void {
   if (estimateTimer) clearTimeout(estimateTimer);
   if (!workflow || !target) return;
+  // Both are picked: until the first estimate comes, say it is coming, not what to pick.
+  if (estimateBox.textContent === PICK_FOR_ESTIMATE) replace(estimateBox, h("span", { class: "muted" }, "Estimating…"));
   estimateTimer = setTimeout(() => {
     estimateFor = JSON.stringify([workflow, target]);
     estimateBox.classList.add("stale");

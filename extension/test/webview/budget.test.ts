@@ -18,6 +18,8 @@ test("the budget left is shown beside the band, flagged when the band's high end
   await h.deliver({ type: "workflows", workflows: WORKFLOWS });
   await h.deliver({ type: "target", target: "src/smelly.py", label: "current file (src/smelly.py)" });
   await waitForSent(h, (m) => m.type === "estimate", "an estimate request");
+  // Seen in the e2e after a reload: both picked, the estimate on its way, and the box still said what to pick.
+  assert.equal(await h.page.textContent("#estimate"), "Estimating…");
   const fits = { ...estimate("src/smelly.py", 0.25), budget: { spentTodayUsd: 1, spentMonthUsd: 3, reservedUsd: 0, leftForRunUsd: 2 } };
   await h.deliver({ type: "estimate", workflow: "review", target: "src/smelly.py", estimate: fits });
   assert.equal(await h.page.textContent("#estimate-budget"), "Budget left for this run: $2.00");
