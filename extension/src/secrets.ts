@@ -35,7 +35,9 @@ export class ApiKeys {
     if (!target) {
       const picked = await vscode.window.showQuickPick(
         targets.map((t) => ({ label: t.providerId, description: `${t.kind} · $${t.envVar}`, target: t })),
-        { title: "Keel: Set API Key", placeHolder: "Which provider?" });
+        // As the key's input box: a panel that takes the focus meanwhile (the Refactor Advisor
+        // re-analysing) must not close the first step of the two (seen in the VS Code e2e).
+        { title: "Keel: Set API Key", placeHolder: "Which provider?", ignoreFocusOut: true });
       target = picked?.target;
     }
     if (!target) return false;
